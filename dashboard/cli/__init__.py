@@ -1,0 +1,16 @@
+"""The ``rehabflow`` command line: a thin layer over scenarios/, sim/ and optimizer/.
+
+Each command module registers itself on :data:`app` when imported; add new ones to the import list below.
+"""
+
+from __future__ import annotations
+
+from . import scenarios_cmd  # noqa: F401  (registers commands)
+from .app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,480 @@
+"""The typed scenario: one object drives the simulation, the roster and the dashboard.
+
+Every model parameter lives here, with its default in the built-in YAML files (each citing a row of
+``shared/clinical-parameters.md`` or marked "assumption"). Models are strict: unknown keys, wrong types and
+impossible values are errors with a field path. Cross-field rules are in :class:`Scenario`'s validator.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .availability import WEEKDAYS, AvailabilityError, Window, format_time, parse_availability, parse_time, parse_weekday
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+VAS = Annotated[float, Field(ge=0.0, le=10.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+
+
+class Role(str, Enum):
+    physician = "physician"
+    acupuncturist = "acupuncturist"
+    physiotherapist = "physiotherapist"
+
+
+class Condition(str, Enum):
+    chronic_low_back_pain = "chronic_low_back_pain"
+    patellofemoral_syndrome = "patellofemoral_syndrome"
+    shoulder_impingement = "shoulder_impingement"
+    chronic_neck_pain = "chronic_neck_pain"
+    fibromyalgia = "fibromyalgia"
+    post_surgical_orthopaedic = "post_surgical_orthopaedic"
+
+
+class ResponderClass(str, Enum):
+    responder = "responder"
+    partial = "partial"
+    non_responder = "non_responder"
+
+
+# ----------------------------------------------------------------------------------------------- calendar
+class CalendarSpec(Strict):
+    """When the clinic is open; every appointment starts on a slot boundary."""
+
+    open_weekdays: list[str] = Field(default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"], min_length=1)
+    opening_time: str = "08:00"
+    closing_time: str = "18:00"
+    slot_minutes: int = Field(15, ge=5, le=120)
+
+    @field_validator("open_weekdays")
+    @classmethod
+    def _weekdays(cls, v: list[str]) -> list[str]:
+        try:
+            idx = [parse_weekday(d) for d in v]
+        except AvailabilityError as e:
+            raise ValueError(str(e)) from None
+        if len(set(idx)) != len(idx):
+            raise ValueError("a weekday is listed twice")
+        return [WEEKDAYS[i] for i in sorted(idx)]
+
+    @field_validator("opening_time", "closing_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        try:
+            return format_time(parse_time(v))
+        except AvailabilityError as e:
+            raise ValueError(str(e)) from None
+
+    @model_validator(mode="after")
+    def _order(self) -> "CalendarSpec":
+        if self.open_minute >= self.close_minute:
+            raise ValueError("opening_time must be before closing_time")
+        if (self.close_minute - self.open_minute) % self.slot_minutes:
+            raise ValueError("opening hours must be a whole number of slots")
+        return self
+
+    @property
+    def open_minute(self) -> int:
+        return parse_time(self.opening_time)
+
+    @property
+    def close_minute(self) -> int:
+        return parse_time(self.closing_time)
+
+    @property
+    def weekday_indices(self) -> list[int]:
+        return [parse_weekday(d) for d in self.open_weekdays]
+
+    def windows(self) -> list[Window]:
+        return [Window(d, self.open_minute, self.close_minute) for d in self.weekday_indices]
+
+
+# ------------------------------------------------------------------------------------------------- staff
+class StaffMember(Strict):
+    """A practitioner: ``availability`` like ``"Mon-Fri 08:00-16:00"``; blank means the clinic's hours."""
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
+    roles: list[Role] = Field(min_length=1)
+    availability: str = ""
+
+    @field_validator("roles")
+    @classmethod
+    def _unique_roles(cls, v: list[Role]) -> list[Role]:
+        if len(set(v)) != len(v):
+            raise ValueError("a role is listed twice")
+        return v
+
+    @field_validator("availability")
+    @classmethod
+    def _availability(cls, v: str) -> str:
+        try:
+            parse_availability(v)
+        except AvailabilityError as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    def windows(self, calendar: CalendarSpec) -> list[Window]:
+        from .availability import intersect
+
+        own = parse_availability(self.availability)
+        return calendar.windows() if own is None else intersect(own, calendar.windows())
+
+
+# ------------------------------------------------------------------------------------------------- rooms
+class RoomsSpec(Strict):
+    """Physical capacity and how many patients one practitioner looks after at once."""
+
+    acupuncture_rooms: int = Field(ge=0)
+    gym_stations: int = Field(ge=0)
+    consultation_rooms: int = Field(1, ge=0)
+    pt_patients_per_therapist: int = Field(ge=1, le=10)
+    acupuncture_rooms_per_acupuncturist: int = Field(ge=1, le=6)
+
+
+# ------------------------------------------------------------------------------------------------ demand
+class DemandSpec(Strict):
+    """Referrals arrive as a Poisson process; ``monthly_multipliers`` (12 values) scale the weekly rate."""
+
+    referrals_per_week: NonNegative
+    condition_mix: dict[Condition, Probability]
+    monthly_multipliers: list[NonNegative] | None = None
+
+    @field_validator("condition_mix")
+    @classmethod
+    def _sums_to_one(cls, v: dict[Condition, float]) -> dict[Condition, float]:
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"shares must sum to 1 (they sum to {total:.4g})")
+        return v
+
+    @field_validator("monthly_multipliers")
+    @classmethod
+    def _twelve(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and len(v) != 12:
+            raise ValueError(f"needs 12 values, one per month (got {len(v)})")
+        return v
+
+
+# -------------------------------------------------------------------------------------------- conditions
+class BaselinePain(Strict):
+    """Entry VAS ~ Normal(mean, sd) truncated to [min, 10]."""
+
+    mean: VAS
+    sd: Annotated[float, Field(ge=0.0, le=5.0)]
+    min: VAS = 0.0
+
+    @model_validator(mode="after")
+    def _min_below_mean(self) -> "BaselinePain":
+        if self.min > self.mean:
+            raise ValueError("min must not exceed mean")
+        return self
+
+
+class PerClass(Strict):
+    """One value per responder class."""
+
+    responder: float
+    partial: float
+    non_responder: float
+
+    def __getitem__(self, cls: ResponderClass | str) -> float:
+        return getattr(self, ResponderClass(cls).value)
+
+
+class ClassProbabilities(PerClass):
+    responder: Probability
+    partial: Probability
+    non_responder: Probability
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "ClassProbabilities":
+        total = self.responder + self.partial + self.non_responder
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"class probabilities must sum to 1 (they sum to {total:.4g})")
+        return self
+
+
+class ClassEffects(PerClass):
+    responder: Annotated[float, Field(ge=0.0, le=5.0)]
+    partial: Annotated[float, Field(ge=0.0, le=5.0)]
+    non_responder: Annotated[float, Field(ge=0.0, le=5.0)]
+
+
+class AnalgesicWindow(Strict):
+    """Post-session extra relief ``relief * exp(-t / tau)``; tau ~ LogNormal(ln median_hours, sigma) per patient."""
+
+    relief_vas: Annotated[float, Field(ge=0.0, le=10.0)]
+    median_hours: Positive
+    sigma: Annotated[float, Field(ge=0.0, le=3.0)]
+
+
+class DropoutSpec(Strict):
+    """Weekly dropout hazard h = base + per_vas_point * VAS + per_week_waiting * weeks waited (capped at 1)."""
+
+    base_weekly: Probability
+    per_vas_point: Probability
+    per_week_waiting: Probability
+
+
+class NaturalHistory(Strict):
+    """Regression to the mean: without treatment, dU/dt = -rate * (U - floor_fraction * U0) per week."""
+
+    weekly_rate: Annotated[float, Field(ge=0.0, le=1.0)]
+    floor_fraction: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ConditionSpec(Strict):
+    """Pain-response and adherence parameters of one condition (see docs/model.md for the equations)."""
+
+    chronic: bool
+    baseline_vas: BaselinePain
+    responder_probabilities: ClassProbabilities
+    acupuncture_effect: ClassEffects  # VAS points off the underlying pain at the first session
+    analgesic_window: AnalgesicWindow
+    natural_history: NaturalHistory
+    flare_ups_per_week: NonNegative
+    flare_up_vas: Annotated[float, Field(ge=0.0, le=10.0)]
+    no_show_probability: Probability
+    dropout: DropoutSpec
+    recurrence_12_months: Probability
+
+
+# --------------------------------------------------------------------------------------------- pain model
+class PainModelSpec(Strict):
+    """Parameters shared by all conditions (see docs/model.md)."""
+
+    diminishing_returns: Annotated[float, Field(gt=0.0, le=1.0)]
+    patient_effect_sd: Annotated[float, Field(ge=0.0, le=2.0)]
+    effect_persistence_weekly: Annotated[float, Field(ge=0.0, le=1.0)]
+    fatigue_penalty: Probability
+    limited_pt_credit: Probability
+    pt_effective_max_vas: VAS
+    pt_pain_relief_per_effective_session: Annotated[float, Field(ge=0.0, le=3.0)]
+
+
+# ------------------------------------------------------------------------------------------------ protocol
+class Phase1Spec(Strict):
+    acupuncture_per_week: int = Field(ge=0, le=7)
+    typical_weeks: int = Field(ge=1, le=20)
+    min_sessions: int = Field(ge=0, le=40)
+    session_cap: int = Field(ge=1, le=40)
+    non_responder_policy: Literal["extend", "reduced_load", "exit"]
+    extension_sessions: int = Field(ge=0, le=20)
+
+
+class Phase2Spec(Strict):
+    acupuncture_per_week: int = Field(ge=0, le=7)
+    pt_per_week: int = Field(ge=0, le=7)
+    typical_weeks: int = Field(ge=1, le=20)
+    progress_target: NonNegative  # effective loading sessions to progress to phase 3
+    max_weeks: int = Field(ge=1, le=30)
+
+
+class Phase3Spec(Strict):
+    acupuncture_every_weeks: int = Field(ge=0, le=8)  # 0 = no acupuncture in phase 3
+    pt_per_week: int = Field(ge=0, le=7)
+    typical_weeks: int = Field(ge=1, le=20)
+    progress_target: NonNegative
+    max_weeks: int = Field(ge=1, le=30)
+
+
+class MaintenanceSpec(Strict):
+    chronic_only: bool
+    acupuncture_every_weeks: int = Field(ge=0, le=26)  # 0 = no maintenance
+    duration_weeks: int = Field(ge=0, le=104)
+    recurrence_relative_risk: Annotated[float, Field(gt=0.0, le=2.0)]
+
+
+class TimingRules(Strict):
+    """The protocol's timing rules, in hours and days."""
+
+    acupuncture_day_before_pt: bool
+    same_day_acupuncture_min_hours_before_pt: Annotated[float, Field(ge=0.0, le=12.0)]  # N
+    no_pt_within_hours_before_acupuncture: Annotated[float, Field(ge=0.0, le=24.0)]  # M
+    min_days_between_same_type: int = Field(ge=1, le=7)
+
+
+class SessionDurations(Strict):
+    """Minutes; each must be a whole number of calendar slots."""
+
+    intake_assessment: int = Field(ge=5, le=240)
+    reevaluation: int = Field(ge=5, le=240)
+    acupuncture: int = Field(ge=5, le=240)
+    physiotherapy: int = Field(ge=5, le=240)
+
+
+class ProtocolSpec(Strict):
+    goal_vas: VAS
+    phase1: Phase1Spec
+    phase2: Phase2Spec
+    phase3: Phase3Spec
+    maintenance: MaintenanceSpec
+    timing: TimingRules
+    durations_minutes: SessionDurations
+    booking_horizon_weeks: int = Field(ge=1, le=12)
+
+
+# -------------------------------------------------------------------------------------------------- roster
+class RosterWeights(Strict):
+    """Penalty per unscheduled session by kind, and weights of the soft goals (all assumptions to tune)."""
+
+    unscheduled_phase1: NonNegative
+    unscheduled_phase2: NonNegative
+    unscheduled_phase3: NonNegative
+    unscheduled_maintenance: NonNegative
+    unscheduled_assessment: NonNegative
+    continuity: NonNegative
+    fewer_trips: NonNegative
+    time_preference: NonNegative
+    workload_balance: NonNegative
+    stability: NonNegative
+
+
+class RosterSpec(Strict):
+    weights: RosterWeights
+    time_limit_seconds: Positive = 10.0
+    workers: int = Field(2, ge=1, le=64)
+    seed: int = Field(0, ge=0)
+
+
+# -------------------------------------------------------------------------------------------------- costs
+class CostSpec(Strict):
+    """Optional weekly cost per practitioner by role (for cheapest-staffing recommendations)."""
+
+    currency: str = "EUR"
+    per_week: dict[Role, NonNegative] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------- run
+class WarmupSpec(Strict):
+    method: Literal["fixed", "mser5"]
+    weeks: int = Field(ge=0, le=520)  # used by "fixed"; the upper limit for "mser5"
+
+
+class RunSpec(Strict):
+    horizon_weeks: int = Field(ge=1, le=520)
+    warmup: WarmupSpec
+    replications: int = Field(ge=1, le=10000)
+    seed: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _warmup_shorter(self) -> "RunSpec":
+        if self.warmup.method == "fixed" and self.warmup.weeks >= self.horizon_weeks:
+            raise ValueError("warmup.weeks must be shorter than horizon_weeks")
+        return self
+
+
+# ----------------------------------------------------------------------------------------------- scenario
+class Scenario(Strict):
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    calendar: CalendarSpec
+    staff: list[StaffMember]
+    rooms: RoomsSpec
+    demand: DemandSpec
+    conditions: dict[Condition, ConditionSpec]
+    pain_model: PainModelSpec
+    protocol: ProtocolSpec
+    roster: RosterSpec
+    costs: CostSpec = Field(default_factory=CostSpec)
+    run: RunSpec
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> "Scenario":
+        """Rules that span sections; each error names the field it is about."""
+        errors: list[tuple[str, str]] = []
+        ids = [s.id for s in self.staff]
+        for i, sid in enumerate(ids):
+            if sid in ids[:i]:
+                errors.append((f"staff.{i}.id", f"duplicate staff id {sid!r}"))
+        open_days = set(self.calendar.weekday_indices)
+        for i, member in enumerate(self.staff):
+            own = parse_availability(member.availability) or []
+            for w in own:
+                if w.weekday not in open_days:
+                    errors.append((f"staff.{i}.availability", f"{WEEKDAYS[w.weekday]} is not an open weekday of the clinic"))
+                    break
+        n_days = len(open_days)
+        gap = self.protocol.timing.min_days_between_same_type
+        max_spaced = _max_spaced_sessions(sorted(open_days), gap)
+        p = self.protocol
+        for path, n in (
+            ("protocol.phase1.acupuncture_per_week", p.phase1.acupuncture_per_week),
+            ("protocol.phase2.acupuncture_per_week", p.phase2.acupuncture_per_week),
+            ("protocol.phase2.pt_per_week", p.phase2.pt_per_week),
+            ("protocol.phase3.pt_per_week", p.phase3.pt_per_week),
+        ):
+            if n > n_days:
+                errors.append((path, f"{n} sessions a week but the clinic is open {n_days} days"))
+            elif n > max_spaced:
+                errors.append((path, f"{n} sessions a week cannot be {gap} or more days apart on the open weekdays"))
+        for cond in self.demand.condition_mix:
+            if cond not in self.conditions:
+                errors.append((f"demand.condition_mix.{cond.value}", "condition has no parameters in 'conditions'"))
+        roles = {r for s in self.staff for r in s.roles}
+        needs_acu = p.phase1.acupuncture_per_week > 0 or p.phase2.acupuncture_per_week > 0 or p.phase3.acupuncture_every_weeks > 0
+        needs_pt = p.phase2.pt_per_week > 0 or p.phase3.pt_per_week > 0
+        for role, needed, why in (
+            (Role.physician, True, "intake assessments need a physician"),
+            (Role.acupuncturist, needs_acu, "the protocol has acupuncture sessions"),
+            (Role.physiotherapist, needs_pt, "the protocol has physiotherapy sessions"),
+        ):
+            if needed and role not in roles:
+                errors.append(("staff", f"no staff member has the role {role.value!r}, but {why}"))
+        if needs_acu and self.rooms.acupuncture_rooms == 0:
+            errors.append(("rooms.acupuncture_rooms", "is 0, but the protocol has acupuncture sessions"))
+        if needs_pt and self.rooms.gym_stations == 0:
+            errors.append(("rooms.gym_stations", "is 0, but the protocol has physiotherapy sessions"))
+        if self.rooms.consultation_rooms == 0:
+            errors.append(("rooms.consultation_rooms", "is 0, but intake assessments need a room"))
+        slot = self.calendar.slot_minutes
+        for field, minutes in p.durations_minutes.model_dump().items():
+            if minutes % slot:
+                errors.append((f"protocol.durations_minutes.{field}", f"{minutes} min is not a whole number of {slot}-minute slots"))
+            if minutes > self.calendar.close_minute - self.calendar.open_minute:
+                errors.append((f"protocol.durations_minutes.{field}", "longer than the clinic's opening hours"))
+        if p.phase1.min_sessions > p.phase1.session_cap:
+            errors.append(("protocol.phase1.min_sessions", "must not exceed session_cap"))
+        if p.phase2.max_weeks < p.phase2.typical_weeks:
+            errors.append(("protocol.phase2.max_weeks", "must be at least typical_weeks"))
+        if p.phase3.max_weeks < p.phase3.typical_weeks:
+            errors.append(("protocol.phase3.max_weeks", "must be at least typical_weeks"))
+        if errors:
+            raise CrossFieldErrors(errors)
+        return self
+
+    # Convenience views used by sim/, optimizer/ and dashboard/ -----------------------------------------
+    def staff_with_role(self, role: Role | str) -> list[StaffMember]:
+        role = Role(role)
+        return [s for s in self.staff if role in s.roles]
+
+    def role_counts(self) -> dict[str, int]:
+        return {r.value: len(self.staff_with_role(r)) for r in Role}
+
+
+def _max_spaced_sessions(days: list[int], gap: int) -> int:
+    """Most sessions placeable on ``days`` (0..6) of one week with at least ``gap`` days between them."""
+    best = 0
+    for start in days:
+        count, last = 0, None
+        for d in days:
+            if d >= start and (last is None or d - last >= gap):
+                count, last = count + 1, d
+        best = max(best, count)
+    return best
+
+
+class CrossFieldErrors(ValueError):
+    """Several cross-field problems at once; ``errors`` is a list of (field path, reason)."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{p}: {r}" for p, r in errors))
