@@ -54,9 +54,9 @@ def with_role_count(scenario: Scenario, role: Role | str, count: int) -> Scenari
         existing = {s["id"] for s in staff}
         k = 1
         for _ in range(count - len(holders)):
-            while f"{role.value[:3].upper()}+{k}" in existing:
+            while f"{role.value[:3].upper()}-add{k}" in existing:
                 k += 1
-            new = dict(copy.deepcopy(template), id=f"{role.value[:3].upper()}+{k}", roles=[role.value])
+            new = dict(copy.deepcopy(template), id=f"{role.value[:3].upper()}-add{k}", roles=[role.value])
             existing.add(new["id"])
             staff.append(new)
     elif count < len(holders):

@@ -397,11 +397,8 @@ class Scenario(Strict):
                 errors.append((f"staff.{i}.id", f"duplicate staff id {sid!r}"))
         open_days = set(self.calendar.weekday_indices)
         for i, member in enumerate(self.staff):
-            own = parse_availability(member.availability) or []
-            for w in own:
-                if w.weekday not in open_days:
-                    errors.append((f"staff.{i}.availability", f"{WEEKDAYS[w.weekday]} is not an open weekday of the clinic"))
-                    break
+            if not member.windows(self.calendar):
+                errors.append((f"staff.{i}.availability", "no hours inside the clinic's open days and opening hours"))
         n_days = len(open_days)
         gap = self.protocol.timing.min_days_between_same_type
         max_spaced = _max_spaced_sessions(sorted(open_days), gap)
