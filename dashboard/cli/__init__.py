@@ -6,6 +6,7 @@ Each command module registers itself on :data:`app` when imported; add new ones 
 from __future__ import annotations
 
 from . import scenarios_cmd  # noqa: F401  (registers commands)
+from . import dashboard_cmd  # noqa: F401  (registers `rehabflow dashboard`)
 from .app import app
 
 

@@ -1,0 +1,33 @@
+"""The rehabflow dashboard: What-if, Compare, Roster and About the model.
+
+Start it with ``rehabflow dashboard`` or ``streamlit run dashboard/app.py``. The pages are thin layers over
+``sim`` and ``optimizer``: they hold no model logic (anything shown here, the CLI can compute).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="rehabflow", page_icon=":material/healing:", layout="wide")
+
+PAGES = [
+    st.Page(str(HERE / "pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="what-if",
+            default=True),
+    st.Page(str(HERE / "pages" / "compare.py"), title="Compare", icon=":material/compare_arrows:",
+            url_path="compare-scenarios"),
+    st.Page(str(HERE / "pages" / "roster.py"), title="Roster", icon=":material/calendar_month:",
+            url_path="weekly-roster"),
+    st.Page(str(HERE / "pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
+]
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.caption(
+        "Integrated acupuncture + physiotherapy programme: capacity what-ifs (simulation) and weekly rosters "
+        "(optimizer). Every figure here can be reproduced with the `rehabflow` command line."
+    )
+page.run()

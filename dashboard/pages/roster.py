@@ -1,0 +1,8 @@
+"""Roster: placeholder until its model API lands."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Roster")
+st.info("This page is being built.")

@@ -1,0 +1,60 @@
+"""What-if: pick a scenario, change the levers a manager changes, run the simulation, read KPIs with CIs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.views import results, sim_api
+from dashboard.views.downloads import edited_scenario_yaml
+from dashboard.views.levers import diff_summary
+from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
+from dashboard.views.scenario_inputs import edit_levers, pick_scenario
+from scenarios import scenario_hash
+
+st.title("What-if")
+st.caption(
+    "Start from a built-in scenario or your own file, change staff, rooms, referrals or the protocol, "
+    "and run the simulation. Results are kept: re-opening this page with the same settings shows them at once."
+)
+
+base = pick_scenario("wi")
+if base is None:
+    st.stop()
+
+edited, placed, general = edit_levers(base)
+if edited is None:
+    st.warning("Some settings are not valid (see the messages next to them). Fix them to run.")
+    st.stop()
+
+changes = diff_summary(base, edited)
+key = scenario_hash(edited)
+yaml_text = edited_scenario_yaml(base, edited)
+
+c1, c2, c3 = st.columns([2, 1, 1])
+with c1:
+    if changes:
+        st.markdown("**Changed from " + base.name + ":** " + "; ".join(changes))
+    else:
+        st.markdown(f"**{base.name}** as it is (no levers changed).")
+    st.caption(f"Scenario hash `{key}` · {edited.run.replications} replications × {edited.run.horizon_weeks} "
+               f"weeks · seed {edited.run.seed}")
+with c2:
+    st.download_button("Download scenario (YAML)", yaml_text, file_name=f"{edited.name}.yaml",
+                       mime="application/x-yaml", key="wi_download_yaml", icon=":material/download:")
+with c3:
+    clicked = st.button("Run simulation", key="wi_run", type="primary", icon=":material/play_arrow:",
+                        disabled=not sim_api.available(), width="stretch")
+if not sim_api.available():
+    st.info("The simulation package is not installed in this build yet; the levers and downloads work.")
+    st.stop()
+
+result = finished_result(key)
+if result is None and (clicked or running_job(key) is not None):
+    scenario = edited
+    result = run(key, lambda progress: sim_api.run_experiment(scenario, workers=SIM_WORKERS, progress=progress),
+                 f"Simulating {scenario.run.replications} replications × {scenario.run.horizon_weeks} weeks")
+if result is None:
+    st.info("Press **Run simulation** to see waiting times, phases, utilisation and pain trajectories.")
+    st.stop()
+
+results.show_experiment(result, key=key, scenario=edited)

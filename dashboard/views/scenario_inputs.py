@@ -1,0 +1,208 @@
+"""Streamlit widgets shared by the pages: pick a scenario (built-in, upload or pasted YAML) and edit its levers.
+
+Every widget has a stable key (tests set them by key). Lever values survive a trip to another page: Streamlit
+drops the state of widgets that a page run does not draw, so the values are shadowed in ``_levers_saved``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from scenarios import InputError, Scenario, builtin_names, load_scenario, scenario_hash
+
+from .levers import (
+    CONDITION_LABELS,
+    GROUPS,
+    HOURS_PREFIX,
+    LEVERS,
+    Lever,
+    apply_levers,
+    errors_by_lever,
+    hours_key,
+    lever_values,
+)
+from .uploads import decode_upload, scenario_from_upload
+
+SOURCE_BUILTIN = "Built-in scenario"
+SOURCE_UPLOAD = "Upload a YAML file"
+SOURCE_PASTE = "Paste YAML"
+SAVED = "_levers_saved"
+
+
+@st.cache_data(show_spinner=False)
+def builtin_scenario(name: str) -> Scenario:
+    return load_scenario(name)
+
+
+def pick_scenario(prefix: str = "wi") -> Scenario | None:
+    """The scenario the user chose, or ``None`` after showing why it cannot be used (never a traceback)."""
+    source = st.radio(
+        "Start from",
+        [SOURCE_BUILTIN, SOURCE_UPLOAD, SOURCE_PASTE],
+        key=f"{prefix}_source",
+        horizontal=True,
+    )
+    if source == SOURCE_BUILTIN:
+        names = builtin_names()
+        name = st.selectbox(
+            "Scenario",
+            names,
+            index=names.index("baseline") if "baseline" in names else 0,
+            key=f"{prefix}_builtin",
+            help="`rehabflow scenarios list` shows the same scenarios.",
+        )
+        scenario = builtin_scenario(name)
+        if scenario.description:
+            st.caption(scenario.description)
+        return scenario
+    try:
+        if source == SOURCE_UPLOAD:
+            upload = st.file_uploader(
+                "Scenario YAML",
+                type=["yaml", "yml"],
+                key=f"{prefix}_upload",
+                help="Start from `rehabflow scenarios show baseline > my.yaml`; a file may `extends: baseline`.",
+            )
+            if upload is None:
+                st.info("Upload a scenario file to continue.")
+                return None
+            return scenario_from_upload(decode_upload(upload.getvalue(), upload.name), upload.name)
+        text = st.text_area(
+            "Scenario YAML",
+            key=f"{prefix}_yaml_text",
+            height=200,
+            placeholder="extends: baseline\nname: my_clinic\ndemand:\n  referrals_per_week: 15",
+        )
+        if not text.strip():
+            st.info("Paste a scenario to continue.")
+            return None
+        return scenario_from_upload(text, "pasted scenario")
+    except InputError as e:
+        st.error("This scenario cannot be used:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()))
+        return None
+
+
+def _sync_state(base: Scenario) -> None:
+    """Fill the lever widgets' state from ``base`` when it changed, else restore values saved by another page."""
+    h = scenario_hash(base)
+    saved: dict[str, Any] = st.session_state.get(SAVED, {})
+    if saved.get("__base__") != h:
+        for lever, value in zip(LEVERS, lever_values(base).values(), strict=True):
+            st.session_state[lever.key] = value
+        for s in base.staff:
+            st.session_state[hours_key(s.id)] = s.availability
+        st.session_state[SAVED] = {"__base__": h}
+        return
+    for key, value in saved.items():
+        if key != "__base__" and key not in st.session_state:
+            st.session_state[key] = value
+
+
+def _widget(lever: Lever, container: Any) -> Any:
+    kw = dict(key=lever.key, help=lever.help or None)
+    if lever.kind == "bool":
+        return container.checkbox(lever.label, **kw)
+    if lever.kind == "int":
+        return container.number_input(
+            lever.label, min_value=int(lever.min), max_value=int(lever.max), step=int(lever.step or 1), **kw
+        )
+    return container.number_input(
+        lever.label + (" (%)" if lever.kind == "percent" else ""),
+        min_value=float(lever.min),
+        max_value=float(lever.max),
+        step=float(lever.step or 0.1),
+        format="%g" if lever.kind != "percent" else "%.1f",
+        **kw,
+    )
+
+
+def _show_errors(container: Any, messages: list[str] | None) -> None:
+    for m in messages or []:
+        container.error(m, icon=":material/error:")
+
+
+def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:
+    """Draw the levers; return the edited scenario (``None`` if invalid), inline errors and general errors.
+
+    Validation runs first (on the values the widgets hold after this interaction), so each message can be drawn
+    next to its lever in the same run.
+    """
+    _sync_state(base)
+    values = {lever.path: st.session_state.get(lever.key) for lever in LEVERS}
+    hours = {s.id: st.session_state.get(hours_key(s.id), s.availability) for s in base.staff}
+    edited: Scenario | None = None
+    placed: dict[str, list[str]] = {}
+    general: list[str] = []
+    try:
+        edited = apply_levers(base, values, None)
+    except InputError as e:
+        placed, general = errors_by_lever(str(e), [s.id for s in base.staff])
+    if edited is not None:
+        # hours apply to the staff after the head-count change: new practitioners get their own inputs
+        for s in edited.staff:
+            hours.setdefault(s.id, st.session_state.get(hours_key(s.id), s.availability))
+        try:
+            edited = apply_levers(edited, {}, hours)
+        except InputError as e:
+            placed, general = errors_by_lever(str(e), [s.id for s in edited.staff])
+            staff_ids_scenario = edited
+            edited = None
+            staff_after_error = staff_ids_scenario.staff
+        else:
+            staff_after_error = None
+    else:
+        staff_after_error = None
+    staff_after = edited.staff if edited is not None else (staff_after_error or base.staff)
+
+    tabs = st.tabs([GROUPS[g] for g in GROUPS])
+    by_group: dict[str, list[Lever]] = {}
+    for lever in LEVERS:
+        by_group.setdefault(lever.group, []).append(lever)
+    for tab, group in zip(tabs, GROUPS, strict=True):
+        with tab:
+            _show_errors(st, placed.get(group))
+            if group == "staff":
+                cols = st.columns(3)
+                for col, lever in zip(cols, by_group["staff"], strict=True):
+                    _widget(lever, col)
+                    _show_errors(col, placed.get(lever.path))
+                st.markdown("**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; "
+                            "blank = clinic hours)")
+                for s in staff_after:
+                    key = hours_key(s.id)
+                    if key not in st.session_state:
+                        st.session_state[key] = s.availability
+                    roles = " + ".join(r.value for r in s.roles)
+                    st.text_input(f"{s.id} ({roles})", key=key)
+                    _show_errors(st, placed.get(HOURS_PREFIX + s.id))
+                continue
+            if group == "demand":
+                _widget(by_group["demand"][0], st)
+                _show_errors(st, placed.get(by_group["demand"][0].path))
+                st.markdown("**Condition mix** (percent of referrals; must add up to 100)")
+                mix = by_group["demand"][1:]
+                cols = st.columns(3)
+                for i, lever in enumerate(mix):
+                    _widget(lever, cols[i % 3])
+                total = sum(float(st.session_state.get(lever.key) or 0.0) for lever in mix)
+                st.caption(f"Total: {total:.1f}%")
+                _show_errors(st, placed.get("demand.condition_mix"))
+                continue
+            cols = st.columns(2)
+            for i, lever in enumerate(by_group[group]):
+                col = cols[i % 2]
+                _widget(lever, col)
+                _show_errors(col, placed.get(lever.path))
+    if general:
+        st.error("\n".join(general))
+    # shadow the values so that they survive a visit to another page
+    saved = {"__base__": scenario_hash(base)}
+    saved.update({lever.key: st.session_state.get(lever.key) for lever in LEVERS})
+    saved.update({hours_key(s.id): st.session_state.get(hours_key(s.id)) for s in staff_after})
+    st.session_state[SAVED] = saved
+    return edited, placed, general
+
+
+__all__ = ["CONDITION_LABELS", "edit_levers", "pick_scenario"]
