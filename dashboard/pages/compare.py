@@ -1,8 +1,89 @@
-"""Compare: placeholder until its model API lands."""
+"""Compare: two to four scenarios side by side, differences against the first under common random numbers."""
 
 from __future__ import annotations
 
+import hashlib
+
+import pandas as pd
 import streamlit as st
 
-st.title("Compare")
-st.info("This page is being built.")
+from dashboard.views import charts, compare_view, sim_api
+from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
+from dashboard.views.scenario_inputs import builtin_scenario
+from scenarios import InputError, Scenario, builtin_names, scenario_hash
+
+st.title("Compare scenarios")
+st.caption(
+    "Each scenario runs with the same random patients, arrivals and responses (common random numbers), so the "
+    "differences against the first scenario are sharper than two separate runs would give."
+)
+
+WHATIF = compare_view.WHATIF_OPTION
+options = builtin_names() + ([WHATIF] if st.session_state.get("wi_edited") is not None else [])
+defaults = compare_view.default_slots(options)
+
+n = st.number_input("How many scenarios", min_value=2, max_value=4, value=3, step=1, key="cmp_n")
+scenarios: list[Scenario] = []
+problems: list[str] = []
+cols = st.columns(int(n))
+for i, col in enumerate(cols):
+    with col.container(border=True):
+        st.markdown("**Reference**" if i == 0 else f"**Scenario {i + 1}**")
+        base_name, change = defaults[i] if i < len(defaults) else (options[0], compare_view.NO_CHANGE)
+        picked = st.selectbox("Start from", options, index=options.index(base_name), key=f"cmp_base_{i}")
+        variant = st.selectbox("Change", compare_view.CHANGES, index=compare_view.CHANGES.index(change),
+                               key=f"cmp_change_{i}")
+        base = st.session_state["wi_edited"] if picked == WHATIF else builtin_scenario(picked)
+        try:
+            s = compare_view.variant(base, variant)
+        except InputError as e:
+            st.error(str(e))
+            problems.append(str(e))
+            continue
+        st.caption(compare_view.describe(s))
+        scenarios.append(s)
+
+first = scenarios[0] if scenarios else builtin_scenario(options[0])
+c1, c2, c3 = st.columns(3)
+reps = c1.number_input("Replications", min_value=2, max_value=2000, value=int(first.run.replications), step=1,
+                       key="cmp_reps")
+weeks = c2.number_input("Weeks simulated", min_value=2, max_value=520, value=int(first.run.horizon_weeks), step=1,
+                        key="cmp_weeks")
+seed = c3.number_input("Root seed", min_value=0, value=int(first.run.seed), step=1, key="cmp_seed")
+
+names = [s.name for s in scenarios]
+if len(set(names)) != len(names):
+    problems.append("Two columns describe the same scenario: choose different scenarios or changes.")
+    st.warning(problems[-1])
+if problems or len(scenarios) < 2:
+    st.stop()
+
+key = "cmp-" + hashlib.sha256(
+    "|".join([*(scenario_hash(s) for s in scenarios), str(reps), str(weeks), str(seed)]).encode()
+).hexdigest()[:16]
+clicked = st.button("Run comparison", key="cmp_run", type="primary", icon=":material/play_arrow:",
+                    disabled=not sim_api.compare_available())
+if not sim_api.compare_available():
+    st.info("The simulation package is not installed in this build yet.")
+    st.stop()
+
+result = finished_result(key)
+if result is None and (clicked or running_job(key) is not None):
+    chosen = list(scenarios)
+    result = run(key, lambda progress: sim_api.compare_scenarios(
+        chosen, replications=int(reps), weeks=int(weeks), seed=int(seed), workers=SIM_WORKERS, progress=progress),
+        f"Comparing {len(chosen)} scenarios: {int(reps)} replications × {int(weeks)} weeks each")
+if result is None:
+    st.info("Press **Run comparison**.")
+    st.stop()
+
+diff = compare_view.difference_table(result)
+st.subheader(f"Differences against {scenarios[0].name}")
+st.caption("Mean paired difference (scenario minus reference) with its 95% confidence interval. Green: the "
+           "interval is above zero; red: below zero; grey: the interval contains zero (no clear difference).")
+st.dataframe(compare_view.pretty_differences(diff), hide_index=True, key="cmp_table")
+for kpi, label, unit in compare_view.key_kpis(diff):
+    st.plotly_chart(charts.difference_figure(diff[diff["kpi"] == kpi], label, unit), key=f"cmp_chart_{kpi}")
+st.download_button("Download differences (CSV)", diff.to_csv(index=False), file_name=f"{key}.csv", mime="text/csv",
+                   key="cmp_download", icon=":material/download:")
+_ = pd  # tables above are pandas

@@ -26,6 +26,7 @@ if edited is None:
     st.warning("Some settings are not valid (see the messages next to them). Fix them to run.")
     st.stop()
 
+st.session_state["wi_edited"] = edited  # offered on the Compare page
 changes = diff_summary(base, edited)
 key = scenario_hash(edited)
 yaml_text = edited_scenario_yaml(base, edited)
