@@ -1,0 +1,83 @@
+"""The dashboard's only door into ``optimizer``: reading uploads, sample weeks, solving, validating, exports.
+
+Thin calls, no scheduling logic. Uploaded files are written to a private temporary folder under their own
+names so that the optimizer's ``InputError`` messages name the file the user uploaded (the folder is removed
+from the message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarios import InputError, Scenario
+
+
+def _opt() -> Any:
+    import optimizer
+
+    return optimizer
+
+
+def available() -> bool:
+    try:
+        return hasattr(_opt(), "solve_roster")
+    except ImportError:
+        return False
+
+
+def _safe_name(name: str, default: str) -> str:
+    base = Path(name or default).name
+    return base if base and not base.startswith(".") else default
+
+
+def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse uploaded ``patients.csv`` and ``staff.csv`` with the optimizer's readers (``InputError`` on problems)."""
+    opt = _opt()
+    with tempfile.TemporaryDirectory(prefix="rehabflow-upload-") as tmp:
+        folder = Path(tmp)
+        p_path = folder / _safe_name(patients[0], "patients.csv")
+        s_path = folder / _safe_name(staff[0], "staff.csv")
+        if p_path == s_path:
+            s_path = folder / ("staff-" + s_path.name)
+        p_path.write_bytes(patients[1])
+        s_path.write_bytes(staff[1])
+        try:
+            return _call(opt.read_patients, p_path, scenario), _call(opt.read_staff, s_path, scenario)
+        except InputError as e:
+            raise InputError(str(e).replace(str(folder) + "/", "")) from None
+
+
+def _call(fn: Any, path: Path, scenario: Scenario) -> Any:
+    """Call a reader that takes ``(path)`` or ``(path, scenario)``."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    return fn(path, scenario) if len(params) >= 2 else fn(path)
+
+
+def sample_week(scenario: Scenario, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return _opt().sample_week(scenario, seed)
+
+
+def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,
+          time_limit: float) -> Any:
+    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit)
+
+
+def validate(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, result: Any, week_start: dt.date) -> Any:
+    return _opt().validate_roster(scenario, patients, staff, result.roster, week_start)
+
+
+def export_bytes(kind: str, result: Any, scenario: Scenario, week_start: dt.date) -> bytes:
+    """The roster as CSV, XLSX or ICS bytes, written by the optimizer's own writers (same as the CLI)."""
+    opt = _opt()
+    writer = {"csv": opt.write_roster_csv, "xlsx": opt.write_roster_xlsx, "ics": opt.write_roster_ics}[kind]
+    with tempfile.TemporaryDirectory(prefix="rehabflow-export-") as tmp:
+        path = Path(tmp) / f"roster.{kind}"
+        writer(result, path)
+        return path.read_bytes()

@@ -1,0 +1,67 @@
+"""Roster presentation: week calendars (Gantt) per practitioner and per room. Pure: tables in, figures out.
+
+The roster table has the stable columns of shared/DESIGN.md: ``patient_id, session, staff_id, room, date,
+start, end`` (ISO date, HH:MM times).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+SESSION_COLOURS = {"acupuncture": "#1f77b4", "physiotherapy": "#2ca02c", "assessment": "#9467bd"}
+ROSTER_COLUMNS = ["patient_id", "session", "staff_id", "room", "date", "start", "end"]
+
+
+def with_times(roster: pd.DataFrame) -> pd.DataFrame:
+    """The roster with ``begin``/``finish`` timestamps and a weekday label, sorted by time."""
+    df = roster.copy()
+    df["begin"] = pd.to_datetime(df["date"].astype(str) + " " + df["start"].astype(str))
+    df["finish"] = pd.to_datetime(df["date"].astype(str) + " " + df["end"].astype(str))
+    df["day"] = df["begin"].dt.strftime("%a %d %b")
+    return df.sort_values(["begin", "staff_id"]).reset_index(drop=True)
+
+
+def gantt(roster: pd.DataFrame, by: str, title: str) -> go.Figure:
+    """A week calendar: one row per ``by`` (``staff_id`` or ``room``), one bar per appointment."""
+    df = with_times(roster)
+    rows = sorted(df[by].astype(str).unique())
+    fig = px.timeline(
+        df.assign(**{by: df[by].astype(str)}), x_start="begin", x_end="finish", y=by, color="session",
+        color_discrete_map=SESSION_COLOURS, hover_data=["patient_id", "staff_id", "room", "start", "end"],
+        category_orders={by: rows},
+    )
+    fig.update_yaxes(autorange="reversed", title="")
+    fig.update_xaxes(title="", dtick=86_400_000, tickformat="%a %d %b", ticklabelmode="period")
+    fig.update_layout(title=title, height=max(300, 60 + 34 * len(rows)), margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", y=-0.15), bargap=0.25)
+    return fig
+
+
+def day_table(roster: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """One practitioner's or one room's appointments, in time order (the printable calendar)."""
+    df = with_times(roster)
+    df = df[df[column].astype(str) == value]
+    return df[["day", "start", "end", "session", "patient_id", "staff_id", "room"]]
+
+
+def counts_by_session(roster: pd.DataFrame) -> pd.DataFrame:
+    return roster.groupby("session").size().rename("appointments").reset_index()
+
+
+def verdict_parts(verdict: object) -> tuple[bool, list[str]]:
+    """``(ok, problems)`` from the validator's answer: a list of problems, a DataFrame, or an object with them."""
+    if verdict is None:
+        return True, []
+    if isinstance(verdict, bool):
+        return verdict, []
+    if isinstance(verdict, pd.DataFrame):
+        return verdict.empty, [" · ".join(f"{k}: {v}" for k, v in row.items()) for row in verdict.to_dict("records")]
+    if isinstance(verdict, (list, tuple)):
+        return len(verdict) == 0, [str(v) for v in verdict]
+    problems = getattr(verdict, "violations", None) or getattr(verdict, "problems", None) or []
+    ok = getattr(verdict, "ok", None)
+    if ok is None:
+        ok = getattr(verdict, "valid", len(problems) == 0)
+    return bool(ok), [str(p) for p in problems]
