@@ -15,13 +15,13 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="rehabflow", page_icon=":material/healing:", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="what-if",
+    st.Page(str(HERE / "app_pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="what-if",
             default=True),
-    st.Page(str(HERE / "pages" / "compare.py"), title="Compare", icon=":material/compare_arrows:",
+    st.Page(str(HERE / "app_pages" / "compare.py"), title="Compare", icon=":material/compare_arrows:",
             url_path="compare-scenarios"),
-    st.Page(str(HERE / "pages" / "roster.py"), title="Roster", icon=":material/calendar_month:",
+    st.Page(str(HERE / "app_pages" / "roster.py"), title="Roster", icon=":material/calendar_month:",
             url_path="weekly-roster"),
-    st.Page(str(HERE / "pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
+    st.Page(str(HERE / "app_pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
 ]
 
 page = st.navigation(PAGES)

@@ -35,7 +35,8 @@ def server():
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+         "--client.toolbarMode=minimal"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -80,9 +81,11 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running and nothing is still loading."""
+    """Wait until the script has finished running and nothing is still loading; no error dialog or traceback."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def shot(page, name: str) -> Path:
@@ -93,7 +96,7 @@ def shot(page, name: str) -> Path:
 
 
 def test_whatif_page_opens_with_levers_and_no_exception(server, page):
-    page.goto(server + "/what-if")
+    page.goto(server + "/")
     wait_idle(page)
     page.get_by_role("button", name="Run simulation").wait_for()
     assert page.locator("[data-testid='stNumberInput']").count() >= 20

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-PAGES = ["pages/whatif.py", "pages/compare.py", "pages/roster.py", "pages/about.py"]
+PAGES = ["app_pages/whatif.py", "app_pages/compare.py", "app_pages/roster.py", "app_pages/about.py"]
 
 
 def open_app() -> AppTest:
@@ -79,8 +79,8 @@ def test_added_practitioner_gets_an_hours_input():
 def test_lever_values_survive_a_visit_to_another_page():
     at = open_app()
     at.number_input(key="lever_demand__referrals_per_week").set_value(18.0).run()
-    at.switch_page("pages/about.py").run()
-    at.switch_page("pages/whatif.py").run()
+    at.switch_page("app_pages/about.py").run()
+    at.switch_page("app_pages/whatif.py").run()
     assert at.number_input(key="lever_demand__referrals_per_week").value == 18.0
 
 

@@ -15,7 +15,7 @@ APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
 def streamlit_argv(port: int, address: str, headless: bool) -> list[str]:
     """The ``streamlit run`` command line for the dashboard (separate so that it can be tested)."""
     argv = ["streamlit", "run", str(APP_PATH), f"--server.port={port}", f"--server.address={address}",
-            "--browser.gatherUsageStats=false"]
+            "--browser.gatherUsageStats=false", "--client.toolbarMode=minimal"]
     if headless:
         argv.append("--server.headless=true")
     return argv
