@@ -110,3 +110,22 @@ def test_about_page_shows_the_protocol(server, page):
     assert page.get_by_text("The protocol").count() >= 1
     assert page.locator("[data-testid='stException']").count() == 0
     shot(page, "about")
+
+
+def set_number(page, label: str, value: float) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+
+
+def test_changing_a_lever_in_the_browser_updates_the_summary(server, page):
+    page.goto(server + "/")
+    wait_idle(page)
+    page.get_by_role("tab", name="Simulation run").click()
+    set_number(page, "Replications", 2)
+    set_number(page, "Weeks simulated", 8)
+    page.get_by_text("2 replications × 8 weeks").wait_for(timeout=20_000)
+    page.get_by_role("tab", name="Rooms and gym").click()
+    set_number(page, "Gym stations", 9)
+    page.get_by_text("Gym stations: 6 → 9").wait_for(timeout=20_000)

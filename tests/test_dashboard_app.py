@@ -73,7 +73,7 @@ def test_added_practitioner_gets_an_hours_input():
     at.number_input(key="lever_staff__physiotherapists").set_value(3).run()
     keys = [t.key for t in at.text_input]
     assert len([k for k in keys if k.startswith("lever_hours__")]) == 7
-    assert any("Physiotherapists: 2 -> 3" in m.value for m in at.markdown)
+    assert any("Physiotherapists: 2 → 3" in m.value for m in at.markdown)
 
 
 def test_lever_values_survive_a_visit_to_another_page():

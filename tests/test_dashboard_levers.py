@@ -92,7 +92,7 @@ def test_warmup_longer_than_the_run_is_reported_in_the_run_section(baseline):
 def test_edited_yaml_reads_back_to_the_edited_scenario(baseline):
     edited = apply_levers(baseline, lever_values(baseline) | {"staff.acupuncturists": 4})
     text = edited_scenario_yaml(baseline, edited)
-    assert "Acupuncturists: 3 -> 4" in text
+    assert "Acupuncturists: 3 → 4" in text
     assert scenario_hash(parse_yaml_text(text, "download.yaml")) == scenario_hash(edited)
 
 

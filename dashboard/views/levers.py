@@ -261,15 +261,15 @@ def errors_by_lever(message: str, staff_ids: list[str]) -> tuple[dict[str, list[
 
 
 def diff_summary(base: Scenario, edited: Scenario) -> list[str]:
-    """Human lines ``label: old -> new`` for what the levers changed (for the page and the YAML download)."""
+    """Human lines ``label: old → new`` for what the levers changed (for the page and the YAML download)."""
     old, new = lever_values(base), lever_values(edited)
     lines = [
-        f"{LEVERS_BY_PATH[p].label}: {_fmt(old[p])} -> {_fmt(new[p])}" for p in old if not _same(old[p], new[p])
+        f"{LEVERS_BY_PATH[p].label}: {_fmt(old[p])} → {_fmt(new[p])}" for p in old if not _same(old[p], new[p])
     ]
     old_hours = {s.id: s.availability for s in base.staff}
     for s in edited.staff:
         if s.id in old_hours and old_hours[s.id] != s.availability:
-            lines.append(f"Hours of {s.id}: {old_hours[s.id] or 'clinic hours'} -> {s.availability or 'clinic hours'}")
+            lines.append(f"Hours of {s.id}: {old_hours[s.id] or 'clinic hours'} → {s.availability or 'clinic hours'}")
     return lines
 
 

@@ -170,13 +170,15 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
                     _show_errors(col, placed.get(lever.path))
                 st.markdown("**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; "
                             "blank = clinic hours)")
-                for s in staff_after:
+                hour_cols = st.columns(3)
+                for i, s in enumerate(staff_after):
                     key = hours_key(s.id)
                     if key not in st.session_state:
                         st.session_state[key] = s.availability
                     roles = " + ".join(r.value for r in s.roles)
-                    st.text_input(f"{s.id} ({roles})", key=key)
-                    _show_errors(st, placed.get(HOURS_PREFIX + s.id))
+                    col = hour_cols[i % 3]
+                    col.text_input(f"{s.id} ({roles})", key=key, placeholder="clinic hours")
+                    _show_errors(col, placed.get(HOURS_PREFIX + s.id))
                 continue
             if group == "demand":
                 _widget(by_group["demand"][0], st)
