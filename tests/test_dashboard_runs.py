@@ -1,0 +1,102 @@
+"""The What-if and Compare pages' run flow (progress, results, caching), with the model replaced by a stub.
+
+These prove the dashboard's own behaviour: a run is started once per scenario, its results come back when the
+page is re-opened, and failures are shown, not raised. The pages with the real model are exercised in
+test_dashboard_app.py and the browser test.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.views import sim_api
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+def stub_result(scenario):
+    reps, weeks = scenario.run.replications, scenario.run.horizon_weeks
+    summary = pd.DataFrame([
+        dict(kpi="wait", label="Wait to start", unit="weeks", mean=float(scenario.demand.referrals_per_week),
+             ci_low=1.0, ci_high=3.0, half_width=1.0, n=reps),
+        dict(kpi="goal", label="Reached the goal", unit="share", mean=0.5, ci_low=0.4, ci_high=0.6,
+             half_width=0.1, n=reps),
+    ])
+    ts = pd.DataFrame([dict(replication=r, week=w, waitlist=w, phase1=1, phase2=2, phase3=3, maintenance=0)
+                       for r in range(reps) for w in range(weeks)])
+    util = pd.DataFrame([dict(resource="PT1", role_or_room="physiotherapist", weekday=d, hour=h, busy_minutes=30,
+                              available_minutes=60) for d in range(5) for h in range(8, 12)])
+    traj = pd.DataFrame({"patient": ["P1"] * 3, "day": [0, 3, 7], "vas": [7.0, 5.0, 3.5],
+                         "session": ["acupuncture", "acupuncture", ""]})
+    rep = types.SimpleNamespace(trajectories=traj, sessions_to_goal=np.array([3, 4, 5]))
+    return types.SimpleNamespace(summary=summary, per_replication=pd.DataFrame(), timeseries=ts,
+                                 utilisation=util, replications=[rep], manifest={"replications": reps})
+
+
+@pytest.fixture()
+def stub_sim(monkeypatch):
+    calls = []
+
+    def run_experiment(scenario, workers=1, progress=None):
+        calls.append(scenario)
+        for i in range(scenario.run.replications):
+            if progress:
+                progress(i + 1, scenario.run.replications)
+        if scenario.demand.referrals_per_week == 99:
+            raise RuntimeError("stub failure")
+        return stub_result(scenario)
+
+    monkeypatch.setattr(sim_api, "available", lambda: True)
+    monkeypatch.setattr(sim_api, "run_experiment", run_experiment)
+    st.cache_resource.clear()
+    return calls
+
+
+def start(referrals: float = 12.0) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.number_input(key="lever_run__replications").set_value(2).run()
+    at.number_input(key="lever_run__horizon_weeks").set_value(8).run()
+    at.number_input(key="lever_demand__referrals_per_week").set_value(referrals).run()
+    return at
+
+
+def test_run_shows_kpi_cards_with_confidence_intervals_and_charts(stub_sim):
+    at = start(13.0)
+    at.button(key="wi_run").click().run()
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Wait to start", "Reached the goal"]
+    assert at.metric[0].value == "13.0 weeks" and at.metric[1].value == "50.0%"
+    assert any("95% CI" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 5
+    assert len(stub_sim) == 1 and stub_sim[0].run.replications == 2
+
+
+def test_reopening_the_page_shows_the_results_without_running_again(stub_sim):
+    at = start(14.0)
+    at.button(key="wi_run").click().run()
+    at.switch_page("app_pages/about.py").run()
+    at.switch_page("app_pages/whatif.py").run()
+    assert at.metric and at.metric[0].value == "14.0 weeks"
+    assert len(stub_sim) == 1
+
+
+def test_changing_a_lever_after_a_run_asks_for_a_new_run(stub_sim):
+    at = start(15.0)
+    at.button(key="wi_run").click().run()
+    at.number_input(key="lever_demand__referrals_per_week").set_value(16.0).run()
+    assert not at.metric
+    assert any("Run simulation" in i.value for i in at.info)
+
+
+def test_a_failing_run_is_reported_on_the_page(stub_sim):
+    at = start(99.0)
+    at.button(key="wi_run").click().run()
+    assert not at.exception
+    assert any("stub failure" in e.value for e in at.error)
