@@ -31,10 +31,12 @@ def waitlist_figure(timeseries: pd.DataFrame, column: str = "waitlist") -> go.Fi
     """Patients waiting for their first appointment, week by week: mean and 10-90% band over replications."""
     b = _band(timeseries, column)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=b["week"], y=b["p90"], line=dict(width=0), showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=b["week"], y=b["p10"], fill="tonexty", line=dict(width=0),
+    fig.add_trace(go.Scatter(x=b["week"], y=b["p90"], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=b["week"], y=b["p10"], mode="lines", fill="tonexty", line=dict(width=0),
                              fillcolor="rgba(31,119,180,0.2)", name="10-90% of replications"))
-    fig.add_trace(go.Scatter(x=b["week"], y=b["mean"], line=dict(color="#1f77b4", width=3), name="mean"))
+    fig.add_trace(go.Scatter(x=b["week"], y=b["mean"], mode="lines", line=dict(color="#1f77b4", width=3),
+                             name="mean"))
     fig.update_layout(title="Waiting list (patients waiting to start)", xaxis_title="week",
                       yaxis_title="patients", **LAYOUT)
     return fig

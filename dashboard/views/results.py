@@ -58,7 +58,10 @@ def kpi_cards(summary: pd.DataFrame, columns: int = 4) -> None:
         cols = st.columns(columns)
         for col, (_, row) in zip(cols, rows[start : start + columns], strict=False):
             with col.container(border=True):
-                st.metric(str(row.get("label") or row["kpi"]), fmt_value(row["mean"], str(row.get("unit", ""))),
+                label, unit = str(row.get("label") or row["kpi"]), str(row.get("unit", "") or "")
+                if len(unit) > 5 and unit not in ("share", "fraction", "proportion", "percent"):
+                    label, unit = f"{label} ({unit})", ""  # long units go in the label: the value stays readable
+                st.metric(label, fmt_value(row["mean"], unit),
                           help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}")
                 st.caption(ci_text(row))
 
