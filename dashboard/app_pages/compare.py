@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.views import charts, compare_view, sim_api
@@ -22,7 +21,7 @@ WHATIF = compare_view.WHATIF_OPTION
 options = builtin_names() + ([WHATIF] if st.session_state.get("wi_edited") is not None else [])
 defaults = compare_view.default_slots(options)
 
-n = st.number_input("How many scenarios", min_value=2, max_value=4, value=3, step=1, key="cmp_n")
+n = st.columns(4)[0].number_input("How many scenarios", min_value=2, max_value=4, value=3, step=1, key="cmp_n")
 scenarios: list[Scenario] = []
 problems: list[str] = []
 cols = st.columns(int(n))
@@ -79,11 +78,13 @@ if result is None:
 
 diff = compare_view.difference_table(result)
 st.subheader(f"Differences against {scenarios[0].name}")
-st.caption("Mean paired difference (scenario minus reference) with its 95% confidence interval. Green: the "
-           "interval is above zero; red: below zero; grey: the interval contains zero (no clear difference).")
+st.caption("Mean paired difference (scenario minus reference) with its 95% confidence interval. Dark bars: the "
+           "interval excludes zero (a clear difference); grey: it contains zero (no clear difference). "
+           "Shares are in percentage points.")
 st.dataframe(compare_view.pretty_differences(diff), hide_index=True, key="cmp_table")
-for kpi, label, unit in compare_view.key_kpis(diff):
-    st.plotly_chart(charts.difference_figure(diff[diff["kpi"] == kpi], label, unit), key=f"cmp_chart_{kpi}")
+chart_cols = st.columns(2)
+for i, (kpi, label, unit) in enumerate(compare_view.key_kpis(diff)):
+    with chart_cols[i % 2]:
+        st.plotly_chart(charts.difference_figure(diff[diff["kpi"] == kpi], label, unit), key=f"cmp_chart_{kpi}")
 st.download_button("Download differences (CSV)", diff.to_csv(index=False), file_name=f"{key}.csv", mime="text/csv",
                    key="cmp_download", icon=":material/download:")
-_ = pd  # tables above are pandas

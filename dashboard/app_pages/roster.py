@@ -112,17 +112,18 @@ if ok:
 else:
     st.error("Independent validator found problems:\n\n" + "\n".join(f"- {p}" for p in problems))
 
+hours = (scenario.calendar.opening_time, scenario.calendar.closing_time)
 tabs = st.tabs(["By practitioner", "By room", "Unscheduled", "Appointments"])
 with tabs[0]:
     if len(roster):
-        st.plotly_chart(roster_view.gantt(roster, "staff_id", "Week per practitioner"), key="ro_gantt_staff")
+        st.plotly_chart(roster_view.gantt(roster, "staff_id", "Week per practitioner", *hours), key="ro_gantt_staff")
         who = st.selectbox("Calendar of", sorted(roster["staff_id"].astype(str).unique()), key="ro_staff_pick")
         st.dataframe(roster_view.day_table(roster, "staff_id", who), hide_index=True, key="ro_staff_day")
     else:
         st.info("No appointment could be placed.")
 with tabs[1]:
     if len(roster):
-        st.plotly_chart(roster_view.gantt(roster, "room", "Week per room"), key="ro_gantt_room")
+        st.plotly_chart(roster_view.gantt(roster, "room", "Week per room", *hours), key="ro_gantt_room")
 with tabs[2]:
     if len(unscheduled):
         st.dataframe(unscheduled, hide_index=True, key="ro_unscheduled")

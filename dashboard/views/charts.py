@@ -116,17 +116,25 @@ def trajectories_figure(traj: pd.DataFrame, goal_vas: float, max_patients: int =
     return fig
 
 
+SHARE_UNITS = ("share", "fraction", "proportion")
+
+
 def difference_figure(diff: pd.DataFrame, kpi_label: str, unit: str = "") -> go.Figure:
-    """Mean paired difference vs the reference scenario with its confidence interval, one bar per scenario."""
+    """Mean paired difference vs the reference scenario with its 95% CI, one bar per scenario.
+
+    Dark bars: the interval excludes zero (a clear difference); grey: it does not. Shares are shown in
+    percentage points.
+    """
     d = diff.reset_index(drop=True)
+    scale, unit_text = (100.0, "percentage points") if unit in SHARE_UNITS else (1.0, unit)
+    mean, lo, hi = d["mean_diff"] * scale, d["ci_low"] * scale, d["ci_high"] * scale
     fig = go.Figure(go.Bar(
-        x=d["scenario"], y=d["mean_diff"],
-        error_y=dict(type="data", symmetric=False, array=d["ci_high"] - d["mean_diff"],
-                     arrayminus=d["mean_diff"] - d["ci_low"]),
-        marker_color=["#2ca02c" if lo > 0 else "#d62728" if hi < 0 else "#7f7f7f"
-                      for lo, hi in zip(d["ci_low"], d["ci_high"], strict=True)],
+        x=d["scenario"], y=mean,
+        error_y=dict(type="data", symmetric=False, array=hi - mean, arrayminus=mean - lo),
+        marker_color=["#1f4e79" if (a > 0 or b < 0) else "#b0b0b0" for a, b in zip(lo, hi, strict=True)],
+        hovertemplate="%{x}<br>difference %{y:.3g}<extra></extra>",
     ))
     fig.add_hline(y=0, line_color="black", line_width=1)
-    fig.update_layout(title=kpi_label, yaxis_title=f"difference{f' ({unit})' if unit else ''}",
+    fig.update_layout(title=kpi_label, yaxis_title=f"difference{f' ({unit_text})' if unit_text else ''}",
                       **{**LAYOUT, "height": 300})
     return fig

@@ -23,19 +23,33 @@ def with_times(roster: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["begin", "staff_id"]).reset_index(drop=True)
 
 
-def gantt(roster: pd.DataFrame, by: str, title: str) -> go.Figure:
-    """A week calendar: one row per ``by`` (``staff_id`` or ``room``), one bar per appointment."""
+def gantt(roster: pd.DataFrame, by: str, title: str, day_start: str = "", day_end: str = "") -> go.Figure:
+    """A week calendar: one column per day, one row per ``by`` (``staff_id`` or ``room``), one bar per appointment.
+
+    Times of day share one axis (every day is drawn on the same dummy date) so the columns line up like a
+    paper calendar.
+    """
     df = with_times(roster)
-    rows = sorted(df[by].astype(str).unique())
+    dummy = pd.Timestamp("2000-01-03")
+    df["from"] = dummy + (df["begin"] - df["begin"].dt.normalize())
+    df["to"] = dummy + (df["finish"] - df["finish"].dt.normalize())
+    df[by] = df[by].astype(str)
+    rows = sorted(df[by].unique())
+    days = list(dict.fromkeys(df.sort_values("begin")["day"]))
     fig = px.timeline(
-        df.assign(**{by: df[by].astype(str)}), x_start="begin", x_end="finish", y=by, color="session",
-        color_discrete_map=SESSION_COLOURS, hover_data=["patient_id", "staff_id", "room", "start", "end"],
-        category_orders={by: rows},
+        df, x_start="from", x_end="to", y=by, color="session", facet_col="day",
+        color_discrete_map=SESSION_COLOURS, hover_data={"patient_id": True, "staff_id": True, "room": True,
+                                                        "start": True, "end": True, "from": False, "to": False,
+                                                        "day": False},
+        category_orders={by: rows, "day": days}, facet_col_spacing=0.01,
     )
     fig.update_yaxes(autorange="reversed", title="")
-    fig.update_xaxes(title="", dtick=86_400_000, tickformat="%a %d %b", ticklabelmode="period")
-    fig.update_layout(title=title, height=max(300, 60 + 34 * len(rows)), margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.15), bargap=0.25)
+    fig.update_xaxes(title="", tickformat="%H:%M", dtick=2 * 3_600_000, matches="x")
+    if day_start and day_end:  # the clinic's opening hours on every day column
+        fig.update_xaxes(range=[pd.Timestamp(f"2000-01-03 {day_start}"), pd.Timestamp(f"2000-01-03 {day_end}")])
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(title=title, height=max(300, 90 + 30 * len(rows)), margin=dict(l=10, r=10, t=70, b=10),
+                      legend=dict(orientation="h", y=-0.12, title=""), bargap=0.2)
     return fig
 
 
