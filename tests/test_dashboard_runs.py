@@ -100,3 +100,65 @@ def test_a_failing_run_is_reported_on_the_page(stub_sim):
     at.button(key="wi_run").click().run()
     assert not at.exception
     assert any("stub failure" in e.value for e in at.error)
+
+
+@pytest.fixture()
+def stub_compare(monkeypatch):
+    calls = []
+
+    def compare_scenarios(scenarios, replications=None, weeks=None, seed=None, workers=1, progress=None):
+        calls.append([s.name for s in scenarios])
+        rows = [dict(kpi="wait", label="Wait to start", unit="weeks", scenario=s.name, mean_diff=-1.0 * i,
+                     ci_low=-1.0 * i - 0.5, ci_high=-1.0 * i + 0.5, n=replications)
+                for i, s in enumerate(scenarios[1:], start=1)]
+        return pd.DataFrame(rows)
+
+    monkeypatch.setattr(sim_api, "compare_available", lambda: True)
+    monkeypatch.setattr(sim_api, "compare_scenarios", compare_scenarios)
+    st.cache_resource.clear()
+    return calls
+
+
+def open_compare() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    return at
+
+
+def test_compare_defaults_to_baseline_plus_one_physiotherapist_and_pt_only(stub_compare):
+    at = open_compare()
+    at.number_input(key="cmp_reps").set_value(2).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert stub_compare == [["baseline", "baseline_plus1_physiotherapist", "pt_only"]]
+    table = at.dataframe[0].value
+    assert list(table["scenario"]) == ["baseline_plus1_physiotherapist", "pt_only"]
+    assert list(table["clear difference?"]) == ["yes", "yes"]
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_compare_refuses_two_identical_columns(stub_compare):
+    at = open_compare()
+    at.selectbox(key="cmp_change_1").set_value("as it is").run()
+    assert any("same scenario" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "cmp_run"]
+
+
+def test_compare_explains_an_impossible_variant(stub_compare):
+    at = open_compare()
+    at.selectbox(key="cmp_base_1").set_value("understaffed").run()
+    at.selectbox(key="cmp_change_1").set_value("-1 physiotherapist").run()
+    assert not at.exception
+    assert any("physiotherapist" in e.value for e in at.error)
+
+
+def test_compare_can_use_the_whatif_pages_edited_scenario(stub_compare):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.number_input(key="lever_demand__referrals_per_week").set_value(20.0).run()
+    at.switch_page("app_pages/compare.py").run()
+    at.number_input(key="cmp_n").set_value(2).run()
+    at.selectbox(key="cmp_base_1").set_value("(the What-if page's edited scenario)").run()
+    at.selectbox(key="cmp_change_1").set_value("+1 acupuncturist").run()
+    at.button(key="cmp_run").click().run()
+    assert stub_compare and stub_compare[-1] == ["baseline", "baseline_whatif_plus1_acupuncturist"]

@@ -9,7 +9,7 @@ from dashboard.views.downloads import edited_scenario_yaml
 from dashboard.views.levers import diff_summary
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import edit_levers, pick_scenario
-from scenarios import scenario_hash
+from scenarios import apply_overrides, scenario_hash
 
 st.title("What-if")
 st.caption(
@@ -26,8 +26,10 @@ if edited is None:
     st.warning("Some settings are not valid (see the messages next to them). Fix them to run.")
     st.stop()
 
-st.session_state["wi_edited"] = edited  # offered on the Compare page
 changes = diff_summary(base, edited)
+if changes and edited.name == base.name:  # an edited scenario gets its own name (Compare, downloads)
+    edited = apply_overrides(edited, {"name": f"{base.name}_whatif"[:80]})
+st.session_state["wi_edited"] = edited  # offered on the Compare page
 key = scenario_hash(edited)
 yaml_text = edited_scenario_yaml(base, edited)
 
