@@ -92,6 +92,28 @@ def results_zip(result: Any, scenario: Scenario) -> bytes:
     return buf.getvalue()
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_zip(key: str, _result: Any, _scenario: Scenario) -> bytes:
+    """:func:`results_zip`, built once per run key (the scenario hash)."""
+    return results_zip(_result, _scenario)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_figure(key: str, kind: str, _result: Any, goal_vas: float, group: str = "") -> Any:
+    """A result chart, built once per run key and kind (re-opening the page does not redraw from tables)."""
+    if kind == "waitlist":
+        return charts.waitlist_figure(_table(_result, "timeseries"))
+    if kind == "phases":
+        return charts.phases_figure(_table(_result, "timeseries"))
+    if kind == "utilisation":
+        return charts.utilisation_figure(_table(_result, "utilisation"), group)
+    if kind == "sessions_to_goal":
+        return charts.sessions_to_goal_figure(_sessions_to_goal(_result), goal_vas)
+    if kind == "trajectories":
+        return charts.trajectories_figure(_trajectories(_result), goal_vas)
+    raise ValueError(kind)
+
+
 def _sessions_to_goal(result: Any) -> np.ndarray:
     parts = [np.asarray(getattr(r, "sessions_to_goal", []), dtype=float) for r in getattr(result, "replications", [])]
     return np.concatenate(parts) if parts else np.array([])
@@ -116,7 +138,7 @@ def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
         kpi_cards(summary)
     c1, c2 = st.columns(2)
     with c1:
-        st.download_button("Download results (ZIP of CSV + manifest + scenario)", results_zip(result, scenario),
+        st.download_button("Download results (ZIP of CSV + manifest + scenario)", cached_zip(key, result, scenario),
                            file_name=f"{scenario.name}-{key}-results.zip", mime="application/zip",
                            key="wi_download_results", icon=":material/download:")
     with c2:
@@ -131,12 +153,12 @@ def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
     tabs = st.tabs(tab_names)
     with tabs[0]:
         if ts is not None and "waitlist" in ts.columns:
-            st.plotly_chart(charts.waitlist_figure(ts), key="wi_chart_waitlist")
+            st.plotly_chart(cached_figure(key, "waitlist", result, scenario.protocol.goal_vas), key="wi_chart_waitlist")
         else:
             st.info("No waiting-list series in this result.")
     with tabs[1]:
         if ts is not None and any(c in ts.columns for c in charts.PHASE_COLUMNS):
-            st.plotly_chart(charts.phases_figure(ts), key="wi_chart_phases")
+            st.plotly_chart(cached_figure(key, "phases", result, scenario.protocol.goal_vas), key="wi_chart_phases")
         else:
             st.info("No phase series in this result.")
     with tabs[2]:
@@ -144,20 +166,20 @@ def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
         if util is not None and len(util):
             groups = sorted(util["role_or_room"].unique())
             chosen = st.selectbox("Role or room", groups, key="wi_util_group")
-            st.plotly_chart(charts.utilisation_figure(util, chosen), key="wi_chart_util")
+            st.plotly_chart(cached_figure(key, "utilisation", result, scenario.protocol.goal_vas, chosen), key="wi_chart_util")
         else:
             st.info("No utilisation table in this result.")
     with tabs[3]:
         counts = _sessions_to_goal(result)
         if counts.size:
-            st.plotly_chart(charts.sessions_to_goal_figure(counts, scenario.protocol.goal_vas), key="wi_chart_stg")
+            st.plotly_chart(cached_figure(key, "sessions_to_goal", result, scenario.protocol.goal_vas), key="wi_chart_stg")
             st.caption(f"{counts.size} patients reached the goal across all replications.")
         else:
             st.info("No patient reached the goal in this run (or the run was too short).")
     with tabs[4]:
         traj = _trajectories(result)
         if traj is not None:
-            st.plotly_chart(charts.trajectories_figure(traj, scenario.protocol.goal_vas), key="wi_chart_traj")
+            st.plotly_chart(cached_figure(key, "trajectories", result, scenario.protocol.goal_vas), key="wi_chart_traj")
         else:
             st.info("No sample trajectories in this result.")
     with tabs[5]:
