@@ -29,12 +29,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The dashboard served headless; yields its base URL, stops it afterwards."""
+def _serve(app: Path):
+    """Serve ``app`` headless on a free localhost port; yield its base URL, stop it afterwards."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
          "--client.toolbarMode=minimal"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -53,12 +52,26 @@ def server():
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             pytest.fail(f"streamlit did not become healthy:\n{out[-3000:]}")
         time.sleep(0.3)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real dashboard."""
+    yield from _serve(APP)
+
+
+@pytest.fixture(scope="module")
+def stub_server():
+    """The real dashboard with the stub model of tests/dashboard_stubs.py (run flow only)."""
+    yield from _serve(ROOT / "tests" / "dashboard_stub_app.py")
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +142,21 @@ def test_changing_a_lever_in_the_browser_updates_the_summary(server, page):
     page.get_by_role("tab", name="Rooms and gym").click()
     set_number(page, "Gym stations", 9)
     page.get_by_text("Gym stations: 6 → 9").wait_for(timeout=20_000)
+
+
+def test_run_flow_in_the_browser_shows_progress_then_kpi_cards(stub_server, page):
+    page.goto(stub_server + "/")
+    wait_idle(page)
+    page.get_by_role("tab", name="Simulation run").click()
+    set_number(page, "Replications", 4)
+    set_number(page, "Weeks simulated", 8)
+    page.get_by_role("tab", name="Referrals and condition mix").click()
+    set_number(page, "Referrals per week", 13)
+    page.get_by_role("button", name="Run simulation").click()
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert values[0] == "13.0 weeks"
+    assert page.get_by_text("done in").count() >= 1
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
+    shot(page, "whatif_run_stub")
