@@ -54,3 +54,47 @@ def install(calls: list | None = None, delay: float = 0.0) -> list:
     sim_api.available = lambda: True
     sim_api.run_experiment = make_run_experiment(calls, delay)
     return calls
+
+
+ROSTER = pd.DataFrame([
+    dict(patient_id="P1", session="acupuncture", staff_id="AC1", room="ACU-1", date="2026-11-30", start="08:00",
+         end="08:45"),
+    dict(patient_id="P1", session="physiotherapy", staff_id="PT1", room="GYM-1", date="2026-12-01", start="09:00",
+         end="09:45"),
+    dict(patient_id="P2", session="acupuncture", staff_id="AC1", room="ACU-2", date="2026-11-30", start="10:00",
+         end="10:45"),
+])
+
+
+def install_optimizer(monkeypatch, calls: list) -> None:
+    """Patch ``dashboard.views.optimizer_api`` with a stub optimizer that records its calls."""
+    from dashboard.views import optimizer_api
+    from scenarios import InputError
+
+    def sample_week(scenario, seed):
+        calls.append(("sample", seed))
+        return (pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "condition": ["fibromyalgia"] * 3,
+                              "phase": ["1", "2", "3"]}),
+                pd.DataFrame({"staff_id": ["AC1", "PT1"], "role": ["acupuncturist", "physiotherapist"],
+                              "availability": ["", ""]}))
+
+    def read_uploads(scenario, patients, staff):
+        calls.append(("read", patients[0], staff[0]))
+        if b"bad" in patients[1]:
+            raise InputError(f"{patients[0]}: row 2, column phase: 'bad' is not 1, 2, 3 or maintenance")
+        return sample_week(scenario, 0)
+
+    def solve(scenario, patients, staff, week_start, time_limit):
+        calls.append(("solve", time_limit))
+        return types.SimpleNamespace(
+            roster=ROSTER, unscheduled=pd.DataFrame([dict(patient_id="P3", session="physiotherapy",
+                                                          reason="no physiotherapist free")]),
+            summary=dict(placed=3, required=4, objective=10, best_bound=12, gap=0.1, status="FEASIBLE",
+                         solve_time=1.2))
+
+    monkeypatch.setattr(optimizer_api, "available", lambda: True)
+    monkeypatch.setattr(optimizer_api, "sample_week", sample_week)
+    monkeypatch.setattr(optimizer_api, "read_uploads", read_uploads)
+    monkeypatch.setattr(optimizer_api, "solve", solve)
+    monkeypatch.setattr(optimizer_api, "validate", lambda *a: ["PT1 double-booked Tue 09:00"])
+    monkeypatch.setattr(optimizer_api, "export_bytes", lambda kind, *a: f"{kind} bytes".encode())

@@ -132,3 +132,54 @@ def test_compare_can_use_the_whatif_pages_edited_scenario(stub_compare):
     at.selectbox(key="cmp_change_1").set_value("+1 acupuncturist").run()
     at.button(key="cmp_run").click().run()
     assert stub_compare and stub_compare[-1] == ["baseline", "baseline_whatif_plus1_acupuncturist"]
+
+
+@pytest.fixture()
+def stub_optimizer(monkeypatch):
+    calls = []
+    dashboard_stubs.install_optimizer(monkeypatch, calls)
+    st.cache_resource.clear()
+    return calls
+
+
+def open_roster() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/roster.py").run()
+    assert not at.exception
+    return at
+
+
+def test_roster_shows_status_gap_unscheduled_and_the_validators_verdict(stub_optimizer):
+    at = open_roster()
+    at.number_input(key="ro_time_limit").set_value(3.0).run()
+    at.button(key="ro_solve").click().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sessions placed"] == "3 / 4" and metrics["Solver status"] == "FEASIBLE"
+    assert metrics["Optimality gap"] == "10.0%" and metrics["Unscheduled"] == "1"
+    assert any("double-booked" in e.value for e in at.error)  # the validator's problems are shown, not hidden
+    assert ("solve", 3.0) in stub_optimizer
+    assert len(at.get("plotly_chart")) == 2
+    assert len([b for b in at.get("download_button")]) == 3
+
+
+def test_roster_bad_upload_shows_the_file_row_and_column(stub_optimizer):
+    at = open_roster()
+    at.radio(key="ro_source").set_value("Upload patients.csv and staff.csv").run()
+    at.file_uploader(key="ro_patients").set_value(("patients.csv", b"patient_id,condition,phase\nP1,fibromyalgia,bad\n",
+                                                   "text/csv"))
+    at.file_uploader(key="ro_staff").set_value(("staff.csv", b"staff_id,role\nPT1,physiotherapist\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("patients.csv: row 2, column phase" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "ro_solve"]
+
+
+def test_roster_upload_that_is_not_text_is_refused_before_parsing(stub_optimizer):
+    at = open_roster()
+    at.radio(key="ro_source").set_value("Upload patients.csv and staff.csv").run()
+    at.file_uploader(key="ro_patients").set_value(("patients.csv", b"\xff\xfe\x00\x01", "text/csv"))
+    at.file_uploader(key="ro_staff").set_value(("staff.csv", b"staff_id,role\n", "text/csv"))
+    at.run()
+    assert any("UTF-8" in e.value for e in at.error)
+    assert not [c for c in stub_optimizer if c[0] == "read"]
