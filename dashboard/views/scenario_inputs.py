@@ -123,6 +123,27 @@ def _show_errors(container: Any, messages: list[str] | None) -> None:
         container.error(m, icon=":material/error:")
 
 
+def _validate(base: Scenario, values: dict[str, Any], hours: dict[str, str]
+              ) -> tuple[Scenario | None, list[Any], dict[str, list[str]], list[str]]:
+    """Apply the levers, then the hours of the staff that exist after any head-count change.
+
+    Returns the edited scenario (``None`` if invalid), the staff list to draw hours inputs for, and the errors
+    placed by lever plus those with no lever.
+    """
+    try:
+        counted = apply_levers(base, values, None)
+    except InputError as e:
+        return None, list(base.staff), *errors_by_lever(str(e), [s.id for s in base.staff])
+    # new practitioners (added by a head-count lever) get their own hours inputs
+    for s in counted.staff:
+        hours.setdefault(s.id, st.session_state.get(hours_key(s.id), s.availability))
+    try:
+        edited = apply_levers(counted, {}, hours)
+    except InputError as e:
+        return None, list(counted.staff), *errors_by_lever(str(e), [s.id for s in counted.staff])
+    return edited, list(edited.staff), {}, []
+
+
 def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:
     """Draw the levers; return the edited scenario (``None`` if invalid), inline errors and general errors.
 
@@ -132,29 +153,7 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
     _sync_state(base)
     values = {lever.path: st.session_state.get(lever.key) for lever in LEVERS}
     hours = {s.id: st.session_state.get(hours_key(s.id), s.availability) for s in base.staff}
-    edited: Scenario | None = None
-    placed: dict[str, list[str]] = {}
-    general: list[str] = []
-    try:
-        edited = apply_levers(base, values, None)
-    except InputError as e:
-        placed, general = errors_by_lever(str(e), [s.id for s in base.staff])
-    if edited is not None:
-        # hours apply to the staff after the head-count change: new practitioners get their own inputs
-        for s in edited.staff:
-            hours.setdefault(s.id, st.session_state.get(hours_key(s.id), s.availability))
-        try:
-            edited = apply_levers(edited, {}, hours)
-        except InputError as e:
-            placed, general = errors_by_lever(str(e), [s.id for s in edited.staff])
-            staff_ids_scenario = edited
-            edited = None
-            staff_after_error = staff_ids_scenario.staff
-        else:
-            staff_after_error = None
-    else:
-        staff_after_error = None
-    staff_after = edited.staff if edited is not None else (staff_after_error or base.staff)
+    edited, staff_after, placed, general = _validate(base, values, hours)
 
     tabs = st.tabs([GROUPS[g] for g in GROUPS])
     by_group: dict[str, list[Lever]] = {}
