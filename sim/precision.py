@@ -1,0 +1,220 @@
+"""How many replications: the sequential "replications algorithm" of Hoad, Robinson & Davies (2010).
+
+For each key KPI, after n replications with mean xbar_n and standard deviation s_n, the relative precision is
+
+    d_n = t_{1-alpha/2, n-1} * s_n / sqrt(n) / |xbar_n|        (0 when s_n = 0; infinite when xbar_n = 0 < s_n)
+
+Starting from ``initial`` replications, N_sol is the first n with d_n <= precision; it is accepted once d stays
+within precision for the next f(k) replications (look-ahead f(k) = k if N_sol <= 100, else floor(k N_sol / 100));
+if d leaves the target meanwhile, N_sol is dropped and the search goes on. Several KPIs: each gets its own
+N_sol, and the run stops when all are accepted or at ``max_reps`` (the cap; those not accepted are reported).
+
+Why not ``sim_tools.output_analysis.ReplicationsAlgorithm`` (the same method): it asks for one replication at a
+time (no parallel workers), divides by the signed mean (a KPI with a negative mean always "passes"; a
+zero-mean KPI never does), and may run past its budget by the look-ahead. The few lines below avoid all three;
+``tests/test_sim_study.py`` checks them against sim-tools on positive-mean data.
+
+Replication i always uses stream i of the root seed, and the decision is taken replication by replication on
+the growing sequence, so the result (and the replications returned) are the same whatever the number of
+workers or the batch sizes: auto mode gives exactly the first n replications of a fixed run of n.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+Progress = Callable[[int, int], None]
+
+# Hoad, Robinson & Davies (2010): 95% CIs, 5% relative precision, 3 initial replications, kLimit = 5.
+DEFAULT_PRECISION = 0.05
+DEFAULT_ALPHA = 0.05
+DEFAULT_INITIAL = 3
+DEFAULT_LOOK_AHEAD = 5
+DEFAULT_MAX_REPS = 200
+
+
+@dataclass(frozen=True)
+class PrecisionSpec:
+    """Settings of the replications algorithm (defaults: Hoad, Robinson & Davies 2010)."""
+
+    precision: float = DEFAULT_PRECISION
+    alpha: float = DEFAULT_ALPHA
+    initial: int = DEFAULT_INITIAL
+    look_ahead: int = DEFAULT_LOOK_AHEAD
+    max_reps: int = DEFAULT_MAX_REPS
+
+    def __post_init__(self) -> None:
+        if not self.precision > 0:
+            raise ValueError(f"precision must be above 0 (got {self.precision})")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be between 0 and 1 (got {self.alpha})")
+        if self.initial < 2:
+            raise ValueError(f"initial must be 2 or more replications for a confidence interval (got {self.initial})")
+        if self.look_ahead < 0:
+            raise ValueError(f"look_ahead must be 0 or more (got {self.look_ahead})")
+        if self.max_reps < self.initial:
+            raise ValueError(f"max_reps ({self.max_reps}) must be at least initial ({self.initial})")
+
+    def look_ahead_for(self, n_sol: int) -> int:
+        """f(kLimit): the look-ahead grows in proportion once N_sol passes 100."""
+        return self.look_ahead if n_sol <= 100 else math.floor(self.look_ahead * n_sol / 100)
+
+
+def relative_half_width(values: Sequence[float] | np.ndarray, alpha: float = DEFAULT_ALPHA) -> float:
+    """d_n = t_{1-alpha/2,n-1} s_n / sqrt(n) / |xbar_n| (see the module docstring)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return math.inf
+    hw = half_width(x, alpha)
+    if hw == 0.0:
+        return 0.0
+    mean = abs(float(x.mean()))
+    return math.inf if mean == 0.0 else hw / mean
+
+
+def half_width(values: Sequence[float] | np.ndarray, alpha: float = DEFAULT_ALPHA) -> float:
+    """t-based CI half-width of the mean: t_{1-alpha/2,n-1} s / sqrt(n)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return math.inf
+    sd = float(x.std(ddof=1))
+    return float(stats.t.ppf(1 - alpha / 2, n - 1)) * sd / math.sqrt(n)
+
+
+@dataclass(frozen=True)
+class KpiDecision:
+    """Where the algorithm stands for one KPI on a sequence of replication values."""
+
+    n_solution: int | None  # N_sol: first n of the current run of d_n <= precision (None: not within it now)
+    accepted_at: int | None  # n at which the look-ahead completed (None: not yet)
+    deviations: tuple[float, ...]  # d_n for n = 1..len(values) (inf below 2)
+
+    @property
+    def accepted(self) -> bool:
+        return self.accepted_at is not None
+
+
+def decide(values: Sequence[float], spec: PrecisionSpec) -> KpiDecision:
+    """Run the sequential rule over ``values`` (in replication order) and say where it stops, if it does."""
+    x = np.asarray(values, dtype=float)
+    devs = tuple(relative_half_width(x[:n], spec.alpha) for n in range(1, len(x) + 1))
+    n_sol: int | None = None
+    for n in range(spec.initial, len(x) + 1):
+        if devs[n - 1] <= spec.precision:
+            if n_sol is None:
+                n_sol = n
+            if n >= n_sol + spec.look_ahead_for(n_sol):
+                return KpiDecision(n_sol, n, devs)
+        else:
+            n_sol = None
+    return KpiDecision(n_sol, None, devs)
+
+
+def min_more_needed(decision: KpiDecision, n_done: int, spec: PrecisionSpec) -> int:
+    """A lower bound on the replications still needed before this KPI can be accepted (0 if it is)."""
+    if decision.accepted:
+        return 0
+    if n_done < spec.initial:
+        return spec.initial - n_done + spec.look_ahead_for(spec.initial)
+    if decision.n_solution is not None:
+        return decision.n_solution + spec.look_ahead_for(decision.n_solution) - n_done
+    return 1 + spec.look_ahead_for(n_done + 1)
+
+
+@dataclass
+class SequentialOutcome:
+    """``results[i]`` is replication i's output; ``n_run`` replications were kept (the stopping point or the cap)."""
+
+    results: list[Any]
+    n_run: int
+    decisions: dict[str, KpiDecision]
+    spec: PrecisionSpec
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def converged(self) -> bool:
+        return all(d.accepted for d in self.decisions.values())
+
+    @property
+    def n_solution(self) -> int | None:
+        """The replications the precision needs: max over KPIs of N_sol (None if some KPI never got there)."""
+        sols = [d.n_solution if d.accepted else None for d in self.decisions.values()]
+        return None if any(s is None for s in sols) else max(sols)  # type: ignore[type-var]
+
+    def by_kpi(self) -> pd.DataFrame:
+        """One row per KPI: mean, half-width and relative half-width over the kept replications, N_sol, accepted."""
+        rows = []
+        for kpi, dec in self.decisions.items():
+            x = np.asarray(self.values[kpi][: self.n_run], dtype=float)
+            rows.append({
+                "kpi": kpi,
+                "mean": float(x.mean()),
+                "half_width": half_width(x, self.spec.alpha),
+                "relative_half_width": relative_half_width(x, self.spec.alpha),
+                "n_solution": dec.n_solution if dec.accepted else None,
+                "accepted": dec.accepted,
+            })
+        return pd.DataFrame(rows)
+
+    def trace(self) -> pd.DataFrame:
+        """Tidy (n, kpi, relative_half_width) for plotting the convergence."""
+        return pd.DataFrame([
+            {"n": n, "kpi": kpi, "relative_half_width": d}
+            for kpi, dec in self.decisions.items()
+            for n, d in enumerate(dec.deviations[: self.n_run], start=1)
+        ])
+
+
+def run_sequential(
+    replicate: Callable[[Sequence[int]], list[Any]],
+    kpi_values: Callable[[Any], Mapping[str, float]],
+    kpis: Sequence[str],
+    spec: PrecisionSpec = PrecisionSpec(),
+    batch: int = 1,
+    progress: Progress | None = None,
+) -> SequentialOutcome:
+    """Add replications (``replicate(indices) -> results``, in index order) until every KPI is accepted or the cap.
+
+    ``kpi_values(result)`` reads a result's KPIs. Batches are at least ``batch`` (e.g. the number of workers)
+    and at least the lower bound of what is still needed; results past the stopping point are dropped, so the
+    outcome does not depend on ``batch``.
+    """
+    if not kpis:
+        raise ValueError("name at least one KPI to reach the precision on")
+    if batch < 1:
+        raise ValueError("batch must be 1 or more")
+    results: list[Any] = []
+    values: dict[str, list[float]] = {k: [] for k in kpis}
+    decisions = {k: decide([], spec) for k in kpis}
+    while True:
+        n_done = len(results)
+        need = max(min_more_needed(decisions[k], n_done, spec) for k in kpis)
+        size = min(max(need, batch), spec.max_reps - n_done)
+        if need == 0 or size <= 0:
+            break
+        new = replicate(list(range(n_done, n_done + size)))
+        for r in new:
+            got = kpi_values(r)
+            for k in kpis:
+                if k not in got:
+                    raise KeyError(f"KPI {k!r} is not among the replication's KPIs ({', '.join(sorted(got))})")
+                values[k].append(float(got[k]))
+        results.extend(new)
+        decisions = {k: decide(values[k], spec) for k in kpis}
+        if progress:
+            progress(len(results), spec.max_reps)
+    stop = max((d.accepted_at or len(results)) for d in decisions.values()) if decisions else len(results)
+    n_run = min(stop, len(results))
+    # re-decide on the kept prefix so every field describes exactly the replications returned
+    kept = {k: v[:n_run] for k, v in values.items()}
+    decisions = {k: decide(kept[k], spec) for k in kpis}
+    return SequentialOutcome(results[:n_run], n_run, decisions, spec, kept)
