@@ -218,3 +218,72 @@ def run_sequential(
     kept = {k: v[:n_run] for k, v in values.items()}
     decisions = {k: decide(kept[k], spec) for k in kpis}
     return SequentialOutcome(results[:n_run], n_run, decisions, spec, kept)
+
+
+# ----------------------------------------------------------------------------------------- the simulation
+DEFAULT_KPIS = ("wait_to_intake_days.mean", "wait_to_first_acupuncture_days.mean")
+
+
+@dataclass
+class PreciseRun:
+    """The replications of an automatic run and how the number was chosen (see ``SequentialOutcome``)."""
+
+    replications: list[Any]
+    outcome: SequentialOutcome
+    seed: int
+    weeks: int | None
+
+    @property
+    def n(self) -> int:
+        return self.outcome.n_run
+
+    def manifest(self) -> dict[str, Any]:
+        """What to put in the run manifest so the choice can be reproduced and judged."""
+        s = self.outcome.spec
+        return {
+            "replications_method": "Hoad, Robinson & Davies (2010) sequential, relative CI half-width",
+            "precision": s.precision, "alpha": s.alpha, "initial_replications": s.initial,
+            "look_ahead": s.look_ahead, "max_replications": s.max_reps,
+            "replications_run": self.outcome.n_run, "replications_needed": self.outcome.n_solution,
+            "precision_reached": self.outcome.converged,
+            "kpis": self.outcome.by_kpi().to_dict(orient="records"),
+        }
+
+
+def run_until_precise(
+    scenario: Any,
+    kpis: Sequence[str] = DEFAULT_KPIS,
+    precision: float = DEFAULT_PRECISION,
+    max_reps: int = DEFAULT_MAX_REPS,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    initial: int = DEFAULT_INITIAL,
+    look_ahead: int = DEFAULT_LOOK_AHEAD,
+    weeks: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Any = None,
+    progress: Progress | None = None,
+    replication: Callable[..., Any] | None = None,
+) -> PreciseRun:
+    """Replications of ``scenario`` (``sim.run_replication(scenario, i, seed, weeks=weeks)``, i = 0, 1, ...) until
+    every KPI in ``kpis`` has a CI half-width within ``precision`` of its mean, held over the look-ahead, or
+    ``max_reps``. Batches run on ``executor`` (default: ``workers`` local processes); same result for any."""
+    from .executors import ExecutorSpec, run_tasks
+
+    if replication is None:
+        from . import run_replication as replication  # the model; imported late so sim/ can load without it
+    spec = PrecisionSpec(precision=precision, alpha=alpha, initial=initial, look_ahead=look_ahead, max_reps=max_reps)
+    root = int(scenario.run.seed if seed is None else seed)
+    ex = executor or ExecutorSpec("serial" if workers <= 1 else "processes", max(1, workers))
+
+    def replicate(indices: Sequence[int]) -> list[Any]:
+        return run_tasks(_one_replication, [(replication, scenario, i, root, weeks) for i in indices], ex)
+
+    outcome = run_sequential(replicate, lambda r: r.kpis, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
+    return PreciseRun(outcome.results, outcome, root, weeks)
+
+
+def _one_replication(replication: Callable[..., Any], scenario: Any, rep: int, root: int, weeks: int | None) -> Any:
+    """Top level (picklable) so that local processes and Dask workers can run it."""
+    return replication(scenario, rep, root, weeks=weeks)

@@ -209,3 +209,35 @@ def test_look_ahead_grows_in_proportion_past_100_replications():
     # coefficient of variation 0.3: about (1.96 * 0.3 / 0.05)^2 = 138 replications, past 100
     dec = decide([normal_value(i, 5, mu=10, sd=3) for i in range(400)], spec)
     assert dec.accepted and dec.n_solution > 100 and dec.accepted_at - dec.n_solution == spec.look_ahead_for(dec.n_solution)
+
+
+# ------------------------------------------------------------------------------- run_until_precise (wiring)
+class FakeResult:
+    def __init__(self, rep: int, kpis: dict[str, float]):
+        self.rep, self.kpis = rep, kpis
+
+
+def fake_replication(scenario, rep, root_seed, weeks=None):
+    """Stands in for sim.run_replication: KPIs from replication ``rep``'s own stream of ``root_seed``."""
+    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(rep,)))
+    return FakeResult(rep, {"wait": float(rng.normal(10, 2)), "exits": 0.0, "weeks": float(weeks or 0)})
+
+
+class FakeScenario:
+    class run:  # noqa: N801 - mimics scenario.run.seed
+        seed = 42
+
+
+def test_run_until_precise_gives_the_same_replications_serially_and_on_two_processes():
+    from sim.precision import run_until_precise
+
+    serial = run_until_precise(FakeScenario(), ["wait", "exits"], 0.05, 300, weeks=7, replication=fake_replication)
+    parallel = run_until_precise(FakeScenario(), ["wait", "exits"], 0.05, 300, weeks=7, workers=2,
+                                 replication=fake_replication)
+    assert serial.n == parallel.n == len(serial.replications) and serial.outcome.converged
+    assert [r.rep for r in parallel.replications] == list(range(serial.n))
+    assert [r.kpis for r in parallel.replications] == [r.kpis for r in serial.replications]
+    assert serial.replications[0].kpis == fake_replication(None, 0, 42, weeks=7).kpis  # seed from the scenario
+    m = serial.manifest()
+    assert m["replications_run"] == serial.n and m["precision_reached"] and m["precision"] == 0.05
+    assert m["replications_needed"] <= serial.n
