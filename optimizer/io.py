@@ -1,0 +1,465 @@
+"""Reading patients.csv, staff.csv and roster CSVs into the normalised tables of :mod:`optimizer.tables`.
+
+Every problem becomes one line of an :class:`~scenarios.InputError`, naming the file, the row as a spreadsheet
+user counts it (the header is row 1) and the column: ``patients.csv: row 4, column 'phase': '4' is not a
+phase (1, 2, 3 or maintenance)``. All problems of a file are reported together (up to
+:data:`MAX_REPORTED` lines). Files are read as text only (pandas with ``dtype=str``), never evaluated.
+
+Leniency, all documented here: header names ignore case and surrounding spaces; cells are stripped; a file
+whose header has no comma but has tabs or semicolons is read with that separator; a UTF-8 byte-order mark is
+fine; blank lines are skipped; a leading ``'`` that protects ``= + - @`` (as our CSV writer adds against
+formula injection) is removed; conditions may be written with spaces (``chronic low back pain``); phases may be
+written ``phase 2``; roles may be separated by ``|``, ``,`` or ``+``. Columns the format does not know are an
+error (a misspelt optional column would otherwise be ignored silently).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from scenarios import AvailabilityError, InputError, Role, Scenario, parse_availability
+from scenarios.availability import format_availability, format_time, intersect, parse_time
+
+from .tables import (
+    PATIENT_COLUMNS,
+    PATIENT_OPTIONAL,
+    PATIENT_REQUIRED,
+    PHASES,
+    ROSTER_COLUMNS,
+    SESSIONS,
+    STAFF_COLUMNS,
+    STAFF_OPTIONAL,
+    STAFF_REQUIRED,
+)
+
+#: At most this many problem lines per error; a last line says how many more there were.
+MAX_REPORTED = 50
+#: ``priority`` is a whole number 0..PRIORITY_MAX (input format rule: keeps the solver's objective small).
+PRIORITY_MAX = 100
+#: Same rule as a scenario's staff ids (``scenarios.schema.StaffMember``): ids also name the .ics files.
+STAFF_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+#: Formula triggers a spreadsheet would evaluate; our CSV writer protects them with a leading ``'``.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0", ""}
+
+
+class _Problems:
+    """Problem lines of one file, each ``FILE: row R, column 'C': reason``, reported in row order."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._found: list[tuple[int, int, str]] = []
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for _, _, line in sorted(self._found)]
+
+    def _add(self, row: int, line: str) -> None:
+        self._found.append((row, len(self._found), line))
+
+    def file(self, reason: str) -> None:
+        self._add(0, f"{self.name}: {reason}")
+
+    def cell(self, row: int, column: str, reason: str) -> None:
+        self._add(row, f"{self.name}: row {row}, column '{column}': {reason}")
+
+    def row(self, row: int, reason: str) -> None:
+        self._add(row, f"{self.name}: row {row}: {reason}")
+
+    def raise_if_any(self) -> None:
+        raise_problems(self.lines)
+
+
+def raise_problems(lines: Sequence[str]) -> None:
+    """Raise one :class:`InputError` listing ``lines`` (capped at :data:`MAX_REPORTED`), if there are any."""
+    if not lines:
+        return
+    shown = list(lines[:MAX_REPORTED])
+    if len(lines) > MAX_REPORTED:
+        shown.append(f"... and {len(lines) - MAX_REPORTED} more problems")
+    raise InputError("\n".join(shown))
+
+
+def unescape_cell(text: str) -> str:
+    """Undo the CSV writer's formula protection: ``'=x`` -> ``=x`` (only before a formula trigger)."""
+    if len(text) >= 2 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
+# ------------------------------------------------------------------------------------------ the raw table
+def _decode(path: Path, name: str) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not a CSV file") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(f"{name}: is an Excel workbook or a ZIP archive, not CSV (in Excel: Save As > CSV UTF-8)")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{name}: is an old Excel (.xls) file, not CSV (in Excel: Save As > CSV UTF-8)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name}: is UTF-16 text, not UTF-8 (save it as CSV UTF-8)")
+    if b"\x00" in data:
+        raise InputError(f"{name}: is a binary file, not CSV text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: row {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as CSV UTF-8"
+        ) from None
+    if not text.strip():
+        raise InputError(f"{name}: empty file (expected a CSV with a header row)")
+    first = text.lstrip()[:1]
+    if first in ("{", "["):
+        raise InputError(f"{name}: looks like JSON, not CSV (expected a header row of column names)")
+    if first == "<":
+        raise InputError(f"{name}: looks like HTML or XML, not CSV (expected a header row of column names)")
+    return text
+
+
+def _separator(text: str) -> str:
+    header = next(line for line in text.splitlines() if line.strip())
+    if "," in header:
+        return ","
+    if "\t" in header:
+        return "\t"
+    if ";" in header:
+        return ";"
+    return ","
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def _normal_header(text: str) -> str:
+    return re.sub(r"\s+", "_", text.strip().lower())
+
+
+def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str]) -> tuple[pd.DataFrame, list[int], _Problems]:
+    """Read a CSV as text into a frame with the known columns (missing optional ones filled with "").
+
+    Returns the frame (stripped cells, blank rows dropped), the spreadsheet row number of each frame row, and
+    the problem collector (header problems raise at once: rows cannot be checked against a wrong header).
+    """
+    path = Path(path)
+    name = str(path)
+    problems = _Problems(name)
+    text = _decode(path, name)
+    sep = _separator(text)
+    try:
+        widths = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)]
+    except csv.Error as e:
+        raise InputError(f"{name}: not a readable CSV file ({e})") from None
+    width = max(widths)
+    try:
+        raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=str,
+                          keep_default_na=False, skip_blank_lines=False, quotechar='"')
+    except (pd.errors.ParserError, ValueError) as e:
+        raise InputError(f"{name}: not a readable CSV file ({str(e).strip().splitlines()[-1]})") from None
+    raw = raw.fillna("").map(lambda v: unescape_cell(str(v).strip()))
+    # spreadsheet row numbers: pandas keeps one row per CSV record (blank lines included), header = row 1
+    nonblank = [i for i in range(len(raw)) if any(raw.iloc[i])]
+    if not nonblank:
+        raise InputError(f"{name}: empty file (expected a CSV with a header row)")
+    h = nonblank[0]
+    header = [_normal_header(v) for v in raw.iloc[h]]
+    known = list(required) + list(optional)
+    columns: dict[str, int] = {}
+    for j, col in enumerate(header):
+        if not col:
+            continue
+        if col in columns:
+            problems.row(h + 1, f"column '{col}' appears twice (columns {_column_letter(columns[col])} and {_column_letter(j)})")
+            continue
+        if col not in known:
+            close = difflib.get_close_matches(col, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            if len(header) == 1 and (";" in col or "\t" in col):
+                hint = "the header is one column: separate columns with commas; "
+            problems.cell(h + 1, col, f"unknown column ({hint}columns: {', '.join(known)})")
+            continue
+        columns[col] = j
+    missing = [c for c in required if c not in columns]
+    if missing:
+        have = ", ".join(c for c in header if c) or "(nothing)"
+        problems.row(h + 1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
+                     f"(the header has: {have}; required: {', '.join(required)})")
+    problems.raise_if_any()
+    aligned = len(widths) == len(raw)  # one csv record per pandas row (blank lines included)
+    ragged = set()
+    for i in nonblank[1:]:
+        count = widths[i] if aligned else max(j for j in range(width) if raw.iat[i, j]) + 1
+        header_count = widths[h] if aligned else len(header)
+        if count > header_count or any(raw.iat[i, j] and not header[j] for j in range(width)):
+            ragged.add(i)
+            problems.row(i + 1, f"{count} values but the header has {header_count} columns "
+                         f"(put text that contains '{sep}' in double quotes)")
+    rows = [i for i in nonblank[1:] if i not in ragged]
+    frame = pd.DataFrame({c: [raw.iat[i, columns[c]] if c in columns else "" for i in rows] for c in known},
+                         dtype=str) if rows else pd.DataFrame({c: pd.Series(dtype=str) for c in known})
+    return frame, [i + 1 for i in rows], problems
+
+
+def _check_unique(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str) -> None:
+    first: dict[str, int] = {}
+    for value, row in zip(frame[column], rows):
+        if not value:
+            continue
+        if value in first:
+            problems.cell(row, column, f"duplicate {column} {value!r} (first on row {first[value]})")
+        else:
+            first[value] = row
+
+
+def _check_cells(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str,
+                 check: Callable[[str], str]) -> None:
+    """Replace each cell of ``column`` by ``check(cell)``; a ``ValueError`` becomes a problem line."""
+    out = []
+    for value, row in zip(frame[column], rows):
+        try:
+            out.append(check(value))
+        except ValueError as e:
+            problems.cell(row, column, str(e))
+            out.append(value)
+    frame[column] = out
+
+
+def _required_text(what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(f"blank (every row needs a {what})")
+        return value
+
+    return check
+
+
+def _availability(value: str) -> str:
+    try:
+        return format_availability(parse_availability(value))
+    except AvailabilityError as e:
+        hint = "" if any(ch.isdigit() for ch in value) else " (text with commas must be in double quotes)"
+        raise ValueError(f"malformed availability: {e}{hint}") from None
+
+
+# ----------------------------------------------------------------------------------------------- patients
+def _condition_checker(scenario: Scenario) -> Callable[[str], str]:
+    valid = [c.value for c in scenario.conditions]
+
+    def check(value: str) -> str:
+        key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+        if key in valid:
+            return key
+        if not value:
+            raise ValueError(f"blank (valid conditions: {', '.join(valid)})")
+        raise ValueError(f"unknown condition {value!r} (valid in scenario {scenario.name!r}: {', '.join(valid)})")
+
+    return check
+
+
+def _phase(value: str) -> str:
+    key = re.sub(r"^phase\s*", "", value.strip().lower())
+    if re.fullmatch(r"[123]\.0+", key):
+        key = key[0]
+    if key in PHASES:
+        return key
+    if not value:
+        raise ValueError(f"blank (a phase is one of {', '.join(PHASES)})")
+    raise ValueError(f"{value!r} is not a phase (1, 2, 3 or maintenance)")
+
+
+def _priority(value: str) -> str:
+    if not value:
+        return "0"
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number 0-{PRIORITY_MAX} (higher = more urgent)") from None
+    if not number.is_integer() or not 0 <= number <= PRIORITY_MAX:
+        raise ValueError(f"{value!r} is not a whole number 0-{PRIORITY_MAX} (higher = more urgent)")
+    return str(int(number))
+
+
+def parse_iso_date(value: str) -> dt.date:
+    """``YYYY-MM-DD`` only (no other spellings: a roster is read by other tools too)."""
+    if not _ISO_DATE_RE.match(value):
+        raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a calendar date") from None
+
+
+def _optional_date(value: str) -> str:
+    return "" if not value else parse_iso_date(value).isoformat()
+
+
+def _yes_no(value: str) -> str:
+    key = value.strip().lower()
+    if key in _TRUE:
+        return "yes"
+    if key in _FALSE:
+        return "no"
+    raise ValueError(f"{value!r} is not yes or no")
+
+
+def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | None = None) -> pd.DataFrame:
+    """patients.csv -> the normalised patients table (``tables.PATIENT_COLUMNS``); ``InputError`` on problems.
+
+    With ``staff`` (a table from :func:`read_staff`), ``preferred_staff`` must name one of its staff ids.
+    """
+    frame, rows, problems = read_table(path, PATIENT_REQUIRED, PATIENT_OPTIONAL)
+    if not rows and not problems.lines:
+        problems.file("has a header but no patients")
+    _check_cells(problems, frame, rows, "patient_id", _required_text("patient_id"))
+    _check_unique(problems, frame, rows, "patient_id")
+    _check_cells(problems, frame, rows, "condition", _condition_checker(scenario))
+    _check_cells(problems, frame, rows, "phase", _phase)
+    _check_cells(problems, frame, rows, "availability", _availability)
+    _check_cells(problems, frame, rows, "priority", _priority)
+    _check_cells(problems, frame, rows, "phase_start", _optional_date)
+    _check_cells(problems, frame, rows, "needs_assessment", _yes_no)
+    maintenance = scenario.protocol.maintenance
+    if maintenance.chronic_only:
+        chronic = {c.value for c, spec in scenario.conditions.items() if spec.chronic}
+        for row, cond, phase in zip(rows, frame["condition"], frame["phase"]):
+            if phase == "maintenance" and cond in scenario.conditions and cond not in chronic:
+                problems.cell(row, "phase", f"maintenance is for chronic conditions only in scenario {scenario.name!r} "
+                              f"(protocol.maintenance.chronic_only) and {cond} is not chronic")
+    if staff is not None:
+        ids = list(staff["staff_id"])
+        for row, pref in zip(rows, frame["preferred_staff"]):
+            if pref and pref not in ids:
+                problems.cell(row, "preferred_staff", f"unknown staff id {pref!r} (staff: {', '.join(ids)})")
+    problems.raise_if_any()
+    frame["priority"] = frame["priority"].astype(int)
+    frame["needs_assessment"] = frame["needs_assessment"] == "yes"
+    return frame[PATIENT_COLUMNS].reset_index(drop=True)
+
+
+# -------------------------------------------------------------------------------------------------- staff
+def _roles(value: str) -> str:
+    valid = [r.value for r in Role]
+    parts = [p.strip().lower() for p in re.split(r"[|,+/]", value) if p.strip()]
+    if not parts:
+        raise ValueError(f"blank (roles: {', '.join(valid)}; both: physician|acupuncturist)")
+    unknown = [p for p in parts if p not in valid]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r} (roles: {', '.join(valid)}; several: physician|acupuncturist)")
+    return "|".join(r for r in valid if r in parts)
+
+
+def _staff_id(value: str) -> str:
+    if not value:
+        raise ValueError("blank (every row needs a staff_id)")
+    if not STAFF_ID_RE.match(value):
+        raise ValueError(f"{value!r} is not a staff id (letters, digits, '_', '.', '-'; at most 40)")
+    return value
+
+
+def read_staff(path: str | Path, scenario: Scenario) -> pd.DataFrame:
+    """staff.csv -> the normalised staff table (``tables.STAFF_COLUMNS``); ``InputError`` on problems.
+
+    Each practitioner must have some hours inside the clinic's open days and hours (as for a scenario's staff).
+    """
+    frame, rows, problems = read_table(path, STAFF_REQUIRED, STAFF_OPTIONAL)
+    if not rows and not problems.lines:
+        problems.file("has a header but no staff")
+    _check_cells(problems, frame, rows, "staff_id", _staff_id)
+    _check_unique(problems, frame, rows, "staff_id")
+    _check_cells(problems, frame, rows, "role", _roles)
+    _check_cells(problems, frame, rows, "availability", _availability)
+    clinic = scenario.calendar.windows()
+    for row, text in zip(rows, frame["availability"]):
+        try:
+            own = parse_availability(text)
+        except AvailabilityError:
+            continue  # already reported
+        if own is not None and not intersect(own, clinic):
+            problems.cell(row, "availability", f"no hours inside the clinic's opening hours ({format_availability(clinic)})")
+    problems.raise_if_any()
+    return frame[STAFF_COLUMNS].reset_index(drop=True)
+
+
+def read_inputs(patients_path: str | Path, staff_path: str | Path, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both input files, problems of both reported together; ``preferred_staff`` checked against staff.csv."""
+    lines: list[str] = []
+    staff = None
+    try:
+        staff = read_staff(staff_path, scenario)
+    except InputError as e:
+        lines.extend(str(e).splitlines())
+    try:
+        patients = read_patients(patients_path, scenario, staff=staff)
+    except InputError as e:
+        lines = str(e).splitlines() + lines
+    raise_problems(lines)
+    assert staff is not None
+    return patients, staff
+
+
+# ------------------------------------------------------------------------------------------------- roster
+def _session(value: str) -> str:
+    key = value.strip().lower()
+    if key in SESSIONS:
+        return key
+    if not value:
+        raise ValueError(f"blank (sessions: {', '.join(SESSIONS)})")
+    raise ValueError(f"unknown session {value!r} (sessions: {', '.join(SESSIONS)})")
+
+
+def _time(value: str) -> str:
+    try:
+        return format_time(parse_time(value))
+    except AvailabilityError:
+        raise ValueError(f"{value!r} is not a time HH:MM") from None
+
+
+def _date(value: str) -> str:
+    return parse_iso_date(value).isoformat()
+
+
+def read_roster(path: str | Path, label: str = "roster") -> pd.DataFrame:
+    """A roster CSV (``tables.ROSTER_COLUMNS``: a roster to check, pinned appointments, last week's roster).
+
+    ``label`` says what the file is for in the one file-level message (a header-only file is an empty roster).
+    """
+    name = str(path)
+    try:
+        frame, rows, problems = read_table(path, ROSTER_COLUMNS, ())
+    except InputError as e:
+        raise InputError(str(e).replace(f"{name}: ", f"{name} ({label}): ", 1)) from None
+    for column in ("patient_id", "staff_id", "room"):
+        _check_cells(problems, frame, rows, column, _required_text(column))
+    _check_cells(problems, frame, rows, "session", _session)
+    _check_cells(problems, frame, rows, "date", _date)
+    _check_cells(problems, frame, rows, "start", _time)
+    _check_cells(problems, frame, rows, "end", _time)
+    for row, start, end in zip(rows, frame["start"], frame["end"]):
+        try:
+            if parse_time(start) >= parse_time(end):
+                problems.cell(row, "end", f"{end} is not after start {start}")
+        except AvailabilityError:
+            pass  # already reported
+    problems.raise_if_any()
+    return frame[ROSTER_COLUMNS].reset_index(drop=True)
