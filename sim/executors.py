@@ -47,57 +47,102 @@ def default_workers() -> int:
 def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], spec: ExecutorSpec | None = None,
               progress: Progress | None = None) -> list[Any]:
     """``[fn(*t) for t in tasks]``, in task order, on the chosen backend; ``progress(done, total)`` as they finish."""
-    spec = spec or ExecutorSpec("serial", 1)
-    total = len(tasks)
-    if spec.kind == "serial" or total <= 1 or (spec.kind == "processes" and spec.workers <= 1):
-        out = []
-        for i, t in enumerate(tasks):
-            out.append(fn(*t))
-            if progress:
-                progress(i + 1, total)
-        return out
-    if spec.kind == "processes":
-        return _run_processes(fn, tasks, spec.workers, progress)
-    if spec.kind == "dask":
-        return _run_dask(fn, tasks, spec, progress)
-    raise ValueError(f"unknown executor kind {spec.kind!r}")
+    with TaskRunner(spec) as runner:
+        return runner.run(fn, tasks, progress)
 
 
-def _run_processes(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int, progress: Progress | None) -> list[Any]:
-    results: list[Any] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        futures = {pool.submit(fn, *t): i for i, t in enumerate(tasks)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            results[futures[fut]] = fut.result()
-            if progress:
-                progress(done, len(tasks))
-    return results
+class TaskRunner:
+    """A backend kept open for several batches (``recommend`` adds replications batch by batch).
 
+    ``with TaskRunner(spec) as r: r.run(fn, tasks, progress)`` behaves like :func:`run_tasks` each time, but
+    starts the process pool or the Dask cluster/client once, on the first batch that needs it.
+    """
 
-def _run_dask(fn: Callable[..., Any], tasks: Sequence[tuple], spec: ExecutorSpec, progress: Progress | None) -> list[Any]:
-    from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    def __init__(self, spec: ExecutorSpec | None = None):
+        self.spec = spec or ExecutorSpec("serial", 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._cluster: Any = None
+        self._client: Any = None
 
-    cluster = None
-    try:
-        if spec.address is None:
-            cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1")
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(spec.address, timeout="10s")
-            except OSError as e:
-                raise InputError(f"--dask: cannot reach the scheduler at {spec.address}: {e}") from None
-        with client:
-            # pure=False: identical arguments must not be de-duplicated (ENGINEERING-NOTES)
-            futures = [client.submit(fn, *t, pure=False) for t in tasks]
-            index = {f.key: i for i, f in enumerate(futures)}
-            results: list[Any] = [None] * len(tasks)
+    def __enter__(self) -> "TaskRunner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
+        spec = self.spec
+        total = len(tasks)
+        if spec.kind == "serial" or total <= 1 or (spec.kind == "processes" and spec.workers <= 1):
+            out = []
+            for i, t in enumerate(tasks):
+                out.append(fn(*t))
+                if progress:
+                    progress(i + 1, total)
+            return out
+        if spec.kind == "processes":
+            return self._run_processes(fn, tasks, progress)
+        if spec.kind == "dask":
+            return self._run_dask(fn, tasks, progress)
+        raise ValueError(f"unknown executor kind {spec.kind!r}")
+
+    def _run_processes(self, fn: Callable[..., Any], tasks: Sequence[tuple], progress: Progress | None) -> list[Any]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.spec.workers)
+        results: list[Any] = [None] * len(tasks)
+        futures = {self._pool.submit(fn, *t): i for i, t in enumerate(tasks)}
+        try:
+            for done, fut in enumerate(as_completed(futures), start=1):
+                results[futures[fut]] = fut.result()
+                if progress:
+                    progress(done, len(tasks))
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return results
+
+    def dask_client(self) -> Any:
+        """The Dask client (a LocalCluster on loopback, or the scheduler at ``spec.address``), started once."""
+        if self._client is None:
+            from dask.distributed import Client, LocalCluster
+
+            if self.spec.address is None:
+                self._cluster = LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, host="127.0.0.1")
+                self._client = Client(self._cluster)
+            else:
+                try:
+                    self._client = Client(self.spec.address, timeout="10s")
+                except OSError as e:
+                    raise InputError(f"--dask: cannot reach the scheduler at {self.spec.address}: {e}") from None
+        return self._client
+
+    def _run_dask(self, fn: Callable[..., Any], tasks: Sequence[tuple], progress: Progress | None) -> list[Any]:
+        from dask.distributed import as_completed as dask_completed
+
+        client = self.dask_client()
+        # pure=False: identical arguments must not be de-duplicated (ENGINEERING-NOTES)
+        futures = [client.submit(fn, *t, pure=False) for t in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Any] = [None] * len(tasks)
+        try:
             for done, fut in enumerate(dask_completed(futures), start=1):
                 results[index[fut.key]] = fut.result()
                 if progress:
                     progress(done, len(tasks))
-            return results
-    finally:
-        if cluster is not None:
-            cluster.close()
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return results

@@ -1,0 +1,233 @@
+"""``rehabflow sweep`` (a grid of scenarios x replications) and ``rehabflow recommend`` (the cheapest staffing
+that meets KPI targets). Thin: parsing and computing are in ``sim.targets``, ``sim.sweep``, ``sim.recommend``;
+this module reads options, shows progress and evidence, and writes files atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scenarios import load_scenario
+
+from .app import app, atomic_path, fail, user_errors, write_text_atomic
+
+_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+WORKERS_HELP = "Local worker processes (1 = serial). Default: the CPU count, at most 8."
+DASK_HELP = ("Run on Dask: alone, a LocalCluster on this machine with --workers processes; followed by "
+             "tcp://HOST:8786, a running scheduler (its workers need the same rehabflow version).")
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Any]:
+    """A rich progress bar with ETA on stderr; yields ``progress(done, total)`` for the executors."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe (numbers untouched)."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_CSV_FORMULA_START) else v)
+    return out
+
+
+def write_table(df: pd.DataFrame, out: Path, name: str) -> list[Path]:
+    """``name``.parquet and ``name``.csv, each via a temporary file renamed into place."""
+    paths = []
+    target = out / f"{name}.parquet"
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp, index=False)
+    paths.append(target)
+    target = out / f"{name}.csv"
+    with atomic_path(target) as tmp:
+        _csv_safe(df).to_csv(tmp, index=False)
+    paths.append(target)
+    return paths
+
+
+#: Commands taking ``--dask [ADDRESS]`` accept one extra argument: Typer has no option with an optional value, so
+#: ``--dask`` is a flag and the address, if any, arrives as the one extra argument after it.
+EXTRA_ARGS = {"allow_extra_args": True}
+
+
+def _executor(workers: int | None, dask: bool, scenario: str, extra: list[str]) -> tuple[Any, str]:
+    """The executor for ``--workers K`` / ``--dask [ADDRESS]``, and the scenario argument (which a user may have
+    put after the address: ``--dask tcp://h:8786 baseline``)."""
+    from scenarios import InputError
+    from sim.executors import ExecutorSpec, default_workers
+
+    address = None
+    if extra:
+        if not dask or len(extra) != 1:
+            raise InputError(f"unexpected argument(s): {' '.join(extra)} (one SCENARIO; an address goes after --dask)")
+        address = extra[0]
+        if "://" not in address and "://" in scenario:
+            scenario, address = address, scenario
+    elif dask and "://" in scenario:
+        raise InputError(f"missing SCENARIO (got only the --dask address {scenario})")
+    spec = ExecutorSpec.parse(default_workers() if workers is None else workers,
+                              (address or "local") if dask else None)
+    return spec, scenario
+
+
+def _fmt(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+
+# --------------------------------------------------------------------------------------------------- sweep
+@app.command("sweep", context_settings=EXTRA_ARGS)
+@user_errors
+def sweep(
+    ctx: typer.Context,
+    scenario: str = typer.Argument(..., help="A built-in scenario name or a YAML file."),
+    vary: list[str] = typer.Option([], "--vary", help="PATH=LO..HI or PATH=V1,V2,... (repeat for a grid), "
+                                                       "e.g. staff.physiotherapists=2..5 demand.referrals_per_week=10,15,20"),
+    replications: int | None = typer.Option(None, min=1, help="Replications per grid point (default: the scenario's)."),
+    weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
+    workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
+    dask: bool = typer.Option(False, "--dask", help=DASK_HELP),
+    out: Path | None = typer.Option(None, help="Output folder (default out/sweep-<scenario>)."),
+    plot_kpi: list[str] = typer.Option([], "--plot-kpi", help="KPI to plot (repeat); default: the key waits."),
+) -> None:
+    """Run every combination of the --vary values x replications; write one tidy table, a summary and plots."""
+    from sim.sweep import plot_kpis, run_sweep, kpi_figure
+    from sim.targets import parse_varies
+
+    varies = parse_varies(vary)
+    spec, scenario = _executor(workers, dask, scenario, ctx.args)
+    base = load_scenario(scenario)
+    reps = replications or base.run.replications
+    root_seed = base.run.seed if seed is None else seed
+    from sim.sweep import grid_points, point_scenarios
+
+    n_points = len(point_scenarios(base, grid_points(varies)))  # every bad grid point reported before any run
+    with progress_bar(f"{n_points} points x {reps} replications") as progress:
+        result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
+                           progress=progress)
+    folder = out or Path("out") / f"sweep-{base.name}"
+    written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
+    for kpi in plot_kpis(result, plot_kpi):
+        target = folder / f"plot_{kpi.replace('.', '_')}.html"
+        with atomic_path(target) as tmp:
+            kpi_figure(result, kpi).write_html(tmp, include_plotlyjs="directory", full_html=True)
+        written.append(target)
+    write_text_atomic(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str) + "\n")
+    written.append(folder / "manifest.json")
+    _print_sweep_summary(result, plot_kpis(result, plot_kpi))
+    typer.echo(f"Wrote {len(written)} files to {folder} ({result.manifest['wall_time_seconds']:.1f} s).")
+
+
+def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
+    paths = [v.path for v in result.varies]
+    table = Table(title=f"Sweep of {result.manifest['scenario']}: mean (95% CI) per grid point")
+    for p in paths:
+        table.add_column(p)
+    for k in kpis:
+        table.add_column(k, justify="right")
+    s = result.summary.set_index(["point", "kpi"])
+    for i, point in enumerate(result.points):
+        cells = [str(point[p]) for p in paths]
+        for k in kpis:
+            r = s.loc[(i, k)]
+            cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
+        table.add_row(*cells)
+    Console(width=max(100, 24 * (len(paths) + len(kpis)))).print(table)
+
+
+# ----------------------------------------------------------------------------------------------- recommend
+@app.command("recommend", context_settings=EXTRA_ARGS)
+@user_errors
+def recommend(
+    ctx: typer.Context,
+    scenario: str = typer.Argument(..., help="A built-in scenario name or a YAML file."),
+    target: list[str] = typer.Option([], "--target", help="'KPI.stat <= VALUE' (repeat), e.g. "
+                                                           "'wait_to_first_acupuncture_days.p90 <= 7'"),
+    lever: list[str] = typer.Option([], "--lever", help="Head-count to choose (repeat), e.g. staff.physiotherapists"),
+    min_per_lever: int = typer.Option(1, min=0, help="Fewest practitioners per lever to consider."),
+    max_per_lever: int = typer.Option(6, min=1, help="Most practitioners per lever to consider."),
+    confidence: float = typer.Option(0.95, min=0.5, max=0.999, help="One-sided confidence for each target."),
+    replications: int = typer.Option(10, min=2, help="First batch of replications per candidate."),
+    batch: int = typer.Option(10, min=1, help="Replications added while a target's CI straddles its threshold."),
+    max_replications: int = typer.Option(40, min=2, help="Cap on replications per candidate."),
+    weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
+    seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
+    workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
+    dask: bool = typer.Option(False, "--dask", help=DASK_HELP),
+    out: Path | None = typer.Option(None, help="Also write the evidence (evidence.csv/.parquet, recommendation.json) here."),
+) -> None:
+    """The cheapest staffing (by scenario costs, else the fewest practitioners) meeting every target with
+    the stated confidence; prints the evidence for each candidate tried. Exit 1 if none within the limits does."""
+    from sim.recommend import evidence_rows
+    from sim.recommend import recommend as run_recommend
+    from sim.targets import parse_levers, parse_targets
+
+    targets = parse_targets(target)
+    levers = parse_levers(lever)
+    spec, scenario = _executor(workers, dask, scenario, ctx.args)
+    base = load_scenario(scenario)
+    console = Console(width=140)
+    table = Table(title=f"Candidates tried for {base.name} (one-sided {confidence:.0%} bounds, common random numbers)")
+    table.add_column("staffing")
+    table.add_column("cost/week", justify="right")
+    table.add_column("n", justify="right")
+    for t in targets:
+        table.add_column(str(t), justify="right")
+    table.add_column("verdict")
+    rows: list[list[str]] = []
+
+    def report(ev: Any) -> None:
+        cost = "-" if ev.candidate.cost is None else f"{ev.candidate.cost:,.0f}"
+        cells = [ev.candidate.label(), cost, str(ev.replications)]
+        for te in ev.targets:
+            cells.append(f"{_fmt(te.mean)} [{_fmt(te.bound_low)}, {_fmt(te.bound_high)}] {te.verdict}")
+        verdict = {"unclear": "unclear at cap"}.get(ev.verdict, ev.verdict)
+        cells.append(verdict)
+        rows.append(cells)
+        console.print(f"  {cells[0]}: {verdict} (n={ev.replications})", highlight=False)
+
+    with progress_bar("replications") as progress:
+        rec = run_recommend(base, targets, levers, min_per_lever=min_per_lever, max_per_lever=max_per_lever,
+                            confidence=confidence, replications=replications, batch=batch,
+                            max_replications=max_replications, root_seed=base.run.seed if seed is None else seed,
+                            weeks=weeks, spec=spec, report=report, progress=progress)
+    for cells in rows:
+        table.add_row(*cells)
+    console.print(table)
+    if rec.skipped:
+        console.print(f"{len(rec.skipped)} staffing(s) skipped as invalid scenarios, e.g. {rec.skipped[0]}", highlight=False)
+    if out is not None:
+        write_table(pd.DataFrame(evidence_rows(rec)), out, "evidence")
+        write_text_atomic(out / "recommendation.json", json.dumps({
+            "scenario": base.name, "targets": [str(t) for t in targets], "levers": levers,
+            "confidence": confidence, "ordered_by": rec.ordered_by,
+            "recommendation": rec.best.overrides if rec.best else None,
+            "cost_per_week": rec.best.cost if rec.best else None,
+        }, indent=2) + "\n")
+    order = "cheapest by scenario costs" if rec.ordered_by == "cost" else "fewest practitioners"
+    if rec.best is None:
+        raise fail(f"No staffing with {min_per_lever}..{max_per_lever} per lever meets every target "
+                   f"({len(rec.tried)} of {rec.total_candidates} candidates tried): raise --max-per-lever, "
+                   f"relax a target or add another lever.", code=1)
+    cost = "" if rec.best.cost is None else f", {rec.best.cost:,.0f} {base.costs.currency}/week"
+    typer.echo(f"Recommended ({order}): {rec.best.label()}{cost}; {rec.best.headcount} practitioners in total.")

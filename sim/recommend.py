@@ -1,0 +1,202 @@
+"""The cheapest (or smallest) staffing that meets every KPI target with stated confidence.
+
+Candidates are every combination of the head-count levers within ``[min_per_lever, max_per_lever]`` that gives a
+valid scenario, ordered by weekly staff cost when ``scenario.costs.per_week`` prices every lever's role, else by
+total head-count; ties by the lever values in order (deterministic). They are tried in that order and the
+search stops at the first that meets all targets.
+
+Evidence per candidate and target, over n replications (common random numbers: replication r uses the same
+seed for every candidate), with sample mean m, standard deviation s and t = t_{c, n-1} (one-sided, c the
+confidence):
+
+- target ``KPI <= v`` is **met** when the upper bound m + t s / sqrt(n) <= v, and **fails** when the lower
+  bound m - t s / sqrt(n) > v (mirror for ``>=``);
+- otherwise the CI straddles v: the decision is close, so ``batch`` more replications are run, up to
+  ``max_replications``; still straddling there -> **unclear at cap**, which does not count as meeting.
+
+A candidate meets the targets when every target is met; it is dropped as soon as one target fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from scenarios import ROLE_LEVERS, InputError, Scenario, apply_overrides
+
+from .executors import ExecutorSpec, Progress, TaskRunner
+from .sweep import Replicate, default_replicate, replication_kpis
+from .targets import Target, check_kpis_known
+
+MET, FAILS, UNCLEAR, NO_DATA = "meets", "fails", "unclear", "no data"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One staffing: ``counts`` per lever (in lever order), ``headcount`` = all practitioners in the scenario
+    (a dual-role practitioner counts once), its weekly ``cost`` (None without prices)."""
+
+    levers: tuple[str, ...]
+    counts: tuple[int, ...]
+    headcount: int
+    cost: float | None
+
+    @property
+    def overrides(self) -> dict[str, int]:
+        return dict(zip(self.levers, self.counts))
+
+    def label(self) -> str:
+        return ", ".join(f"{ROLE_LEVERS[k].value}s={c}" for k, c in zip(self.levers, self.counts))
+
+
+@dataclass
+class TargetEvidence:
+    target: Target
+    n: int
+    mean: float
+    bound_low: float
+    bound_high: float
+    verdict: str  # meets / fails / unclear
+
+
+@dataclass
+class CandidateEvidence:
+    candidate: Candidate
+    replications: int
+    targets: list[TargetEvidence]
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {t.verdict for t in self.targets}
+        if FAILS in verdicts or NO_DATA in verdicts:
+            return FAILS
+        if UNCLEAR in verdicts:
+            return UNCLEAR
+        return MET
+
+
+@dataclass
+class Recommendation:
+    """``best`` is None when no candidate within the limits meets every target; ``tried`` is the evidence."""
+
+    best: Candidate | None
+    tried: list[CandidateEvidence]
+    ordered_by: str  # "cost" or "head-count"
+    skipped: list[str] = field(default_factory=list)  # candidates that are not valid scenarios, with the reason
+    total_candidates: int = 0
+
+
+def staffing_cost(scenario: Scenario) -> float | None:
+    """Weekly staff cost: each practitioner costs the dearest of their priced roles; None if a role has no price."""
+    prices = {r.value: p for r, p in scenario.costs.per_week.items()}
+    total = 0.0
+    for member in scenario.staff:
+        roles = [r.value for r in member.roles]
+        if not all(r in prices for r in roles):
+            return None
+        total += max(prices[r] for r in roles)
+    return total
+
+
+def candidates(base: Scenario, levers: Sequence[str], min_per_lever: int, max_per_lever: int
+               ) -> tuple[list[tuple[Candidate, Scenario]], list[str], str]:
+    """Valid candidates in search order, the skipped ones (one line each) and the order used."""
+    if min_per_lever < 0 or max_per_lever < min_per_lever:
+        raise InputError(f"--min-per-lever/--max-per-lever: need 0 <= min <= max (got {min_per_lever}..{max_per_lever})")
+    priced = {r.value for r in base.costs.per_week}
+    by_cost = all(ROLE_LEVERS[lv].value in priced for lv in levers) and staffing_cost(base) is not None
+    valid: list[tuple[Candidate, Scenario]] = []
+    skipped: list[str] = []
+    for counts in itertools.product(range(min_per_lever, max_per_lever + 1), repeat=len(levers)):
+        overrides = dict(zip(levers, counts))
+        try:
+            scenario = apply_overrides(base, overrides)
+        except InputError as e:
+            first = str(e).splitlines()[0]
+            skipped.append(f"{', '.join(f'{k}={v}' for k, v in overrides.items())}: {first}")
+            continue
+        cost = staffing_cost(scenario) if by_cost else None
+        valid.append((Candidate(tuple(levers), tuple(counts), len(scenario.staff), cost), scenario))
+    if by_cost:
+        valid.sort(key=lambda cs: (cs[0].cost, cs[0].headcount, cs[0].counts))
+    else:
+        valid.sort(key=lambda cs: (cs[0].headcount, cs[0].counts))
+    return valid, skipped, "cost" if by_cost else "head-count"
+
+
+def judge(target: Target, values: np.ndarray, confidence: float) -> TargetEvidence:
+    """Verdict from the one-sided t bounds (see the module docstring) over the replications where the KPI is
+    defined (a wait is undefined when nobody reached that step); fewer than 2 such values -> ``no data``,
+    which counts as not meeting the target."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n < 2:
+        mean = float(x.mean()) if n else math.nan
+        return TargetEvidence(target, n, mean, math.nan, math.nan, NO_DATA)
+    mean = float(x.mean())
+    half = float(stats.t.ppf(confidence, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    low, high = mean - half, mean + half
+    if target.upper:
+        verdict = MET if target.holds(high) else FAILS if not target.holds(low) else UNCLEAR
+    else:
+        verdict = MET if target.holds(low) else FAILS if not target.holds(high) else UNCLEAR
+    return TargetEvidence(target, n, mean, low, high, verdict)
+
+
+def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], *, min_per_lever: int = 1,
+              max_per_lever: int = 6, confidence: float = 0.95, replications: int = 10, batch: int = 10,
+              max_replications: int = 50, root_seed: int = 0, weeks: int | None = None,
+              spec: ExecutorSpec | None = None, replicate: Replicate | None = None,
+              report: Callable[[CandidateEvidence], None] | None = None,
+              progress: Progress | None = None) -> Recommendation:
+    """Try candidates in order; add replications while a target's CI straddles its threshold; stop at the first
+    candidate that meets every target. ``report`` is called with each candidate's final evidence."""
+    if not 0.5 < confidence < 1:
+        raise InputError(f"--confidence: must be between 0.5 and 1 (got {confidence})")
+    if replications < 2:
+        raise InputError(f"--replications: needs 2 or more for a confidence interval (got {replications})")
+    if max_replications < replications:
+        raise InputError(f"--max-replications: must be at least --replications ({replications}), got {max_replications}")
+    if batch < 1:
+        raise InputError(f"--batch: must be 1 or more (got {batch})")
+    valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
+    replicate = replicate or default_replicate()
+    tried: list[CandidateEvidence] = []
+    with TaskRunner(spec) as runner:
+        for candidate, scenario in valid:
+            results: list[dict[str, float]] = []
+            while True:
+                start, stop = len(results), (replications if not results else min(len(results) + batch, max_replications))
+                tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(start, stop)]
+                results += runner.run(replication_kpis, tasks, progress)
+                if start == 0:
+                    check_kpis_known(list(targets), set(results[0]))
+                evidence = CandidateEvidence(candidate, len(results), [
+                    judge(t, np.array([res[t.kpi] for res in results]), confidence) for t in targets])
+                if evidence.verdict != UNCLEAR or len(results) >= max_replications:
+                    break
+            tried.append(evidence)
+            if report:
+                report(evidence)
+            if evidence.verdict == MET:
+                return Recommendation(candidate, tried, order, skipped, len(valid))
+    return Recommendation(None, tried, order, skipped, len(valid))
+
+
+def evidence_rows(rec: Recommendation) -> list[dict[str, Any]]:
+    """The evidence as tidy rows (candidate, target, n, mean, one-sided bounds, verdict) for CSV or a table."""
+    rows = []
+    for ev in rec.tried:
+        for t in ev.targets:
+            rows.append({**ev.candidate.overrides, "cost_per_week": ev.candidate.cost,
+                         "headcount": ev.candidate.headcount, "target": str(t.target), "replications": t.n,
+                         "mean": t.mean, "bound_low": t.bound_low, "bound_high": t.bound_high,
+                         "target_verdict": t.verdict, "candidate_verdict": ev.verdict})
+    return rows

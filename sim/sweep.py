@@ -1,0 +1,237 @@
+"""Scenario sweeps: every combination of the ``--vary`` values x N replications, as one tidy table.
+
+Grid point g is the base scenario with its overrides applied (``scenarios.apply_overrides``, so each point is
+re-validated: a bad point is reported before anything runs). Replication r of every grid point uses the same
+``(root_seed, r)`` streams: common random numbers, so differences between points are the levers' effect,
+not noise. Tasks are (point, replication) pairs flattened into one list for the executor, so a sweep keeps
+every worker busy whatever the grid's shape, and results come back in task order on any backend: the table is
+identical serially, in local processes and on Dask.
+
+Summary per grid point and KPI: mean and a two-sided t interval, mean +- t_{1-a/2, n-1} * s / sqrt(n).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from scenarios import InputError, Scenario, ScenarioError, apply_overrides, scenario_hash
+
+from .executors import ExecutorSpec, Progress, TaskRunner
+from .targets import Vary
+
+Replicate = Callable[..., Any]
+"""``replicate(scenario, rep, root_seed, weeks) -> object with .kpis`` (default: ``sim.run_replication``)."""
+
+#: KPIs plotted by default when the model reports them (the questions managers ask first).
+PREFERRED_PLOT_KPIS = (
+    "wait_to_intake_days.mean",
+    "wait_to_first_acupuncture_days.p90",
+    "waitlist.mean",
+    "share_vas_below_goal_by_week3.mean",
+    "completions.per_week",
+)
+
+
+@dataclass
+class SweepResult:
+    """``table``: tidy (one column per varied path, point, replication, kpi, value); ``summary``: per point
+    and KPI (mean, sd, n, ci_low, ci_high, half_width); ``manifest``: what reproduces it."""
+
+    varies: list[Vary]
+    points: list[dict[str, Any]]
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def grid_points(varies: Sequence[Vary]) -> list[dict[str, Any]]:
+    """The cartesian product of the values, first ``--vary`` slowest: ``[{path: value, ...}, ...]``."""
+    if not varies:
+        return [{}]
+    return [dict(zip([v.path for v in varies], combo)) for combo in itertools.product(*[v.values for v in varies])]
+
+
+def point_label(point: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items()) or "(base scenario)"
+
+
+def _strip_source(line: str, point: dict[str, Any]) -> str:
+    """Drop the ``override ...:`` / ``staff.x=N:`` source prefix that scenario validation puts on each line."""
+    prefixes = [f"override {', '.join(f'{k}={v}' for k, v in point.items() if k not in _levers())}: "]
+    prefixes += [f"{k}={v}: " for k, v in point.items()]
+    for p in prefixes:
+        if line.startswith(p):
+            return line[len(p):]
+    return line
+
+
+def _levers() -> set[str]:
+    from scenarios import ROLE_LEVERS
+
+    return set(ROLE_LEVERS)
+
+
+def point_scenarios(base: Scenario, points: Sequence[dict[str, Any]]) -> list[Scenario]:
+    """Each grid point as a validated scenario; every invalid point is one line naming it and the field."""
+    out: list[Scenario] = []
+    problems: list[str] = []
+    for point in points:
+        try:
+            out.append(apply_overrides(base, point))
+        except ScenarioError as e:
+            reasons = "; ".join(_strip_source(p, point) for p in e.problems)
+            problems.append(f"grid point {point_label(point)}: {reasons}")
+        except InputError as e:
+            reasons = "; ".join(_strip_source(p, point) for p in str(e).splitlines())
+            problems.append(f"grid point {point_label(point)}: {reasons}")
+    if problems:
+        raise InputError("\n".join(problems))
+    return out
+
+
+def replication_kpis(replicate: Replicate, scenario: Scenario, rep: int, root_seed: int,
+                     weeks: int | None) -> dict[str, float]:
+    """One task: run replication ``rep`` and keep only its KPIs (small to send back from a worker)."""
+    return {k: float(v) for k, v in replicate(scenario, rep, root_seed, weeks).kpis.items()}
+
+
+def default_replicate() -> Replicate:
+    import sim
+
+    return sim.run_replication
+
+
+def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, sd, half-width) with half-width = t_{(1+c)/2, n-1} * sd / sqrt(n); NaN half-width when n < 2."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    sd = float(x.std(ddof=1))
+    return mean, sd, float(stats.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n))
+
+
+def summarise(table: pd.DataFrame, paths: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
+    """Per grid point and KPI: mean, sd, n, ci_low, ci_high, half_width (two-sided t interval)."""
+    rows = []
+    for (point, kpi), group in table.groupby(["point", "kpi"], sort=True):
+        mean, sd, hw = mean_ci(group["value"].to_numpy(), confidence)
+        first = group.iloc[0]
+        rows.append({**{p: first[p] for p in paths}, "point": point, "kpi": kpi, "mean": mean, "sd": sd,
+                     "n": int(group["value"].notna().sum()), "ci_low": mean - hw, "ci_high": mean + hw,
+                     "half_width": hw})
+    return pd.DataFrame(rows, columns=[*paths, "point", "kpi", "mean", "sd", "n", "ci_low", "ci_high", "half_width"])
+
+
+def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root_seed: int, weeks: int | None = None,
+              spec: ExecutorSpec | None = None, progress: Progress | None = None,
+              replicate: Replicate | None = None, confidence: float = 0.95,
+              runner: TaskRunner | None = None) -> SweepResult:
+    """Run the grid x replications on ``spec`` (or an open ``runner``) and tabulate the KPIs."""
+    if replications < 1:
+        raise InputError(f"--replications: must be 1 or more (got {replications})")
+    varies = list(varies)
+    points = grid_points(varies)
+    scenarios = point_scenarios(base, points)  # raises before any run
+    replicate = replicate or default_replicate()
+    tasks = [(replicate, s, r, root_seed, weeks) for s in scenarios for r in range(replications)]
+    started = time.perf_counter()
+    if runner is None:
+        with TaskRunner(spec) as own:
+            kpis = own.run(replication_kpis, tasks, progress)
+    else:
+        kpis = runner.run(replication_kpis, tasks, progress)
+    wall = time.perf_counter() - started
+    table = tidy_table(varies, points, replications, kpis)
+    paths = [v.path for v in varies]
+    used = runner.spec if runner is not None else (spec or ExecutorSpec("serial", 1))
+    manifest = {
+        "scenario": base.name,
+        "scenario_hash": scenario_hash(base),
+        "vary": {v.path: list(v.values) for v in varies},
+        "grid_points": len(points),
+        "replications": replications,
+        "root_seed": root_seed,
+        "weeks": weeks,
+        "common_random_numbers": "replication r uses the same seed at every grid point",
+        "executor": {"kind": used.kind, "workers": used.workers, "address": used.address},
+        "wall_time_seconds": round(wall, 3),
+        "version": _version(),
+    }
+    return SweepResult(varies, points, table, summarise(table, paths, confidence), manifest)
+
+
+def tidy_table(varies: Sequence[Vary], points: Sequence[dict[str, Any]], replications: int,
+               kpis: Sequence[dict[str, float]]) -> pd.DataFrame:
+    """Rows in task order (point, replication), KPIs sorted by name within each replication."""
+    paths = [v.path for v in varies]
+    rows = []
+    for i, result in enumerate(kpis):
+        p, r = divmod(i, replications)
+        for kpi in sorted(result):
+            rows.append((*[points[p][path] for path in paths], p, r, kpi, result[kpi]))
+    return pd.DataFrame(rows, columns=[*paths, "point", "replication", "kpi", "value"])
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rehabflow")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# ------------------------------------------------------------------------------------------------ plots
+def plot_kpis(result: SweepResult, wanted: Sequence[str] | None = None, limit: int = 4) -> list[str]:
+    """The KPIs to plot: ``wanted`` if given (unknown names are an input error), else the preferred ones present."""
+    known = list(dict.fromkeys(result.summary["kpi"]))
+    if wanted:
+        missing = [k for k in wanted if k not in known]
+        if missing:
+            raise InputError(f"--plot-kpi: the model has no KPI {missing[0]!r} (e.g. {', '.join(known[:6])})")
+        return list(wanted)
+    chosen = [k for k in PREFERRED_PLOT_KPIS if k in known]
+    return chosen or known[:limit]
+
+
+def kpi_figure(result: SweepResult, kpi: str) -> Any:
+    """Mean with its CI against the first varied field; one line per combination of the other fields."""
+    import plotly.graph_objects as go
+
+    s = result.summary[result.summary["kpi"] == kpi]
+    paths = [v.path for v in result.varies]
+    fig = go.Figure()
+    if not paths:
+        x_name, groups = "scenario", [("", s)]
+        s = s.assign(scenario=result.manifest.get("scenario", "base"))
+    else:
+        x_name = paths[0]
+        others = paths[1:]
+        groups = (
+            [(", ".join(f"{p}={v}" for p, v in zip(others, key if isinstance(key, tuple) else (key,))), g)
+             for key, g in s.groupby(others, sort=False)] if others else [("", s)]
+        )
+    for name, g in groups:
+        fig.add_trace(go.Scatter(
+            x=g[x_name], y=g["mean"], name=name or kpi, mode="lines+markers",
+            error_y=dict(type="data", symmetric=False, array=g["ci_high"] - g["mean"],
+                         arrayminus=g["mean"] - g["ci_low"]),
+        ))
+    fig.update_layout(title=f"{kpi}: mean and 95% CI over {result.manifest.get('replications')} replications",
+                      xaxis_title=x_name, yaxis_title=kpi, legend_title=", ".join(paths[1:]))
+    return fig

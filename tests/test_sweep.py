@@ -1,0 +1,104 @@
+"""Sweeps: the grid x replications table, common random numbers, CIs, and bad grid points before any run.
+
+These use a stand-in model with a known answer (tests/sweep_fakes.py); tests/test_sweep_model.py runs the real one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from scenarios import InputError
+from sim.executors import ExecutorSpec
+from sim.sweep import grid_points, run_sweep
+from sim.targets import parse_vary
+from sweep_fakes import NOISE_SD, expected_wait, failing_replication, fake_replication
+
+PHYSIOS = "staff.physiotherapists"
+REFERRALS = "demand.referrals_per_week"
+
+
+def small_sweep(baseline, spec=None, replications=4):
+    varies = [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20")]
+    return run_sweep(baseline, varies, replications=replications, root_seed=7, spec=spec, replicate=fake_replication)
+
+
+def test_grid_is_the_cartesian_product_first_vary_slowest():
+    points = grid_points([parse_vary("a.b=1..2"), parse_vary("c.d=x,y,z")])
+    assert points == [{"a.b": a, "c.d": c} for a in (1, 2) for c in ("x", "y", "z")]
+
+
+def test_table_has_one_row_per_point_replication_and_kpi(baseline):
+    result = small_sweep(baseline)
+    t = result.table
+    assert list(t.columns) == [PHYSIOS, REFERRALS, "point", "replication", "kpi", "value"]
+    assert len(t) == 6 * 4 * 3
+    assert t.groupby(["point", "replication"]).size().eq(3).all()
+    # every row's grid values are the ones the model actually saw
+    staff = t[t.kpi == "staff.count"]
+    assert (staff["value"] == len(baseline.staff) - 2 + staff[PHYSIOS]).all()
+
+
+def test_replication_r_uses_the_same_random_numbers_at_every_grid_point(baseline):
+    t = small_sweep(baseline).table
+    noise = t[t.kpi == "noise.value"].pivot(index="replication", columns="point", values="value")
+    assert noise.nunique(axis=1).eq(1).all()  # common random numbers across points
+    assert noise.iloc[:, 0].nunique() == len(noise)  # but different between replications
+
+
+def test_kpis_follow_the_levers(baseline):
+    s = small_sweep(baseline, replications=8).summary
+    waits = s[s.kpi == "wait_to_intake_days.mean"]
+    for _, row in waits.iterrows():
+        acupuncturists = baseline.role_counts()["acupuncturist"]
+        truth = expected_wait(row[PHYSIOS], acupuncturists, row[REFERRALS])
+        assert abs(row["mean"] - truth) < 5 * NOISE_SD / np.sqrt(8)
+
+
+def test_summary_ci_is_the_t_interval_of_the_replications(baseline):
+    result = small_sweep(baseline, replications=5)
+    t, s = result.table, result.summary
+    for (point, kpi), g in t.groupby(["point", "kpi"]):
+        row = s[(s.point == point) & (s.kpi == kpi)].iloc[0]
+        values = g["value"].to_numpy()
+        if values.std() == 0:
+            assert row["half_width"] == 0 and row["mean"] == values[0]
+            continue
+        low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+        assert row["ci_low"] == pytest.approx(low) and row["ci_high"] == pytest.approx(high)
+        assert row["n"] == 5
+
+
+def test_local_processes_give_the_serial_table(baseline):
+    serial = small_sweep(baseline)
+    parallel = small_sweep(baseline, spec=ExecutorSpec("processes", 2))
+    pd.testing.assert_frame_equal(serial.table, parallel.table)
+    pd.testing.assert_frame_equal(serial.summary, parallel.summary)
+
+
+def test_invalid_grid_point_is_named_with_its_field_before_any_run(baseline):
+    varies = [parse_vary(f"{PHYSIOS}=0..2"), parse_vary(f"{REFERRALS}=10")]
+    with pytest.raises(InputError) as e:
+        run_sweep(baseline, varies, replications=2, root_seed=1, replicate=failing_replication)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"grid point {PHYSIOS}=0, {REFERRALS}=10: staff: ")
+    assert "physiotherapist" in lines[0]
+
+
+def test_invalid_plain_field_value_names_the_field(baseline):
+    with pytest.raises(InputError) as e:
+        run_sweep(baseline, [parse_vary("rooms.gym_stations=-1,2")], replications=2, root_seed=1,
+                  replicate=failing_replication)
+    assert str(e.value).startswith("grid point rooms.gym_stations=-1: rooms.gym_stations: ")
+    with pytest.raises(InputError, match="no field 'rooms.gyms'"):
+        run_sweep(baseline, [parse_vary("rooms.gyms=1")], replications=2, root_seed=1, replicate=failing_replication)
+
+
+def test_dask_local_cluster_gives_the_serial_table(baseline):
+    serial = small_sweep(baseline, replications=3)
+    on_dask = small_sweep(baseline, spec=ExecutorSpec.parse(2, "local"), replications=3)
+    pd.testing.assert_frame_equal(serial.table, on_dask.table)
+    assert on_dask.manifest["executor"]["kind"] == "dask"
