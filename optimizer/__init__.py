@@ -2,3 +2,13 @@
 
 from .io import read_inputs, read_patients, read_roster, read_staff  # noqa: F401  (I/O)
 from .tables import RosterResult  # noqa: F401
+from .exports import (  # noqa: F401  (roster.csv, unscheduled.csv, roster.xlsx, .ics, summary.json)
+    write_roster_csv,
+    write_roster_ics,
+    write_roster_xlsx,
+    write_staff_ics,
+    write_summary,
+    write_unscheduled_csv,
+)
+from .solve import greedy_roster, solve_roster  # noqa: F401  (CP-SAT roster and greedy baseline)
+from .validate import validate_roster  # noqa: F401  (independent validator)

@@ -1,0 +1,261 @@
+"""The CP-SAT model of one week (variables, hard rules, objective; written out in docs/roster.md).
+
+Per required session r (pruned to the starts where the patient and at least one qualified practitioner are
+both available): presence ``p[r]``, start ``t[r]`` (minutes of the week), day literals ``z[r,d]`` (exactly one
+when present), staff literals ``a[r,s]`` (exactly one when present) each carrying an optional interval for the
+practitioner's cumulative, and one optional interval for the room type's cumulative and the patient's
+no-overlap. Rooms are concrete only after solving (:mod:`optimizer.rooms`). Pins are enforced through one
+assumption literal each so that a conflict can be explained.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from .history import History, Pin
+from .objective import scaled
+from .occupancy import room_capacity, staff_units
+from .week import DAY, ROOM_OF_SESSION, Week, candidate_starts
+
+
+@dataclass
+class RosterModel:
+    model: cp_model.CpModel
+    present: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    start: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    day: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    days_of: dict[int, list[int]] = field(default_factory=dict)
+    staff_of: dict[int, list[str]] = field(default_factory=dict)
+    staff: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    pin_literals: dict[int, cp_model.IntVar] = field(default_factory=dict)  # pin index -> literal
+    objective_offset: int = 0
+
+    def hint(self, assignment: dict[int, tuple[int, str]]) -> None:
+        """Hint a full placement (e.g. the greedy's) for every request variable."""
+        m = self.model
+        for rid, p in self.present.items():
+            placed = assignment.get(rid)
+            m.add_hint(p, placed is not None)
+            if placed:
+                m.add_hint(self.start[rid], placed[0])
+        for (rid, d), z in self.day.items():
+            placed = assignment.get(rid)
+            m.add_hint(z, placed is not None and placed[0] // DAY == d)
+        for (rid, s), a in self.staff.items():
+            placed = assignment.get(rid)
+            m.add_hint(a, placed is not None and placed[1] == s)
+
+    def assignment(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, str]]:
+        out = {}
+        for rid, p in self.present.items():
+            if solver.boolean_value(p):
+                staff = next(s for s in self.staff_of[rid] if solver.boolean_value(self.staff[rid, s]))
+                out[rid] = (solver.value(self.start[rid]), staff)
+        return out
+
+
+def _domain(values: list[int]) -> cp_model.Domain:
+    return cp_model.Domain.from_values(sorted(set(values)))
+
+
+def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterModel:
+    sc = week.scenario
+    w = sc.roster.weights
+    tm = sc.protocol.timing
+    m = cp_model.CpModel()
+    rm = RosterModel(m)
+    cap, units = staff_units(week)
+    rcap = room_capacity(week)
+    staff_iv: dict[str, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
+    room_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    objective: list = []
+    offset = 0
+    for req in week.requests:
+        rid = req.rid
+        offset += scaled(req.penalty)
+        cands = candidate_starts(week, req)
+        if not cands:
+            continue
+        union = sorted({t for ts in cands.values() for t in ts})
+        p = m.new_bool_var(f"p{rid}")
+        t = m.new_int_var_from_domain(_domain(union), f"t{rid}")
+        rm.present[rid], rm.start[rid] = p, t
+        objective.append(-scaled(req.penalty) * p)
+        days = sorted({x // DAY for x in union})
+        zs = []
+        for d in days:
+            z = m.new_bool_var(f"z{rid}_{d}")
+            rm.day[rid, d] = z
+            zs.append(z)
+            m.add(t >= d * DAY).only_enforce_if(z)
+            m.add(t < (d + 1) * DAY).only_enforce_if(z)
+        m.add(sum(zs) == p)
+        rm.days_of[rid] = days
+        as_ = []
+        known = history.continuity.get((req.patient_id, req.session))
+        for s, ts in cands.items():
+            a = m.new_bool_var(f"a{rid}_{s}")
+            rm.staff[rid, s] = a
+            as_.append(a)
+            if len(ts) < len(union):
+                m.add_linear_expression_in_domain(t, _domain(ts)).only_enforce_if(a)
+            staff_iv[s].append((m.new_optional_fixed_size_interval_var(t, req.duration, a, f"i{rid}_{s}"), units[req.session]))
+            if known and s not in known:
+                objective.append(scaled(w.continuity) * a)
+        m.add(sum(as_) == p)
+        rm.staff_of[rid] = list(cands)
+        iv = m.new_optional_fixed_size_interval_var(t, req.duration, p, f"i{rid}")
+        room_iv[ROOM_OF_SESSION[req.session]].append(iv)
+        patient_iv[req.patient_id].append(iv)
+        prev = history.stability.get((req.patient_id, req.session))
+        if prev and scaled(w.stability):
+            same = [x for x in union if x in prev]
+            objective.append(scaled(w.stability) * p)
+            if same:
+                keep = m.new_bool_var(f"keep{rid}")
+                m.add_implication(keep, p)
+                m.add_linear_expression_in_domain(t, _domain(same)).only_enforce_if(keep)
+                objective.append(-scaled(w.stability) * keep)
+    # capacities
+    for s, items in staff_iv.items():
+        if all(u == cap for _, u in items):
+            m.add_no_overlap([iv for iv, _ in items])
+        else:
+            m.add_cumulative([iv for iv, _ in items], [u for _, u in items], cap)
+    for room, ivs in room_iv.items():
+        if rcap[room] == 1:
+            m.add_no_overlap(ivs)
+        else:
+            m.add_cumulative(ivs, [1] * len(ivs), rcap[room])
+    for ivs in patient_iv.values():
+        if len(ivs) > 1:
+            m.add_no_overlap(ivs)
+    # per-patient timing rules and trips
+    pinned = {p.rid for p in pins}
+    for pid, reqs in week.by_patient.items():
+        reqs = [r for r in reqs if r.rid in rm.present]
+        _spacing(m, rm, reqs, pinned, tm.min_days_between_same_type)
+        _pt_not_before_acu(m, rm, week, reqs, tm.no_pt_within_hours_before_acupuncture)
+        if week.patients[pid].phase == "2" and sc.protocol.phase2.acupuncture_per_week > 0:
+            _acu_opens_pt(m, rm, reqs, tm)
+        if scaled(w.fewer_trips):
+            for d in week.days:
+                zs = [rm.day[r.rid, d] for r in reqs if (r.rid, d) in rm.day]
+                if zs:
+                    v = m.new_bool_var(f"v{pid}_{d}")
+                    for z in zs:
+                        m.add_implication(z, v)
+                    objective.append(scaled(w.fewer_trips) * v)
+    # workload balance: the busiest practitioner of each role
+    if scaled(w.workload_balance):
+        n = len(week.requests)
+        per_staff: dict[str, list] = defaultdict(list)
+        for (rid, s), a in rm.staff.items():
+            per_staff[s].append(a)
+        for role in sorted({r for info in week.staff.values() for r in info.roles}):
+            members = [s for s, info in week.staff.items() if role in info.roles]
+            top = m.new_int_var(0, n, f"max_{role}")
+            for s in members:
+                lits = per_staff.get(s, [])
+                if lits:
+                    m.add(top >= sum(lits))
+            objective.append(scaled(w.workload_balance) * top)
+    # pins, each behind its own literal
+    for i, pin in enumerate(pins):
+        lit = m.new_bool_var(f"pin{i}")
+        rm.pin_literals[i] = lit
+        rid = pin.rid
+        if rid not in rm.present or (rid, pin.staff_id) not in rm.staff:
+            m.add_bool_or([lit.Not()])
+            continue
+        m.add(rm.present[rid] == 1).only_enforce_if(lit)
+        m.add(rm.start[rid] == pin.t).only_enforce_if(lit)
+        m.add(rm.staff[rid, pin.staff_id] == 1).only_enforce_if(lit)
+    m.minimize(sum(objective) + offset)
+    rm.objective_offset = offset
+    return rm
+
+
+def _dayexpr(rm: RosterModel, rid: int):
+    return sum(d * rm.day[rid, d] for d in rm.days_of[rid])
+
+
+def _spacing(m, rm, reqs, pinned, gap) -> None:
+    """Same-kind sessions of a patient at least ``gap`` calendar days apart (ordered when not pinned)."""
+    for kind in ("acupuncture", "physiotherapy"):
+        same = [r for r in reqs if r.session == kind]
+        free = [r for r in same if r.rid not in pinned]
+        for a, b in zip(free, free[1:]):
+            m.add_implication(rm.present[b.rid], rm.present[a.rid])
+            m.add(_dayexpr(rm, b.rid) >= _dayexpr(rm, a.rid) + gap).only_enforce_if(rm.present[b.rid])
+        for i, a in enumerate(same):
+            for b in same[i + 1:]:
+                if a.rid not in pinned and b.rid not in pinned:
+                    continue
+                for d in rm.days_of[a.rid]:
+                    za = rm.day[a.rid, d]
+                    close = [rm.day[b.rid, e] for e in range(d - gap + 1, d + gap) if (b.rid, e) in rm.day]
+                    if close:
+                        m.add(za + sum(close) <= 1)
+
+
+def _pt_not_before_acu(m, rm, week, reqs, hours) -> None:
+    """No physiotherapy ending less than M hours before an acupuncture starts on the same day."""
+    d_pt = week.scenario.protocol.durations_minutes.physiotherapy
+    d_acu = week.scenario.protocol.durations_minutes.acupuncture
+    acus = [r for r in reqs if r.session == "acupuncture"]
+    pts = [r for r in reqs if r.session == "physiotherapy"]
+    for q in pts:
+        for a in acus:
+            shared = [d for d in rm.days_of[q.rid] if (a.rid, d) in rm.day]
+            if not shared:
+                continue
+            acu_first = m.new_bool_var(f"o{q.rid}_{a.rid}")
+            m.add(rm.start[q.rid] >= rm.start[a.rid] + d_acu).only_enforce_if(acu_first)
+            for d in shared:
+                m.add(rm.start[a.rid] >= rm.start[q.rid] + d_pt + round(hours * 60)).only_enforce_if(
+                    [acu_first.Not(), rm.day[q.rid, d], rm.day[a.rid, d]])
+
+
+def _acu_opens_pt(m, rm, reqs, tm) -> None:
+    """Phase 2: the week's first physiotherapy follows an acupuncture the day before (if allowed) or the same
+    day at least N hours earlier (start to start). Later PT sessions need not."""
+    acus = [r for r in reqs if r.session == "acupuncture"]
+    pts = [r for r in reqs if r.session == "physiotherapy"]
+    if not pts:
+        return
+    firsts = []
+    for q in pts:
+        f = m.new_bool_var(f"first{q.rid}")
+        firsts.append(f)
+        m.add_implication(f, rm.present[q.rid])
+        for q2 in pts:
+            if q2 is not q:
+                m.add(rm.start[q.rid] <= rm.start[q2.rid]).only_enforce_if([f, rm.present[q2.rid]])
+        oks = []
+        for a in acus:
+            ok = m.new_bool_var(f"ok{q.rid}_{a.rid}")
+            oks.append(ok)
+            m.add_implication(ok, rm.present[a.rid])
+            for d in rm.days_of[q.rid]:
+                zq = rm.day[q.rid, d]
+                allowed = [rm.day[a.rid, e] for e in ([d - 1] if tm.acupuncture_day_before_pt else []) + [d] if (a.rid, e) in rm.day]
+                if allowed:
+                    m.add_bool_or(allowed).only_enforce_if([ok, zq])
+                else:
+                    m.add_bool_or([ok.Not(), zq.Not()])
+                if (a.rid, d) in rm.day:
+                    m.add(rm.start[q.rid] >= rm.start[a.rid] + round(tm.same_day_acupuncture_min_hours_before_pt * 60)).only_enforce_if(
+                        [ok, zq, rm.day[a.rid, d]])
+        if oks:
+            m.add(sum(oks) >= f)
+        else:
+            m.add(f == 0)
+    # exactly one "first" when any PT is placed
+    anyp = m.new_bool_var(f"anypt{pts[0].rid}")
+    m.add_max_equality(anyp, [rm.present[q.rid] for q in pts])
+    m.add(sum(firsts) == anyp)

@@ -1,0 +1,120 @@
+"""Incremental bookkeeping of a partial roster: can request r start at t with staff s, and if not, why not.
+
+Used by the greedy (earliest feasible slot) and by the unscheduled reasons. Loads are kept per slot: staff load
+in units of ``cap = lcm(k_acu, k_pt)`` (an acupuncture session takes cap/k_acu, a PT session cap/k_pt, an
+assessment all of it), rooms as counts, patients as a busy set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Request, Week, covers
+
+PHRASES = {
+    "patient_busy": "the patient has another session at every free time",
+    "staff_busy": "every {role} is fully booked when the patient is available",
+    "room_full": "all {room} full when the patient is available",
+    "spacing": "timing rule: no day at least {gap} days from the patient's other {session} session",
+    "acu_before_pt": "timing rule: no day for physiotherapy after an acupuncture (day before, or same day {n} h earlier)",
+    "pt_before_acu": "timing rule: no physiotherapy within {m} h before an acupuncture on the same day",
+}
+ROOM_WORDS = {"ACU": "acupuncture rooms", "GYM": "gym stations", "CONS": "consultation rooms"}
+
+
+def staff_units(week: Week) -> tuple[int, dict[str, int]]:
+    """Capacity of one practitioner and the share each session kind takes of it."""
+    r = week.scenario.rooms
+    cap = math.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
+    return cap, {"acupuncture": cap // r.acupuncture_rooms_per_acupuncturist,
+                 "physiotherapy": cap // r.pt_patients_per_therapist, "assessment": cap}
+
+
+def room_capacity(week: Week) -> dict[str, int]:
+    r = week.scenario.rooms
+    return {"ACU": r.acupuncture_rooms, "GYM": r.gym_stations, "CONS": r.consultation_rooms}
+
+
+def patient_rule(week: Week, placed: list[tuple[Request, int]]) -> str | None:
+    """The patient-level timing rules on one patient's placed sessions ``(request, start)``; a code or None."""
+    tm = week.timing
+    gap = tm.min_days_between_same_type
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for req, t in placed:
+        by_kind[req.session].append(t)
+    for kind in ("acupuncture", "physiotherapy"):
+        ts = sorted(by_kind[kind])
+        for a, b in zip(ts, ts[1:]):
+            if b // DAY - a // DAY < gap:
+                return "spacing"
+    acu, pts = sorted(by_kind["acupuncture"]), sorted(by_kind["physiotherapy"])
+    d = week.scenario.protocol.durations_minutes
+    for p in pts:
+        for a in acu:
+            if p // DAY == a // DAY and p < a and a - (p + d.physiotherapy) < tm.no_pt_within_hours_before_acupuncture * 60:
+                return "pt_before_acu"
+    phase = placed[0][0].phase if placed else ""
+    if phase == "2" and pts and week.scenario.protocol.phase2.acupuncture_per_week > 0:
+        if not any(acu_precedes_pt(week, a, pts[0]) for a in acu):
+            return "acu_before_pt"
+    return None
+
+
+def acu_precedes_pt(week: Week, a: int, p: int) -> bool:
+    """Acupuncture at ``a`` opens the window for PT at ``p``: the calendar day before, or the same day at least
+    N hours earlier (start to start)."""
+    tm = week.timing
+    if tm.acupuncture_day_before_pt and p // DAY - a // DAY == 1:
+        return True
+    return p // DAY == a // DAY and p - a >= tm.same_day_acupuncture_min_hours_before_pt * 60
+
+
+class Occupancy:
+    def __init__(self, week: Week):
+        self.week = week
+        self.cap, self.units = staff_units(week)
+        self.room_cap = room_capacity(week)
+        self.staff_load: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.room_load: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.patient_busy: dict[str, set[int]] = defaultdict(set)
+        self.placed: dict[str, list[tuple[Request, int]]] = defaultdict(list)
+        self.assignment: dict[int, tuple[int, str]] = {}
+
+    def _slots(self, t: int, dur: int) -> range:
+        s = self.week.slot
+        return range(t // s, (t + dur + s - 1) // s)
+
+    def blocker(self, req: Request, t: int, staff: str) -> str | None:
+        """Why ``req`` cannot start at ``t`` with ``staff`` given what is placed (None = it can)."""
+        w = self.week
+        end = t + req.duration
+        if not covers(w.patients[req.patient_id].windows, t, end):
+            return "patient_unavailable"
+        info = w.staff[staff]
+        if ROLE_OF_SESSION[req.session] not in info.roles:
+            return "wrong_role"
+        if not covers(info.windows, t, end):
+            return "staff_unavailable"
+        slots = self._slots(t, req.duration)
+        busy = self.patient_busy[req.patient_id]
+        if any(k in busy for k in slots):
+            return "patient_busy"
+        load, u = self.staff_load[staff], self.units[req.session]
+        if any(load[k] + u > self.cap for k in slots):
+            return "staff_busy"
+        room = ROOM_OF_SESSION[req.session]
+        rl, rc = self.room_load[room], self.room_cap[room]
+        if any(rl[k] + 1 > rc for k in slots):
+            return "room_full"
+        return patient_rule(w, self.placed[req.patient_id] + [(req, t)])
+
+    def add(self, req: Request, t: int, staff: str) -> None:
+        u = self.units[req.session]
+        room = ROOM_OF_SESSION[req.session]
+        for k in self._slots(t, req.duration):
+            self.staff_load[staff][k] += u
+            self.room_load[room][k] += 1
+            self.patient_busy[req.patient_id].add(k)
+        self.placed[req.patient_id].append((req, t))
+        self.assignment[req.rid] = (t, staff)

@@ -1,0 +1,243 @@
+"""One week's scheduling problem: the open days and slot grid, who is available when, and which sessions each
+patient needs this week by phase (the demand the greedy, the CP-SAT model and the reasons all share).
+
+Times are minutes after 00:00 of ``week_start``: ``t = day_offset * 1440 + minute_of_day``, so the difference of
+two day offsets is a number of calendar days (what the spacing and "day before" rules count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from scenarios import InputError, Scenario
+from scenarios.availability import WEEKDAYS, AvailabilityError, Window, format_time, intersect, parse_availability
+
+DAY = 1440
+ROLE_OF_SESSION = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+ROOM_OF_SESSION = {"acupuncture": "ACU", "physiotherapy": "GYM", "assessment": "CONS"}
+ROLE_WORD = {"acupuncturist": "acupuncturist", "physiotherapist": "physiotherapist", "physician": "physician"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One required session: the ``k``-th session of kind ``session`` for ``patient_id`` this week."""
+
+    rid: int
+    patient_id: str
+    session: str  # acupuncture | physiotherapy | assessment
+    k: int
+    duration: int  # minutes
+    penalty: float  # cost of leaving it unscheduled
+    phase: str
+    pinned: bool = False
+
+
+@dataclass
+class StaffInfo:
+    staff_id: str
+    roles: frozenset[str]
+    windows: list[tuple[int, int]]  # absolute [start, end) minutes of the week, inside clinic hours
+    availability_text: str = ""
+
+
+@dataclass
+class PatientInfo:
+    patient_id: str
+    phase: str
+    condition: str
+    windows: list[tuple[int, int]]  # absolute, inside clinic hours
+    availability_text: str
+    preferred: frozenset[str]
+    priority: int
+
+
+@dataclass
+class Week:
+    """Everything the roster builders need about one week (pure data, no solver objects)."""
+
+    scenario: Scenario
+    week_start: dt.date
+    days: list[int]  # open day offsets 0..6
+    slot: int
+    open_minute: int
+    close_minute: int
+    patients: dict[str, PatientInfo]
+    staff: dict[str, StaffInfo]
+    requests: list[Request]
+    by_patient: dict[str, list[Request]] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------------------------- time helpers
+    def date_of(self, t: int) -> dt.date:
+        return self.week_start + dt.timedelta(days=t // DAY)
+
+    def day_label(self, t: int) -> str:
+        return WEEKDAYS[self.date_of(t).weekday()]
+
+    def when(self, t: int) -> str:
+        """``"Tue 09:00"`` for an absolute minute."""
+        return f"{self.day_label(t)} {format_time(t % DAY)}"
+
+    def to_abs(self, date: str, hhmm: str) -> int:
+        d = dt.date.fromisoformat(date)
+        h, m = hhmm.split(":")
+        return (d - self.week_start).days * DAY + int(h) * 60 + int(m)
+
+    def starts_in(self, windows: list[tuple[int, int]], duration: int) -> list[int]:
+        """Slot-grid starts ``t`` with ``[t, t + duration)`` inside one of ``windows``."""
+        out: list[int] = []
+        for a, b in windows:
+            day0 = (a // DAY) * DAY
+            first = day0 + self.open_minute + -(-(a - day0 - self.open_minute) // self.slot) * self.slot
+            out.extend(range(first, b - duration + 1, self.slot))
+        return sorted(set(out))
+
+    @property
+    def timing(self):
+        return self.scenario.protocol.timing
+
+    def staff_for(self, session: str) -> list[str]:
+        role = ROLE_OF_SESSION[session]
+        return [s for s, info in self.staff.items() if role in info.roles]
+
+
+def _abs_windows(windows: list[Window] | None, scenario: Scenario, week_start: dt.date, days: list[int]) -> list[tuple[int, int]]:
+    clinic = scenario.calendar.windows()
+    inside = clinic if windows is None else intersect(windows, clinic)
+    out = []
+    for off in days:
+        wd = (week_start + dt.timedelta(days=off)).weekday()
+        for w in inside:
+            if w.weekday == wd:
+                out.append((off * DAY + w.start, off * DAY + w.end))
+    return sorted(out)
+
+
+def weeks_since(phase_start: str, week_start: dt.date) -> int | None:
+    """Whole weeks from ``phase_start`` to ``week_start`` (None when blank = due this week)."""
+    if not phase_start:
+        return None
+    return (week_start - dt.date.fromisoformat(phase_start)).days // 7
+
+
+def is_due(every: int, phase_start: str, week_start: dt.date) -> bool:
+    """A session every ``every`` weeks counted from ``phase_start`` (0 = never); blank start = due now."""
+    if every <= 0:
+        return False
+    n = weeks_since(phase_start, week_start)
+    return n is None or (n >= 0 and n % every == 0)
+
+
+def session_counts(scenario: Scenario, phase: str, condition: str, phase_start: str, week_start: dt.date) -> dict[str, int]:
+    """Acupuncture and physiotherapy sessions a patient in ``phase`` needs this week (the protocol's table)."""
+    p = scenario.protocol
+    if phase == "1":
+        return {"acupuncture": p.phase1.acupuncture_per_week, "physiotherapy": 0}
+    if phase == "2":
+        return {"acupuncture": p.phase2.acupuncture_per_week, "physiotherapy": p.phase2.pt_per_week}
+    if phase == "3":
+        acu = 1 if is_due(p.phase3.acupuncture_every_weeks, phase_start, week_start) else 0
+        return {"acupuncture": acu, "physiotherapy": p.phase3.pt_per_week}
+    chronic = scenario.conditions[condition].chronic if condition in scenario.conditions else False
+    allowed = chronic or not p.maintenance.chronic_only
+    acu = 1 if allowed and is_due(p.maintenance.acupuncture_every_weeks, phase_start, week_start) else 0
+    return {"acupuncture": acu, "physiotherapy": 0}
+
+
+def assessment_minutes(scenario: Scenario, phase: str) -> int:
+    d = scenario.protocol.durations_minutes
+    return d.intake_assessment if phase == "1" else d.reevaluation
+
+
+def duration_of(scenario: Scenario, session: str, phase: str) -> int:
+    d = scenario.protocol.durations_minutes
+    return {"acupuncture": d.acupuncture, "physiotherapy": d.physiotherapy}.get(session) or assessment_minutes(scenario, phase)
+
+
+def unscheduled_penalty(scenario: Scenario, session: str, phase: str, priority: int) -> float:
+    w = scenario.roster.weights
+    if session == "assessment":
+        base = w.unscheduled_assessment
+    else:
+        base = {"1": w.unscheduled_phase1, "2": w.unscheduled_phase2, "3": w.unscheduled_phase3}.get(phase, w.unscheduled_maintenance)
+    return float(base) + float(priority)
+
+
+def _parse(text: str, what: str) -> list[Window] | None:
+    try:
+        return parse_availability(text)
+    except AvailabilityError as e:
+        raise InputError(f"{what}: availability: {e}") from None
+
+
+def build_week(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date) -> Week:
+    """The week's days, availabilities and demand (one :class:`Request` per required session)."""
+    if isinstance(week_start, str):
+        week_start = dt.date.fromisoformat(week_start)
+    cal = scenario.calendar
+    open_wd = set(cal.weekday_indices)
+    days = [off for off in range(7) if (week_start + dt.timedelta(days=off)).weekday() in open_wd]
+    staff_info: dict[str, StaffInfo] = {}
+    for row in staff.itertuples(index=False):
+        sid = str(row.staff_id)
+        roles = frozenset(r.strip() for r in str(row.role).split("|") if r.strip())
+        av = str(getattr(row, "availability", "") or "")
+        staff_info[sid] = StaffInfo(sid, roles, _abs_windows(_parse(av, f"staff {sid}"), scenario, week_start, days), av)
+    patient_info: dict[str, PatientInfo] = {}
+    requests: list[Request] = []
+    by_patient: dict[str, list[Request]] = {}
+    for row in patients.itertuples(index=False):
+        pid = str(row.patient_id)
+        phase = str(row.phase)
+        av = str(getattr(row, "availability", "") or "")
+        pref = str(getattr(row, "preferred_staff", "") or "")
+        prio = int(getattr(row, "priority", 0) or 0)
+        info = PatientInfo(pid, phase, str(row.condition), _abs_windows(_parse(av, f"patient {pid}"), scenario, week_start, days),
+                           av, frozenset(x.strip() for x in pref.replace(";", "|").split("|") if x.strip()), prio)
+        patient_info[pid] = info
+        kinds: list[str] = []
+        if bool(getattr(row, "needs_assessment", False)):
+            kinds.append("assessment")
+        counts = session_counts(scenario, phase, info.condition, str(getattr(row, "phase_start", "") or ""), week_start)
+        for kind in ("acupuncture", "physiotherapy"):
+            kinds.extend([kind] * counts[kind])
+        mine = []
+        seen: dict[str, int] = {}
+        for kind in kinds:
+            k = seen.get(kind, 0)
+            seen[kind] = k + 1
+            req = Request(len(requests), pid, kind, k, duration_of(scenario, kind, phase),
+                          unscheduled_penalty(scenario, kind, phase, prio), phase)
+            requests.append(req)
+            mine.append(req)
+        by_patient[pid] = mine
+    return Week(scenario, week_start, days, cal.slot_minutes, cal.open_minute, cal.close_minute,
+                patient_info, staff_info, requests, by_patient)
+
+
+def covers(windows: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(a <= start and end <= b for a, b in windows)
+
+
+def intersect_abs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Intervals covered by both lists of absolute ``[start, end)`` windows."""
+    out = []
+    for x0, x1 in a:
+        for y0, y1 in b:
+            s, e = max(x0, y0), min(x1, y1)
+            if s < e:
+                out.append((s, e))
+    return sorted(out)
+
+
+def candidate_starts(week: Week, req: Request) -> dict[str, list[int]]:
+    """Per eligible staff member, the starts where both the patient and the staff member are available."""
+    pw = week.patients[req.patient_id].windows
+    out = {}
+    for s in week.staff_for(req.session):
+        starts = week.starts_in(intersect_abs(pw, week.staff[s].windows), req.duration)
+        if starts:
+            out[s] = starts
+    return out
