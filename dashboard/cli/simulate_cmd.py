@@ -1,0 +1,172 @@
+"""``rehabflow simulate SCENARIO`` and ``rehabflow compare A B ...``: run the patient-flow simulation.
+
+``simulate`` prints the KPI table (mean and 95% CI over replications) and writes summary, per-replication,
+timeseries and utilisation tables plus a JSON manifest to ``--out`` (each file written atomically).
+``compare`` prints paired differences of each scenario against the first (common random numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scenarios import load_scenario
+
+from .app import app, atomic_path, user_errors, write_text_atomic
+
+SHOW_AFTER_SECONDS = 1.5
+
+_REPS = typer.Option(None, "--replications", "-n", min=1, help="Replications (default: the scenario's run.replications).")
+_WEEKS = typer.Option(None, "--weeks", "-w", min=1, max=520, help="Simulated weeks (default: run.horizon_weeks).")
+_SEED = typer.Option(None, "--seed", min=0, help="Root seed (default: run.seed). Same seed, same numbers.")
+_WORKERS = typer.Option(1, "--workers", "-j", min=1, max=64, help="Local worker processes (results do not depend on it).")
+
+
+def fmt(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def fmt_diff(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "share":
+        return f"{100 * value:+.1f} pp"
+    return f"{value:+,.2f}"
+
+
+@contextmanager
+def progress_bar(console: Console, label: str) -> Iterator:
+    """A rich progress bar shown only once the run has taken more than a second or two."""
+    start = time.perf_counter()
+    bar: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "p" not in bar and time.perf_counter() - start > SHOW_AFTER_SECONDS and done < total:
+            p = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         TimeRemainingColumn(), console=console, transient=True)
+            p.start()
+            bar["p"], bar["task"] = p, p.add_task(label, total=total)
+        if "p" in bar:
+            bar["p"].update(bar["task"], completed=done)
+
+    try:
+        yield update
+    finally:
+        if "p" in bar:
+            bar["p"].stop()
+
+
+def _write_table(df: pd.DataFrame, out: Path, name: str, parquet: bool = True) -> None:
+    with atomic_path(out / f"{name}.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    if parquet:
+        with atomic_path(out / f"{name}.parquet") as tmp:
+            df.to_parquet(tmp, index=False)
+
+
+@app.command("simulate")
+@user_errors
+def simulate(
+    scenario: str = typer.Argument(..., help="A built-in scenario name or a scenario YAML file."),
+    replications: int | None = _REPS,
+    weeks: int | None = _WEEKS,
+    seed: int | None = _SEED,
+    workers: int = _WORKERS,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out/<scenario name>)."),
+    event_log: bool = typer.Option(False, "--event-log", help="Also write each replication's event log."),
+) -> None:
+    """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
+    import sim
+
+    sc = load_scenario(scenario)
+    console = Console(width=140)
+    with progress_bar(console, f"Simulating {sc.name}") as update:
+        res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
+                                 progress=update, event_log=event_log)
+    out = out or Path("out") / sc.name
+    _write_table(res.summary, out, "summary")
+    _write_table(res.per_replication, out, "per_replication")
+    _write_table(res.timeseries, out, "timeseries")
+    _write_table(res.utilisation, out, "utilisation", parquet=False)
+    if event_log:
+        logs = pd.concat([r.event_log.assign(replication=r.replication) for r in res.replications], ignore_index=True)
+        _write_table(logs, out, "event_log")
+    write_text_atomic(out / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
+    m = res.manifest
+    table = Table(title=f"{sc.name}: {m['replications']} replications x {m['weeks']} weeks "
+                        f"(warm-up {m['warmup_weeks']} weeks, {m['warmup_method']}), seed {m['root_seed']}")
+    for col, just in (("KPI", "left"), ("mean", "right"), ("95% CI", "right"), ("unit", "left")):
+        table.add_column(col, justify=just)
+    for row in res.summary.itertuples():
+        ci = "-" if math.isnan(row.half_width) else f"{fmt(row.ci_low, row.unit)} to {fmt(row.ci_high, row.unit)}"
+        table.add_row(row.label, fmt(row.mean, row.unit), ci, "%" if row.unit == "share" else row.unit)
+    console.print(table)
+    console.print(_hint(res.summary))
+    console.print(f"Tables and manifest written to {out}/ ({m['wall_time_seconds']:.1f} s)")
+
+
+def _hint(summary: pd.DataFrame) -> str:
+    """One line on what to look at first: the busiest resource and the wait to first acupuncture."""
+    s = summary.set_index("kpi")["mean"]
+    util = s[[k for k in s.index if k.startswith("utilisation_")]].dropna()
+    parts = []
+    if len(util):
+        top = util.idxmax()
+        parts.append(f"busiest: {summary.set_index('kpi').loc[top, 'label'].removeprefix('Utilisation of ')} "
+                     f"at {100 * util.max():.0f}%")
+    if "waitlist.mean" in s and not math.isnan(s["waitlist.mean"]):
+        parts.append(f"{s['waitlist.mean']:.1f} patients waiting on average")
+    return "Look first at: " + "; ".join(parts) + " (a resource above ~85% is where waits come from)."
+
+
+@app.command("compare")
+@user_errors
+def compare(
+    scenarios: list[str] = typer.Argument(..., help="Two or more built-in names or YAML files; the first is the reference."),
+    replications: int | None = _REPS,
+    weeks: int | None = _WEEKS,
+    seed: int | None = _SEED,
+    workers: int = _WORKERS,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Also write differences.csv and manifest.json here."),
+) -> None:
+    """Paired differences of each scenario against the first, with 95% CIs (same random numbers)."""
+    import sim
+    from scenarios import InputError
+
+    if len(scenarios) < 2:
+        raise InputError("compare: give at least two scenarios (the first is the reference)")
+    scs = [load_scenario(s) for s in scenarios]
+    console = Console(width=150)
+    with progress_bar(console, "Comparing") as update:
+        res = sim.compare_scenarios(scs, replications=replications, weeks=weeks, seed=seed, workers=workers,
+                                    progress=update)
+    ref = scs[0].name
+    table = Table(title=f"Differences vs {ref} ({res.manifest['replications']} paired replications x "
+                        f"{res.manifest['weeks']} weeks, seed {res.manifest['root_seed']})")
+    for col in ("KPI", "scenario", f"{ref}", "difference", "95% CI", "clear?"):
+        table.add_column(col, justify="left" if col in ("KPI", "scenario") else "right")
+    base = res.summaries[ref].set_index("kpi")
+    for row in res.differences.itertuples():
+        clear = "yes" if (row.ci_low > 0 or row.ci_high < 0) else "no"
+        ci = "-" if math.isnan(row.half_width) else f"{fmt_diff(row.ci_low, row.unit)} to {fmt_diff(row.ci_high, row.unit)}"
+        table.add_row(row.label, row.scenario, fmt(base.loc[row.kpi, "mean"], row.unit), fmt_diff(row.mean_diff, row.unit),
+                      ci, clear)
+    console.print(table)
+    console.print("A difference is clear when its 95% CI excludes 0 (pp = percentage points).")
+    if out is not None:
+        _write_table(res.differences, out, "differences", parquet=False)
+        write_text_atomic(out / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")

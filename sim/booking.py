@@ -1,0 +1,222 @@
+"""The appointment book (numpy counts of used units per staff member and per room type per slot) and the
+greedy earliest-fit booking policy.
+
+A policy is any object with ``book_week(book, request) -> list[Appointment]`` and
+``book_single(book, kind, earliest, latest) -> Appointment | None``; :class:`GreedyEarliestFit` places each
+session at the earliest slot that satisfies the protocol's timing rules (module docstring of
+``sim.patient``), so that a CP-SAT roster can later replace it without touching the model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scenarios.schema import Scenario
+
+from .calendar import DAY, WEEK, SlotGrid
+
+
+@dataclass(slots=True)
+class Appointment:
+    """One booked session. ``start``/``end`` in minutes; ``g`` its first global slot; ``staff`` a row index."""
+
+    kind: str
+    start: int
+    end: int
+    staff: int
+    room: int
+    g: int
+    length: int
+    units: int
+    phase: str = ""
+    cancelled: bool = False
+    status: str = "booked"  # booked -> attended | no_show | cancelled
+
+
+@dataclass(slots=True)
+class WeekRequest:
+    """What a patient needs in one week and the timing state the rules need.
+
+    ``earliest``: no session before this minute; ``n_acu``/``n_pt``: sessions wanted; ``paired``: the
+    acupuncture must be the day before a PT session or the same day >= N hours earlier;
+    ``last_acu_day``/``last_pt_day``: global day of the latest booked session of that kind;
+    ``last_pt_end``: end minute of the latest booked PT session.
+    """
+
+    week: int
+    earliest: float
+    n_acu: int
+    n_pt: int
+    paired: bool
+    last_acu_day: int = -10**6
+    last_pt_day: int = -10**6
+    last_pt_end: float = -math.inf
+    phase: str = ""
+
+
+class AppointmentBook:
+    """Used capacity per staff member and room type per slot over the whole run plus the booking horizon."""
+
+    def __init__(self, grid: SlotGrid, weeks: int):
+        self.grid = grid
+        self.weeks = weeks
+        g = weeks * grid.week_slots
+        self.staff_load = np.zeros((len(grid.staff_ids), g), dtype=np.int16)
+        self.room_load = np.zeros((3, g), dtype=np.int16)
+        self.staff_cap = np.tile(grid.staff_cap, weeks)
+        self.room_cap = np.tile(grid.room_cap, weeks)
+
+    def find_on_day(self, kind: str, gday: int, from_slot: int) -> tuple[int, int] | None:
+        """Earliest (slot within day, staff row) on global day ``gday`` at or after ``from_slot``, or None."""
+        grid = self.grid
+        k = grid.kinds[kind]
+        spd, L = grid.spd, k.length
+        if from_slot > spd - L or gday >= self.weeks * 7 or len(k.staff) == 0:
+            return None
+        base = gday * spd
+        lo, hi = base + from_slot, base + spd
+        free = (self.staff_load[k.staff, lo:hi] + k.units) <= self.staff_cap[k.staff, lo:hi]
+        room = (self.room_load[k.room, lo:hi] + 1) <= self.room_cap[k.room, lo:hi]
+        n = hi - lo - L + 1
+        ok = free[:, :n].copy()
+        rok = room[:n].copy()
+        for j in range(1, L):
+            ok &= free[:, j:j + n]
+            rok &= room[j:j + n]
+        anyok = ok.any(axis=0) & rok
+        if not anyok.any():
+            return None
+        s = int(anyok.argmax())
+        staff = int(k.staff[int(ok[:, s].argmax())])
+        return from_slot + s, staff
+
+    def take(self, kind: str, gday: int, s: int, staff: int, phase: str = "") -> Appointment:
+        grid = self.grid
+        k = grid.kinds[kind]
+        g = gday * grid.spd + s
+        self.staff_load[staff, g:g + k.length] += k.units
+        self.room_load[k.room, g:g + k.length] += 1
+        start = grid.day_start(gday) + s * grid.slot
+        return Appointment(kind, start, start + k.minutes, staff, k.room, g, k.length, k.units, phase)
+
+    def release(self, a: Appointment) -> None:
+        """Give a cancelled appointment's capacity back."""
+        if not a.cancelled:
+            a.cancelled = True
+            a.status = "cancelled"
+            self.staff_load[a.staff, a.g:a.g + a.length] -= a.units
+            self.room_load[a.room, a.g:a.g + a.length] -= 1
+
+
+@dataclass
+class GreedyEarliestFit:
+    """Each session at the earliest slot satisfying the timing rules (see ``sim.patient`` for the rules)."""
+
+    gap_days: int
+    same_day_min_minutes: float  # N hours, in minutes
+    no_pt_before_acu_minutes: float  # M hours, in minutes
+    day_before: bool
+    _cache: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> "GreedyEarliestFit":
+        t = scenario.protocol.timing
+        return cls(t.min_days_between_same_type, 60.0 * t.same_day_acupuncture_min_hours_before_pt,
+                   60.0 * t.no_pt_within_hours_before_acupuncture, t.acupuncture_day_before_pt)
+
+    # ------------------------------------------------------------------------------------------ helpers
+    @staticmethod
+    def _find(book: AppointmentBook, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
+        if not book.grid.is_open(gday):
+            return None
+        return book.find_on_day(kind, gday, book.grid.first_slot_on_day(gday, not_before))
+
+    def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
+                    phase: str = "") -> Appointment | None:
+        """The earliest slot for one session starting in [earliest, latest)."""
+        grid = book.grid
+        d0 = int(earliest // DAY)
+        d1 = min(int(math.ceil(latest / DAY)), book.weeks * 7)
+        for gday in range(d0, d1):
+            hit = self._find(book, kind, gday, earliest)
+            if hit is not None:
+                a = book.take(kind, gday, hit[0], hit[1], phase)
+                if a.start < latest:
+                    return a
+                book.release(a)
+                return None
+        return None
+
+    def _days(self, book: AppointmentBook, week: int, earliest: float) -> list[int]:
+        d0 = max(week * 7, int(earliest // DAY))
+        return [d for d in range(d0, min(week * 7 + 7, book.weeks * 7)) if book.grid.is_open(d)]
+
+    def _book_series(self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int,
+                     earliest: float, phase: str) -> list[Appointment]:
+        """Up to ``n`` sessions of one kind on ``days``, each >= gap days after the previous one."""
+        out: list[Appointment] = []
+        for d in days:
+            if len(out) >= n:
+                break
+            if d - last_day < self.gap_days:
+                continue
+            hit = self._find(book, kind, d, earliest)
+            if hit is not None:
+                out.append(book.take(kind, d, hit[0], hit[1], phase))
+                last_day = d
+        return out
+
+    # ---------------------------------------------------------------------------------------- the week
+    def book_week(self, book: AppointmentBook, req: WeekRequest) -> list[Appointment]:
+        """Book one patient's sessions for ``req.week``; fewer than asked if the calendar is full."""
+        days = self._days(book, req.week, req.earliest)
+        if not days:
+            return []
+        acu_from = max(req.earliest, req.last_pt_end + self.no_pt_before_acu_minutes)
+        if req.n_acu and not req.n_pt:
+            return self._book_series(book, "acupuncture", days, req.n_acu, req.last_acu_day, acu_from, req.phase)
+        if req.n_pt and not req.n_acu:
+            return self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
+        if not req.n_acu and not req.n_pt:
+            return []
+        pair = self._book_pair(book, req, days, acu_from)
+        if pair:
+            acu, pt = pair
+            pt_day = pt.start // DAY
+            rest = self._book_series(book, "physiotherapy", [d for d in days if d > pt_day], req.n_pt - 1,
+                                     pt_day, req.earliest, req.phase)
+            return [acu, pt, *rest]
+        # no acupuncture-then-PT pair fits: PT alone this week, or acupuncture alone if no PT fits either
+        pts = self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
+        if pts:
+            return pts
+        return self._book_series(book, "acupuncture", days, 1, req.last_acu_day, acu_from, req.phase)
+
+    def _book_pair(self, book: AppointmentBook, req: WeekRequest, days: list[int],
+                   acu_from: float) -> tuple[Appointment, Appointment] | None:
+        """Acupuncture the day before a PT session, or the same day >= N hours (and after it ends) earlier."""
+        for d in days:
+            if d - req.last_pt_day < self.gap_days:
+                continue
+            options = []
+            if self.day_before and (d - 1) in days and (d - 1) - req.last_acu_day >= self.gap_days:
+                options.append(d - 1)
+            if d - req.last_acu_day >= self.gap_days:
+                options.append(d)
+            for ad in options:
+                hit = self._find(book, "acupuncture", ad, acu_from)
+                if hit is None:
+                    continue
+                acu = book.take("acupuncture", ad, hit[0], hit[1], req.phase)
+                pt_from = req.earliest if ad < d else max(acu.start + self.same_day_min_minutes, acu.end)
+                hit2 = self._find(book, "physiotherapy", d, pt_from)
+                if hit2 is not None:
+                    return acu, book.take("physiotherapy", d, hit2[0], hit2[1], req.phase)
+                book.release(acu)
+        return None
+
+
+__all__ = ["Appointment", "AppointmentBook", "GreedyEarliestFit", "WeekRequest", "WEEK", "DAY"]

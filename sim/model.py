@@ -1,0 +1,404 @@
+"""The clinic: SimPy environment, referrals, the weekly booking round, and recording of what happened.
+
+Events: one arrival process (a timeout per referral), one process per patient (a timeout per appointment),
+one weekly booking round (dropout checks, phase transitions, bookings for the coming week, recurrences).
+No pandas inside the event loop; :meth:`ClinicModel.raw` builds the tables once at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import simpy
+
+from scenarios.schema import Scenario
+
+from .booking import Appointment, AppointmentBook, GreedyEarliestFit, WeekRequest
+from .calendar import DAY, WEEK, SlotGrid
+from .pain import PainState, PatientDraws
+from .patient import ACTIVE, Patient
+from .streams import ReplicationStreams
+
+SEED_BATCH = 256
+N_SAMPLE_PATIENTS = 6  # sample pain trajectories kept per replication (a display setting, not a model parameter)
+
+
+class ClinicModel:
+    """One replication of the clinic over ``weeks`` weeks."""
+
+    def __init__(self, scenario: Scenario, streams: ReplicationStreams, weeks: int, event_log: bool = False,
+                 policy=None, sample_from_week: int = 0):
+        self.sc = scenario
+        self.streams = streams
+        self.weeks = weeks
+        self.env = simpy.Environment()
+        self.grid = SlotGrid(scenario)
+        p = scenario.protocol
+        self.horizon = p.booking_horizon_weeks
+        self.book = AppointmentBook(self.grid, weeks + self.horizon + 1)
+        self.policy = policy or GreedyEarliestFit.from_scenario(scenario)
+        self.p = p
+        self.goal = p.goal_vas
+        self.fatigue_hours = p.timing.no_pt_within_hours_before_acupuncture
+        self.conditions = list(scenario.demand.condition_mix.keys())
+        mix = np.array([scenario.demand.condition_mix[c] for c in self.conditions], dtype=float)
+        self.mix_cum = np.cumsum(mix / mix.sum()).tolist()
+        self.patients: list[Patient] = []
+        self.active: list[Patient] = []
+        self.discharged: list[Patient] = []
+        self.n_referrals = 0
+        self._seed_buf: list[tuple[int, int]] = []
+        # recording
+        self.log_events = event_log
+        self.events: list[tuple] = []
+        self.appointments: list[tuple[int, Appointment, str]] = []
+        n_res = len(self.grid.staff_ids) + 3
+        self.busy = np.zeros((n_res, weeks, 7, 24), dtype=np.float64)
+        self.week_rows: list[dict] = []
+        self.counters = self._zero_counters()
+        self.traj: list[tuple] = []
+        self.sample_from = sample_from_week * WEEK
+        self.n_sample = 0
+        self.n_events_processed = 0
+
+    # ------------------------------------------------------------------------------------- helpers
+    @staticmethod
+    def _zero_counters() -> dict[str, float]:
+        return dict(referrals=0, intakes=0, acupuncture_sessions=0, pt_sessions=0, maintenance_sessions=0,
+                    no_shows=0, completions=0, dropouts=0, non_responder_exits=0, recurrences=0)
+
+    def log(self, pid: int, event: str, details: str = "") -> None:
+        if self.log_events:
+            self.events.append((pid, float(self.env.now), event, details))
+
+    def week_of(self, t: float) -> int:
+        return int(t // WEEK)
+
+    # ------------------------------------------------------------------------------------- referrals
+    def _next_seeds(self) -> tuple[int, int]:
+        if not self._seed_buf:
+            arr = self.streams.patients.integers(0, 2**63 - 1, size=(SEED_BATCH, 2))
+            self._seed_buf = [(int(a), int(b)) for a, b in arr[::-1]]
+        return self._seed_buf.pop()
+
+    def new_patient(self, t: float, condition: str | None = None, seeds: tuple[int, int] | None = None,
+                    origin: int | None = None) -> Patient:
+        """A referral at ``t``; attributes from the patient's own streams (common random numbers)."""
+        seeds = seeds or self._next_seeds()
+        attr = random.Random(seeds[0])
+        draws = PatientDraws.from_random(attr)
+        if condition is None:
+            u = draws.u_condition
+            idx = next((i for i, c in enumerate(self.mix_cum) if u < c), len(self.mix_cum) - 1)
+            condition = self.conditions[idx]
+        cond = self.sc.conditions[condition]
+        pain = PainState(cond, self.sc.pain_model, draws, t, random.Random(attr.getrandbits(64)), self.fatigue_hours)
+        pid = len(self.patients)
+        p = Patient(pid, pid if origin is None else origin, origin is not None, getattr(condition, "value", condition),
+                    cond, t, pain, random.Random(seeds[1]), self.p.phase1.session_cap)
+        self.patients.append(p)
+        self.active.append(p)
+        self.counters["referrals"] += 1
+        if self.n_sample < N_SAMPLE_PATIENTS and t >= self.sample_from and origin is None:
+            p.sample = True
+            self.n_sample += 1
+        self.log(pid, "recurrence" if origin is not None else "referral", p.condition)
+        self._book_intake(p)
+        self.env.process(p.process(self))
+        return p
+
+    def _book_intake(self, p: Patient) -> None:
+        now = self.env.now
+        a = self.policy.book_single(self.book, "intake", now, now + self.horizon * WEEK, "intake")
+        if a is not None:
+            p.intake = a
+            self._record_booking(p, a)
+            p.give([a])
+
+    def arrivals(self):
+        """Poisson referrals: per week n ~ Poisson(rate * monthly multiplier), times uniform in the week."""
+        d = self.sc.demand
+        rng = self.streams.arrivals
+        for w in range(self.weeks):
+            mult = d.monthly_multipliers[min(11, int(w * 12 / 52)) % 12] if d.monthly_multipliers else 1.0
+            n = int(rng.poisson(d.referrals_per_week * mult))
+            times = np.sort(rng.random(n)) * WEEK + w * WEEK
+            for t in times.tolist():
+                if t > self.env.now:
+                    yield self.env.timeout(t - self.env.now)
+                self.new_patient(t)
+        self.n_referrals = len(self.patients)
+
+    # ------------------------------------------------------------------------------------- bookings
+    def _record_booking(self, p: Patient, a: Appointment) -> None:
+        if self.log_events:
+            self.appointments.append((p.pid, a, a.phase))
+
+    def book_phase_week(self, p: Patient, week: int, earliest: float) -> None:
+        """Book what the patient's phase needs in ``week`` from ``earliest`` on."""
+        pr = self.p
+        if p.state == "phase1":
+            req = WeekRequest(week, earliest, min(pr.phase1.acupuncture_per_week, p.cap - p.n_acu_p1), 0, False,
+                              p.last_acu_day, p.last_pt_day, p.last_pt_end, "phase1")
+        elif p.state == "phase2":
+            req = WeekRequest(week, earliest, pr.phase2.acupuncture_per_week, pr.phase2.pt_per_week,
+                              True, p.last_acu_day, p.last_pt_day, p.last_pt_end, "phase2")
+        elif p.state == "phase3":
+            every = pr.phase3.acupuncture_every_weeks
+            n_acu = 1 if every > 0 and (week - p.phase_start_week) % every == 0 else 0
+            req = WeekRequest(week, earliest, n_acu, pr.phase3.pt_per_week, True, p.last_acu_day, p.last_pt_day,
+                              p.last_pt_end, "phase3")
+        elif p.state == "maintenance":
+            req = WeekRequest(week, earliest, 1, 0, False, p.last_acu_day, p.last_pt_day, p.last_pt_end,
+                              "maintenance")
+        else:
+            return
+        if req.n_acu <= 0 and req.n_pt <= 0:
+            return
+        appts = self.policy.book_week(self.book, req)
+        for a in appts:
+            self._record_booking(p, a)
+        p.give(appts)
+
+    def weekly_round(self):
+        """At each Monday 00:00: record last week, dropouts, recurrences, transitions, bookings."""
+        pr = self.p
+        for w in range(self.weeks):
+            if w > 0:
+                self._record_week(w - 1)
+            now = self.env.now
+            # recurrences come back as new referrals
+            still = []
+            for p in self.discharged:
+                if p.recur_t <= now:
+                    if p.state == "maintenance":
+                        p.cancel_pending(self)
+                        p.state = "completed"
+                    self.counters["recurrences"] += 1
+                    self.log(p.pid, "recurred")
+                    self.new_patient(now, p.condition, (p.behave.getrandbits(63), p.behave.getrandbits(63)), p.origin)
+                else:
+                    still.append(p)
+            self.discharged = still
+            active = []
+            for p in self.active:
+                if p.done:
+                    continue
+                if p.state in ACTIVE and self._drops_out(p, now):
+                    continue
+                if p.state == "phase2":
+                    if p.progress >= pr.phase2.progress_target or w - p.phase_start_week >= pr.phase2.max_weeks:
+                        self._enter(p, "phase3", w)
+                elif p.state == "phase3":
+                    if p.progress >= pr.phase3.progress_target or w - p.phase_start_week >= pr.phase3.max_weeks:
+                        self._discharge(p, w)
+                elif p.state == "maintenance":
+                    m = pr.maintenance
+                    if w - p.discharge_week > m.duration_weeks:
+                        p.state = "completed"
+                        p.end_t = now
+                        self.log(p.pid, "maintenance_end")
+                if p.done:
+                    if p.wake is not None and not p.wake.triggered:
+                        p.wake.succeed()
+                    continue
+                active.append(p)
+                if p.state == "waiting":
+                    if p.intake is None:
+                        self._book_intake(p)
+                elif p.state == "reeval":
+                    if p.reeval is None:
+                        a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK,
+                                                    "reeval")
+                        if a is not None:
+                            p.reeval = a
+                            self._record_booking(p, a)
+                            p.give([a])
+                elif p.state == "maintenance":
+                    k = w - p.discharge_week
+                    if k > 0 and k % pr.maintenance.acupuncture_every_weeks == 0:
+                        self.book_phase_week(p, w, now)
+                else:
+                    self.book_phase_week(p, w, now)
+            self.active = active
+            yield self.env.timeout(WEEK)
+        self._record_week(self.weeks - 1)
+
+    def _drops_out(self, p: Patient, now: float) -> bool:
+        d = p.cond.dropout
+        waited = (now - p.referral_t) / WEEK if p.state == "waiting" else 0.0
+        h = min(1.0, d.base_weekly + d.per_vas_point * p.pain.vas(now) + d.per_week_waiting * waited)
+        if p.behave.random() < h:
+            p.cancel_pending(self)
+            p.state = "dropped"
+            p.end_t = now
+            self.counters["dropouts"] += 1
+            self.log(p.pid, "dropout")
+            if p.wake is not None and not p.wake.triggered:
+                p.wake.succeed()
+            return True
+        return False
+
+    def _enter(self, p: Patient, state: str, week: int) -> None:
+        p.state = state
+        p.progress = 0.0
+        p.phase_start_week = week
+        self.log(p.pid, "phase", state)
+
+    def _discharge(self, p: Patient, week: int) -> None:
+        now = self.env.now
+        p.discharge_t = now
+        p.discharge_week = week
+        self.counters["completions"] += 1
+        m = self.p.maintenance
+        maint = m.acupuncture_every_weeks > 0 and m.duration_weeks > 0 and (p.cond.chronic or not m.chronic_only)
+        p.state = "maintenance" if maint else "completed"
+        if not maint:
+            p.end_t = now
+        self.log(p.pid, "discharge", p.state)
+        # time to recurrence: hazard lam = -ln(1 - p12) / 52 per week, times RR during maintenance
+        p12 = p.cond.recurrence_12_months
+        if p12 > 0:
+            lam = -math.log(1.0 - p12) / 52.0 if p12 < 1.0 else math.inf
+            e = p.behave.expovariate(1.0)
+            rr = m.recurrence_relative_risk if maint else 1.0
+            dur = m.duration_weeks if maint else 0.0
+            if lam == math.inf:
+                weeks = 0.0
+            elif e < lam * rr * dur:
+                weeks = e / (lam * rr)
+            else:
+                weeks = dur + (e - lam * rr * dur) / lam
+            p.recur_t = now + weeks * WEEK
+            self.discharged.append(p)
+
+    # ------------------------------------------------------------------------------------- attending
+    def attend(self, p: Patient, a: Appointment) -> None:
+        """What happens at an appointment's start time."""
+        t = a.start
+        a.status = "attended"
+        kind = a.kind
+        if kind == "intake":
+            p.intake_t = t
+            self.counters["intakes"] += 1
+            self._use(a)
+            self.log(p.pid, "intake")
+            self._enter(p, "phase1" if self.p.phase1.acupuncture_per_week > 0 else "phase2", self.week_of(t))
+            self.book_phase_week(p, self.week_of(t), a.end)
+            return
+        if kind == "reevaluation":
+            self._use(a)
+            self._reevaluate(p, a)
+            return
+        if p.behave.random() < p.cond.no_show_probability:
+            a.status = "no_show"
+            p.no_shows += 1
+            self.counters["no_shows"] += 1
+            self.log(p.pid, "no_show", kind)
+            return
+        self._use(a)
+        if math.isnan(p.first_treat_t):
+            p.first_treat_t = t
+        vas = p.pain.vas(t)
+        if p.sample:
+            self.traj.append((p.pid, t / DAY, vas, kind))
+        if kind == "acupuncture":
+            if math.isnan(p.first_acu_t):
+                p.first_acu_t = t
+            p.acu_sessions += 1
+            if p.state == "maintenance":
+                p.maint_sessions += 1
+                self.counters["maintenance_sessions"] += 1
+            else:
+                self.counters["acupuncture_sessions"] += 1
+            self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
+            if p.state == "phase1":
+                given = p.n_acu_p1
+                if vas < self.goal and math.isnan(p.sessions_to_goal):
+                    p.sessions_to_goal, p.goal_t = given, t
+                p.pain.acupuncture(t)
+                p.n_acu_p1 += 1
+                if (vas < self.goal and given >= self.p.phase1.min_sessions) or p.n_acu_p1 >= p.cap:
+                    p.cancel_pending(self, "phase1")
+                    p.state = "reeval"
+                    p.reeval = None
+                    self.log(p.pid, "phase", "reeval")
+            else:
+                p.pain.acupuncture(t)
+        else:  # physiotherapy
+            credit, inside = p.pain.physiotherapy(t, a.end)
+            p.pt_sessions += 1
+            p.pt_in_window += inside
+            p.pt_credit += credit
+            p.progress += credit
+            self.counters["pt_sessions"] += 1
+            self.log(p.pid, "physiotherapy", f"{p.state} vas={vas:.2f} credit={credit:g} window={int(inside)}")
+
+    def _reevaluate(self, p: Patient, a: Appointment) -> None:
+        t = a.start
+        vas = p.pain.vas(t)
+        week = self.week_of(t)
+        p1 = self.p.phase1
+        if vas < self.goal:
+            if math.isnan(p.sessions_to_goal):
+                p.sessions_to_goal, p.goal_t = p.n_acu_p1, t
+            decision = "phase2"
+        elif p1.non_responder_policy == "extend" and not p.extended and p1.extension_sessions > 0:
+            p.extended = True
+            p.cap += p1.extension_sessions
+            decision = "phase1"
+        elif p1.non_responder_policy == "exit":
+            decision = "exited"
+        else:
+            decision = "phase2"
+        self.log(p.pid, "reevaluation", f"vas={vas:.2f} -> {decision}")
+        p.reeval = None
+        if decision == "exited":
+            p.state = "exited"
+            p.end_t = t
+            self.counters["non_responder_exits"] += 1
+            p.cancel_pending(self)
+            return
+        if decision == "phase1":
+            p.state = "phase1"
+        else:
+            self._enter(p, "phase2", week)
+        self.book_phase_week(p, week, a.end)
+
+    def _use(self, a: Appointment) -> None:
+        """Add the session's minutes to its staff member's (as a share of capacity) and room's busy time."""
+        g = self.grid
+        w = a.g // g.week_slots
+        if w >= self.weeks:
+            return
+        day = (a.g // g.spd) % 7
+        s0 = a.g % g.spd
+        share = g.slot * a.units / g.capacity_units
+        room = len(g.staff_ids) + a.room
+        for j in range(a.length):
+            h = g.slot_hour[s0 + j]
+            self.busy[a.staff, w, day, h] += share
+            self.busy[room, w, day, h] += g.slot
+
+    # ------------------------------------------------------------------------------------- recording
+    def _record_week(self, w: int) -> None:
+        counts = dict(waitlist=0, phase1=0, phase2=0, phase3=0, maintenance=0)
+        for p in self.active:
+            s = p.state
+            if s == "waiting" or (s in ("phase1", "phase2") and math.isnan(p.first_treat_t)):
+                counts["waitlist"] += 1
+            elif s in ("phase1", "reeval"):
+                counts["phase1"] += 1
+            elif s in counts:
+                counts[s] += 1
+        row = {"week": w, **counts, **self.counters}
+        self.week_rows.append(row)
+        self.counters = self._zero_counters()
+
+    def run(self) -> None:
+        self.env.process(self.arrivals())
+        self.env.process(self.weekly_round())
+        self.env.run(until=self.weeks * WEEK + 1)
+        self.n_events_processed = next(self.env._eid)

@@ -1,0 +1,121 @@
+"""One patient's journey: its state, its SimPy process (timeouts to its booked appointments), and what
+happens at each appointment.
+
+States: ``waiting`` (referred, no treatment session yet; intake booked or not) -> ``phase1`` -> ``reeval``
+(phase 1 over, physician re-evaluation due) -> ``phase2`` -> ``phase3`` -> ``maintenance`` (chronic) or
+``completed``; ``dropped`` and ``exited`` (non-responder exit) can end it. A patient whose phase-1 ends
+while still waiting for its first session is not possible (phase 1 starts with a session).
+
+Decisions (scenario ``protocol``):
+- phase 1 ends after the session at which the pre-session VAS < goal with >= ``min_sessions`` given before, or
+  when ``session_cap`` sessions are given; then a re-evaluation is booked.
+- at the re-evaluation (VAS measured then): VAS < goal -> phase 2; else ``non_responder_policy``: ``extend``
+  (``extension_sessions`` more phase-1 sessions once, then phase 2), ``reduced_load`` (phase 2, where PT at high
+  pain earns only ``limited_pt_credit``) or ``exit``.
+- phase 2 -> 3 and 3 -> discharge at the weekly booking, when the phase's effective-session credit reaches
+  ``progress_target`` or it has lasted ``max_weeks``.
+- no-shows (``no_show_probability``) lose treatment sessions (acupuncture, PT); intakes and re-evaluations are
+  attended (assumption).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING
+
+from .booking import Appointment
+from .pain import PainState
+
+if TYPE_CHECKING:
+    from .model import ClinicModel
+
+ACTIVE = ("waiting", "phase1", "reeval", "phase2", "phase3")
+
+
+class Patient:
+    """State and counters of one referral (a recurrence is a new Patient with ``recurrence=True``)."""
+
+    __slots__ = ("pid", "origin", "recurrence", "condition", "cond", "referral_t", "state", "pain", "behave",
+                 "intake", "intake_t", "reeval", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal",
+                 "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
+                 "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
+                 "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
+                 "sample")
+
+    def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
+                 pain: PainState, behave: random.Random, cap: int):
+        self.pid, self.origin, self.recurrence = pid, origin, recurrence
+        self.condition, self.cond = condition, cond
+        self.referral_t = referral_t
+        self.state = "waiting"
+        self.pain, self.behave = pain, behave
+        self.intake: Appointment | None = None
+        self.intake_t = math.nan
+        self.reeval: Appointment | None = None
+        self.first_treat_t = self.first_acu_t = self.goal_t = math.nan
+        self.sessions_to_goal = math.nan
+        self.n_acu_p1 = 0
+        self.cap = cap
+        self.extended = False
+        self.progress = 0.0
+        self.phase_start_week = 0
+        self.pending: list[Appointment] = []
+        self.wake = None
+        self.last_acu_day = self.last_pt_day = -10**6
+        self.last_pt_end = -math.inf
+        self.acu_sessions = self.pt_sessions = self.pt_in_window = self.maint_sessions = self.no_shows = 0
+        self.pt_credit = 0.0
+        self.discharge_t = self.end_t = math.nan
+        self.discharge_week = -1
+        self.recur_t = math.inf
+        self.sample = False
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("completed", "dropped", "exited")
+
+    def give(self, appts: list[Appointment]) -> None:
+        """Hand booked appointments to the patient's process (waking it if idle)."""
+        if not appts:
+            return
+        self.pending.extend(appts)
+        self.pending.sort(key=lambda a: a.start)
+        for a in appts:
+            if a.kind == "acupuncture":
+                self.last_acu_day = max(self.last_acu_day, a.start // 1440)
+            elif a.kind == "physiotherapy":
+                self.last_pt_day = max(self.last_pt_day, a.start // 1440)
+                self.last_pt_end = max(self.last_pt_end, a.end)
+        if self.wake is not None and not self.wake.triggered:
+            self.wake.succeed()
+
+    def cancel_pending(self, model: "ClinicModel", phase: str | None = None) -> None:
+        """Release booked, not yet attended appointments (all, or those of one phase)."""
+        keep = []
+        for a in self.pending:
+            if phase is None or a.phase == phase:
+                model.book.release(a)
+            else:
+                keep.append(a)
+        self.pending = keep
+
+    def process(self, model: "ClinicModel"):
+        """The SimPy process: sleep until each booked appointment, attend it; idle until given more."""
+        env = model.env
+        while True:
+            while self.pending:
+                a = self.pending[0]
+                if a.start > env.now:
+                    yield env.timeout(a.start - env.now)
+                    continue  # the list may have changed while asleep
+                self.pending.pop(0)
+                if not a.cancelled and not self.done:
+                    model.attend(self, a)
+            if self.done:
+                return
+            self.wake = env.event()
+            yield self.wake
+            self.wake = None
+            if self.done:
+                return

@@ -1,0 +1,221 @@
+"""Replications, experiments and scenario comparisons: the public API of ``sim``.
+
+- :func:`run_replication` runs one replication (a top-level function with picklable arguments and result).
+- :func:`run_experiment` runs N replications from one root seed on any executor (same numbers whatever the
+  workers), picks one warm-up for the experiment (fixed weeks, or MSER-5 on the mean waiting-list series),
+  and summarises each KPI with a t confidence interval.
+- :func:`compare_scenarios` runs several scenarios on the same replication seeds (common random numbers) and
+  gives paired differences against the first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios import InputError, Scenario, scenario_hash
+
+from .calendar import ROOM_TYPES
+from .executors import ExecutorSpec, run_tasks
+from .kpis import compute_kpis, kpi_label, outcome_counts, utilisation_table
+from .model import ClinicModel
+from .results import ComparisonResult, ExperimentResult, ReplicationResult
+from .stats import paired_differences, t_interval
+from .streams import ReplicationStreams
+
+Progress = Callable[[int, int], None]
+
+PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_class", "baseline_vas", "referral_t",
+                   "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
+                   "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "maintenance_sessions", "no_shows",
+                   "discharge_t", "end_t", "outcome")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("rehabflow")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def fixed_warmup(scenario: Scenario, weeks: int) -> int:
+    """The scenario's warm-up weeks, at most half the run (so short runs keep some data)."""
+    return max(0, min(scenario.run.warmup.weeks, weeks // 2))
+
+
+def _patients_frame(model: ClinicModel) -> pd.DataFrame:
+    rows = [(p.pid, p.origin, p.recurrence, p.condition, ("responder", "partial", "non_responder")[p.pain.klass],
+             p.pain.u0, p.referral_t, p.intake_t, p.first_treat_t, p.first_acu_t, p.goal_t, p.sessions_to_goal,
+             p.n_acu_p1, p.acu_sessions, p.pt_sessions, p.pt_in_window, p.pt_credit, p.maint_sessions, p.no_shows,
+             p.discharge_t, p.end_t, p.state) for p in model.patients]
+    return pd.DataFrame(rows, columns=list(PATIENT_COLUMNS))
+
+
+def _appointments_frame(model: ClinicModel) -> pd.DataFrame:
+    g = model.grid
+    rows = [(pid, a.kind, phase, g.staff_ids[a.staff], ROOM_TYPES[a.room], a.start, a.end, a.status)
+            for pid, a, phase in model.appointments]
+    return pd.DataFrame(rows, columns=["patient", "session", "phase", "staff", "room", "start", "end", "status"])
+
+
+def finalise(r: ReplicationResult, warmup: int) -> ReplicationResult:
+    """Recompute the KPIs and utilisation of ``r`` for another warm-up (in place; returns ``r``)."""
+    r.warmup_weeks = warmup
+    r.kpis = compute_kpis(r.patients, r.timeseries, r.busy, r.available, r.resources, r.weeks, warmup)
+    r.utilisation = utilisation_table(r.busy, r.available, r.resources, warmup)
+    return r
+
+
+def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None,
+                    event_log: bool = False, warmup_weeks: int | None = None) -> ReplicationResult:
+    """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
+
+    ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
+    its own choice with :func:`finalise`. The input scenario is not modified.
+    """
+    weeks = int(weeks or scenario.run.horizon_weeks)
+    warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
+    model = ClinicModel(scenario, ReplicationStreams.create(root_seed, rep), weeks, event_log=event_log,
+                        sample_from_week=warm)
+    model.run()
+    grid = model.grid
+    resources = [(sid, role) for sid, role in zip(grid.staff_ids, grid.staff_roles, strict=True)]
+    resources += [(f"{room}", room) for room in ROOM_TYPES]
+    patients = _patients_frame(model)
+    ts = pd.DataFrame(model.week_rows)
+    traj = pd.DataFrame(model.traj, columns=["patient", "day", "vas", "session"])
+    stg = patients.loc[np.isfinite(patients["sessions_to_goal"].to_numpy(float)), "sessions_to_goal"]
+    result = ReplicationResult(
+        replication=rep, weeks=weeks, warmup_weeks=warm, kpis={}, timeseries=ts, utilisation=pd.DataFrame(),
+        trajectories=traj, sessions_to_goal=stg.to_numpy(float), outcomes=outcome_counts(patients),
+        patients=patients,
+        event_log=(pd.DataFrame(model.events, columns=["patient", "time", "event", "details"]) if event_log else None),
+        appointments=_appointments_frame(model) if event_log else None,
+        busy=model.busy, available=grid.available_minutes(), resources=resources,
+        n_events=model.n_events_processed)
+    return finalise(result, warm)
+
+
+def _choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int) -> tuple[int, str]:
+    """One warm-up for the experiment: fixed weeks, or MSER-5 on the mean waiting-list series."""
+    spec = scenario.run.warmup
+    if spec.method == "mser5":
+        try:
+            from .warmup import mser5
+        except ImportError:
+            return fixed_warmup(scenario, weeks), "fixed (MSER-5 not available)"
+        series = np.mean([r.timeseries["waitlist"].to_numpy(float) for r in reps], axis=0)
+        w = int(mser5(series))
+        return max(0, min(w, spec.weeks, weeks // 2)), "mser5"
+    return fixed_warmup(scenario, weeks), "fixed"
+
+
+def _summary(per_rep: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for kpi, grp in per_rep.groupby("kpi", sort=False):
+        mean, lo, hi, hw, n = t_interval(grp["value"].to_numpy(float))
+        label, unit = kpi_label(str(kpi))
+        rows.append(dict(kpi=kpi, label=label, unit=unit, mean=mean, ci_low=lo, ci_high=hi, half_width=hw, n=n))
+    return pd.DataFrame(rows, columns=["kpi", "label", "unit", "mean", "ci_low", "ci_high", "half_width", "n"])
+
+
+def _resolve(scenario: Scenario, replications: int | None, weeks: int | None, seed: int | None) -> tuple[int, int, int]:
+    reps = int(replications if replications is not None else scenario.run.replications)
+    wk = int(weeks if weeks is not None else scenario.run.horizon_weeks)
+    sd = int(seed if seed is not None else scenario.run.seed)
+    if reps < 1:
+        raise InputError(f"replications: must be 1 or more (got {reps})")
+    if wk < 1:
+        raise InputError(f"weeks: must be 1 or more (got {wk})")
+    if sd < 0:
+        raise InputError(f"seed: must be 0 or more (got {sd})")
+    return reps, wk, sd
+
+
+def _assemble(scenario: Scenario, results: list[ReplicationResult], warm: int, method: str, seed: int,
+              weeks: int, workers: int, wall: float) -> ExperimentResult:
+    for r in results:
+        finalise(r, warm)
+    per_rep = pd.DataFrame([(r.replication, k, v) for r in results for k, v in r.kpis.items()],
+                           columns=["replication", "kpi", "value"])
+    ts = pd.concat([r.timeseries.assign(replication=r.replication) for r in results], ignore_index=True)
+    ts = ts[["replication", *[c for c in ts.columns if c != "replication"]]]
+    util = pd.concat([r.utilisation for r in results], ignore_index=True)
+    util = (util.groupby(["resource", "role_or_room", "weekday", "hour"], as_index=False, sort=True)
+            [["busy_minutes", "available_minutes"]].mean())
+    manifest = dict(scenario=scenario.name, scenario_hash=scenario_hash(scenario), root_seed=seed,
+                    replications=len(results), weeks=weeks, warmup_weeks=warm, warmup_method=method,
+                    version=_version(), wall_time_seconds=round(wall, 3), workers=workers,
+                    streams="numpy SeedSequence(root_seed, spawn_key=(replication,))",
+                    events=int(sum(r.n_events for r in results)))
+    return ExperimentResult(summary=_summary(per_rep), per_replication=per_rep, timeseries=ts, utilisation=util,
+                            replications=results, manifest=manifest)
+
+
+def _executor(workers: int, executor: ExecutorSpec | None) -> ExecutorSpec:
+    return executor if executor is not None else ExecutorSpec.parse(workers)
+
+
+def run_experiment(scenario: Scenario, *, replications: int | None = None, weeks: int | None = None,
+                   seed: int | None = None, workers: int = 1, progress: Progress | None = None,
+                   event_log: bool = False, executor: ExecutorSpec | None = None) -> ExperimentResult:
+    """N replications from one root seed; summary with t-based 95% CIs; one warm-up for all replications."""
+    reps, wk, sd = _resolve(scenario, replications, weeks, seed)
+    spec = _executor(workers, executor)
+    t0 = time.perf_counter()
+    results = run_tasks(run_replication, [(scenario, r, sd, wk, event_log) for r in range(reps)], spec, progress)
+    warm, method = _choose_warmup(scenario, results, wk)
+    return _assemble(scenario, results, warm, method, sd, wk, spec.workers, time.perf_counter() - t0)
+
+
+def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None = None, weeks: int | None = None,
+                      seed: int | None = None, workers: int = 1, progress: Progress | None = None,
+                      executor: ExecutorSpec | None = None) -> ComparisonResult:
+    """Paired per-replication differences of each scenario vs the first, on the same seeds (CRN).
+
+    Replications, weeks and seed default to the first scenario's; all use one warm-up (the longest chosen).
+    """
+    scenarios = list(scenarios)
+    if len(scenarios) < 2:
+        raise InputError("compare: give at least two scenarios")
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError(f"compare: scenario names must differ (got {', '.join(names)})")
+    reps, wk, sd = _resolve(scenarios[0], replications, weeks, seed)
+    spec = _executor(workers, executor)
+    t0 = time.perf_counter()
+    tasks = [(s, r, sd, wk, False) for s in scenarios for r in range(reps)]
+    total = len(tasks)
+    results = run_tasks(run_replication, tasks, spec, progress and (lambda d, _t: progress(d, total)))
+    by_name = {s.name: results[i * reps:(i + 1) * reps] for i, s in enumerate(scenarios)}
+    choices = [_choose_warmup(s, by_name[s.name], wk) for s in scenarios]
+    warm = max(c[0] for c in choices)
+    wall = time.perf_counter() - t0
+    exps = {s.name: _assemble(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
+            for i, s in enumerate(scenarios)}
+    base = exps[names[0]].per_replication.pivot(index="replication", columns="kpi", values="value")
+    rows = []
+    for name in names[1:]:
+        other = exps[name].per_replication.pivot(index="replication", columns="kpi", values="value")
+        for kpi in base.columns:
+            if kpi not in other.columns:
+                continue
+            mean, lo, hi, hw, n = paired_differences(base[kpi].to_numpy(float), other[kpi].to_numpy(float))
+            label, unit = kpi_label(str(kpi))
+            rows.append(dict(kpi=kpi, label=label, unit=unit, scenario=name, mean_diff=mean, ci_low=lo, ci_high=hi,
+                             half_width=hw, n=n))
+    diff = pd.DataFrame(rows, columns=["kpi", "label", "unit", "scenario", "mean_diff", "ci_low", "ci_high",
+                                       "half_width", "n"])
+    manifest = dict(scenarios=names, scenario_hashes=[scenario_hash(s) for s in scenarios], root_seed=sd,
+                    replications=reps, weeks=wk, warmup_weeks=warm, version=_version(),
+                    wall_time_seconds=round(wall, 3), workers=spec.workers, common_random_numbers=True)
+    return ComparisonResult(differences=diff, summaries={n: e.summary for n, e in exps.items()}, experiments=exps,
+                            manifest=manifest)
+
+
+__all__ = ["compare_scenarios", "finalise", "fixed_warmup", "run_experiment", "run_replication"]
