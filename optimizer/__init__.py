@@ -2,6 +2,8 @@
 
 from .io import read_inputs, read_patients, read_roster, read_staff  # noqa: F401  (I/O)
 from .tables import RosterResult  # noqa: F401
+from .sample import sample_week  # noqa: F401  (a realistic week of patients and staff for a scenario)
+from .instances import generate_week  # noqa: F401  (benchmark weeks: demand ~ capacity)
 from .exports import (  # noqa: F401  (roster.csv, unscheduled.csv, roster.xlsx, .ics, summary.json)
     write_roster_csv,
     write_roster_ics,

@@ -326,7 +326,8 @@ def _yes_no(value: str) -> str:
 def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | None = None) -> pd.DataFrame:
     """patients.csv -> the normalised patients table (``tables.PATIENT_COLUMNS``); ``InputError`` on problems.
 
-    With ``staff`` (a table from :func:`read_staff`), ``preferred_staff`` must name one of its staff ids.
+    ``preferred_staff`` is one staff id or several joined with ``|``; with ``staff`` (a table from
+    :func:`read_staff`) each must be one of its staff ids.
     """
     frame, rows, problems = read_table(path, PATIENT_REQUIRED, PATIENT_OPTIONAL)
     if not rows and not problems.lines:
@@ -346,11 +347,13 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
             if phase == "maintenance" and cond in scenario.conditions and cond not in chronic:
                 problems.cell(row, "phase", f"maintenance is for chronic conditions only in scenario {scenario.name!r} "
                               f"(protocol.maintenance.chronic_only) and {cond} is not chronic")
+    frame["preferred_staff"] = ["|".join(p.strip() for p in re.split(r"[|;]", v) if p.strip()) for v in frame["preferred_staff"]]
     if staff is not None:
         ids = list(staff["staff_id"])
-        for row, pref in zip(rows, frame["preferred_staff"]):
-            if pref and pref not in ids:
-                problems.cell(row, "preferred_staff", f"unknown staff id {pref!r} (staff: {', '.join(ids)})")
+        for row, prefs in zip(rows, frame["preferred_staff"]):
+            for pref in filter(None, prefs.split("|")):
+                if pref not in ids:
+                    problems.cell(row, "preferred_staff", f"unknown staff id {pref!r} (staff: {', '.join(ids)})")
     problems.raise_if_any()
     frame["priority"] = frame["priority"].astype(int)
     frame["needs_assessment"] = frame["needs_assessment"] == "yes"

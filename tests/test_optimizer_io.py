@@ -146,3 +146,127 @@ def test_values_that_look_like_numbers_or_na_stay_text(tmp_path, baseline):
     df = read_patients(path, baseline)
     assert list(df["patient_id"]) == ["NA", "007"]
     assert isinstance(df, pd.DataFrame)
+
+
+# ------------------------------------------------------------------------- sample weeks and generated weeks
+import datetime as dt  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from optimizer.instances import DEFAULT_WEEK, generate_week, load_ratios, weekly_demand  # noqa: E402
+from optimizer.sample import sample_week, steady_state_patients  # noqa: E402
+from scenarios import load_scenario  # noqa: E402
+
+MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize("name", ["baseline", "chronic_pain", "post_surgical", "pt_only", "understaffed"])
+def test_sample_week_passes_the_readers_unchanged(tmp_path, name):
+    scenario = load_scenario(name)
+    patients, staff = sample_week(scenario, 3, week_start=MONDAY)
+    p, s = tmp_path / "patients.csv", tmp_path / "staff.csv"
+    patients.to_csv(p, index=False)
+    staff.to_csv(s, index=False)
+    back_p, back_s = read_inputs(p, s, scenario)
+    pd.testing.assert_frame_equal(back_p, patients)
+    pd.testing.assert_frame_equal(back_s, staff)
+
+
+def test_sample_week_is_reproducible_from_its_seed():
+    scenario = load_scenario("baseline")
+    a = sample_week(scenario, 7, week_start=MONDAY)
+    b = sample_week(scenario, 7, week_start=MONDAY)
+    c = sample_week(scenario, 8, week_start=MONDAY)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    assert not a[0].equals(c[0])
+
+
+def test_sample_week_phase_counts_average_littles_law():
+    """Mean patients per phase over 40 seeds is lambda * W within 4 standard errors of a Poisson mean."""
+    scenario = load_scenario("baseline")
+    lam = scenario.demand.referrals_per_week
+    p = scenario.protocol
+    chronic = sum(s for c, s in scenario.demand.condition_mix.items() if scenario.conditions[c].chronic)
+    expected = {"1": lam * p.phase1.typical_weeks, "2": lam * p.phase2.typical_weeks,
+                "3": lam * p.phase3.typical_weeks, "maintenance": lam * chronic * p.maintenance.duration_weeks}
+    assert steady_state_patients(scenario) == pytest.approx(expected)
+    seeds = range(40)
+    counts = pd.DataFrame([sample_week(scenario, s, week_start=MONDAY)[0]["phase"].value_counts() for s in seeds]).fillna(0)
+    for phase, mean in expected.items():
+        assert abs(counts[phase].mean() - mean) < 4 * np.sqrt(mean / len(seeds)), (phase, counts[phase].mean(), mean)
+
+
+def test_sample_week_follows_the_protocol():
+    scenario = load_scenario("baseline")
+    patients, staff = sample_week(scenario, 1, week_start=MONDAY)
+    chronic = {c.value for c, spec in scenario.conditions.items() if spec.chronic}
+    maint = patients[patients["phase"] == "maintenance"]
+    assert len(maint) > 0 and set(maint["condition"]) <= chronic
+    weeks_in = (MONDAY - pd.to_datetime(patients["phase_start"]).dt.date).map(lambda d: d.days // 7)
+    limit = patients["phase"].map({"1": 3, "2": 2, "3": 5, "maintenance": 26})
+    assert ((weeks_in >= 0) & (weeks_in < limit)).all()
+    new = (weeks_in == 0) & patients["phase"].isin(["1", "2", "3"])
+    assert (patients["needs_assessment"] == new).all()
+    assert set(staff["staff_id"]) == {s.id for s in scenario.staff}
+    assert staff.set_index("staff_id").loc["MDA1", "role"] == "physician|acupuncturist"
+    share_blank = (patients["availability"] == "").mean()
+    assert 0.3 < share_blank < 0.7
+    assert set(patients["preferred_staff"]) - {""} <= set(staff["staff_id"])
+
+
+def test_sample_week_uses_a_given_population():
+    scenario = load_scenario("baseline")
+    population = pd.DataFrame({"patient_id": ["A", "B"], "condition": ["fibromyalgia", "chronic_neck_pain"],
+                               "phase": ["1", "maintenance"], "phase_start": [MONDAY.isoformat(), "2026-10-05"]})
+    patients, _ = sample_week(scenario, 0, week_start=MONDAY, population=population)
+    assert list(patients["patient_id"]) == ["A", "B"]
+    assert list(patients["needs_assessment"]) == [True, False]
+    with pytest.raises(InputError, match="population: missing column"):
+        sample_week(scenario, 0, population=population.drop(columns="phase"))
+
+
+def _independent_load(scenario, patients, staff, week):
+    """Demand/capacity per role written out from the protocol table of shared/DESIGN.md, baseline numbers."""
+    demand = {"physician": 0, "acupuncturist": 0, "physiotherapist": 0}
+    for r in patients.itertuples():
+        weeks_in = (week - dt.date.fromisoformat(r.phase_start)).days // 7
+        acu = {"1": 2, "2": 1, "3": int(weeks_in % 2 == 0), "maintenance": int(weeks_in % 4 == 0)}[r.phase]
+        pt = {"1": 0, "2": 2, "3": 2, "maintenance": 0}[r.phase]
+        demand["acupuncturist"] += 45 * acu
+        demand["physiotherapist"] += 45 * pt
+        demand["physician"] += (45 if r.phase == "1" else 15) * r.needs_assessment
+    capacity = {"physician": 0, "acupuncturist": 0, "physiotherapist": 0}
+    per_staff = {"physician": 1, "acupuncturist": 2, "physiotherapist": 2}
+    for s in staff.itertuples():
+        minutes = 5 * 600 if not s.availability else sum(
+            int(b[:2]) * 60 + int(b[3:]) - int(a[:2]) * 60 - int(a[3:])
+            for a, b in (w.split(" ")[1].split("-") for w in s.availability.split("; ")))
+        capacity[s.role] += per_staff[s.role] * minutes
+    return {r: demand[r] / capacity[r] for r in demand}, demand
+
+
+@pytest.mark.parametrize("n", [50, 200, 800])
+def test_generated_week_demand_is_90_to_110_percent_of_capacity(n):
+    scenario, patients, staff = generate_week(n, seed=11)
+    assert len(patients) == n
+    ratios, demand = _independent_load(scenario, patients, staff, DEFAULT_WEEK)
+    assert weekly_demand(scenario, patients, DEFAULT_WEEK) == demand
+    assert load_ratios(scenario, patients, staff, DEFAULT_WEEK) == pytest.approx(ratios)
+    for role, ratio in ratios.items():
+        assert 0.9 <= ratio <= 1.1, (role, ratio)
+    k = scenario.rooms
+    assert k.acupuncture_rooms == 2 * (staff["role"] == "acupuncturist").sum()
+    assert k.gym_stations == 2 * (staff["role"] == "physiotherapist").sum()
+
+
+def test_generated_week_scales_staff_with_load_and_reads_back(tmp_path):
+    scenario, patients, staff = generate_week(200, seed=2)
+    tight = generate_week(200, seed=2, load=1.25)
+    ratios, _ = _independent_load(*tight, DEFAULT_WEEK)
+    assert all(1.15 <= r <= 1.35 for r in ratios.values()), ratios
+    patients.to_csv(tmp_path / "p.csv", index=False)
+    staff.to_csv(tmp_path / "s.csv", index=False)
+    back_p, _ = read_inputs(tmp_path / "p.csv", tmp_path / "s.csv", scenario)
+    pd.testing.assert_frame_equal(back_p, patients)
+    again = generate_week(200, seed=2)
+    pd.testing.assert_frame_equal(again[1], patients)
