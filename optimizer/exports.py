@@ -73,6 +73,11 @@ def _csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Any table as UTF-8 CSV, atomically, text cells protected against formula injection."""
+    write_bytes_atomic(path, _csv_bytes(df.astype(str)))
+
+
 def write_roster_csv(result: RosterResult, path: str | Path) -> None:
     """roster.csv: ``patient_id, session, staff_id, room, date, start, end`` (shared/DESIGN.md)."""
     write_bytes_atomic(path, _csv_bytes(roster_table(result)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import scenarios_cmd  # noqa: F401  (registers commands)
 from . import dashboard_cmd  # noqa: F401  (registers `rehabflow dashboard`)
+from . import roster_cmd  # noqa: F401  (registers `rehabflow roster`, `check-roster`, `sample-week`)
 from . import simulate_cmd  # noqa: F401  (registers `rehabflow simulate` and `rehabflow compare`)
 from . import sweep_cmd  # noqa: F401  (registers `rehabflow sweep` and `rehabflow recommend`)
 from .app import app

@@ -1,0 +1,209 @@
+"""``rehabflow roster``, ``rehabflow check-roster`` and ``rehabflow sample-week``: the weekly roster from the shell.
+
+Thin: reading, solving, validating and writing live in ``optimizer``. ``--week`` must be a Monday (a roster week
+runs Monday to Sunday; another date is rejected with the Monday of its week, rather than silently moved).
+Bad input (scenario, CSVs, dates) is one line per problem on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from scenarios import InputError, Scenario, load_scenario
+
+from .app import app, user_errors
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def parse_week(text: str) -> dt.date:
+    """``--week``: an ISO date that is a Monday."""
+    try:
+        day = dt.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InputError(f"--week: {text!r} is not a date YYYY-MM-DD")
+    if day.weekday() != 0:
+        monday = day - dt.timedelta(days=day.weekday())
+        raise InputError(f"--week: {day} is a {WEEKDAY_NAMES[day.weekday()]}; a roster week starts on a Monday "
+                         f"(use --week {monday})")
+    return day
+
+
+def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path | None]) -> tuple[Any, ...]:
+    """Scenario, patients, staff and the optional roster files, every problem of every file reported together."""
+    from optimizer.io import raise_problems, read_inputs, read_roster
+
+    problems: list[str] = []
+    scen: Scenario | None = None
+    try:
+        scen = load_scenario(scenario)
+    except InputError as e:
+        raise InputError(str(e)) from None  # the CSVs cannot be checked without the scenario
+    p = s = None
+    try:
+        p, s = read_inputs(patients, staff, scen)
+    except InputError as e:
+        problems.extend(str(e).splitlines())
+    tables: dict[str, Any] = {}
+    for label, path in rosters.items():
+        if path is None:
+            tables[label] = None
+            continue
+        try:
+            tables[label] = read_roster(path, label)
+        except InputError as e:
+            problems.extend(str(e).splitlines())
+    raise_problems(problems)
+    return scen, p, s, tables
+
+
+def _solver() -> tuple[Any, Any]:
+    """``solve_roster`` and ``validate_roster``, imported late (the CLI starts fast and reads inputs first)."""
+    from optimizer import solve_roster, validate_roster
+
+    return solve_roster, validate_roster
+
+
+def _fmt(value: Any, spec: str = "g") -> str:
+    if value is None:
+        return "n/a"
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@app.command("roster")
+@user_errors
+def roster(
+    scenario: str = typer.Option(..., "--scenario", help="Built-in scenario name or YAML file (calendar, rooms, protocol, weights)."),
+    patients: Path = typer.Option(..., "--patients", help="patients.csv: patient_id, condition, phase, ..."),
+    staff: Path = typer.Option(..., "--staff", help="staff.csv: staff_id, role, availability."),
+    week: str = typer.Option(..., "--week", help="The Monday the week starts (YYYY-MM-DD)."),
+    out: Path = typer.Option(..., "--out", help="Folder for roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/, summary.json."),
+    pinned: Path | None = typer.Option(None, "--pinned", help="Appointments already booked (roster CSV); they stay."),
+    previous: Path | None = typer.Option(None, "--previous", help="Last week's roster (roster CSV), for continuity and few changes."),
+    time_limit: float | None = typer.Option(None, "--time-limit", min=0.1, help="Solver budget in deterministic seconds (default: the scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Solver seed (default: the scenario's)."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."),
+) -> None:
+    """Build the week's roster: every required session placed in a slot with a practitioner and a room."""
+    from optimizer.exports import (
+        write_roster_csv,
+        write_roster_ics,
+        write_roster_xlsx,
+        write_staff_ics,
+        write_summary,
+        write_unscheduled_csv,
+    )
+
+    week_start = parse_week(week)
+    if timezone:
+        _check_timezone(timezone)
+    scen, p, s, tables = _inputs(scenario, patients, staff, {"pinned appointments": pinned, "previous week": previous})
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file, not a folder")
+    solve_roster, validate_roster = _solver()
+    result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables["pinned appointments"],
+                          previous=tables["previous week"], seed=seed)
+    violations = validate_roster(scen, p, s, result.roster, week_start, pinned=tables["pinned appointments"])
+    result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
+                          validator_violations=len(violations))
+    out.mkdir(parents=True, exist_ok=True)
+    write_roster_csv(result, out / "roster.csv")
+    write_unscheduled_csv(result, out / "unscheduled.csv")
+    write_roster_xlsx(result, out / "roster.xlsx")
+    write_roster_ics(result, out / "roster.ics", timezone)
+    staff_files = write_staff_ics(result, out / "ics", timezone)
+    write_summary(result, out / "summary.json")
+    _print_summary(result, violations, out, len(staff_files))
+    if violations:
+        raise typer.Exit(1)
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--timezone: {name!r} is not an IANA time zone (e.g. Europe/Lisbon)") from None
+
+
+def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files: int) -> None:
+    sm = result.summary
+    placed, required = sm.get("placed", len(result.roster)), sm.get("required", len(result.roster) + len(result.unscheduled))
+    gap = sm.get("gap")
+    typer.echo(f"Week of {sm.get('week_start')}: {placed}/{required} sessions placed; status {sm.get('status', 'n/a')}, "
+               f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, solve time {_fmt(sm.get('solve_time'), '.1f')} s "
+               f"(greedy placed {_fmt(sm.get('greedy_placed'))})")
+    if len(result.unscheduled):
+        typer.echo(f"Unscheduled: {len(result.unscheduled)}")
+        for reason, n in Counter(result.unscheduled["reason"].astype(str)).most_common():
+            typer.echo(f"  {n:4d}  {reason}")
+    for line in result.explanation:
+        typer.echo(f"Conflict: {line}")
+    if violations:
+        typer.echo(f"Validator: {len(violations)} hard-rule violation(s):", err=True)
+        for v in violations:
+            typer.echo(f"  {v}", err=True)
+    else:
+        typer.echo("Validator: no hard-rule violation")
+    typer.echo(f"Wrote {out}/roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/ ({n_staff_files} calendars), summary.json")
+
+
+@app.command("check-roster")
+@user_errors
+def check_roster(
+    roster_file: Path = typer.Argument(..., metavar="ROSTER", help="The roster CSV to check."),
+    scenario: str = typer.Option(..., "--scenario", help="Built-in scenario name or YAML file."),
+    patients: Path = typer.Option(..., "--patients", help="patients.csv the roster was built for."),
+    staff: Path = typer.Option(..., "--staff", help="staff.csv the roster was built for."),
+    week: str = typer.Option(..., "--week", help="The Monday the week starts (YYYY-MM-DD)."),
+    pinned: Path | None = typer.Option(None, "--pinned", help="Appointments that had to stay (roster CSV)."),
+) -> None:
+    """List every hard-rule violation of a roster: exit 0 if there is none, 1 if there are some, 2 for bad input."""
+    week_start = parse_week(week)
+    scen, p, s, tables = _inputs(scenario, patients, staff, {"roster to check": roster_file, "pinned appointments": pinned})
+    _, validate_roster = _solver()
+    violations = validate_roster(scen, p, s, tables["roster to check"], week_start, pinned=tables["pinned appointments"])
+    n = len(tables["roster to check"])
+    if violations:
+        for v in violations:
+            typer.echo(v)
+        typer.echo(f"{roster_file}: {len(violations)} hard-rule violation(s) in {n} appointments", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{roster_file}: valid ({n} appointments, no hard-rule violation)")
+
+
+@app.command("sample-week")
+@user_errors
+def sample_week_cmd(
+    scenario: str = typer.Option(..., "--scenario", help="Built-in scenario name or YAML file."),
+    out: Path = typer.Option(..., "--out", help="Folder for patients.csv and staff.csv."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same week)."),
+    week: str | None = typer.Option(None, "--week", help="The Monday of the roster week (default: next Monday); sets phase_start dates."),
+) -> None:
+    """Write a realistic patients.csv and staff.csv for a scenario (its steady-state mix of phases)."""
+    from optimizer.exports import write_csv
+    from optimizer.sample import next_monday, sample_week
+
+    week_start = parse_week(week) if week else next_monday()
+    scen = load_scenario(scenario)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file, not a folder")
+    patients, staff = sample_week(scen, seed, week_start=week_start)
+    patients = patients.assign(needs_assessment=patients["needs_assessment"].map({True: "yes", False: "no"}))
+    write_csv(patients, out / "patients.csv")
+    write_csv(staff, out / "staff.csv")
+    by_phase = patients["phase"].value_counts()
+    phases = ", ".join(f"{'phase ' + ph if ph != 'maintenance' else ph}: {by_phase.get(ph, 0)}" for ph in ("1", "2", "3", "maintenance"))
+    typer.echo(f"Wrote {out}/patients.csv ({len(patients)} patients; {phases}) and staff.csv ({len(staff)} staff) "
+               f"for the week of {week_start}")
