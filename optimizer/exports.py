@@ -164,6 +164,11 @@ def grid(roster: pd.DataFrame, by: str, value: str, label_other: str) -> tuple[l
     return [format_time(t) for t in times], days, out
 
 
+def natural_key(text: str) -> list[Any]:
+    """Sort ``GYM-2`` before ``GYM-10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -245,10 +250,10 @@ def workbook(result: RosterResult) -> Any:
     _table_sheet(wb.create_sheet(_sheet_name("Unscheduled", taken)), unscheduled.itertuples(index=False),
                  UNSCHEDULED_COLUMNS)
     if len(roster):
-        for sid in sorted(roster["staff_id"].unique()):
+        for sid in sorted(roster["staff_id"].unique(), key=natural_key):
             _grid_sheet(wb.create_sheet(_sheet_name(f"Staff {sid}", taken)), f"Week of practitioner {sid}",
                         roster, "staff_id", sid, "room")
-        for room in sorted(roster["room"].unique()):
+        for room in sorted(roster["room"].unique(), key=natural_key):
             _grid_sheet(wb.create_sheet(_sheet_name(f"Room {room}", taken)), f"Week of room {room}",
                         roster, "room", room, "staff_id")
     return wb

@@ -210,3 +210,21 @@ def test_an_empty_roster_still_writes_every_file(tmp_path):
     assert read_roster(tmp_path / "r.csv").empty
     assert openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames == ["Summary", "Roster", "Unscheduled"]
     assert _events(tmp_path / "r.ics") == []
+
+
+def test_written_files_get_the_usual_permissions_not_the_temp_files(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_roster_csv(_result(), tmp_path / "roster.csv")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "roster.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_grid_sheets_sort_rooms_numerically(tmp_path):
+    extra = [(f"Q{i}", "physiotherapy", "PT1", f"GYM{i}", "2026-12-04", "08:00", "08:45") for i in (10, 3)]
+    write_roster_xlsx(_result(extra), tmp_path / "r.xlsx")
+    rooms = [n for n in openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames if n.startswith("Room GYM")]
+    assert rooms == ["Room GYM1", "Room GYM2", "Room GYM3", "Room GYM10"]
