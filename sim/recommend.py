@@ -31,7 +31,7 @@ from scipy import stats
 from scenarios import ROLE_LEVERS, InputError, Scenario, apply_overrides
 
 from .executors import ExecutorSpec, Progress, TaskRunner
-from .sweep import Replicate, default_replicate, replication_kpis
+from .sweep import Replicate, ReplicationKpis, choose_warmup, default_replicate, replication_kpis
 from .targets import Target, check_kpis_known
 
 MET, FAILS, UNCLEAR, NO_DATA = "meets", "fails", "unclear", "no data"
@@ -70,6 +70,7 @@ class CandidateEvidence:
     candidate: Candidate
     replications: int
     targets: list[TargetEvidence]
+    warmup_weeks: int | None = None  # chosen as run_experiment would, on this candidate's replications
 
     @property
     def verdict(self) -> str:
@@ -166,20 +167,26 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
         raise InputError(f"--max-replications: must be at least --replications ({replications}), got {max_replications}")
     if batch < 1:
         raise InputError(f"--batch: must be 1 or more (got {batch})")
+    if replicate is None:  # the real model: check the target KPIs against its catalogue before any run
+        from .kpis import KPI_META
+
+        check_kpis_known(list(targets), set(KPI_META))
     valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
     replicate = replicate or default_replicate()
     tried: list[CandidateEvidence] = []
     with TaskRunner(spec) as runner:
         for candidate, scenario in valid:
-            results: list[dict[str, float]] = []
+            results: list[ReplicationKpis] = []
             while True:
                 start, stop = len(results), (replications if not results else min(len(results) + batch, max_replications))
                 tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(start, stop)]
                 results += runner.run(replication_kpis, tasks, progress)
+                warmup, _ = choose_warmup(scenario, results, weeks)  # as run_experiment would, on these replications
+                kpis = [r.kpis(warmup) for r in results]
                 if start == 0:
-                    check_kpis_known(list(targets), set(results[0]))
+                    check_kpis_known(list(targets), set(kpis[0]))
                 evidence = CandidateEvidence(candidate, len(results), [
-                    judge(t, np.array([res[t.kpi] for res in results]), confidence) for t in targets])
+                    judge(t, np.array([k.get(t.kpi, math.nan) for k in kpis]), confidence) for t in targets], warmup)
                 if evidence.verdict != UNCLEAR or len(results) >= max_replications:
                     break
             tried.append(evidence)

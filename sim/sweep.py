@@ -7,7 +7,8 @@ not noise. Tasks are (point, replication) pairs flattened into one list for the 
 every worker busy whatever the grid's shape, and results come back in task order on any backend: the table is
 identical serially, in local processes and on Dask.
 
-Summary per grid point and KPI: mean and a two-sided t interval, mean +- t_{1-a/2, n-1} * s / sqrt(n).
+Summary per grid point and KPI: mean and a two-sided t interval, mean +- t_{1-a/2, n-1} * s / sqrt(n)
+(``sim.stats.t_interval``, as ``rehabflow simulate`` reports it).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scenarios import InputError, Scenario, ScenarioError, apply_overrides, scenario_hash
 
 from .executors import ExecutorSpec, Progress, TaskRunner
+from .stats import t_interval
 from .targets import Vary
 
 Replicate = Callable[..., Any]
@@ -37,8 +38,9 @@ PREFERRED_PLOT_KPIS = (
     "wait_to_intake_days.mean",
     "wait_to_first_acupuncture_days.p90",
     "waitlist.mean",
-    "share_vas_below_goal_by_week3.mean",
-    "completions.per_week",
+    "goal_by_week3.share",
+    "utilisation_physiotherapist.share",
+    "utilisation_acupuncturist.share",
 )
 
 
@@ -99,41 +101,79 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, Any]]) -> list[Sc
     return out
 
 
+@dataclass
+class ReplicationKpis:
+    """What a sweep task sends back: the KPIs for every warm-up the experiment could choose (keyed by weeks;
+    ``None`` for a model that fixes its own) and the weekly waiting list that the choice is made on."""
+
+    by_warmup: dict[int | None, dict[str, float]]
+    waitlist: np.ndarray | None = None
+
+    def kpis(self, warmup: int | None) -> dict[str, float]:
+        """The KPIs for ``warmup`` weeks (a model that fixes its own warm-up has only the ``None`` entry)."""
+        return self.by_warmup[None] if None in self.by_warmup else self.by_warmup[warmup]
+
+
+def warmup_candidates(scenario: Scenario, weeks: int) -> list[int]:
+    """Every warm-up ``sim.run_experiment`` could pick: the fixed weeks, or 0..the MSER-5 search limit."""
+    from .runner import fixed_warmup
+
+    spec = scenario.run.warmup
+    if spec.method == "fixed":
+        return [fixed_warmup(scenario, weeks)]
+    return list(range(0, min(spec.weeks, weeks // 2) + 1))
+
+
 def replication_kpis(replicate: Replicate, scenario: Scenario, rep: int, root_seed: int,
-                     weeks: int | None) -> dict[str, float]:
-    """One task: run replication ``rep`` and keep only its KPIs (small to send back from a worker)."""
-    return {k: float(v) for k, v in replicate(scenario, rep, root_seed, weeks).kpis.items()}
+                     weeks: int | None) -> ReplicationKpis:
+    """One task: run replication ``rep``; keep only its KPIs for each candidate warm-up (recomputing them is
+    ~1 ms each, a few % of the run) and the waiting-list series: small to send back from a worker."""
+    result = replicate(scenario, rep, root_seed, weeks)
+    if not hasattr(result, "patients"):  # a model without raw tables (tests' stand-in): its KPIs as they are
+        return ReplicationKpis({None: {k: float(v) for k, v in result.kpis.items()}})
+    from .runner import finalise
+
+    by_warmup = {w: {k: float(v) for k, v in finalise(result, w).kpis.items()}
+                 for w in warmup_candidates(scenario, result.weeks)}
+    return ReplicationKpis(by_warmup, result.timeseries["waitlist"].to_numpy(float))
+
+
+def choose_warmup(scenario: Scenario, results: Sequence[ReplicationKpis], weeks: int | None) -> tuple[int | None, str]:
+    """The warm-up ``sim.run_experiment`` would choose for these replications (fixed, or MSER-5 on the mean
+    waiting-list series); ``(None, "model")`` for a model without a waiting-list series."""
+    if not results or results[0].waitlist is None:
+        return None, "model"
+    from types import SimpleNamespace
+
+    from .runner import _choose_warmup
+
+    wk = int(weeks or scenario.run.horizon_weeks)
+    reps = [SimpleNamespace(timeseries=pd.DataFrame({"waitlist": r.waitlist})) for r in results]
+    return _choose_warmup(scenario, reps, wk)
 
 
 def default_replicate() -> Replicate:
+    """``sim.run_replication`` (looked up at call time, so tests can stand in a model of known answer)."""
     import sim
 
-    return sim.run_replication
-
-
-def mean_ci(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, sd, half-width) with half-width = t_{(1+c)/2, n-1} * sd / sqrt(n); NaN half-width when n < 2."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    return mean, sd, float(stats.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n))
+    found = getattr(sim, "run_replication", None)
+    if found is None:
+        from .runner import run_replication as found
+    return found
 
 
 def summarise(table: pd.DataFrame, paths: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
-    """Per grid point and KPI: mean, sd, n, ci_low, ci_high, half_width (two-sided t interval)."""
+    """Per grid point and KPI: mean, sd, n, ci_low, ci_high, half_width (``sim.stats.t_interval``: the same
+    two-sided t interval as ``rehabflow simulate``; NaN values, a KPI undefined in a replication, left out)."""
     rows = []
     for (point, kpi), group in table.groupby(["point", "kpi"], sort=True):
-        mean, sd, hw = mean_ci(group["value"].to_numpy(), confidence)
+        values = group["value"].to_numpy(dtype=float)
+        mean, low, high, half, n = t_interval(values, confidence)
+        finite = values[np.isfinite(values)]
+        sd = float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
         first = group.iloc[0]
         rows.append({**{p: first[p] for p in paths}, "point": point, "kpi": kpi, "mean": mean, "sd": sd,
-                     "n": int(group["value"].notna().sum()), "ci_low": mean - hw, "ci_high": mean + hw,
-                     "half_width": hw})
+                     "n": n, "ci_low": low, "ci_high": high, "half_width": half})
     return pd.DataFrame(rows, columns=[*paths, "point", "kpi", "mean", "sd", "n", "ci_low", "ci_high", "half_width"])
 
 
@@ -152,10 +192,17 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     started = time.perf_counter()
     if runner is None:
         with TaskRunner(spec) as own:
-            kpis = own.run(replication_kpis, tasks, progress)
+            results = own.run(replication_kpis, tasks, progress)
     else:
-        kpis = runner.run(replication_kpis, tasks, progress)
+        results = runner.run(replication_kpis, tasks, progress)
     wall = time.perf_counter() - started
+    # One warm-up for the whole sweep, so that points stay comparable under common random numbers: the longest
+    # of the warm-ups run_experiment would choose at each point (as compare_scenarios does).
+    choices = [choose_warmup(s, results[i * replications:(i + 1) * replications], weeks)
+               for i, s in enumerate(scenarios)]
+    known = [c[0] for c in choices if c[0] is not None]
+    warmup = max(known) if known else None
+    kpis = [r.kpis(warmup) for r in results]
     table = tidy_table(varies, points, replications, kpis)
     paths = [v.path for v in varies]
     used = runner.spec if runner is not None else (spec or ExecutorSpec("serial", 1))
@@ -166,7 +213,11 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
         "grid_points": len(points),
         "replications": replications,
         "root_seed": root_seed,
-        "weeks": weeks,
+        "weeks": weeks or base.run.horizon_weeks,
+        "warmup_weeks": warmup,
+        "warmup_method": (f"{choices[0][1]}: the longest of the points' choices, applied to all"
+                          if known else "the model's own"),
+        "warmup_weeks_by_point": [c[0] for c in choices],
         "common_random_numbers": "replication r uses the same seed at every grid point",
         "executor": {"kind": used.kind, "workers": used.workers, "address": used.address},
         "wall_time_seconds": round(wall, 3),
@@ -197,7 +248,7 @@ def _version() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ plots
-def plot_kpis(result: SweepResult, wanted: Sequence[str] | None = None, limit: int = 4) -> list[str]:
+def plot_kpis(result: SweepResult, wanted: Sequence[str] | None = None, limit: int = 6) -> list[str]:
     """The KPIs to plot: ``wanted`` if given (unknown names are an input error), else the preferred ones present."""
     known = list(dict.fromkeys(result.summary["kpi"]))
     if wanted:

@@ -96,9 +96,3 @@ def test_invalid_plain_field_value_names_the_field(baseline):
     with pytest.raises(InputError, match="no field 'rooms.gyms'"):
         run_sweep(baseline, [parse_vary("rooms.gyms=1")], replications=2, root_seed=1, replicate=failing_replication)
 
-
-def test_dask_local_cluster_gives_the_serial_table(baseline):
-    serial = small_sweep(baseline, replications=3)
-    on_dask = small_sweep(baseline, spec=ExecutorSpec.parse(2, "local"), replications=3)
-    pd.testing.assert_frame_equal(serial.table, on_dask.table)
-    assert on_dask.manifest["executor"]["kind"] == "dask"
