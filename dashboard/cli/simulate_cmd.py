@@ -20,16 +20,25 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from scenarios import load_scenario
+from scenarios import InputError, load_scenario
 
 from .app import app, atomic_path, user_errors, write_text_atomic
 
 SHOW_AFTER_SECONDS = 1.5
 
-_REPS = typer.Option(None, "--replications", "-n", min=1, help="Replications (default: the scenario's run.replications).")
-_WEEKS = typer.Option(None, "--weeks", "-w", min=1, max=520, help="Simulated weeks (default: run.horizon_weeks).")
-_SEED = typer.Option(None, "--seed", min=0, help="Root seed (default: run.seed). Same seed, same numbers.")
-_WORKERS = typer.Option(1, "--workers", "-j", min=1, max=64, help="Local worker processes (results do not depend on it).")
+_REPS = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications).")
+_WEEKS = typer.Option(None, "--weeks", "-w", help="Simulated weeks (default: run.horizon_weeks).")
+_SEED = typer.Option(None, "--seed", help="Root seed (default: run.seed). Same seed, same numbers.")
+_WORKERS = typer.Option(1, "--workers", "-j", help="Local worker processes (results do not depend on it).")
+
+
+def check_options(replications: int | None, weeks: int | None, seed: int | None, workers: int) -> None:
+    """One clear line per bad option (checked here, not by Typer, whose error box spans several lines)."""
+    for flag, value, lo, hi in (("--replications", replications, 1, 10000), ("--weeks", weeks, 1, 520),
+                                ("--seed", seed, 0, None), ("--workers", workers, 1, 64)):
+        if value is not None and (value < lo or (hi is not None and value > hi)):
+            limit = f"between {lo} and {hi}" if hi is not None else f"{lo} or more"
+            raise InputError(f"{flag}: must be {limit} (got {value})")
 
 
 def fmt(value: float, unit: str) -> str:
@@ -92,6 +101,7 @@ def simulate(
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
 
+    check_options(replications, weeks, seed, workers)
     sc = load_scenario(scenario)
     console = Console(width=140)
     with progress_bar(console, f"Simulating {sc.name}") as update:
@@ -145,8 +155,8 @@ def compare(
 ) -> None:
     """Paired differences of each scenario against the first, with 95% CIs (same random numbers)."""
     import sim
-    from scenarios import InputError
 
+    check_options(replications, weeks, seed, workers)
     if len(scenarios) < 2:
         raise InputError("compare: give at least two scenarios (the first is the reference)")
     scs = [load_scenario(s) for s in scenarios]
