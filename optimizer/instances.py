@@ -32,7 +32,7 @@ from .sample import complete_patients, draw_population, staff_table, steady_stat
 from .tables import PHASES
 
 #: A fixed Monday, so a generated week is the same whenever it is generated.
-DEFAULT_WEEK = dt.date(2027, 1, 4)
+DEFAULT_WEEK = dt.date(2026, 11, 30)
 ROLE_OF_SESSION = {"acupuncture": Role.acupuncturist, "physiotherapy": Role.physiotherapist,
                    "assessment": Role.physician}
 ID_PREFIX = {Role.physician: "MD", Role.acupuncturist: "AC", Role.physiotherapist: "PT"}
