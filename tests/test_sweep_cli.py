@@ -48,6 +48,16 @@ def test_sweep_writes_tables_plots_and_manifest(fake_model, tmp_path):
     assert manifest["root_seed"] == 5 and manifest["grid_points"] == 4 and manifest["replications"] == 3
     assert "wait_to_intake_days.mean" in r.output
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    html = (out / "plot_wait_to_intake_days_mean.html").read_text()
+    assert 'src="plotly.min.js"' in html and (out / "plotly.min.js").stat().st_size > 1_000_000
+
+
+def test_unknown_plot_kpi_of_the_real_model_stops_before_running(tmp_path):
+    r = runner.invoke(app, ["sweep", "baseline", "--vary", "staff.physiotherapists=1,2", "--plot-kpi", "wait.p95",
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert r.stderr.strip().startswith("--plot-kpi 'wait.p95': the model has no such KPI (e.g. ")
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("args,expected", [

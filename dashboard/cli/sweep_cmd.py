@@ -122,29 +122,51 @@ def sweep(
     from sim.sweep import grid_points, point_scenarios
 
     n_points = len(point_scenarios(base, grid_points(varies)))  # every bad grid point reported before any run
+    _check_plot_kpis(plot_kpi)
     with progress_bar(f"{n_points} points x {reps} replications") as progress:
         result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
                            progress=progress)
     folder = out or Path("out") / f"sweep-{base.name}"
     written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
-    for kpi in plot_kpis(result, plot_kpi):
+    kpis = plot_kpis(result, plot_kpi)
+    if kpis:  # plotly.js once beside the plots, so they open offline without 4 MB each
+        from plotly.offline import get_plotlyjs
+
+        write_text_atomic(folder / "plotly.min.js", get_plotlyjs())
+        written.append(folder / "plotly.min.js")
+    for kpi in kpis:
         target = folder / f"plot_{kpi.replace('.', '_')}.html"
         with atomic_path(target) as tmp:
-            kpi_figure(result, kpi).write_html(tmp, include_plotlyjs="directory", full_html=True)
+            kpi_figure(result, kpi).write_html(tmp, include_plotlyjs="plotly.min.js", full_html=True)
         written.append(target)
     write_text_atomic(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str) + "\n")
     written.append(folder / "manifest.json")
-    _print_sweep_summary(result, plot_kpis(result, plot_kpi))
+    _print_sweep_summary(result, kpis[:4])
     typer.echo(f"Wrote {len(written)} files to {folder} ({result.manifest['wall_time_seconds']:.1f} s).")
+
+
+def _check_plot_kpis(names: list[str]) -> None:
+    """--plot-kpi names against the model's KPI catalogue, before anything runs."""
+    import sim
+    from scenarios import InputError
+    from sim.kpis import KPI_META
+
+    if not hasattr(sim, "run_replication") or getattr(sim.run_replication, "__module__", "") != "sim.runner":
+        return  # a stand-in model (tests): checked on its results instead
+    for name in names:
+        if name not in KPI_META:
+            close = sorted(k for k in KPI_META if k.split(".")[0] == name.split(".")[0]) or sorted(KPI_META)[:6]
+            raise InputError(f"--plot-kpi {name!r}: the model has no such KPI (e.g. {', '.join(close)})")
 
 
 def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
     paths = [v.path for v in result.varies]
-    table = Table(title=f"Sweep of {result.manifest['scenario']}: mean (95% CI) per grid point")
+    table = Table(title=f"Sweep of {result.manifest['scenario']}: mean [95% CI] per grid point "
+                        f"({result.manifest['replications']} replications each)")
     for p in paths:
-        table.add_column(p)
+        table.add_column(p, overflow="fold")
     for k in kpis:
-        table.add_column(k, justify="right")
+        table.add_column(k, justify="right", overflow="fold")
     s = result.summary.set_index(["point", "kpi"])
     for i, point in enumerate(result.points):
         cells = [str(point[p]) for p in paths]
@@ -152,7 +174,7 @@ def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
             r = s.loc[(i, k)]
             cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
         table.add_row(*cells)
-    Console(width=max(100, 24 * (len(paths) + len(kpis)))).print(table)
+    Console(width=max(120, 22 * (len(paths) + len(kpis)))).print(table)
 
 
 # ----------------------------------------------------------------------------------------------- recommend
