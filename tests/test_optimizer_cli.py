@@ -177,3 +177,21 @@ def _empty_roster(folder: Path) -> Path:
     path = folder / "empty.csv"
     path.write_text("patient_id,session,staff_id,room,date,start,end\n")
     return path
+
+
+def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
+    p, s = _tiny(tmp_path)
+    pinned = tmp_path / "pinned.csv"
+    pinned.write_text("patient_id,session,staff_id,room,date,start,end\n"
+                      "P2,acupuncture,PT1,ACU-1,2026-12-01,10:00,10:45\n"  # a physiotherapist cannot needle
+                      "P1,acupuncture,AC1,ACU-1,2026-12-02,08:00,08:45\n")  # fine
+    out = tmp_path / "out"
+    result = runner.invoke(app, _roster_args(p, s, out, "--pinned", str(pinned)))
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "Conflict:" in result.output and "PT1" in result.output
+    assert "Pinned appointments: 1 kept, 1 could not be kept" in result.output
+    assert "Validator: no hard-rule violation" in result.output
+    roster = read_roster(out / "roster.csv")
+    assert not ((roster["patient_id"] == "P2") & (roster["staff_id"] == "PT1") & (roster["session"] == "acupuncture")).any()
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["pinned_kept"], summary["pinned_dropped"]) == (1, 1) and summary["explanation"]

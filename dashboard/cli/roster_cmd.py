@@ -94,7 +94,10 @@ def roster(
     seed: int | None = typer.Option(None, "--seed", min=0, help="Solver seed (default: the scenario's)."),
     timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."),
 ) -> None:
-    """Build the week's roster: every required session placed in a slot with a practitioner and a room."""
+    """Build the week's roster: every required session placed in a slot with a practitioner and a room.
+
+    Exit 0; 1 when pinned appointments could not be kept (explained) or the validator objects; 2 for bad input.
+    """
     from optimizer.exports import (
         write_roster_csv,
         write_roster_ics,
@@ -113,9 +116,11 @@ def roster(
     solve_roster, validate_roster = _solver()
     result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables["pinned appointments"],
                           previous=tables["previous week"], seed=seed)
-    violations = validate_roster(scen, p, s, result.roster, week_start, pinned=tables["pinned appointments"])
+    kept, dropped = split_pins(tables["pinned appointments"], result)
+    violations = validate_roster(scen, p, s, result.roster, week_start, pinned=kept)
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
-                          validator_violations=len(violations))
+                          validator_violations=len(violations), pinned_kept=0 if kept is None else len(kept),
+                          pinned_dropped=dropped)
     out.mkdir(parents=True, exist_ok=True)
     write_roster_csv(result, out / "roster.csv")
     write_unscheduled_csv(result, out / "unscheduled.csv")
@@ -124,8 +129,24 @@ def roster(
     staff_files = write_staff_ics(result, out / "ics", timezone)
     write_summary(result, out / "summary.json")
     _print_summary(result, violations, out, len(staff_files))
-    if violations:
+    if violations or dropped:
         raise typer.Exit(1)
+
+
+def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
+    """The pinned appointments the roster kept (checked by the validator) and how many it could not keep.
+
+    The solver leaves out pins that conflict with each other or with hard rules and explains why; the
+    command then exits 1 so that a script notices, after writing the roster of everything else.
+    """
+    from optimizer.exports import roster_table
+    from optimizer.tables import ROSTER_COLUMNS
+
+    if pinned is None or not len(pinned):
+        return pinned, 0
+    placed = {tuple(row) for row in roster_table(result)[ROSTER_COLUMNS].itertuples(index=False)}
+    mask = [tuple(row) in placed for row in pinned[ROSTER_COLUMNS].astype(str).itertuples(index=False)]
+    return pinned[mask].reset_index(drop=True), len(mask) - sum(mask)
 
 
 def _check_timezone(name: str) -> None:
@@ -150,6 +171,9 @@ def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files:
             typer.echo(f"  {n:4d}  {reason}")
     for line in result.explanation:
         typer.echo(f"Conflict: {line}")
+    if sm.get("pinned_kept") or sm.get("pinned_dropped"):
+        typer.echo(f"Pinned appointments: {sm['pinned_kept']} kept, {sm['pinned_dropped']} could not be kept"
+                   + (" (see Conflict)" if sm["pinned_dropped"] else ""))
     if violations:
         typer.echo(f"Validator: {len(violations)} hard-rule violation(s):", err=True)
         for v in violations:
