@@ -90,6 +90,26 @@ def half_width(values: Sequence[float] | np.ndarray, alpha: float = DEFAULT_ALPH
     return float(stats.t.ppf(1 - alpha / 2, n - 1)) * sd / math.sqrt(n)
 
 
+def running_relative_half_widths(values: Sequence[float] | np.ndarray, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
+    """d_n for every prefix n = 1..len(values) at once (same definition as :func:`relative_half_width`).
+
+    A KPI undefined in a replication (NaN) is left out of the prefixes, as in the summary's t interval."""
+    x = np.asarray(values, dtype=float)
+    ok = np.isfinite(x)
+    k = np.cumsum(ok)  # finite values in each prefix
+    xs = np.where(ok, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.cumsum(xs) / k
+        # sum of squared deviations via Welford-free centring on the overall mean (stable for our sizes)
+        c = xs - np.where(ok, np.nanmean(x) if ok.any() else 0.0, 0.0)
+        ss = np.cumsum(c * c) - np.cumsum(c) ** 2 / k
+        sd = np.sqrt(np.maximum(ss, 0.0) / (k - 1))
+        hw = stats.t.ppf(1 - alpha / 2, np.maximum(k - 1, 1)) * sd / np.sqrt(k)
+        hw = np.where(np.isclose(ss, 0.0, atol=1e-12 * np.maximum(1.0, np.cumsum(c * c))), 0.0, hw)
+        d = np.where(hw == 0.0, 0.0, np.where(mean == 0.0, np.inf, hw / np.abs(mean)))
+    return np.where(k < 2, np.inf, d)
+
+
 @dataclass(frozen=True)
 class KpiDecision:
     """Where the algorithm stands for one KPI on a sequence of replication values."""
@@ -106,7 +126,7 @@ class KpiDecision:
 def decide(values: Sequence[float], spec: PrecisionSpec) -> KpiDecision:
     """Run the sequential rule over ``values`` (in replication order) and say where it stops, if it does."""
     x = np.asarray(values, dtype=float)
-    devs = tuple(relative_half_width(x[:n], spec.alpha) for n in range(1, len(x) + 1))
+    devs = tuple(running_relative_half_widths(x, spec.alpha).tolist())
     n_sol: int | None = None
     for n in range(spec.initial, len(x) + 1):
         if devs[n - 1] <= spec.precision:
@@ -139,6 +159,7 @@ class SequentialOutcome:
     decisions: dict[str, KpiDecision]
     spec: PrecisionSpec
     values: dict[str, list[float]] = field(default_factory=dict)
+    undefined: list[str] = field(default_factory=list)  # KPIs with no finite value in the pilot: not judged
 
     @property
     def converged(self) -> bool:
@@ -155,6 +176,7 @@ class SequentialOutcome:
         rows = []
         for kpi, dec in self.decisions.items():
             x = np.asarray(self.values[kpi][: self.n_run], dtype=float)
+            x = x[np.isfinite(x)]
             rows.append({
                 "kpi": kpi,
                 "mean": float(x.mean()),
@@ -193,8 +215,10 @@ def run_sequential(
     if batch < 1:
         raise ValueError("batch must be 1 or more")
     results: list[Any] = []
+    kpis = list(kpis)
     values: dict[str, list[float]] = {k: [] for k in kpis}
     decisions = {k: decide([], spec) for k in kpis}
+    undefined: list[str] = []
     while True:
         n_done = len(results)
         need = max(min_more_needed(decisions[k], n_done, spec) for k in kpis)
@@ -209,29 +233,39 @@ def run_sequential(
                     raise KeyError(f"KPI {k!r} is not among the replication's KPIs ({', '.join(sorted(got))})")
                 values[k].append(float(got[k]))
         results.extend(new)
+        if n_done == 0:  # after the pilot: a KPI with no finite value (e.g. acupuncture waits in pt_only) is dropped
+            undefined = [k for k in kpis if not np.isfinite(values[k][: pilot_size(spec)]).any()]
+            kpis = [k for k in kpis if k not in undefined]
+            if not kpis:
+                raise ValueError(f"no KPI to judge the precision on: {', '.join(undefined)} undefined in every replication")
         decisions = {k: decide(values[k], spec) for k in kpis}
         if progress:
             progress(len(results), spec.max_reps)
     stop = max((d.accepted_at or len(results)) for d in decisions.values()) if decisions else len(results)
     n_run = min(stop, len(results))
     # re-decide on the kept prefix so every field describes exactly the replications returned
-    kept = {k: v[:n_run] for k, v in values.items()}
+    kept = {k: v[:n_run] for k, v in values.items() if k in kpis}
     decisions = {k: decide(kept[k], spec) for k in kpis}
-    return SequentialOutcome(results[:n_run], n_run, decisions, spec, kept)
+    return SequentialOutcome(results[:n_run], n_run, decisions, spec, kept, undefined)
 
 
 # ----------------------------------------------------------------------------------------- the simulation
-DEFAULT_KPIS = ("wait_to_intake_days.mean", "wait_to_first_acupuncture_days.mean")
+# key KPIs of the study: access (waits), pain response, throughput of the programme
+DEFAULT_KPIS = ("wait_to_intake_days.mean", "wait_to_first_acupuncture_days.mean", "sessions_to_goal.mean",
+                "programme_length_weeks.mean")
 
 
 @dataclass
 class PreciseRun:
-    """The replications of an automatic run and how the number was chosen (see ``SequentialOutcome``)."""
+    """An automatic run: the replications, how their number was chosen (``outcome``), and, on the model, the
+    experiment assembled exactly as ``sim.run_experiment(replications=n)`` would (``experiment``)."""
 
     replications: list[Any]
     outcome: SequentialOutcome
     seed: int
     weeks: int | None
+    decision_warmup_weeks: int | None = None
+    experiment: Any = None
 
     @property
     def n(self) -> int:
@@ -241,13 +275,20 @@ class PreciseRun:
         """What to put in the run manifest so the choice can be reproduced and judged."""
         s = self.outcome.spec
         return {
-            "replications_method": "Hoad, Robinson & Davies (2010) sequential, relative CI half-width",
+            "method": "Hoad, Robinson & Davies (2010) sequential, relative 95% CI half-width, look-ahead",
             "precision": s.precision, "alpha": s.alpha, "initial_replications": s.initial,
             "look_ahead": s.look_ahead, "max_replications": s.max_reps,
             "replications_run": self.outcome.n_run, "replications_needed": self.outcome.n_solution,
             "precision_reached": self.outcome.converged,
+            "kpis_undefined": list(self.outcome.undefined),
+            "decision_warmup_weeks": self.decision_warmup_weeks,
             "kpis": self.outcome.by_kpi().to_dict(orient="records"),
         }
+
+
+def pilot_size(spec: PrecisionSpec) -> int:
+    """The replications every automatic run makes first (initial + look-ahead); the warm-up is chosen on them."""
+    return min(spec.max_reps, spec.initial + spec.look_ahead_for(spec.initial))
 
 
 def run_until_precise(
@@ -266,22 +307,50 @@ def run_until_precise(
     progress: Progress | None = None,
     replication: Callable[..., Any] | None = None,
 ) -> PreciseRun:
-    """Replications of ``scenario`` (``sim.run_replication(scenario, i, seed, weeks=weeks)``, i = 0, 1, ...) until
-    every KPI in ``kpis`` has a CI half-width within ``precision`` of its mean, held over the look-ahead, or
-    ``max_reps``. Batches run on ``executor`` (default: ``workers`` local processes); same result for any."""
+    """Replications of ``scenario`` (``sim.run_replication(scenario, i, seed, weeks)``, i = 0, 1, ...) until every
+    KPI in ``kpis`` has a CI half-width within ``precision`` of its mean, held over the look-ahead, or ``max_reps``.
+
+    On the model, the warm-up for the decision is chosen (as ``run_experiment`` does) on the first
+    :func:`pilot_size` replications and kept; the returned ``experiment`` is then assembled from the n
+    replications exactly as a fixed run of n (its own warm-up choice), so ``--replications n`` reproduces it.
+    ``replication`` replaces the model (tests); then KPIs are taken as returned and ``experiment`` is None.
+    Batches run on ``executor`` (default: ``workers`` local processes); the result is the same for any.
+    """
+    import time
+
     from .executors import ExecutorSpec, run_tasks
 
-    if replication is None:
-        from . import run_replication as replication  # the model; imported late so sim/ can load without it
+    t0 = time.perf_counter()
+    model = replication is None
+    if model:
+        from .runner import run_replication as replication
     spec = PrecisionSpec(precision=precision, alpha=alpha, initial=initial, look_ahead=look_ahead, max_reps=max_reps)
     root = int(scenario.run.seed if seed is None else seed)
+    wk = int(weeks if weeks is not None else getattr(getattr(scenario, "run", None), "horizon_weeks", 0) or 0) or None
     ex = executor or ExecutorSpec("serial" if workers <= 1 else "processes", max(1, workers))
+    state: dict[str, Any] = {"warm": None}
 
     def replicate(indices: Sequence[int]) -> list[Any]:
-        return run_tasks(_one_replication, [(replication, scenario, i, root, weeks) for i in indices], ex)
+        res = run_tasks(_one_replication, [(replication, scenario, i, root, wk) for i in indices], ex)
+        if model:
+            from .runner import _choose_warmup, finalise
+
+            if state["warm"] is None:  # the first batch always starts at 0 and holds the whole pilot
+                state["warm"] = _choose_warmup(scenario, res[: pilot_size(spec)], wk)[0]
+            for r in res:
+                finalise(r, state["warm"])
+        return res
 
     outcome = run_sequential(replicate, lambda r: r.kpis, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
-    return PreciseRun(outcome.results, outcome, root, weeks)
+    run = PreciseRun(outcome.results, outcome, root, wk, state["warm"])
+    if model:
+        from .runner import _assemble, _choose_warmup
+
+        warm, method = _choose_warmup(scenario, outcome.results, wk)
+        run.experiment = _assemble(scenario, outcome.results, warm, method, root, wk, ex.workers,
+                                   time.perf_counter() - t0)
+        run.experiment.manifest["replications_auto"] = run.manifest()
+    return run
 
 
 def _one_replication(replication: Callable[..., Any], scenario: Any, rep: int, root: int, weeks: int | None) -> Any:

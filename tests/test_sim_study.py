@@ -241,3 +241,50 @@ def test_run_until_precise_gives_the_same_replications_serially_and_on_two_proce
     m = serial.manifest()
     assert m["replications_run"] == serial.n and m["precision_reached"] and m["precision"] == 0.05
     assert m["replications_needed"] <= serial.n
+
+
+def test_kpi_undefined_in_the_pilot_is_not_judged_and_nan_values_are_left_out():
+    """pt_only has no acupuncture: its acupuncture waits are NaN; one NaN elsewhere must not block the rule."""
+    def rep(i):
+        v = normal_value(i, 3, sd=0.1)
+        return {"acu_wait": math.nan, "wait": math.nan if i == 4 else v}
+
+    out = run_sequential(lambda idx: [rep(i) for i in idx], lambda r: r, ["acu_wait", "wait"], PrecisionSpec())
+    assert out.undefined == ["acu_wait"] and out.converged
+    assert out.n_solution == 3 and out.n_run == 8
+    with pytest.raises(ValueError, match="undefined"):
+        run_sequential(lambda idx: [{"a": math.nan} for _ in idx], lambda r: r, ["a"])
+
+
+def test_automatic_replications_on_the_model_reproduce_a_fixed_run_of_the_same_size():
+    """The experiment of an automatic run equals ``run_experiment(replications=n)``: same streams, same warm-up
+    rule, same numbers; so ``--replications n`` reproduces any automatic run."""
+    import sim
+    from scenarios import load_scenario
+    from sim.precision import run_until_precise
+
+    sc = load_scenario("baseline")
+    auto = run_until_precise(sc, ["wait_to_intake_days.mean", "programme_length_weeks.mean"], precision=0.10,
+                             max_reps=14, weeks=10, seed=5)
+    assert 8 <= auto.n <= 14 and len(auto.experiment.replications) == auto.n
+    fixed = sim.run_experiment(sc, replications=auto.n, weeks=10, seed=5)
+    pd.testing.assert_frame_equal(auto.experiment.summary, fixed.summary)
+    assert auto.experiment.manifest["warmup_weeks"] == fixed.manifest["warmup_weeks"]
+    assert auto.experiment.manifest["replications_auto"]["replications_run"] == auto.n
+
+
+def test_running_half_widths_equal_the_direct_computation_on_every_prefix():
+    from sim.precision import running_relative_half_widths
+
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        n = int(rng.integers(1, 60))
+        x = rng.normal(rng.normal(0, 10), rng.exponential(3), n)
+        if trial % 3 == 0:
+            x[rng.random(n) < 0.2] = math.nan
+        if trial % 7 == 0:
+            x = np.zeros(n)
+        fast = running_relative_half_widths(x)
+        slow = np.array([relative_half_width(x[:i][np.isfinite(x[:i])]) for i in range(1, n + 1)])
+        assert np.array_equal(np.isinf(fast), np.isinf(slow))
+        np.testing.assert_allclose(fast[np.isfinite(slow)], slow[np.isfinite(slow)], rtol=1e-9, atol=1e-12)
