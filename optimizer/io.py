@@ -442,10 +442,13 @@ def _date(value: str) -> str:
     return parse_iso_date(value).isoformat()
 
 
-def read_roster(path: str | Path, label: str = "roster") -> pd.DataFrame:
+def read_roster(path: str | Path, label: str = "roster", *, patients: pd.DataFrame | None = None,
+                staff: pd.DataFrame | None = None, week_start: dt.date | None = None) -> pd.DataFrame:
     """A roster CSV (``tables.ROSTER_COLUMNS``: a roster to check, pinned appointments, last week's roster).
 
     ``label`` says what the file is for in the one file-level message (a header-only file is an empty roster).
+    With ``patients``/``staff`` tables each row must name a known patient/practitioner, with ``week_start`` a
+    date of that week (for pinned appointments, which must be real bookings of the week being built).
     """
     name = str(path)
     try:
@@ -458,6 +461,17 @@ def read_roster(path: str | Path, label: str = "roster") -> pd.DataFrame:
     _check_cells(problems, frame, rows, "date", _date)
     _check_cells(problems, frame, rows, "start", _time)
     _check_cells(problems, frame, rows, "end", _time)
+    for column, table, key in (("patient_id", patients, "patient_id"), ("staff_id", staff, "staff_id")):
+        if table is not None:
+            known = set(table[key])
+            for row, value in zip(rows, frame[column]):
+                if value and value not in known:
+                    problems.cell(row, column, f"{value!r} is not in the {'patients' if key == 'patient_id' else 'staff'} file")
+    if week_start is not None:
+        last = week_start + dt.timedelta(days=6)
+        for row, value in zip(rows, frame["date"]):
+            if _ISO_DATE_RE.match(value) and not week_start.isoformat() <= value <= last.isoformat():
+                problems.cell(row, "date", f"{value} is not in the week {week_start} to {last}")
     for row, start, end in zip(rows, frame["start"], frame["end"]):
         try:
             if parse_time(start) >= parse_time(end):

@@ -195,3 +195,20 @@ def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
     assert not ((roster["patient_id"] == "P2") & (roster["staff_id"] == "PT1") & (roster["session"] == "acupuncture")).any()
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["pinned_kept"], summary["pinned_dropped"]) == (1, 1) and summary["explanation"]
+
+
+def test_pins_must_name_known_patients_and_staff_inside_the_week(tmp_path):
+    p, s = _tiny(tmp_path)
+    pinned = tmp_path / "pinned.csv"
+    pinned.write_text("patient_id,session,staff_id,room,date,start,end\n"
+                      "P9,acupuncture,AC1,ACU-1,2026-12-01,10:00,10:45\n"
+                      "P1,acupuncture,AC7,ACU-1,2026-12-02,08:00,08:45\n"
+                      "P1,acupuncture,AC1,ACU-1,2026-12-09,08:00,08:45\n")
+    result = runner.invoke(app, _roster_args(p, s, tmp_path / "out", "--pinned", str(pinned)))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"{pinned}: row 2, column 'patient_id': 'P9' is not in the patients file",
+        f"{pinned}: row 3, column 'staff_id': 'AC7' is not in the staff file",
+        f"{pinned}: row 4, column 'date': 2026-12-09 is not in the week 2026-11-30 to 2026-12-06",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -18,6 +18,7 @@ from scenarios import InputError, Scenario, load_scenario
 
 from .app import app, user_errors
 
+PINNED = "pinned appointments"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -36,8 +37,12 @@ def parse_week(text: str) -> dt.date:
     return day
 
 
-def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path | None]) -> tuple[Any, ...]:
-    """Scenario, patients, staff and the optional roster files, every problem of every file reported together."""
+def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path | None],
+            week_start: dt.date) -> tuple[Any, ...]:
+    """Scenario, patients, staff and the optional roster files, every problem of every file reported together.
+
+    Pinned appointments must name known patients and staff and fall in the week (they are real bookings).
+    """
     from optimizer.io import raise_problems, read_inputs, read_roster
 
     problems: list[str] = []
@@ -57,7 +62,9 @@ def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path 
             tables[label] = None
             continue
         try:
-            tables[label] = read_roster(path, label)
+            strict = label == PINNED and p is not None
+            tables[label] = read_roster(path, label, patients=p if strict else None, staff=s if strict else None,
+                                        week_start=week_start if label == PINNED else None)
         except InputError as e:
             problems.extend(str(e).splitlines())
     raise_problems(problems)
@@ -110,13 +117,13 @@ def roster(
     week_start = parse_week(week)
     if timezone:
         _check_timezone(timezone)
-    scen, p, s, tables = _inputs(scenario, patients, staff, {"pinned appointments": pinned, "previous week": previous})
+    scen, p, s, tables = _inputs(scenario, patients, staff, {PINNED: pinned, "previous week": previous}, week_start)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: {out} is a file, not a folder")
     solve_roster, validate_roster = _solver()
-    result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables["pinned appointments"],
+    result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables[PINNED],
                           previous=tables["previous week"], seed=seed)
-    kept, dropped = split_pins(tables["pinned appointments"], result)
+    kept, dropped = split_pins(tables[PINNED], result)
     violations = validate_roster(scen, p, s, result.roster, week_start, pinned=kept)
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
                           validator_violations=len(violations), pinned_kept=0 if kept is None else len(kept),
@@ -195,9 +202,9 @@ def check_roster(
 ) -> None:
     """List every hard-rule violation of a roster: exit 0 if there is none, 1 if there are some, 2 for bad input."""
     week_start = parse_week(week)
-    scen, p, s, tables = _inputs(scenario, patients, staff, {"roster to check": roster_file, "pinned appointments": pinned})
+    scen, p, s, tables = _inputs(scenario, patients, staff, {"roster to check": roster_file, PINNED: pinned}, week_start)
     _, validate_roster = _solver()
-    violations = validate_roster(scen, p, s, tables["roster to check"], week_start, pinned=tables["pinned appointments"])
+    violations = validate_roster(scen, p, s, tables["roster to check"], week_start, pinned=tables[PINNED])
     n = len(tables["roster to check"])
     if violations:
         for v in violations:
