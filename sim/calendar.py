@@ -37,6 +37,7 @@ class KindSpec:
     room: int
     length: int  # slots
     minutes: int
+    staff_list: tuple[int, ...] = ()  # the same indices as plain ints (for the fast search)
 
 
 class SlotGrid:
@@ -77,7 +78,9 @@ class SlotGrid:
                  "physiotherapy": c // r.pt_patients_per_therapist}
         self.kinds = {k: KindSpec(k, np.array([i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles],
                                               dtype=np.intp),
-                                  units[k], KIND_ROOM[k], minutes[k] // self.slot, minutes[k]) for k in KINDS}
+                                  units[k], KIND_ROOM[k], minutes[k] // self.slot, minutes[k],
+                                  tuple(i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles))
+                      for k in KINDS}
         # hour of each slot of a day, for utilisation by weekday x hour
         self.slot_hour = [(self.open + s * self.slot) // 60 for s in range(self.spd)]
 
