@@ -67,12 +67,13 @@ class TaskRunner:
     def __enter__(self) -> "TaskRunner":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(cancel=exc_type is not None)
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
+        """Stop the pool or the client (and a cluster we started); ``cancel`` drops tasks not yet started."""
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=cancel)
             self._pool = None
         if self._client is not None:
             self._client.close()
