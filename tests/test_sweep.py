@@ -96,3 +96,27 @@ def test_invalid_plain_field_value_names_the_field(baseline):
     with pytest.raises(InputError, match="no field 'rooms.gyms'"):
         run_sweep(baseline, [parse_vary("rooms.gyms=1")], replications=2, root_seed=1, replicate=failing_replication)
 
+
+
+def test_task_results_keep_every_warmup_row_and_give_back_the_dicts():
+    from sim.sweep import ReplicationKpis
+
+    by = {0: {"b.mean": 2.0, "a.p90": 1.0}, 5: {"b.mean": 4.0, "a.p90": float("nan")}}
+    r = ReplicationKpis.from_dicts(by)
+    assert r.names == ("a.p90", "b.mean") and r.warmups == (0, 5) and r.values.shape == (2, 2)
+    assert r.kpis(0) == {"a.p90": 1.0, "b.mean": 2.0}
+    assert r.kpis(5)["b.mean"] == 4.0 and np.isnan(r.kpis(5)["a.p90"])
+    with pytest.raises(ValueError):
+        r.kpis(3)  # a warm-up nobody computed is a bug, not a silent substitute
+
+
+def test_warmup_candidates_cover_what_run_experiment_can_choose(baseline):
+    from scenarios import apply_overrides
+    from sim.runner import fixed_warmup
+    from sim.sweep import warmup_candidates
+
+    assert baseline.run.warmup.method == "mser5"
+    assert warmup_candidates(baseline, 52) == list(range(0, min(baseline.run.warmup.weeks, 26) + 1))
+    assert warmup_candidates(baseline, 12) == list(range(0, 7))
+    fixed = apply_overrides(baseline, {"run.warmup.method": "fixed", "run.warmup.weeks": 8})
+    assert warmup_candidates(fixed, 52) == [fixed_warmup(fixed, 52)] == [8]
