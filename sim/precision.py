@@ -305,6 +305,7 @@ def run_until_precise(
     workers: int = 1,
     executor: Any = None,
     progress: Progress | None = None,
+    event_log: bool = False,
     replication: Callable[..., Any] | None = None,
 ) -> PreciseRun:
     """Replications of ``scenario`` (``sim.run_replication(scenario, i, seed, weeks)``, i = 0, 1, ...) until every
@@ -331,7 +332,8 @@ def run_until_precise(
     state: dict[str, Any] = {"warm": None}
 
     def replicate(indices: Sequence[int]) -> list[Any]:
-        res = run_tasks(_one_replication, [(replication, scenario, i, root, wk) for i in indices], ex)
+        extra = {"event_log": True} if event_log else {}
+        res = run_tasks(_one_replication, [(replication, scenario, i, root, wk, extra) for i in indices], ex)
         if model:
             from .runner import _choose_warmup, finalise
 
@@ -353,6 +355,43 @@ def run_until_precise(
     return run
 
 
-def _one_replication(replication: Callable[..., Any], scenario: Any, rep: int, root: int, weeks: int | None) -> Any:
+def _one_replication(replication: Callable[..., Any], scenario: Any, rep: int, root: int, weeks: int | None,
+                     extra: dict[str, Any]) -> Any:
     """Top level (picklable) so that local processes and Dask workers can run it."""
-    return replication(scenario, rep, root, weeks=weeks)
+    return replication(scenario, rep, root, weeks=weeks, **extra)
+
+
+def run_auto_experiment(scenario: Any, *, precision: float = DEFAULT_PRECISION, max_reps: int | None = None,
+                        kpis: Sequence[str] = DEFAULT_KPIS, weeks: int | None = None, seed: int | None = None,
+                        workers: int = 1, progress: Progress | None = None, event_log: bool = False) -> Any:
+    """``run_experiment`` with the number of replications chosen by :func:`run_until_precise` (CLI
+    ``--auto-replications``); bad settings are :class:`scenarios.InputError` (one line, exit 2)."""
+    from scenarios import InputError
+
+    cap = DEFAULT_MAX_REPS if max_reps is None else int(max_reps)
+    if cap < DEFAULT_INITIAL:
+        raise InputError(f"--replications: with --auto-replications it is the cap and must be {DEFAULT_INITIAL} "
+                         f"or more (got {cap})")
+    if not 0 < precision < 1:
+        raise InputError(f"--precision: must be between 0 and 1, e.g. 0.05 for 5% (got {precision})")
+    try:
+        run = run_until_precise(scenario, kpis, precision, cap, weeks=weeks, seed=seed, workers=workers,
+                                progress=progress, event_log=event_log)
+    except ValueError as e:
+        raise InputError(f"--auto-replications: {e}") from None
+    return run.experiment
+
+
+def describe_auto(info: dict[str, Any]) -> str:
+    """One line for people: how many replications, why, and whether the precision was reached."""
+    pct = f"{100 * info['precision']:g}%"
+    if info["precision_reached"]:
+        head = (f"Replications chosen automatically: {info['replications_run']} run, {info['replications_needed']} "
+                f"needed for 95% CI half-widths within {pct} of the mean")
+    else:
+        missed = [k["kpi"] for k in info["kpis"] if not k["accepted"]]
+        head = (f"Precision of {pct} NOT reached within the cap of {info['max_replications']} replications for "
+                f"{', '.join(missed)}: read their CIs with care or raise --replications")
+    skipped = info.get("kpis_undefined") or []
+    tail = f" (not judged, undefined here: {', '.join(skipped)})" if skipped else ""
+    return f"{head} (Hoad, Robinson & Davies 2010; look-ahead {info['look_ahead']}){tail}."

@@ -288,3 +288,39 @@ def test_running_half_widths_equal_the_direct_computation_on_every_prefix():
         slow = np.array([relative_half_width(x[:i][np.isfinite(x[:i])]) for i in range(1, n + 1)])
         assert np.array_equal(np.isinf(fast), np.isinf(slow))
         np.testing.assert_allclose(fast[np.isfinite(slow)], slow[np.isfinite(slow)], rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+def test_cli_auto_replications_writes_the_choice_into_the_manifest(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "8", "--auto-replications", "--precision",
+                                   "0.2", "--replications", "12", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    auto = m["replications_auto"]
+    assert m["replications"] == auto["replications_run"] and 8 <= m["replications"] <= 12
+    assert auto["precision"] == 0.2
+    text = " ".join(res.output.split())
+    assert ("Replications chosen automatically" in text) == auto["precision_reached"] != ("NOT reached" in text)
+    per_rep = pd.read_csv(tmp_path / "per_replication.csv")
+    assert per_rep["replication"].nunique() == m["replications"]
+
+
+@pytest.mark.parametrize("args, field", [(["--replications", "2"], "--replications"), (["--precision", "0"], "--precision"),
+                                         (["--precision", "1.5"], "--precision")])
+def test_cli_auto_replications_bad_settings_exit_2_with_one_line(tmp_path, args, field):
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "4", "--auto-replications", *args,
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(field), res.output
+    assert not any(tmp_path.iterdir())  # nothing written

@@ -97,6 +97,11 @@ def simulate(
     workers: int = _WORKERS,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out/<scenario name>)."),
     event_log: bool = typer.Option(False, "--event-log", help="Also write each replication's event log."),
+    auto_replications: bool = typer.Option(
+        False, "--auto-replications", help="Add replications until the key KPIs' 95% CI half-widths are within "
+        "--precision of their means (Hoad, Robinson & Davies 2010); --replications is then the cap (default 200)."),
+    precision: float = typer.Option(0.05, "--precision",
+                                    help="Relative CI half-width for --auto-replications (0.05 = 5%)."),
 ) -> None:
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
@@ -105,8 +110,14 @@ def simulate(
     sc = load_scenario(scenario)
     console = Console(width=140)
     with progress_bar(console, f"Simulating {sc.name}") as update:
-        res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
-                                 progress=update, event_log=event_log)
+        if auto_replications:
+            from sim.precision import run_auto_experiment
+
+            res = run_auto_experiment(sc, precision=precision, max_reps=replications, weeks=weeks, seed=seed,
+                                      workers=workers, progress=update, event_log=event_log)
+        else:
+            res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
+                                     progress=update, event_log=event_log)
     out = out or Path("out") / sc.name
     _write_table(res.summary, out, "summary")
     _write_table(res.per_replication, out, "per_replication")
@@ -126,6 +137,10 @@ def simulate(
         table.add_row(row.label, fmt(row.mean, row.unit), ci, "%" if row.unit == "share" else row.unit)
     console.print(table)
     console.print(_hint(res.summary))
+    if auto_replications:
+        from sim.precision import describe_auto
+
+        console.print(describe_auto(res.manifest["replications_auto"]))
     console.print(f"Tables and manifest written to {out}/ ({m['wall_time_seconds']:.1f} s)")
 
 
