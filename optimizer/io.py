@@ -177,13 +177,14 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
                           keep_default_na=False, skip_blank_lines=False, quotechar='"')
     except (pd.errors.ParserError, ValueError) as e:
         raise InputError(f"{name}: not a readable CSV file ({str(e).strip().splitlines()[-1]})") from None
-    raw = raw.fillna("").map(lambda v: unescape_cell(str(v).strip()))
+    cells: list[list[str]] = [[unescape_cell(v.strip()) if isinstance(v, str) else "" for v in row]
+                              for row in raw.itertuples(index=False, name=None)]
     # spreadsheet row numbers: pandas keeps one row per CSV record (blank lines included), header = row 1
-    nonblank = [i for i in range(len(raw)) if any(raw.iloc[i])]
+    nonblank = [i for i, row in enumerate(cells) if any(row)]
     if not nonblank:
         raise InputError(f"{name}: empty file (expected a CSV with a header row)")
     h = nonblank[0]
-    header = [_normal_header(v) for v in raw.iloc[h]]
+    header = [_normal_header(v) for v in cells[h]]
     known = list(required) + list(optional)
     columns: dict[str, int] = {}
     for j, col in enumerate(header):
@@ -206,17 +207,19 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
         problems.row(h + 1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
                      f"(the header has: {have}; required: {', '.join(required)})")
     problems.raise_if_any()
-    aligned = len(widths) == len(raw)  # one csv record per pandas row (blank lines included)
+    aligned = len(widths) == len(cells)  # one csv record per pandas row (blank lines included)
+    unnamed = [j for j in range(width) if not header[j]]
     ragged = set()
     for i in nonblank[1:]:
-        count = widths[i] if aligned else max(j for j in range(width) if raw.iat[i, j]) + 1
+        row = cells[i]
+        count = widths[i] if aligned else max(j for j in range(width) if row[j]) + 1
         header_count = widths[h] if aligned else len(header)
-        if count > header_count or any(raw.iat[i, j] and not header[j] for j in range(width)):
+        if count > header_count or any(row[j] for j in unnamed):
             ragged.add(i)
             problems.row(i + 1, f"{count} values but the header has {header_count} columns "
                          f"(put text that contains '{sep}' in double quotes)")
     rows = [i for i in nonblank[1:] if i not in ragged]
-    frame = pd.DataFrame({c: [raw.iat[i, columns[c]] if c in columns else "" for i in rows] for c in known},
+    frame = pd.DataFrame({c: [cells[i][columns[c]] if c in columns else "" for i in rows] for c in known},
                          dtype=str) if rows else pd.DataFrame({c: pd.Series(dtype=str) for c in known})
     return frame, [i + 1 for i in rows], problems
 
