@@ -55,7 +55,7 @@ class ClinicModel:
         self.events: list[tuple] = []
         self.appointments: list[tuple[int, Appointment, str]] = []
         n_res = len(self.grid.staff_ids) + 3
-        self.busy = np.zeros((n_res, weeks, 7, 24), dtype=np.float64)
+        self._busy = [0.0] * (n_res * weeks * 7 * 24)  # flat resource x week x weekday x hour (fast +=)
         self.week_rows: list[dict] = []
         self.counters = self._zero_counters()
         self.traj: list[tuple] = []
@@ -377,10 +377,12 @@ class ClinicModel:
         s0 = a.g % g.spd
         share = g.slot * a.units / g.capacity_units
         room = len(g.staff_ids) + a.room
+        busy, stride = self._busy, self.weeks * 168
+        base = w * 168 + day * 24
         for j in range(a.length):
-            h = g.slot_hour[s0 + j]
-            self.busy[a.staff, w, day, h] += share
-            self.busy[room, w, day, h] += g.slot
+            h = base + g.slot_hour[s0 + j]
+            busy[a.staff * stride + h] += share
+            busy[room * stride + h] += g.slot
 
     # ------------------------------------------------------------------------------------- recording
     def _record_week(self, w: int) -> None:
@@ -396,6 +398,11 @@ class ClinicModel:
         row = {"week": w, **counts, **self.counters}
         self.week_rows.append(row)
         self.counters = self._zero_counters()
+
+    @property
+    def busy(self) -> np.ndarray:
+        """Busy minutes per resource (staff rows, then room types) x week x weekday x hour."""
+        return np.array(self._busy).reshape(-1, self.weeks, 7, 24)
 
     def run(self) -> None:
         self.env.process(self.arrivals())
