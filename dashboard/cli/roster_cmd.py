@@ -128,7 +128,7 @@ def roster(
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
                           validator_violations=len(violations), pinned_kept=0 if kept is None else len(kept),
                           pinned_dropped=dropped)
-    out.mkdir(parents=True, exist_ok=True)
+    _make_folder(out)
     write_roster_csv(result, out / "roster.csv")
     write_unscheduled_csv(result, out / "unscheduled.csv")
     write_roster_xlsx(result, out / "roster.xlsx")
@@ -154,6 +154,15 @@ def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
     placed = {tuple(row) for row in roster_table(result)[ROSTER_COLUMNS].itertuples(index=False)}
     mask = [tuple(row) in placed for row in pinned[ROSTER_COLUMNS].astype(str).itertuples(index=False)]
     return pinned[mask].reset_index(drop=True), len(mask) - sum(mask)
+
+
+def _make_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out: cannot create the folder {out} ({e.strerror or e})") from None
 
 
 def _check_timezone(name: str) -> None:
@@ -228,8 +237,7 @@ def sample_week_cmd(
 
     week_start = parse_week(week) if week else next_monday()
     scen = load_scenario(scenario)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: {out} is a file, not a folder")
+    _make_folder(out)
     patients, staff = sample_week(scen, seed, week_start=week_start)
     patients = patients.assign(needs_assessment=patients["needs_assessment"].map({True: "yes", False: "no"}))
     write_csv(patients, out / "patients.csv")
