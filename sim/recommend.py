@@ -156,9 +156,10 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
               max_replications: int = 50, root_seed: int = 0, weeks: int | None = None,
               spec: ExecutorSpec | None = None, replicate: Replicate | None = None,
               report: Callable[[CandidateEvidence], None] | None = None,
-              progress: Progress | None = None) -> Recommendation:
+              progress: Progress | None = None, lookahead: int = 1) -> Recommendation:
     """Try candidates in order; add replications while a target's CI straddles its threshold; stop at the first
-    candidate that meets every target. ``report`` is called with each candidate's final evidence."""
+    candidate that meets every target. ``report`` is called with each candidate's final evidence.
+    ``lookahead`` candidates get their first batch together (more parallel work; same answer and evidence)."""
     if not 0.5 < confidence < 1:
         raise InputError(f"--confidence: must be between 0.5 and 1 (got {confidence})")
     if replications < 2:
@@ -171,30 +172,45 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
         from .kpis import KPI_META
 
         check_kpis_known(list(targets), set(KPI_META))
+    if lookahead < 1:
+        raise InputError(f"--lookahead: must be 1 or more (got {lookahead})")
     valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
     replicate = replicate or default_replicate()
     tried: list[CandidateEvidence] = []
+
+    def first_batch(scenario: Scenario) -> list[tuple]:
+        return [(replicate, scenario, r, root_seed, weeks) for r in range(replications)]
+
     with TaskRunner(spec) as runner:
-        for candidate, scenario in valid:
-            results: list[ReplicationKpis] = []
-            while True:
-                start, stop = len(results), (replications if not results else min(len(results) + batch, max_replications))
-                tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(start, stop)]
-                results += runner.run(replication_kpis, tasks, progress)
-                warmup, _ = choose_warmup(scenario, results, weeks)  # as run_experiment would, on these replications
-                kpis = [r.kpis(warmup) for r in results]
-                if start == 0:
-                    check_kpis_known(list(targets), set(kpis[0]))
-                evidence = CandidateEvidence(candidate, len(results), [
-                    judge(t, np.array([k.get(t.kpi, math.nan) for k in kpis]), confidence) for t in targets], warmup)
-                if evidence.verdict != UNCLEAR or len(results) >= max_replications:
-                    break
-            tried.append(evidence)
-            if report:
-                report(evidence)
-            if evidence.verdict == MET:
-                return Recommendation(candidate, tried, order, skipped, len(valid))
+        for at in range(0, len(valid), lookahead):
+            window = valid[at:at + lookahead]
+            # the first batches of the next `lookahead` candidates in one submission (fills a big cluster);
+            # the candidates are then judged in order, so the answer and evidence do not depend on `lookahead`
+            flat = runner.run(replication_kpis, [t for _, s in window for t in first_batch(s)], progress)
+            for i, (candidate, scenario) in enumerate(window):
+                results = flat[i * replications:(i + 1) * replications]
+                evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
+                while evidence.verdict == UNCLEAR and len(results) < max_replications:
+                    stop = min(len(results) + batch, max_replications)
+                    tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(len(results), stop)]
+                    results = results + runner.run(replication_kpis, tasks, progress)
+                    evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
+                tried.append(evidence)
+                if report:
+                    report(evidence)
+                if evidence.verdict == MET:
+                    return Recommendation(candidate, tried, order, skipped, len(valid))
     return Recommendation(None, tried, order, skipped, len(valid))
+
+
+def _evidence(candidate: Candidate, scenario: Scenario, results: list[ReplicationKpis], targets: Sequence[Target],
+              confidence: float, weeks: int | None) -> CandidateEvidence:
+    """Judge every target on these replications, with the warm-up run_experiment would choose for them."""
+    warmup, _ = choose_warmup(scenario, results, weeks)
+    kpis = [r.kpis(warmup) for r in results]
+    check_kpis_known(list(targets), set(kpis[0]))
+    return CandidateEvidence(candidate, len(results), [
+        judge(t, np.array([k.get(t.kpi, math.nan) for k in kpis]), confidence) for t in targets], warmup)
 
 
 def evidence_rows(rec: Recommendation) -> list[dict[str, Any]]:

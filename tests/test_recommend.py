@@ -156,3 +156,17 @@ def test_verdict_uses_one_sided_t_bounds(values, op, verdict):
 
         half = stats.t.ppf(0.95, len(clean) - 1) * clean.std(ddof=1) / np.sqrt(len(clean))
         assert ev.bound_high == pytest.approx(clean.mean() + half)
+
+
+def test_lookahead_runs_candidates_together_but_gives_the_same_answer_and_evidence(baseline):
+    base = small_clinic(baseline, 20, {"physician": 2600, "acupuncturist": 1700, "physiotherapist": 1000})
+    args = dict(targets=[parse_target(f"{WAIT} <= 1.25")], levers=[PHYSIOS, ACUS], max_per_lever=4,
+                replications=5, batch=5, max_replications=15, replicate=fake_replication)
+    one = recommend(base, **args)
+    calls: list[int] = []
+    three = recommend(base, **args, lookahead=3, progress=lambda done, total: calls.append(total))
+    assert three.best == one.best and one.best is not None
+    assert [(e.candidate, e.replications, e.verdict, [t.mean for t in e.targets]) for e in three.tried] == \
+           [(e.candidate, e.replications, e.verdict, [t.mean for t in e.targets]) for e in one.tried]
+    assert max(calls) == 15  # three first batches of 5 submitted together
+    assert one.tried[-1].replications > 5  # the answer needed extra batches, taken after the look-ahead

@@ -192,6 +192,8 @@ def recommend(
     replications: int = typer.Option(10, min=2, help="First batch of replications per candidate."),
     batch: int = typer.Option(10, min=1, help="Replications added while a target's CI straddles its threshold."),
     max_replications: int = typer.Option(40, min=2, help="Cap on replications per candidate."),
+    lookahead: int = typer.Option(1, min=1, help="Candidates whose first batch runs at once (for big clusters; "
+                                                 "same answer, possibly wasted runs past it)."),
     weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
     workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
@@ -232,7 +234,7 @@ def recommend(
         rec = run_recommend(base, targets, levers, min_per_lever=min_per_lever, max_per_lever=max_per_lever,
                             confidence=confidence, replications=replications, batch=batch,
                             max_replications=max_replications, root_seed=base.run.seed if seed is None else seed,
-                            weeks=weeks, spec=spec, report=report, progress=progress)
+                            weeks=weeks, spec=spec, report=report, progress=progress, lookahead=lookahead)
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
