@@ -283,6 +283,8 @@ class ClinicModel:
         if kind == "intake":
             p.intake_t = t
             self.counters["intakes"] += 1
+            if p.sample:
+                self.traj.append((p.pid, t / DAY, p.pain.vas(t), ""))
             self._use(a)
             self.log(p.pid, "intake")
             self._enter(p, "phase1" if self.p.phase1.acupuncture_per_week > 0 else "phase2", self.week_of(t))
@@ -340,6 +342,8 @@ class ClinicModel:
         t = a.start
         vas = p.pain.vas(t)
         week = self.week_of(t)
+        if p.sample:
+            self.traj.append((p.pid, t / DAY, vas, ""))
         p1 = self.p.phase1
         if vas < self.goal:
             if math.isnan(p.sessions_to_goal):
