@@ -120,8 +120,10 @@ class TaskRunner:
             from dask.distributed import Client, LocalCluster
 
             if self.spec.address is None:
+                # dashboard_address=":0": the scheduler's HTTP server (health routes) binds a free port;
+                # None would still try 8787 and warn when another cluster has it
                 self._cluster = LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, host="127.0.0.1")
+                                             dashboard_address=":0", host="127.0.0.1")
                 self._client = Client(self._cluster)
             else:
                 try:
