@@ -8,26 +8,24 @@ every worker busy whatever the grid's shape, and results come back in task order
 identical serially, in local processes and on Dask.
 
 Summary per grid point and KPI: mean and a two-sided t interval, mean +- t_{1-a/2, n-1} * s / sqrt(n)
-(``sim.stats.t_interval``, as ``rehabflow simulate`` reports it).
+(as ``sim.stats.t_interval`` and ``rehabflow simulate`` report it).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from scenarios import InputError, Scenario, ScenarioError, apply_overrides, scenario_hash
+from scenarios import ROLE_LEVERS, InputError, Scenario, ScenarioError, apply_overrides, scenario_hash
 
 from .executors import ExecutorSpec, Progress, TaskRunner
-from .stats import t_interval
 from .targets import Vary
 
 Replicate = Callable[..., Any]
@@ -69,18 +67,12 @@ def point_label(point: dict[str, Any]) -> str:
 
 def _strip_source(line: str, point: dict[str, Any]) -> str:
     """Drop the ``override ...:`` / ``staff.x=N:`` source prefix that scenario validation puts on each line."""
-    prefixes = [f"override {', '.join(f'{k}={v}' for k, v in point.items() if k not in _levers())}: "]
+    prefixes = [f"override {', '.join(f'{k}={v}' for k, v in point.items() if k not in ROLE_LEVERS)}: "]
     prefixes += [f"{k}={v}: " for k, v in point.items()]
     for p in prefixes:
         if line.startswith(p):
             return line[len(p):]
     return line
-
-
-def _levers() -> set[str]:
-    from scenarios import ROLE_LEVERS
-
-    return set(ROLE_LEVERS)
 
 
 def point_scenarios(base: Scenario, points: Sequence[dict[str, Any]]) -> list[Scenario]:
@@ -173,18 +165,21 @@ def default_replicate() -> Replicate:
 
 
 def summarise(table: pd.DataFrame, paths: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
-    """Per grid point and KPI: mean, sd, n, ci_low, ci_high, half_width (``sim.stats.t_interval``: the same
-    two-sided t interval as ``rehabflow simulate``; NaN values, a KPI undefined in a replication, left out)."""
-    rows = []
-    for (point, kpi), group in table.groupby(["point", "kpi"], sort=True):
-        values = group["value"].to_numpy(dtype=float)
-        mean, low, high, half, n = t_interval(values, confidence)
-        finite = values[np.isfinite(values)]
-        sd = float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
-        first = group.iloc[0]
-        rows.append({**{p: first[p] for p in paths}, "point": point, "kpi": kpi, "mean": mean, "sd": sd,
-                     "n": n, "ci_low": low, "ci_high": high, "half_width": half})
-    return pd.DataFrame(rows, columns=[*paths, "point", "kpi", "mean", "sd", "n", "ci_low", "ci_high", "half_width"])
+    """Per grid point and KPI: mean, sd, n, ci_low, ci_high, half_width: the two-sided t interval of
+    ``sim.stats.t_interval`` (as ``rehabflow simulate`` reports it), vectorised over groups for big sweeps.
+    Non-finite values (a KPI undefined in a replication) are left out and ``n`` counts the rest."""
+    values = table["value"].where(np.isfinite(table["value"].to_numpy(float)))
+    grouped = values.groupby([table["point"], table["kpi"]], sort=True)
+    out = pd.DataFrame({"mean": grouped.mean(), "sd": grouped.std(ddof=1), "n": grouped.count()}).reset_index()
+    n = out["n"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1)), np.nan)
+        half = t * out["sd"].to_numpy() / np.sqrt(n)
+    out["sd"] = np.where(n >= 2, out["sd"], np.nan)
+    out["ci_low"], out["ci_high"], out["half_width"] = out["mean"] - half, out["mean"] + half, half
+    grid = table.drop_duplicates("point")[["point", *paths]]
+    out = out.merge(grid, on="point", how="left")
+    return out[[*paths, "point", "kpi", "mean", "sd", "n", "ci_low", "ci_high", "half_width"]]
 
 
 def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root_seed: int, weeks: int | None = None,
@@ -278,8 +273,7 @@ def kpi_figure(result: SweepResult, kpi: str) -> Any:
     paths = [v.path for v in result.varies]
     fig = go.Figure()
     if not paths:
-        x_name, groups = "scenario", [("", s)]
-        s = s.assign(scenario=result.manifest.get("scenario", "base"))
+        x_name, groups = "scenario", [("", s.assign(scenario=result.manifest.get("scenario", "base")))]
     else:
         x_name = paths[0]
         others = paths[1:]

@@ -120,3 +120,40 @@ def test_warmup_candidates_cover_what_run_experiment_can_choose(baseline):
     assert warmup_candidates(baseline, 12) == list(range(0, 7))
     fixed = apply_overrides(baseline, {"run.warmup.method": "fixed", "run.warmup.weeks": 8})
     assert warmup_candidates(fixed, 52) == [fixed_warmup(fixed, 52)] == [8]
+
+
+def test_summary_matches_sim_stats_t_interval_with_undefined_values():
+    """The vectorised summary gives what sim.stats.t_interval gives group by group (NaN and inf left out)."""
+    from sim.stats import t_interval
+    from sim.sweep import summarise
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=40)
+    values[[3, 17]] = np.nan
+    values[25] = np.inf
+    table = pd.DataFrame({"x.y": np.repeat([1, 2], 20), "point": np.repeat([0, 1], 20),
+                          "replication": np.tile(np.arange(10), 4), "kpi": np.tile(np.repeat(["a.m", "b.m"], 10), 2),
+                          "value": values})
+    table.loc[(table.point == 1) & (table.kpi == "b.m"), "value"] = [np.nan] * 9 + [2.0]  # one defined value
+    s = summarise(table, ["x.y"])
+    assert list(s["x.y"]) == [1, 1, 2, 2]
+    for row in s.itertuples():
+        got = table[(table.point == row.point) & (table.kpi == row.kpi)]["value"]
+        mean, low, high, half, n = t_interval(got.to_numpy())
+        assert row.n == n
+        np.testing.assert_allclose([row.mean, row.ci_low, row.ci_high, row.half_width], [mean, low, high, half])
+
+
+def test_plots_for_no_vary_and_three_varies(baseline):
+    from sim.sweep import kpi_figure
+
+    one = run_sweep(baseline, [], replications=2, root_seed=1, replicate=fake_replication)
+    fig = kpi_figure(one, "wait_to_intake_days.mean")
+    assert len(fig.data) == 1 and list(fig.data[0].x) == [baseline.name]
+    three = run_sweep(baseline, [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20"),
+                                 parse_vary("rooms.gym_stations=4,6")], replications=2, root_seed=1,
+                      replicate=fake_replication)
+    fig = kpi_figure(three, "wait_to_intake_days.mean")
+    assert len(fig.data) == 4  # one line per (referrals, gym stations) combination
+    assert all(list(tr.x) == [1, 2, 3] for tr in fig.data)
+    assert fig.data[0].name == f"{REFERRALS}=10, rooms.gym_stations=4"
