@@ -14,7 +14,11 @@ confidence):
 - otherwise the CI straddles v: the decision is close, so ``batch`` more replications are run, up to
   ``max_replications``; still straddling there -> **unclear at cap**, which does not count as meeting.
 
-A candidate meets the targets when every target is met; it is dropped as soon as one target fails.
+A candidate meets the targets when every target is met; it is dropped as soon as one target fails. A KPI
+undefined in a replication (NaN: e.g. a wait when nobody got that far) is left out of m and s; fewer than two
+defined values is **no data**, which counts as failing. Each candidate's warm-up is chosen as
+``run_experiment`` would on its replications so far. Each target is judged at confidence c on its own (with k
+targets, all k bounds hold together with probability at least 1 - k (1 - c)).
 """
 
 from __future__ import annotations
