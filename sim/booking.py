@@ -135,21 +135,26 @@ class AppointmentBook:
 
     def _update(self, rem: list[int], masks: dict[int, int] | None, room_masks: list[int] | None, gday: int,
                 g0: int, length: int, delta: int) -> None:
-        spd = self.grid.spd
-        for g in range(g0, g0 + length):
-            rem[g] += delta
-            v, bit = rem[g], 1 << (g - gday * spd)
-            if masks is not None:
+        s0 = g0 - gday * self.grid.spd
+        if masks is not None:
+            for j in range(length):
+                g = g0 + j
+                v = rem[g] + delta
+                rem[g] = v
+                bit = 1 << (s0 + j)
                 for u in self.levels:
                     if v >= u:
                         masks[u] |= bit
                     else:
                         masks[u] &= ~bit
-            else:
-                if v >= 1:
-                    room_masks[gday] |= bit
-                else:
-                    room_masks[gday] &= ~bit
+        else:
+            m = room_masks[gday]
+            for j in range(length):
+                g = g0 + j
+                v = rem[g] + delta
+                rem[g] = v
+                m = (m | (1 << (s0 + j))) if v >= 1 else (m & ~(1 << (s0 + j)))
+            room_masks[gday] = m
 
     def take(self, kind: str, gday: int, s: int, staff: int, phase: str = "") -> Appointment:
         grid = self.grid
@@ -189,9 +194,12 @@ class GreedyEarliestFit:
     # ------------------------------------------------------------------------------------------ helpers
     @staticmethod
     def _find(book: AppointmentBook, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
-        if not book.grid.is_open(gday):
+        grid = book.grid
+        if not grid.day_open_list[gday % 7]:
             return None
-        return book.find_on_day(kind, gday, book.grid.first_slot_on_day(gday, not_before))
+        offset = not_before - gday * DAY - grid.open
+        from_slot = 0 if offset <= 0 else -int(-offset // grid.slot)  # ceil
+        return book.find_on_day(kind, gday, from_slot)
 
     def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
                     phase: str = "") -> Appointment | None:
@@ -211,7 +219,8 @@ class GreedyEarliestFit:
 
     def _days(self, book: AppointmentBook, week: int, earliest: float) -> list[int]:
         d0 = max(week * 7, int(earliest // DAY))
-        return [d for d in range(d0, min(week * 7 + 7, book.weeks * 7)) if book.grid.is_open(d)]
+        base = week * 7
+        return [base + d for d in book.grid.open_days if base + d >= d0 and base + d < book.n_days]
 
     def _book_series(self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int,
                      earliest: float, phase: str) -> list[Appointment]:

@@ -53,6 +53,7 @@ class SlotGrid:
         self.open_days = sorted(cal.weekday_indices)
         self.day_open = np.zeros(7, dtype=bool)
         self.day_open[self.open_days] = True
+        self.day_open_list = [bool(x) for x in self.day_open]
         r = scenario.rooms
         self.capacity_units = math.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
         c = self.capacity_units

@@ -315,7 +315,8 @@ class ClinicModel:
                 self.counters["maintenance_sessions"] += 1
             else:
                 self.counters["acupuncture_sessions"] += 1
-            self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
+            if self.log_events:
+                self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
             if p.state == "phase1":
                 given = p.n_acu_p1
                 if vas < self.goal and math.isnan(p.sessions_to_goal):
@@ -336,7 +337,8 @@ class ClinicModel:
             p.pt_credit += credit
             p.progress += credit
             self.counters["pt_sessions"] += 1
-            self.log(p.pid, "physiotherapy", f"{p.state} vas={vas:.2f} credit={credit:g} window={int(inside)}")
+            if self.log_events:
+                self.log(p.pid, "physiotherapy", f"{p.state} vas={vas:.2f} credit={credit:g} window={int(inside)}")
 
     def _reevaluate(self, p: Patient, a: Appointment) -> None:
         t = a.start
@@ -406,7 +408,7 @@ class ClinicModel:
     @property
     def busy(self) -> np.ndarray:
         """Busy minutes per resource (staff rows, then room types) x week x weekday x hour."""
-        return np.array(self._busy).reshape(-1, self.weeks, 7, 24)
+        return np.array(self._busy, dtype=np.float32).reshape(-1, self.weeks, 7, 24)  # exact: multiples of 1/C min
 
     def run(self) -> None:
         self.env.process(self.arrivals())

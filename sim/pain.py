@@ -128,20 +128,25 @@ class PainState:
     def _decay(self, t: float) -> None:
         dt = t - self.t
         if dt > 0:
-            self.n = self.floor + (self.n - self.floor) * math.exp(-self.nh_rate * dt)
+            floor = self.floor
+            self.n = floor + (self.n - floor) * math.exp(-self.nh_rate * dt)
             self.relief *= math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
             self.t = t
 
     def underlying(self, t: float) -> float:
-        self.advance(t)
-        return max(0.0, self.n - self.relief)
+        if t > self.t:
+            self.advance(t)
+        u = self.n - self.relief
+        return u if u > 0.0 else 0.0
 
     def vas(self, t: float) -> float:
         """Observed VAS at ``t``: underlying pain minus the fading analgesic window, clipped to [0, 10]."""
-        u = self.underlying(t)
+        if t > self.t:
+            self.advance(t)
+        u = self.n - self.relief
         if self.last_acu > -math.inf:
             u -= self.window * math.exp(-(t - self.last_acu) / self.tau)
-        return min(max(u, 0.0), 10.0)
+        return 0.0 if u < 0.0 else (10.0 if u > 10.0 else u)
 
     def acupuncture(self, t: float) -> float:
         """Apply an acupuncture session at ``t``; returns the relief added (VAS points)."""
