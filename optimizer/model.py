@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from .history import History, Pin
 from .objective import scaled
-from .occupancy import room_capacity, staff_units
+from .occupancy import acu_precedes_pt, room_capacity, staff_units
 from .week import DAY, ROOM_OF_SESSION, Week, candidate_starts
 
 
@@ -32,6 +32,21 @@ class RosterModel:
     staff: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
     pin_literals: dict[int, cp_model.IntVar] = field(default_factory=dict)  # pin index -> literal
     objective_offset: int = 0
+    week: Week | None = None
+    aux: list = field(default_factory=list)  # (variable, function of a placement giving its value) for hints
+
+    # the model counts time in slots: u = day * slots_per_day + (minute_of_day - opening) / slot
+    def enc(self, t: int) -> int:
+        w = self.week
+        return (t // DAY) * self.per_day + (t % DAY - w.open_minute) // w.slot
+
+    def dec(self, u: int) -> int:
+        w = self.week
+        return (u // self.per_day) * DAY + w.open_minute + (u % self.per_day) * w.slot
+
+    @property
+    def per_day(self) -> int:
+        return (self.week.close_minute - self.week.open_minute) // self.week.slot
 
     def hint(self, assignment: dict[int, tuple[int, str]]) -> None:
         """Hint a full placement (e.g. the greedy's) for every request variable."""
@@ -40,20 +55,22 @@ class RosterModel:
             placed = assignment.get(rid)
             m.add_hint(p, placed is not None)
             if placed:
-                m.add_hint(self.start[rid], placed[0])
+                m.add_hint(self.start[rid], self.enc(placed[0]))
         for (rid, d), z in self.day.items():
             placed = assignment.get(rid)
             m.add_hint(z, placed is not None and placed[0] // DAY == d)
         for (rid, s), a in self.staff.items():
             placed = assignment.get(rid)
             m.add_hint(a, placed is not None and placed[1] == s)
+        for var, fn in self.aux:
+            m.add_hint(var, int(fn(assignment)))
 
     def assignment(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, str]]:
         out = {}
         for rid, p in self.present.items():
             if solver.boolean_value(p):
                 staff = next(s for s in self.staff_of[rid] if solver.boolean_value(self.staff[rid, s]))
-                out[rid] = (solver.value(self.start[rid]), staff)
+                out[rid] = (self.dec(solver.value(self.start[rid])), staff)
         return out
 
 
@@ -61,12 +78,17 @@ def _domain(values: list[int]) -> cp_model.Domain:
     return cp_model.Domain.from_values(sorted(set(values)))
 
 
-def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterModel:
+def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set[int] | None = None,
+                fixed: dict[int, tuple[int, str]] | None = None) -> RosterModel:
+    """The model of the week; with ``free``, only those requests are variables and ``fixed`` placements of the
+    others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients)."""
     sc = week.scenario
     w = sc.roster.weights
     tm = sc.protocol.timing
     m = cp_model.CpModel()
-    rm = RosterModel(m)
+    rm = RosterModel(m, week=week)
+    S = rm.per_day
+    slot = week.slot
     cap, units = staff_units(week)
     rcap = room_capacity(week)
     staff_iv: dict[str, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
@@ -74,25 +96,39 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
     patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
     objective: list = []
     offset = 0
+    fixed_items: list[tuple[int, int, str]] = []
+    fixed_load: dict[str, int] = defaultdict(int)
     for req in week.requests:
         rid = req.rid
+        if free is not None and rid not in free:
+            if fixed and rid in fixed:
+                t0, s0 = fixed[rid]
+                iv = m.new_fixed_size_interval_var(rm.enc(t0), req.duration // slot, f"f{rid}")
+                staff_iv[s0].append((iv, units[req.session]))
+                room_iv[ROOM_OF_SESSION[req.session]].append(iv)
+                fixed_items.append((rid, t0, s0))
+                fixed_load[s0] += 1
+            else:
+                offset += scaled(req.penalty)
+            continue
         offset += scaled(req.penalty)
         cands = candidate_starts(week, req)
         if not cands:
             continue
+        cands = {s: [rm.enc(x) for x in ts] for s, ts in cands.items()}
         union = sorted({t for ts in cands.values() for t in ts})
         p = m.new_bool_var(f"p{rid}")
         t = m.new_int_var_from_domain(_domain(union), f"t{rid}")
         rm.present[rid], rm.start[rid] = p, t
         objective.append(-scaled(req.penalty) * p)
-        days = sorted({x // DAY for x in union})
+        days = sorted({x // S for x in union})
         zs = []
         for d in days:
             z = m.new_bool_var(f"z{rid}_{d}")
             rm.day[rid, d] = z
             zs.append(z)
-            m.add(t >= d * DAY).only_enforce_if(z)
-            m.add(t < (d + 1) * DAY).only_enforce_if(z)
+            m.add(t >= d * S).only_enforce_if(z)
+            m.add(t < (d + 1) * S).only_enforce_if(z)
         m.add(sum(zs) == p)
         rm.days_of[rid] = days
         as_ = []
@@ -102,23 +138,25 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
             rm.staff[rid, s] = a
             as_.append(a)
             if len(ts) < len(union):
-                m.add_linear_expression_in_domain(t, _domain(ts)).only_enforce_if(a)
-            staff_iv[s].append((m.new_optional_fixed_size_interval_var(t, req.duration, a, f"i{rid}_{s}"), units[req.session]))
+                _staff_starts(m, rm, rid, a, t, ts, union, S)
+            staff_iv[s].append((m.new_optional_fixed_size_interval_var(t, req.duration // slot, a, f"i{rid}_{s}"), units[req.session]))
             if known and s not in known:
                 objective.append(scaled(w.continuity) * a)
         m.add(sum(as_) == p)
         rm.staff_of[rid] = list(cands)
-        iv = m.new_optional_fixed_size_interval_var(t, req.duration, p, f"i{rid}")
+        iv = m.new_optional_fixed_size_interval_var(t, req.duration // slot, p, f"i{rid}")
         room_iv[ROOM_OF_SESSION[req.session]].append(iv)
         patient_iv[req.patient_id].append(iv)
         prev = history.stability.get((req.patient_id, req.session))
         if prev and scaled(w.stability):
-            same = [x for x in union if x in prev]
+            prev_u = {rm.enc(x) for x in prev if week.open_minute <= x % DAY < week.close_minute}
+            same = [x for x in union if x in prev_u]
             objective.append(scaled(w.stability) * p)
             if same:
                 keep = m.new_bool_var(f"keep{rid}")
                 m.add_implication(keep, p)
                 m.add_linear_expression_in_domain(t, _domain(same)).only_enforce_if(keep)
+                rm.aux.append((keep, lambda asg, rid=rid, prev=prev: rid in asg and asg[rid][0] in prev))
                 objective.append(-scaled(w.stability) * keep)
     # capacities
     for s, items in staff_iv.items():
@@ -134,6 +172,7 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
     for ivs in patient_iv.values():
         if len(ivs) > 1:
             m.add_no_overlap(ivs)
+    _energy(m, rm, week, cap, units, rcap, fixed_items)
     # per-patient timing rules and trips
     pinned = {p.rid for p in pins}
     for pid, reqs in week.by_patient.items():
@@ -141,15 +180,21 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
         _spacing(m, rm, reqs, pinned, tm.min_days_between_same_type)
         _pt_not_before_acu(m, rm, week, reqs, tm.no_pt_within_hours_before_acupuncture)
         if week.patients[pid].phase == "2" and sc.protocol.phase2.acupuncture_per_week > 0:
-            _acu_opens_pt(m, rm, reqs, tm)
+            _acu_opens_pt(m, rm, week, reqs, tm)
         if scaled(w.fewer_trips):
             for d in week.days:
-                zs = [rm.day[r.rid, d] for r in reqs if (r.rid, d) in rm.day]
+                zs = {r.rid: rm.day[r.rid, d] for r in reqs if (r.rid, d) in rm.day}
                 if zs:
                     v = m.new_bool_var(f"v{pid}_{d}")
-                    for z in zs:
+                    for z in zs.values():
                         m.add_implication(z, v)
+                    # at most one session of a kind a day (spacing >= 1 day): a visit covers all of them
+                    for kind in ("acupuncture", "physiotherapy"):
+                        same = [zs[r.rid] for r in reqs if r.session == kind and r.rid in zs]
+                        if len(same) > 1:
+                            m.add(v >= sum(same))
                     objective.append(scaled(w.fewer_trips) * v)
+                    rm.aux.append((v, lambda asg, rids=tuple(zs), d=d: any(r in asg and asg[r][0] // DAY == d for r in rids)))
     # workload balance: the busiest practitioner of each role
     if scaled(w.workload_balance):
         n = len(week.requests)
@@ -161,11 +206,15 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
             top = m.new_int_var(0, n, f"max_{role}")
             for s in members:
                 lits = per_staff.get(s, [])
-                if lits:
-                    m.add(top >= sum(lits))
+                if lits or fixed_load[s]:
+                    m.add(top >= fixed_load[s] + sum(lits))
             objective.append(scaled(w.workload_balance) * top)
+            rm.aux.append((top, lambda asg, ms=frozenset(members): max(
+                [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0)))
     # pins, each behind its own literal
     for i, pin in enumerate(pins):
+        if free is not None and pin.rid not in free:
+            continue
         lit = m.new_bool_var(f"pin{i}")
         rm.pin_literals[i] = lit
         rid = pin.rid
@@ -173,11 +222,35 @@ def build_model(week: Week, history: History, pins: list[Pin] = ()) -> RosterMod
             m.add_bool_or([lit.Not()])
             continue
         m.add(rm.present[rid] == 1).only_enforce_if(lit)
-        m.add(rm.start[rid] == pin.t).only_enforce_if(lit)
+        m.add(rm.start[rid] == rm.enc(pin.t)).only_enforce_if(lit)
         m.add(rm.staff[rid, pin.staff_id] == 1).only_enforce_if(lit)
     m.minimize(sum(objective) + offset)
     rm.objective_offset = offset
     return rm
+
+
+def _staff_starts(m, rm, rid, a, t, allowed, union, per_day) -> None:
+    """``a[r,s]`` => start among the practitioner's allowed starts, stated day by day (on a day, allowed starts
+    are usually one contiguous range: two enforced inequalities instead of a domain with many holes, which
+    CP-SAT's presolve and LNS handle far more slowly)."""
+    by_day: dict[int, list[int]] = defaultdict(list)
+    all_by_day: dict[int, list[int]] = defaultdict(list)
+    for u in allowed:
+        by_day[u // per_day].append(u)
+    for u in union:
+        all_by_day[u // per_day].append(u)
+    for d in rm.days_of[rid]:
+        z = rm.day[rid, d]
+        mine, every = by_day.get(d, []), all_by_day[d]
+        if not mine:
+            m.add_bool_or([a.Not(), z.Not()])
+        elif len(mine) == len(every):
+            continue
+        elif mine[-1] - mine[0] + 1 == len(mine):
+            m.add(t >= mine[0]).only_enforce_if([a, z])
+            m.add(t <= mine[-1]).only_enforce_if([a, z])
+        else:
+            m.add_linear_expression_in_domain(t, _domain(mine)).only_enforce_if([a, z])
 
 
 def _dayexpr(rm: RosterModel, rid: int):
@@ -205,8 +278,10 @@ def _spacing(m, rm, reqs, pinned, gap) -> None:
 
 def _pt_not_before_acu(m, rm, week, reqs, hours) -> None:
     """No physiotherapy ending less than M hours before an acupuncture starts on the same day."""
-    d_pt = week.scenario.protocol.durations_minutes.physiotherapy
-    d_acu = week.scenario.protocol.durations_minutes.acupuncture
+    slot = week.slot
+    d_pt = week.scenario.protocol.durations_minutes.physiotherapy // slot
+    d_acu = week.scenario.protocol.durations_minutes.acupuncture // slot
+    gap = -(-round(hours * 60) // slot)  # whole slots: starts lie on the grid
     acus = [r for r in reqs if r.session == "acupuncture"]
     pts = [r for r in reqs if r.session == "physiotherapy"]
     for q in pts:
@@ -215,23 +290,32 @@ def _pt_not_before_acu(m, rm, week, reqs, hours) -> None:
             if not shared:
                 continue
             acu_first = m.new_bool_var(f"o{q.rid}_{a.rid}")
+            rm.aux.append((acu_first, lambda asg, q=q.rid, a=a.rid: q in asg and a in asg and asg[a][0] < asg[q][0]))
             m.add(rm.start[q.rid] >= rm.start[a.rid] + d_acu).only_enforce_if(acu_first)
             for d in shared:
-                m.add(rm.start[a.rid] >= rm.start[q.rid] + d_pt + round(hours * 60)).only_enforce_if(
+                m.add(rm.start[a.rid] >= rm.start[q.rid] + d_pt + gap).only_enforce_if(
                     [acu_first.Not(), rm.day[q.rid, d], rm.day[a.rid, d]])
 
 
-def _acu_opens_pt(m, rm, reqs, tm) -> None:
+def _first_pt(asg, pts) -> int | None:
+    placed = sorted((asg[r][0], r) for r in pts if r in asg)
+    return placed[0][1] if placed else None
+
+
+def _acu_opens_pt(m, rm, week, reqs, tm) -> None:
     """Phase 2: the week's first physiotherapy follows an acupuncture the day before (if allowed) or the same
     day at least N hours earlier (start to start). Later PT sessions need not."""
     acus = [r for r in reqs if r.session == "acupuncture"]
     pts = [r for r in reqs if r.session == "physiotherapy"]
     if not pts:
         return
+    n_slots = -(-round(tm.same_day_acupuncture_min_hours_before_pt * 60) // week.slot)
+    pt_ids = tuple(q.rid for q in pts)
     firsts = []
     for q in pts:
         f = m.new_bool_var(f"first{q.rid}")
         firsts.append(f)
+        rm.aux.append((f, lambda asg, q=q.rid: _first_pt(asg, pt_ids) == q))
         m.add_implication(f, rm.present[q.rid])
         for q2 in pts:
             if q2 is not q:
@@ -240,6 +324,8 @@ def _acu_opens_pt(m, rm, reqs, tm) -> None:
         for a in acus:
             ok = m.new_bool_var(f"ok{q.rid}_{a.rid}")
             oks.append(ok)
+            rm.aux.append((ok, lambda asg, q=q.rid, a=a.rid: _first_pt(asg, pt_ids) == q and a in asg
+                           and acu_precedes_pt(week, asg[a][0], asg[q][0])))
             m.add_implication(ok, rm.present[a.rid])
             for d in rm.days_of[q.rid]:
                 zq = rm.day[q.rid, d]
@@ -249,7 +335,7 @@ def _acu_opens_pt(m, rm, reqs, tm) -> None:
                 else:
                     m.add_bool_or([ok.Not(), zq.Not()])
                 if (a.rid, d) in rm.day:
-                    m.add(rm.start[q.rid] >= rm.start[a.rid] + round(tm.same_day_acupuncture_min_hours_before_pt * 60)).only_enforce_if(
+                    m.add(rm.start[q.rid] >= rm.start[a.rid] + n_slots).only_enforce_if(
                         [ok, zq, rm.day[a.rid, d]])
         if oks:
             m.add(sum(oks) >= f)
@@ -258,4 +344,49 @@ def _acu_opens_pt(m, rm, reqs, tm) -> None:
     # exactly one "first" when any PT is placed
     anyp = m.new_bool_var(f"anypt{pts[0].rid}")
     m.add_max_equality(anyp, [rm.present[q.rid] for q in pts])
+    rm.aux.append((anyp, lambda asg: any(r in asg for r in pt_ids)))
     m.add(sum(firsts) == anyp)
+
+
+def _energy(m, rm, week, cap, units, rcap, fixed_items=()) -> None:
+    """Redundant linear capacity cuts (they tighten the bound; cumulatives alone relax poorly):
+    per practitioner over the week, per role and per room type on each day, minutes x share <= capacity."""
+    minutes = {s: sum(b - a for a, b in info.windows) for s, info in week.staff.items()}
+    per_staff: dict[str, list] = defaultdict(list)
+    for (rid, s), a in rm.staff.items():
+        req = week.requests[rid]
+        per_staff[s].append(units[req.session] * (req.duration // week.slot) * a)
+    for rid, t0, s0 in fixed_items:
+        req = week.requests[rid]
+        per_staff[s0].append(units[req.session] * (req.duration // week.slot))
+    for s, terms in per_staff.items():
+        if all(isinstance(x, int) for x in terms):
+            continue
+        m.add(sum(terms) <= cap * (minutes[s] // week.slot))
+    open_minutes = week.close_minute - week.open_minute
+    for d in week.days:
+        by_role: dict[str, list] = defaultdict(list)
+        by_room: dict[str, list] = defaultdict(list)
+        for rid in rm.present:
+            if (rid, d) not in rm.day:
+                continue
+            req = week.requests[rid]
+            z = rm.day[rid, d]
+            by_role[req.session].append(units[req.session] * (req.duration // week.slot) * z)
+            by_room[ROOM_OF_SESSION[req.session]].append((req.duration // week.slot) * z)
+        for rid, t0, s0 in fixed_items:
+            if t0 // DAY == d:
+                req = week.requests[rid]
+                by_role[req.session].append(units[req.session] * (req.duration // week.slot))
+                by_room[ROOM_OF_SESSION[req.session]].append(req.duration // week.slot)
+        for kind, terms in by_role.items():
+            if all(isinstance(x, int) for x in terms):
+                continue
+            role = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}[kind]
+            avail = sum(min(b, (d + 1) * DAY) - max(a, d * DAY) for info in week.staff.values() if role in info.roles
+                        for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY)
+            m.add(sum(terms) <= cap * (avail // week.slot))
+        for room, terms in by_room.items():
+            if all(isinstance(x, int) for x in terms):
+                continue
+            m.add(sum(terms) <= rcap[room] * (open_minutes // week.slot))

@@ -18,6 +18,7 @@ from scenarios import Scenario
 
 from .explain import explain_pin_conflict
 from .greedy import greedy_assign
+from .lns import improve
 from .history import History, Pin, attach_pins, build_history
 from .model import build_model
 from .objective import SCALE, objective_terms, objective_value
@@ -60,61 +61,86 @@ class SolveOutcome:
     build_time: float = 0.0
 
 
-def _parameters(scenario: Scenario, time_limit, seed, workers, wall_time_limit) -> cp_model.CpSolver:
-    spec = scenario.roster
+#: share of the time limit given to the full model (bound, small weeks to optimality); the rest goes to the
+#: fix-and-optimise neighbourhoods of optimizer.lns. A setting of the solver, not a model parameter.
+FULL_MODEL_SHARE = 0.5
+#: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
+#: reaches it, and then the result may differ from run to run.
+WALL_GUARD = 10.0
+
+
+def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall: float | None) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    prm.max_deterministic_time = float(spec.time_limit_seconds if time_limit is None else time_limit)
-    prm.random_seed = int(spec.seed if seed is None else seed)
-    prm.num_workers = int(spec.workers if workers is None else workers)
-    if prm.num_workers > 1 and wall_time_limit is None:
+    prm.max_deterministic_time = float(dtime)
+    prm.random_seed = seed
+    prm.num_workers = workers
+    if workers > 1:
         prm.interleave_search = True
-    if wall_time_limit is not None:
-        prm.max_time_in_seconds = float(wall_time_limit)
+    if wall is not None:
+        prm.max_time_in_seconds = float(wall)
+    prm.cp_model_probing_level = 0  # presolve probing costs seconds on large weeks and is not needed here
+    prm.symmetry_level = 0
     return solver
 
 
 def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
               time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
               seed: int | None = None, workers: int | None = None, wall_time_limit: float | None = None) -> SolveOutcome:
-    """Solve and return the raw outcome (``wall_time_limit`` is for benchmarks only: it is not reproducible)."""
+    """Solve and return the raw outcome. ``time_limit`` is deterministic time; ``wall_time_limit`` (benchmarks
+    only, not reproducible) replaces it with wall-clock seconds."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)
+    spec = scenario.roster
+    limit = float(spec.time_limit_seconds if time_limit is None else time_limit)
+    seed = int(spec.seed if seed is None else seed)
+    workers = int(spec.workers if workers is None else workers)
+    wall = wall_time_limit if wall_time_limit is not None else WALL_GUARD * limit + 30
     base = build_week(scenario, patients, staff, week_start)
     week, pins = attach_pins(base, pinned)
     explanation: list[str] = []
-    t_build = time.perf_counter()
-    history = build_history(week, previous)
-    rm = build_model(week, history, pins)
-    build_time = time.perf_counter() - t_build
-    solver = _parameters(scenario, time_limit, seed, workers, wall_time_limit)
-    if pins:
-        rm.model.add_assumptions(list(rm.pin_literals.values()))
-    greedy = greedy_assign(week, history, pins)
-    rm.hint(greedy)
-    cb = _FirstSolution()
     t0 = time.perf_counter()
-    status = solver.solve(rm.model, cb)
+    history = build_history(week, previous)
+
+    def full_solve():
+        rm = build_model(week, history, pins)
+        if pins:
+            rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
+        greedy = greedy_assign(week, history, pins)
+        rm.hint(greedy)
+        solver = _parameters(scenario, FULL_MODEL_SHARE * limit if wall_time_limit is None else 10 * limit, seed, workers,
+                             FULL_MODEL_SHARE * wall)
+        cb = _FirstSolution()
+        return rm, greedy, solver, cb, solver.solve(rm.model, cb)
+
+    rm, greedy, solver, cb, status = full_solve()
+    build_time = time.perf_counter() - t0 - solver.wall_time
     if status == cp_model.INFEASIBLE and pins:
         explanation, core = explain_pin_conflict(week, history, pins, scenario, seed)
         keep = [p for i, p in enumerate(pins) if i not in core]
         week, pins = attach_pins(base, pinned.iloc[[p.row for p in keep]] if keep else None)
-        rm = build_model(week, history, pins)
-        if pins:
-            rm.model.add_assumptions(list(rm.pin_literals.values()))
-        greedy = greedy_assign(week, history, pins)
-        rm.hint(greedy)
-        cb = _FirstSolution()
-        status = solver.solve(rm.model, cb)
-    elapsed = time.perf_counter() - t0
+        rm, greedy, solver, cb, status = full_solve()
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     name = solver.status_name(status)
-    bound = solver.best_objective_bound / SCALE if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-    assignment = rm.assignment(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    bound = solver.best_objective_bound / SCALE if found else None
     g_obj = objective_value(week, history, greedy)
+    assignment = rm.assignment(solver) if found else None
     if assignment is None or objective_value(week, history, assignment) > g_obj or len(assignment) < len(greedy):
         assignment, name = greedy, "GREEDY"
+    if status != cp_model.OPTIMAL:
+        left = max(limit - solver.deterministic_time, 0.0)
+        wall_left = max(wall - (time.perf_counter() - t0), 0.0)
+        if left > 0 and wall_left > 0:
+            better, _ = improve(week, history, pins, assignment, seed=seed, budget=left if wall_time_limit is None else 1e9,
+                                wall_limit=wall_left,
+                                on_improve=lambda t, o: cb.trace.append((t + solver.wall_time, o * SCALE, solver.best_objective_bound)))
+            if objective_value(week, history, better) < objective_value(week, history, assignment):
+                assignment, name = better, "FEASIBLE"
+        if bound is not None and objective_value(week, history, assignment) <= bound + 1e-9:
+            name = "OPTIMAL"
     if explanation:
         name = "INFEASIBLE"
+    elapsed = time.perf_counter() - t0
     return SolveOutcome(week, history, pins, assignment, greedy, name, bound, elapsed, cb.first, explanation, cb.trace, build_time)
 
 
