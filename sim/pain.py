@@ -171,7 +171,7 @@ class PainState:
 
 # ------------------------------------------------------------------------------------- standalone model
 def ideal_phase1_days(calendar: CalendarSpec, per_week: int, gap: int) -> list[int]:
-    """Weekdays (0..6) of the phase-1 sessions that greedy earliest-fit books under unlimited capacity."""
+    """Weekdays (0..6) of the phase-1 sessions that greedy earliest-fit books in a full week."""
     days: list[int] = []
     for d in calendar.weekday_indices:
         if len(days) < per_week and (not days or d - days[-1] >= gap):
@@ -179,38 +179,77 @@ def ideal_phase1_days(calendar: CalendarSpec, per_week: int, gap: int) -> list[i
     return days
 
 
+def _earliest_in_windows(windows, calendar: CalendarSpec, t: float, minutes: int, last_day: int) -> float | None:
+    """First slot start >= t, on a day <= ``last_day``, whose session of ``minutes`` fits in one window."""
+    slot = calendar.slot_minutes
+    day = int(t // DAY)
+    opening, closing = calendar.open_minute, calendar.close_minute
+    while day <= last_day:
+        todays = [w for w in windows if w.weekday == day % 7]
+        for m in range(opening, closing, slot):
+            s = day * DAY + m
+            if s >= t and any(w.start <= m and m + minutes <= w.end for w in todays):
+                return float(s)
+        day += 1
+    return None
+
+
 def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: ProtocolSpec,
                               calendar: CalendarSpec, rng: np.random.Generator, n: int,
-                              no_shows: bool = True) -> np.ndarray:
+                              no_shows: bool = True, staff=None) -> np.ndarray:
     """Acupuncture sessions before a phase-1 visit first finds VAS < goal, for ``n`` patients; NaN if not
-    within ``session_cap`` visits' sessions.
+    within ``session_cap`` attended sessions.
 
-    Sessions at the ideal times: every week on :func:`ideal_phase1_days` at opening time, from the Monday after
-    a referral drawn uniformly in the previous week (as in the simulation with unlimited capacity, where the
-    intake is booked on referral and phase 1 starts at the next weekly booking). The goal is checked before
-    each session (pre-session VAS), once at least ``min_sessions`` were given would end phase 1, but the count
-    is recorded at the first observation, as in the simulation. Dropout is not modelled here.
+    Sessions at the times the simulation's earliest-fit booking gives under unlimited capacity: referral uniform
+    in a week; intake at the first slot where a physician's hours hold it; phase-1 sessions from the intake's end
+    to the end of that week, then every week, ``acupuncture_per_week`` sessions at most, on days
+    ``min_days_between_same_type`` apart, each at the first slot an acupuncturist's hours hold it (hours from
+    ``staff``, a list of StaffMember; None = the clinic's hours). The goal is checked before each attended
+    session (pre-session VAS); a no-show loses the session. Dropout is not modelled here.
     """
-    p1 = protocol.phase1
-    days = ideal_phase1_days(calendar, p1.acupuncture_per_week, protocol.timing.min_days_between_same_type)
+    from scenarios.schema import Role
+
+    p1, tm, dur = protocol.phase1, protocol.timing, protocol.durations_minutes
     out = np.full(n, np.nan)
-    if not days:
+    if p1.acupuncture_per_week <= 0:
         return out
+
+    def windows(role):
+        if staff is None:
+            return calendar.windows()
+        return [w for m in staff if role in m.roles for w in m.windows(calendar)]
+
+    phys, acu = windows(Role.physician), windows(Role.acupuncturist)
+    open_days = set(calendar.weekday_indices)
     seeds = rng.integers(0, 2**63 - 1, size=(n, 2))
-    goal, cap = protocol.goal_vas, p1.session_cap
+    referral = rng.random(n) * WEEK
+    goal, cap, gap = protocol.goal_vas, p1.session_cap, tm.min_days_between_same_type
+    horizon = 10**6
     for i in range(n):
         attr = random.Random(int(seeds[i, 0]))
         draws = PatientDraws.from_random(attr)
         behave = random.Random(int(seeds[i, 1]))
-        t0 = WEEK - behave.random() * WEEK
-        st = PainState(cond, pm, draws, t0, random.Random(attr.getrandbits(64)),
-                       protocol.timing.no_pt_within_hours_before_acupuncture)
-        week, given = 1, 0
+        t_ref = float(referral[i])
+        st = PainState(cond, pm, draws, t_ref, random.Random(attr.getrandbits(64)),
+                       tm.no_pt_within_hours_before_acupuncture)
+        intake = _earliest_in_windows(phys, calendar, t_ref, dur.intake_assessment, horizon)
+        if intake is None:
+            continue
+        earliest = intake + dur.intake_assessment
+        week = int(intake // WEEK)
+        given, last_day = 0, -10**6
         while given < cap:
-            for d in days:
-                if given >= cap:
+            booked = []
+            for d in range(max(week * 7, int(earliest // DAY)), week * 7 + 7):
+                if len(booked) >= min(p1.acupuncture_per_week, cap - given):
                     break
-                t = week * WEEK + d * DAY + calendar.open_minute
+                if d - last_day < gap or d % 7 not in open_days:
+                    continue
+                t = _earliest_in_windows(acu, calendar, max(earliest, d * DAY), dur.acupuncture, d)
+                if t is not None and int(t // DAY) == d:
+                    booked.append(t)
+                    last_day = d
+            for t in booked:
                 if no_shows and behave.random() < cond.no_show_probability:
                     continue
                 if st.vas(t) < goal:
@@ -220,4 +259,6 @@ def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: 
                 st.acupuncture(t)
                 given += 1
             week += 1
+            earliest = week * WEEK
     return out
+
