@@ -45,6 +45,7 @@ def explain_pin_conflict(week: Week, history: History, pins: list[Pin], scenario
     core = {index[j] for j in solver.sufficient_assumptions_for_infeasibility() if j in index}
     if not core:
         core = set(range(len(pins)))
+    core = _shrink(rm, lits, core, solver)
     chosen = [pins[i] for i in sorted(core)]
     listed = "; ".join(p.describe(week) for p in chosen)
     head = ("this pinned appointment breaks a hard rule: " if len(chosen) == 1
@@ -53,6 +54,21 @@ def explain_pin_conflict(week: Week, history: History, pins: list[Pin], scenario
     msgs.extend(_why(week, chosen))
     msgs.append("they were left out of this roster; move or cancel them and solve again")
     return msgs, core
+
+
+def _shrink(rm, lits, core: set[int], solver: cp_model.CpSolver, max_solves: int = 8) -> set[int]:
+    """Deletion filter: drop pins from the core while the rest still conflict (the core CP-SAT returns is
+    sufficient, not minimal); at most ``max_solves`` small solves."""
+    core = set(core)
+    for i in sorted(core)[:max_solves]:
+        if len(core) == 1:
+            break
+        trial = core - {i}
+        rm.model.clear_assumptions()
+        rm.model.add_assumptions([lits[j] for j in sorted(trial)])
+        if solver.solve(rm.model) == cp_model.INFEASIBLE:
+            core = trial
+    return core
 
 
 def _why(week: Week, chosen: list[Pin]) -> list[str]:

@@ -139,9 +139,11 @@ def validate_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFr
     for a in appts:
         by_staff[a.staff].append(a)
     for sid, items in by_staff.items():
+        seen: set[tuple] = set()
         for a in sorted(items, key=lambda x: (x.date, x.start)):
             at = [b for b in items if b.date == a.date and b.start <= a.start < b.end]
-            if sum(share[b.session] for b in at) > 1:
+            if (a.date, a.start) not in seen and sum(share[b.session] for b in at) > 1:
+                seen.add((a.date, a.start))
                 kinds = ", ".join(sorted(f"{b.session} of {b.patient}" for b in at))
                 out.append(f"staff {sid} double-booked on {WEEKDAYS[a.date.weekday()]} {a.date.isoformat()} "
                            f"{format_time(a.start)}: {kinds} at once is over capacity")
@@ -158,9 +160,11 @@ def validate_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFr
     cap = {"ACU": rooms.acupuncture_rooms, "GYM": rooms.gym_stations, "CONS": rooms.consultation_rooms}
     for kind, prefix in _ROOM.items():
         items = [a for a in appts if a.session == kind]
+        seen = set()
         for a in items:
             n = sum(1 for b in items if b.date == a.date and b.start <= a.start < b.end)
-            if n > cap[prefix]:
+            if n > cap[prefix] and (a.date, a.start) not in seen:
+                seen.add((a.date, a.start))
                 out.append(f"over {prefix} room capacity on {a.when}: {n} {kind} sessions at once, {cap[prefix]} rooms")
     # ---- per patient: one place at a time, frequencies, timing rules
     by_patient: dict[str, list[_Appt]] = defaultdict(list)
