@@ -72,16 +72,17 @@ def finalise(r: ReplicationResult, warmup: int) -> ReplicationResult:
 
 
 def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None,
-                    event_log: bool = False, warmup_weeks: int | None = None) -> ReplicationResult:
+                    event_log: bool = False, warmup_weeks: int | None = None, policy=None) -> ReplicationResult:
     """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
 
     ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
-    its own choice with :func:`finalise`. The input scenario is not modified.
+    its own choice with :func:`finalise`. ``policy``: a booking policy (``book_week``/``book_single``, see
+    ``sim.booking``; default greedy earliest-fit). The input scenario is not modified.
     """
     weeks = int(weeks or scenario.run.horizon_weeks)
     warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
     model = ClinicModel(scenario, ReplicationStreams.create(root_seed, rep), weeks, event_log=event_log,
-                        sample_from_week=warm)
+                        sample_from_week=warm, policy=policy)
     model.run()
     grid = model.grid
     resources = [(sid, role) for sid, role in zip(grid.staff_ids, grid.staff_roles, strict=True)]

@@ -141,3 +141,18 @@ def test_patients_referred_before_the_warmup_are_left_out_of_the_kpis(baseline_r
     p = baseline_rep.patients
     assert r0 == pytest.approx(len(p) / WEEKS)
     assert r8 == pytest.approx((p["referral_t"] >= 8 * WEEK).sum() / (WEEKS - 8))
+
+
+def test_the_booking_policy_is_pluggable():
+    """A policy that refuses every PT session (and otherwise books like greedy earliest-fit) gives a run
+    without PT, while acupuncture goes on: the model books only through the policy."""
+    from sim.booking import GreedyEarliestFit
+
+    class NoPhysiotherapy(GreedyEarliestFit):
+        def book_week(self, book, req):
+            req.n_pt = 0
+            return super().book_week(book, req)
+
+    sc = load_scenario("baseline")
+    r = run_replication(sc, 0, 2, weeks=10, policy=NoPhysiotherapy.from_scenario(sc))
+    assert r.patients["pt_sessions"].sum() == 0 and r.patients["acu_sessions"].sum() > 100
