@@ -250,29 +250,35 @@ class GreedyEarliestFit:
             return self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
         if not req.n_acu and not req.n_pt:
             return []
-        pair = self._book_pair(book, req, days, acu_from)
-        if pair:
-            acu, pt = pair
-            pt_day = pt.start // DAY
-            rest = self._book_series(book, "physiotherapy", [d for d in days if d > pt_day], req.n_pt - 1,
-                                     pt_day, req.earliest, req.phase)
-            return [acu, pt, *rest]
+        out: list[Appointment] = []
+        last_acu, last_pt, last_end = req.last_acu_day, req.last_pt_day, req.last_pt_end
+        for _ in range(min(req.n_acu, req.n_pt)):  # each acupuncture paired with a PT session after it
+            pair = self._book_pair(book, req, [d for d in days if d > last_pt and d >= last_acu],
+                                   max(req.earliest, last_end + self.no_pt_before_acu_minutes), last_acu, last_pt)
+            if pair is None:
+                break
+            out.extend(pair)
+            last_acu, last_pt, last_end = pair[0].start // DAY, pair[1].start // DAY, pair[1].end
+        if out:
+            rest = self._book_series(book, "physiotherapy", [d for d in days if d > last_pt],
+                                     req.n_pt - len(out) // 2, last_pt, req.earliest, req.phase)
+            return out + rest
         # no acupuncture-then-PT pair fits: PT alone this week, or acupuncture alone if no PT fits either
         pts = self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
         if pts:
             return pts
         return self._book_series(book, "acupuncture", days, 1, req.last_acu_day, acu_from, req.phase)
 
-    def _book_pair(self, book: AppointmentBook, req: WeekRequest, days: list[int],
-                   acu_from: float) -> tuple[Appointment, Appointment] | None:
+    def _book_pair(self, book: AppointmentBook, req: WeekRequest, days: list[int], acu_from: float,
+                   last_acu: int, last_pt: int) -> tuple[Appointment, Appointment] | None:
         """Acupuncture the day before a PT session, or the same day >= N hours (and after it ends) earlier."""
         for d in days:
-            if d - req.last_pt_day < self.gap_days:
+            if d - last_pt < self.gap_days:
                 continue
             options = []
-            if self.day_before and (d - 1) in days and (d - 1) - req.last_acu_day >= self.gap_days:
+            if self.day_before and (d - 1) in days and (d - 1) - last_acu >= self.gap_days:
                 options.append(d - 1)
-            if d - req.last_acu_day >= self.gap_days:
+            if d - last_acu >= self.gap_days:
                 options.append(d)
             for ad in options:
                 hit = self._find(book, "acupuncture", ad, acu_from)

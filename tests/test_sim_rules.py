@@ -50,6 +50,8 @@ def clinics(draw):
         dur[k] = slot * draw(st.integers(1, 3))
     d["protocol"]["phase1"]["non_responder_policy"] = draw(st.sampled_from(["extend", "reduced_load", "exit"]))
     d["protocol"]["phase3"]["acupuncture_every_weeks"] = draw(st.integers(0, 2))
+    d["protocol"]["phase2"]["acupuncture_per_week"] = draw(st.integers(0, 2))
+    d["protocol"]["phase2"]["pt_per_week"] = draw(st.integers(1, 3))
     d["protocol"]["maintenance"]["acupuncture_every_weeks"] = draw(st.sampled_from([0, 1, 4]))
     try:
         return build(d, "random")
