@@ -81,3 +81,15 @@ def mser5_replications(values: np.ndarray, max_truncation: int | None = None) ->
         raise ValueError(f"expected a replications x periods array (got shape {arr.shape})")
     d = mser5(arr.mean(axis=0))
     return d if max_truncation is None else min(d, int(max_truncation))
+
+
+# the weekly census of patients in the system (waiting or in treatment); maintenance is left out because it
+# keeps accumulating for longer than the horizons used (26 weeks of maintenance plus recurrences)
+SYSTEM_COLUMNS = ("waitlist", "phase1", "phase2", "phase3")
+
+
+def system_census(timeseries) -> np.ndarray:
+    """Patients waiting or in phases 1-3 each week: the series whose fill-up from an empty clinic the warm-up
+    must cover. (The waiting list alone is flat from week 1 when the clinic is not congested, so MSER-5 on it
+    may keep weeks in which the programme is still filling.)"""
+    return timeseries[list(SYSTEM_COLUMNS)].to_numpy(float).sum(axis=1)
