@@ -103,16 +103,19 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
 
 
 def _choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int) -> tuple[int, str]:
-    """One warm-up for the experiment: fixed weeks, or MSER-5 on the mean waiting-list series."""
+    """One warm-up for the experiment: fixed weeks, or MSER-5 on the mean weekly census of patients in the system
+    (waiting + phases 1-3, ``sim.warmup.system_census``) across replications, capped at ``run.warmup.weeks`` and
+    half the run. The census rather than the waiting list alone: when the clinic is not congested the waiting
+    list is flat from week 1 while the programme fills for 15-25 weeks (docs/stress_des.md, open points)."""
     spec = scenario.run.warmup
     if spec.method == "mser5":
         try:
-            from .warmup import mser5
+            from .warmup import mser5, system_census
         except ImportError:
             return fixed_warmup(scenario, weeks), "fixed (MSER-5 not available)"
-        series = np.mean([r.timeseries["waitlist"].to_numpy(float) for r in reps], axis=0)
+        series = np.mean([system_census(r.timeseries) for r in reps], axis=0)
         w = int(mser5(series))
-        return max(0, min(w, spec.weeks, weeks // 2)), "mser5"
+        return max(0, min(w, spec.weeks, weeks // 2)), "mser5 (system census)"
     return fixed_warmup(scenario, weeks), "fixed"
 
 
