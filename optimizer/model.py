@@ -29,6 +29,7 @@ class RosterModel:
     day: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     days_of: dict[int, list[int]] = field(default_factory=dict)
     staff_of: dict[int, list[str]] = field(default_factory=dict)
+    union_of: dict[int, frozenset[int]] = field(default_factory=dict)
     staff: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
     pin_literals: dict[int, cp_model.IntVar] = field(default_factory=dict)  # pin index -> literal
     objective_offset: int = 0
@@ -131,6 +132,7 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
             m.add(t < (d + 1) * S).only_enforce_if(z)
         m.add(sum(zs) == p)
         rm.days_of[rid] = days
+        rm.union_of[rid] = frozenset(union)
         as_ = []
         known = history.continuity.get((req.patient_id, req.session))
         for s, ts in cands.items():
@@ -386,7 +388,69 @@ def _energy(m, rm, week, cap, units, rcap, fixed_items=()) -> None:
             avail = sum(min(b, (d + 1) * DAY) - max(a, d * DAY) for info in week.staff.values() if role in info.roles
                         for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY)
             m.add(sum(terms) <= cap * (avail // week.slot))
+        _window_counts(m, rm, week, d, d * DAY, (d + 1) * DAY, None, cap, units, rcap, fixed_items)
         for room, terms in by_room.items():
             if all(isinstance(x, int) for x in terms):
                 continue
             m.add(sum(terms) <= rcap[room] * (open_minutes // week.slot))
+        _window_energy(m, rm, week, d, cap, units, rcap, fixed_items)
+
+
+def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
+    """Energy cuts on part of a day: for each window [x, y) between availability breakpoints, the sessions
+    that can only lie inside it that day need at most the staff (and room) time the window holds."""
+    roles = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+    lo_d, hi_d = d * DAY + week.open_minute, d * DAY + week.close_minute
+    points = {lo_d, hi_d}
+    for info in list(week.patients.values()) + list(week.staff.values()):
+        for a, b in info.windows:
+            if a // DAY == d:
+                points.update((a, b))
+    points = sorted(p for p in points if lo_d <= p <= hi_d)
+    span: dict[int, tuple[int, int]] = {}
+    S = rm.per_day
+    for rid in rm.present:
+        if (rid, d) not in rm.day:
+            continue
+        starts = [rm.dec(u) for u in range(d * S, (d + 1) * S) if u in rm.union_of[rid]]
+        span[rid] = (min(starts), max(starts) + week.requests[rid].duration)
+    for i, x in enumerate(points):
+        for y in points[i + 1:]:
+            if (x, y) == (lo_d, hi_d):
+                continue
+            inside = [rid for rid, (a, b) in span.items() if x <= a and b <= y]
+            if not inside:
+                continue
+            _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
+            for kind, role in roles.items():
+                terms = [units[kind] * (week.requests[r].duration // week.slot) * rm.day[r, d]
+                         for r in inside if week.requests[r].session == kind]
+                if not terms:
+                    continue
+                terms += [units[kind] * (week.requests[r].duration // week.slot) for r, t0, _ in fixed_items
+                          if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y]
+                avail = sum(max(0, min(b, y) - max(a, x)) for info in week.staff.values() if role in info.roles
+                            for a, b in info.windows)
+                m.add(sum(terms) <= cap * (avail // week.slot))
+                room = ROOM_OF_SESSION[kind]
+                m.add(sum((week.requests[r].duration // week.slot) * rm.day[r, d] for r in inside
+                          if week.requests[r].session == kind) <= rcap[room] * ((y - x) // week.slot))
+
+
+def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) -> None:
+    """Counting cuts with integer rounding: in [x, y) a practitioner window [a, b) holds at most
+    floor(overlap / duration) sessions of a kind per parallel lane, and a room floor((y - x) / duration)."""
+    roles = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+    pool = inside if inside is not None else [rid for rid in rm.present if (rid, d) in rm.day]
+    for kind, role in roles.items():
+        mine = [r for r in pool if week.requests[r].session == kind and (r, d) in rm.day]
+        if not mine:
+            continue
+        dur = min(week.requests[r].duration for r in mine)
+        fixed = sum(1 for r, t0, _ in fixed_items if week.requests[r].session == kind and x <= t0
+                    and t0 + week.requests[r].duration <= y)
+        lanes = cap // units[kind]
+        slots = sum(lanes * (max(0, min(b, y) - max(a, x)) // dur) for info in week.staff.values()
+                    if role in info.roles for a, b in info.windows)
+        m.add(sum(rm.day[r, d] for r in mine) + fixed <= slots)
+        m.add(sum(rm.day[r, d] for r in mine) + fixed <= rcap[ROOM_OF_SESSION[kind]] * ((y - x) // dur))
