@@ -36,6 +36,12 @@ class RosterModel:
     week: Week | None = None
     aux: list = field(default_factory=list)  # (variable, function of a placement giving its value) for hints
 
+    per_day: int = 0
+
+    def __post_init__(self) -> None:
+        if self.week is not None:
+            self.per_day = (self.week.close_minute - self.week.open_minute) // self.week.slot
+
     # the model counts time in slots: u = day * slots_per_day + (minute_of_day - opening) / slot
     def enc(self, t: int) -> int:
         w = self.week
@@ -44,10 +50,6 @@ class RosterModel:
     def dec(self, u: int) -> int:
         w = self.week
         return (u // self.per_day) * DAY + w.open_minute + (u % self.per_day) * w.slot
-
-    @property
-    def per_day(self) -> int:
-        return (self.week.close_minute - self.week.open_minute) // self.week.slot
 
     def hint(self, assignment: dict[int, tuple[int, str]]) -> None:
         """Hint a full placement (e.g. the greedy's) for every request variable."""
@@ -116,7 +118,8 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
         cands = candidate_starts(week, req)
         if not cands:
             continue
-        cands = {s: [rm.enc(x) for x in ts] for s, ts in cands.items()}
+        o, sl = week.open_minute, week.slot
+        cands = {s: [(x // DAY) * S + (x % DAY - o) // sl for x in ts] for s, ts in cands.items()}
         union = sorted({t for ts in cands.values() for t in ts})
         p = m.new_bool_var(f"p{rid}")
         t = m.new_int_var_from_domain(_domain(union), f"t{rid}")
@@ -132,6 +135,9 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
             m.add(t < (d + 1) * S).only_enforce_if(z)
         m.add(sum(zs) == p)
         rm.days_of[rid] = days
+        union_by_day: dict[int, int] = defaultdict(int)
+        for u in union:
+            union_by_day[u // S] += 1
         rm.union_of[rid] = frozenset(union)
         as_ = []
         known = history.continuity.get((req.patient_id, req.session))
@@ -140,7 +146,7 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
             rm.staff[rid, s] = a
             as_.append(a)
             if len(ts) < len(union):
-                _staff_starts(m, rm, rid, a, t, ts, union, S)
+                _staff_starts(m, rm, rid, a, t, ts, union_by_day, S)
             staff_iv[s].append((m.new_optional_fixed_size_interval_var(t, req.duration // slot, a, f"i{rid}_{s}"), units[req.session]))
             if known and s not in known:
                 objective.append(scaled(w.continuity) * a)
@@ -236,17 +242,14 @@ def _staff_starts(m, rm, rid, a, t, allowed, union, per_day) -> None:
     are usually one contiguous range: two enforced inequalities instead of a domain with many holes, which
     CP-SAT's presolve and LNS handle far more slowly)."""
     by_day: dict[int, list[int]] = defaultdict(list)
-    all_by_day: dict[int, list[int]] = defaultdict(list)
     for u in allowed:
         by_day[u // per_day].append(u)
-    for u in union:
-        all_by_day[u // per_day].append(u)
     for d in rm.days_of[rid]:
         z = rm.day[rid, d]
-        mine, every = by_day.get(d, []), all_by_day[d]
+        mine = by_day.get(d, [])
         if not mine:
             m.add_bool_or([a.Not(), z.Not()])
-        elif len(mine) == len(every):
+        elif len(mine) == union[d]:
             continue
         elif mine[-1] - mine[0] + 1 == len(mine):
             m.add(t >= mine[0]).only_enforce_if([a, z])
