@@ -69,6 +69,8 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
         prm.num_workers = 1
         prm.random_seed = seed + it
         prm.max_deterministic_time = min(sub_time, max(budget - used, 0.01))
+        if wall_limit is not None:
+            prm.max_time_in_seconds = max(wall_limit - (time.perf_counter() - t0), 0.05)
         prm.cp_model_probing_level = 0
         prm.symmetry_level = 0
         status = solver.solve(rm.model)
