@@ -17,6 +17,7 @@ from scenarios.schema import Scenario
 
 from .booking import Appointment, AppointmentBook, GreedyEarliestFit, WeekRequest
 from .calendar import DAY, WEEK, SlotGrid
+from .hazards import weekly_dropout_probability, weeks_to_recurrence
 from .pain import PainState, PatientDraws
 from .patient import ACTIVE, Patient
 from .streams import ReplicationStreams
@@ -229,7 +230,7 @@ class ClinicModel:
     def _drops_out(self, p: Patient, now: float) -> bool:
         d = p.cond.dropout
         waited = (now - p.referral_t) / WEEK if p.state == "waiting" else 0.0
-        h = min(1.0, d.base_weekly + d.per_vas_point * p.pain.vas(now) + d.per_week_waiting * waited)
+        h = weekly_dropout_probability(d.base_weekly, d.per_vas_point, d.per_week_waiting, p.pain.vas(now), waited)
         if p.behave.random() < h:
             p.cancel_pending(self)
             p.state = "dropped"
@@ -258,19 +259,11 @@ class ClinicModel:
         if not maint:
             p.end_t = now
         self.log(p.pid, "discharge", p.state)
-        # time to recurrence: hazard lam = -ln(1 - p12) / 52 per week, times RR during maintenance
+        # time to recurrence (sim/hazards.py): constant hazard, times RR during maintenance
         p12 = p.cond.recurrence_12_months
         if p12 > 0:
-            lam = -math.log(1.0 - p12) / 52.0 if p12 < 1.0 else math.inf
-            e = p.behave.expovariate(1.0)
-            rr = m.recurrence_relative_risk if maint else 1.0
-            dur = m.duration_weeks if maint else 0.0
-            if lam == math.inf:
-                weeks = 0.0
-            elif e < lam * rr * dur:
-                weeks = e / (lam * rr)
-            else:
-                weeks = dur + (e - lam * rr * dur) / lam
+            weeks = weeks_to_recurrence(p.behave.expovariate(1.0), p12, m.recurrence_relative_risk if maint else 1.0,
+                                        m.duration_weeks if maint else 0.0)
             p.recur_t = now + weeks * WEEK
             self.discharged.append(p)
 
@@ -323,8 +316,10 @@ class ClinicModel:
                     p.sessions_to_goal, p.goal_t = given, t
                 p.pain.acupuncture(t)
                 p.n_acu_p1 += 1
-                if (vas < self.goal and given >= self.p.phase1.min_sessions) or p.n_acu_p1 >= p.cap:
+                reached = vas < self.goal and given >= self.p.phase1.min_sessions
+                if reached or p.n_acu_p1 >= p.cap:
                     p.cancel_pending(self, "phase1")
+                    p.p1_goal = reached
                     p.state = "reeval"
                     p.reeval = None
                     self.log(p.pid, "phase", "reeval")
@@ -347,7 +342,7 @@ class ClinicModel:
         if p.sample:
             self.traj.append((p.pid, t / DAY, vas, ""))
         p1 = self.p.phase1
-        if vas < self.goal:
+        if p.p1_goal or vas < self.goal:  # phase 1 ended at the goal, or the physician finds VAS below it
             if math.isnan(p.sessions_to_goal):
                 p.sessions_to_goal, p.goal_t = p.n_acu_p1, t
             decision = "phase2"

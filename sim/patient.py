@@ -9,7 +9,8 @@ while still waiting for its first session is not possible (phase 1 starts with a
 Decisions (scenario ``protocol``):
 - phase 1 ends after the session at which the pre-session VAS < goal with >= ``min_sessions`` given before, or
   when ``session_cap`` sessions are given; then a re-evaluation is booked.
-- at the re-evaluation (VAS measured then): VAS < goal -> phase 2; else ``non_responder_policy``: ``extend``
+- at the re-evaluation: phase 1 ended at the goal, or VAS (measured then) < goal -> phase 2; else
+  ``non_responder_policy``: ``extend``
   (``extension_sessions`` more phase-1 sessions once, then phase 2), ``reduced_load`` (phase 2, where PT at high
   pain earns only ``limited_pt_credit``) or ``exit``.
 - phase 2 -> 3 and 3 -> discharge at the weekly booking, when the phase's effective-session credit reaches
@@ -41,7 +42,7 @@ class Patient:
                  "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
                  "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
                  "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
-                 "sample")
+                 "sample", "p1_goal")
 
     def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
                  pain: PainState, behave: random.Random, cap: int):
@@ -70,6 +71,7 @@ class Patient:
         self.discharge_week = -1
         self.recur_t = math.inf
         self.sample = False
+        self.p1_goal = False  # phase 1 ended because the goal was reached
 
     @property
     def done(self) -> bool:
