@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     roster_note = f"sizes {', '.join(map(str, sizes))} active patients; CP-SAT 2 workers, wall-clock limits {', '.join(f'{t:g}' for t in limits)} s"
     scenario = load_scenario(a.scenario)
     started = time.perf_counter()
+    load_start = os.getloadavg()[0]
     import numpy, simpy  # noqa: E401
 
     lines = [
@@ -121,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not a.no_roster:
         lines += ["", "### Roster ladder (CP-SAT)", "", roster_note + ".", "", *section_roster(sizes, limits)]
-    lines += ["", f"Total benchmark wall time {time.perf_counter() - started:.0f} s."]
+    load_end = os.getloadavg()[0]
+    lines += ["", f"Total benchmark wall time {time.perf_counter() - started:.0f} s; 1-minute load average "
+                  f"{load_start:.1f} at the start, {load_end:.1f} at the end (above 2 = other work competed for the "
+                  "2 cores, which hits the parallel rows hardest)."]
     print("\n".join(lines))
     return 0
 
