@@ -63,3 +63,10 @@ def test_compare_prints_paired_differences_against_the_first(tmp_path):
 def test_compare_needs_two_scenarios():
     res = runner.invoke(app, ["compare", "baseline"])
     assert res.exit_code == 2 and "at least two" in res.output
+
+
+def test_a_bad_dask_address_exits_2_with_one_line(tmp_path):
+    res = runner.invoke(app, ["simulate", "baseline", "--dask", "nonsense", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("--dask:") and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

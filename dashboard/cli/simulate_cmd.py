@@ -30,6 +30,8 @@ _REPS = typer.Option(None, "--replications", "-n", help="Replications (default: 
 _WEEKS = typer.Option(None, "--weeks", "-w", help="Simulated weeks (default: run.horizon_weeks).")
 _SEED = typer.Option(None, "--seed", help="Root seed (default: run.seed). Same seed, same numbers.")
 _WORKERS = typer.Option(1, "--workers", "-j", help="Local worker processes (results do not depend on it).")
+_DASK = typer.Option(None, "--dask", help="Run replications on Dask: 'local' (a LocalCluster of --workers processes) "
+                     "or a scheduler address tcp://HOST:8786. Same numbers as serial.")
 
 
 def check_options(replications: int | None, weeks: int | None, seed: int | None, workers: int) -> None:
@@ -97,6 +99,7 @@ def simulate(
     workers: int = _WORKERS,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out/<scenario name>)."),
     event_log: bool = typer.Option(False, "--event-log", help="Also write each replication's event log."),
+    dask: str | None = _DASK,
     auto_replications: bool = typer.Option(
         False, "--auto-replications", help="Add replications until the key KPIs' 95% CI half-widths are within "
         "--precision of their means (Hoad, Robinson & Davies 2010); --replications is then the cap (default 200)."),
@@ -106,7 +109,12 @@ def simulate(
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
 
+    from sim.executors import ExecutorSpec
+
     check_options(replications, weeks, seed, workers)
+    executor = ExecutorSpec.parse(workers, dask)
+    if dask is not None and auto_replications:
+        raise InputError("--dask: not available with --auto-replications (use --workers)")
     sc = load_scenario(scenario)
     console = Console(width=140)
     with progress_bar(console, f"Simulating {sc.name}") as update:
@@ -117,7 +125,7 @@ def simulate(
                                       workers=workers, progress=update, event_log=event_log)
         else:
             res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
-                                     progress=update, event_log=event_log)
+                                     progress=update, event_log=event_log, executor=executor)
     out = out or Path("out") / sc.name
     _write_table(res.summary, out, "summary")
     _write_table(res.per_replication, out, "per_replication")
@@ -167,18 +175,22 @@ def compare(
     seed: int | None = _SEED,
     workers: int = _WORKERS,
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write differences.csv and manifest.json here."),
+    dask: str | None = _DASK,
 ) -> None:
     """Paired differences of each scenario against the first, with 95% CIs (same random numbers)."""
     import sim
 
+    from sim.executors import ExecutorSpec
+
     check_options(replications, weeks, seed, workers)
+    executor = ExecutorSpec.parse(workers, dask)
     if len(scenarios) < 2:
         raise InputError("compare: give at least two scenarios (the first is the reference)")
     scs = [load_scenario(s) for s in scenarios]
     console = Console(width=150)
     with progress_bar(console, "Comparing") as update:
         res = sim.compare_scenarios(scs, replications=replications, weeks=weeks, seed=seed, workers=workers,
-                                    progress=update)
+                                    progress=update, executor=executor)
     ref = scs[0].name
     table = Table(title=f"Differences vs {ref} ({res.manifest['replications']} paired replications x "
                         f"{res.manifest['weeks']} weeks, seed {res.manifest['root_seed']})")
