@@ -77,9 +77,27 @@ def _minimal_generate(n: int, seed: int, scenario):
     return parse_scenario(data, "bench"), patients, staff, load
 
 
+def _load(scenario, patients, staff) -> dict[str, float]:
+    """Demand / capacity per role in practitioner-minutes (k sessions at once for acupuncture and PT)."""
+    week = build_week(scenario, patients, staff, WEEK)
+    r = scenario.rooms
+    k = {"acupuncture": r.acupuncture_rooms_per_acupuncturist, "physiotherapy": r.pt_patients_per_therapist, "assessment": 1}
+    role = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+    demand = {v: 0.0 for v in role.values()}
+    for req in week.requests:
+        demand[role[req.session]] += req.duration / k[req.session]
+    cap = {v: sum(b - a for info in week.staff.values() if v in info.roles for a, b in info.windows) for v in role.values()}
+    return {v: demand[v] / cap[v] if cap[v] else float("nan") for v in role.values()}
+
+
 def generate(n: int, seed: int):
-    base = load_scenario("baseline")
-    return _minimal_generate(n, seed, base)
+    """opt-io's optimizer.instances.generate_week when present, else the minimal generator above."""
+    try:
+        from optimizer.instances import generate_week
+    except ImportError:
+        return _minimal_generate(n, seed, load_scenario("baseline"))
+    sc, patients, staff = generate_week(n, seed)
+    return sc, patients, staff, _load(sc, patients, staff)
 
 
 def run(sizes, limits, seed, workers):
