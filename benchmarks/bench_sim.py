@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import itertools
+import logging
 import os
 import platform
 import resource
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--bare-only", action="store_true", help="only the bare loops (no model)")
     a = ap.parse_args(argv)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)  # heartbeat noise when a LocalCluster closes
 
     load0 = os.getloadavg()[0]
     print(f"# Python {platform.python_version()}, SimPy {simpy.__version__}, numpy {np.__version__}, "
