@@ -96,20 +96,21 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, Any]]) -> list[Sc
 @dataclass
 class ReplicationKpis:
     """What a sweep task sends back: ``values[i, j]`` is KPI ``names[j]`` for warm-up ``warmups[i]`` weeks (every
-    warm-up the experiment could choose; ``None`` for a model that fixes its own), and the weekly waiting list
-    that the choice is made on. A float array, not dicts: a sweep of 10,000 tasks keeps ~40 MB, not ~500 MB."""
+    warm-up the experiment could choose; ``None`` for a model that fixes its own), and the weekly time series
+    (waiting list, patients per phase) that the choice is made on. A float array, not dicts: a sweep of 10,000
+    tasks keeps tens of MB, not hundreds."""
 
     names: tuple[str, ...]
     warmups: tuple[int | None, ...]
     values: np.ndarray
-    waitlist: np.ndarray | None = None
+    timeseries: pd.DataFrame | None = None
 
     @classmethod
-    def from_dicts(cls, by_warmup: dict[int | None, dict[str, float]], waitlist: np.ndarray | None = None
+    def from_dicts(cls, by_warmup: dict[int | None, dict[str, float]], timeseries: pd.DataFrame | None = None
                    ) -> "ReplicationKpis":
         names = tuple(sorted(next(iter(by_warmup.values()))))
         values = np.array([[float(k.get(n, np.nan)) for n in names] for k in by_warmup.values()], dtype=float)
-        return cls(names, tuple(by_warmup), values, waitlist)
+        return cls(names, tuple(by_warmup), values, timeseries)
 
     def kpis(self, warmup: int | None) -> dict[str, float]:
         """The KPIs for ``warmup`` weeks (a model that fixes its own warm-up has only the ``None`` row)."""
@@ -130,28 +131,28 @@ def warmup_candidates(scenario: Scenario, weeks: int) -> list[int]:
 def replication_kpis(replicate: Replicate, scenario: Scenario, rep: int, root_seed: int,
                      weeks: int | None) -> ReplicationKpis:
     """One task: run replication ``rep``; keep only its KPIs for each candidate warm-up (recomputing them is
-    ~1 ms each, a few % of the run) and the waiting-list series: small to send back from a worker."""
+    ~1 ms each, a few % of the run) and the weekly time series: small to send back from a worker."""
     result = replicate(scenario, rep, root_seed, weeks)
     if not hasattr(result, "patients"):  # a model without raw tables (tests' stand-in): its KPIs as they are
         return ReplicationKpis.from_dicts({None: dict(result.kpis)})
     from .runner import finalise
 
     by_warmup = {w: dict(finalise(result, w).kpis) for w in warmup_candidates(scenario, result.weeks)}
-    return ReplicationKpis.from_dicts(by_warmup, result.timeseries["waitlist"].to_numpy(float))
+    return ReplicationKpis.from_dicts(by_warmup, result.timeseries)
 
 
 def choose_warmup(scenario: Scenario, results: Sequence[ReplicationKpis], weeks: int | None) -> tuple[int | None, str]:
-    """The warm-up ``sim.run_experiment`` would choose for these replications (fixed, or MSER-5 on the mean
-    waiting-list series); ``(None, "model")`` for a model without a waiting-list series."""
-    if not results or results[0].waitlist is None:
+    """The warm-up ``sim.run_experiment`` would choose for these replications (its own rule, called on their
+    time series: fixed weeks, or MSER-5 on the mean weekly census); ``(None, "model")`` for a model without
+    time series (tests' stand-in)."""
+    if not results or results[0].timeseries is None:
         return None, "model"
     from types import SimpleNamespace
 
     from .runner import _choose_warmup
 
     wk = int(weeks or scenario.run.horizon_weeks)
-    reps = [SimpleNamespace(timeseries=pd.DataFrame({"waitlist": r.waitlist})) for r in results]
-    return _choose_warmup(scenario, reps, wk)
+    return _choose_warmup(scenario, [SimpleNamespace(timeseries=r.timeseries) for r in results], wk)
 
 
 def default_replicate() -> Replicate:
