@@ -119,3 +119,13 @@ def test_malformed_recommend_input_is_one_line_and_exit_2(no_model, args, expect
     assert r.exit_code == 2, r.output
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], r.stderr
+
+
+def test_text_values_that_look_like_formulas_are_neutralised_in_csv_only(fake_model, tmp_path):
+    out = tmp_path / "sw"
+    r = runner.invoke(app, ["sweep", "baseline", "--vary", "description==HYPERLINK(\"x\"),plain", "--replications", "2",
+                            "--workers", "1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    csv = pd.read_csv(out / "results.csv")
+    assert set(csv["description"]) == {"'=HYPERLINK(\"x\")", "plain"}
+    assert set(pd.read_parquet(out / "results.parquet")["description"]) == {"=HYPERLINK(\"x\")", "plain"}
