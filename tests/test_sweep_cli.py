@@ -129,3 +129,14 @@ def test_text_values_that_look_like_formulas_are_neutralised_in_csv_only(fake_mo
     csv = pd.read_csv(out / "results.csv")
     assert set(csv["description"]) == {"'=HYPERLINK(\"x\")", "plain"}
     assert set(pd.read_parquet(out / "results.parquet")["description"]) == {"=HYPERLINK(\"x\")", "plain"}
+
+
+@pytest.mark.parametrize("command", [["sweep", "baseline", "--vary", "demand.referrals_per_week=10"],
+                                     ["recommend", "baseline", "--target", "waitlist.mean <= 3", "--lever",
+                                      "staff.physicians"]])
+def test_an_out_path_that_is_a_file_is_one_line_before_running(no_model, tmp_path, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = runner.invoke(app, [*command, "--out", str(blocker / "sub")])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip().startswith(f"--out '{blocker / 'sub'}': cannot create the folder")

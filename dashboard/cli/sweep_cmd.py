@@ -90,6 +90,17 @@ def _executor(workers: int | None, dask: bool, scenario: str, extra: list[str]) 
     return spec, scenario
 
 
+def _out_folder(out: Path) -> Path:
+    """Create the output folder up front, so that a bad --out is one line before anything runs."""
+    from scenarios import InputError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {str(out)!r}: cannot create the folder ({e.strerror or e})") from None
+    return out
+
+
 def _fmt(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
 
@@ -123,10 +134,10 @@ def sweep(
 
     n_points = len(point_scenarios(base, grid_points(varies)))  # every bad grid point reported before any run
     _check_plot_kpis(plot_kpi)
+    folder = _out_folder(out or Path("out") / f"sweep-{base.name}")
     with progress_bar(f"{n_points} points x {reps} replications") as progress:
         result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
                            progress=progress)
-    folder = out or Path("out") / f"sweep-{base.name}"
     written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
     kpis = plot_kpis(result, plot_kpi)
     if kpis:  # plotly.js once beside the plots, so they open offline without 4 MB each
@@ -210,6 +221,8 @@ def recommend(
     levers = parse_levers(lever)
     spec, scenario = _executor(workers, dask, scenario, ctx.args)
     base = load_scenario(scenario)
+    if out is not None:
+        _out_folder(out)
     console = Console(width=140)
     table = Table(title=f"Candidates tried for {base.name} (one-sided {confidence:.0%} bounds, common random numbers)")
     table.add_column("staffing")
