@@ -25,6 +25,10 @@ KPI_META: dict[str, tuple[str, str]] = {
     "days_to_goal.mean": ("Days from first acupuncture to VAS below goal (mean)", "days"),
     "goal_by_week3.share": ("Reached VAS below goal within 3 weeks of first acupuncture", "share"),
     "pt_in_window.share": ("PT sessions inside the analgesic window", "share"),
+    "pt_effective.share": ("PT sessions with pain low enough for full loading", "share"),
+    "vas_week6.mean": ("Pain (VAS) 6 weeks after the intake (mean)", "VAS points"),
+    "goal_at_week6.share": ("VAS below goal 6 weeks after the intake", "share"),
+    "vas_at_discharge.mean": ("Pain (VAS) at discharge (mean)", "VAS points"),
     "programme_length_weeks.mean": ("Programme length, intake to discharge (mean)", "weeks"),
     "referrals.per_week": ("Referrals, new and recurrences", "per week"),
     "completions.count": ("Patients discharged", "patients"),
@@ -56,7 +60,7 @@ def _p90(x: np.ndarray) -> float:
 
 
 def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndarray, available: np.ndarray,
-                 resources: list[tuple[str, str]], weeks: int, warmup: int) -> dict[str, float]:
+                 resources: list[tuple[str, str]], weeks: int, warmup: int, goal: float = 4.0) -> dict[str, float]:
     """All KPIs of one replication for warm-up ``warmup`` weeks (see the module docstring)."""
     t0, t_end = warmup * WEEK, weeks * WEEK
     c = patients[patients["referral_t"] >= t0]
@@ -76,6 +80,11 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
                                   if observable.any() else math.nan)
     pts = c["pt_sessions"].sum()
     out["pt_in_window.share"] = float(c["pt_in_window"].sum() / pts) if pts else math.nan
+    out["pt_effective.share"] = float(c["pt_effective"].sum() / pts) if pts else math.nan
+    v6 = c["vas_week6"].to_numpy(float)
+    out["vas_week6.mean"] = _mean(v6)
+    out["goal_at_week6.share"] = float(np.mean(v6[np.isfinite(v6)] < goal)) if np.isfinite(v6).any() else math.nan
+    out["vas_at_discharge.mean"] = _mean(c["vas_discharge"].to_numpy(float))
     out["programme_length_weeks.mean"] = _mean((c["discharge_t"].to_numpy(float) - c["intake_t"].to_numpy(float))
                                                / WEEK)
     n_weeks = max(weeks - warmup, 1)

@@ -24,6 +24,7 @@ from .streams import ReplicationStreams
 
 SEED_BATCH = 256
 N_SAMPLE_PATIENTS = 6  # sample pain trajectories kept per replication (a display setting, not a model parameter)
+VAS_FOLLOW_UP_WEEKS = 6  # an outcome measurement point (KPI definition, like "by week 3"), not a model parameter
 
 
 class ClinicModel:
@@ -189,6 +190,8 @@ class ClinicModel:
                     continue
                 if p.state in ACTIVE and self._drops_out(p, now):
                     continue
+                if math.isnan(p.vas_week6) and now - p.intake_t >= VAS_FOLLOW_UP_WEEKS * WEEK:
+                    p.vas_week6 = p.pain.vas(now)
                 if p.state == "phase2":
                     if p.progress >= pr.phase2.progress_target or w - p.phase_start_week >= pr.phase2.max_weeks:
                         self._enter(p, "phase3", w)
@@ -252,6 +255,7 @@ class ClinicModel:
         now = self.env.now
         p.discharge_t = now
         p.discharge_week = week
+        p.vas_discharge = p.pain.vas(now)
         self.counters["completions"] += 1
         m = self.p.maintenance
         maint = m.acupuncture_every_weeks > 0 and m.duration_weeks > 0 and (p.cond.chronic or not m.chronic_only)
@@ -330,6 +334,7 @@ class ClinicModel:
             p.pt_sessions += 1
             p.pt_in_window += inside
             p.pt_credit += credit
+            p.pt_effective += credit >= 1.0
             p.progress += credit
             self.counters["pt_sessions"] += 1
             if self.log_events:

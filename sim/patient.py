@@ -42,7 +42,7 @@ class Patient:
                  "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
                  "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
                  "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
-                 "sample", "p1_goal")
+                 "sample", "p1_goal", "vas_discharge", "vas_week6", "pt_effective")
 
     def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
                  pain: PainState, behave: random.Random, cap: int):
@@ -72,6 +72,8 @@ class Patient:
         self.recur_t = math.inf
         self.sample = False
         self.p1_goal = False  # phase 1 ended because the goal was reached
+        self.vas_discharge = self.vas_week6 = math.nan
+        self.pt_effective = 0
 
     @property
     def done(self) -> bool:

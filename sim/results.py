@@ -30,6 +30,7 @@ class ReplicationResult:
     available: np.ndarray | None = None  # resource x weekday x hour, available minutes per week
     resources: list[tuple[str, str]] = field(default_factory=list)  # (resource, role_or_room)
     n_events: int = 0
+    goal_vas: float = 4.0  # the scenario's protocol.goal_vas (for the goal KPIs)
 
 
 @dataclass

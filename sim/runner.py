@@ -32,8 +32,8 @@ Progress = Callable[[int, int], None]
 
 PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_class", "baseline_vas", "referral_t",
                    "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
-                   "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "maintenance_sessions", "no_shows",
-                   "discharge_t", "end_t", "outcome")
+                   "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "pt_effective", "maintenance_sessions",
+                   "no_shows", "discharge_t", "end_t", "outcome", "vas_week6", "vas_discharge")
 
 
 def _version() -> str:
@@ -51,8 +51,8 @@ def fixed_warmup(scenario: Scenario, weeks: int) -> int:
 def _patients_frame(model: ClinicModel) -> pd.DataFrame:
     rows = [(p.pid, p.origin, p.recurrence, p.condition, ("responder", "partial", "non_responder")[p.pain.klass],
              p.pain.u0, p.referral_t, p.intake_t, p.first_treat_t, p.first_acu_t, p.goal_t, p.sessions_to_goal,
-             p.n_acu_p1, p.acu_sessions, p.pt_sessions, p.pt_in_window, p.pt_credit, p.maint_sessions, p.no_shows,
-             p.discharge_t, p.end_t, p.state) for p in model.patients]
+             p.n_acu_p1, p.acu_sessions, p.pt_sessions, p.pt_in_window, p.pt_credit, p.pt_effective, p.maint_sessions,
+             p.no_shows, p.discharge_t, p.end_t, p.state, p.vas_week6, p.vas_discharge) for p in model.patients]
     return pd.DataFrame(rows, columns=list(PATIENT_COLUMNS))
 
 
@@ -66,7 +66,7 @@ def _appointments_frame(model: ClinicModel) -> pd.DataFrame:
 def finalise(r: ReplicationResult, warmup: int) -> ReplicationResult:
     """Recompute the KPIs and utilisation of ``r`` for another warm-up (in place; returns ``r``)."""
     r.warmup_weeks = warmup
-    r.kpis = compute_kpis(r.patients, r.timeseries, r.busy, r.available, r.resources, r.weeks, warmup)
+    r.kpis = compute_kpis(r.patients, r.timeseries, r.busy, r.available, r.resources, r.weeks, warmup, r.goal_vas)
     r.utilisation = utilisation_table(r.busy, r.available, r.resources, warmup)
     return r
 
@@ -98,7 +98,7 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
         event_log=(pd.DataFrame(model.events, columns=["patient", "time", "event", "details"]) if event_log else None),
         appointments=_appointments_frame(model) if event_log else None,
         busy=model.busy, available=grid.available_minutes(), resources=resources,
-        n_events=model.n_events_processed)
+        n_events=model.n_events_processed, goal_vas=scenario.protocol.goal_vas)
     return finalise(result, warm)
 
 
@@ -206,7 +206,8 @@ def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None
     rows = []
     for name in names[1:]:
         other = exps[name].per_replication.pivot(index="replication", columns="kpi", values="value")
-        for kpi in base.columns:
+        order = list(exps[names[0]].summary["kpi"])  # the summary's order (waits, pain, flow, utilisation)
+        for kpi in order:
             if kpi not in other.columns:
                 continue
             mean, lo, hi, hw, n = paired_differences(base[kpi].to_numpy(float), other[kpi].to_numpy(float))

@@ -156,3 +156,22 @@ def test_the_booking_policy_is_pluggable():
     sc = load_scenario("baseline")
     r = run_replication(sc, 0, 2, weeks=10, policy=NoPhysiotherapy.from_scenario(sc))
     assert r.patients["pt_sessions"].sum() == 0 and r.patients["acu_sessions"].sum() > 100
+
+
+def test_pain_outcomes_are_defined_in_both_arms_so_the_comparator_measures_the_acupuncture_effect():
+    """Without acupuncture (pt_only) the arm-neutral pain KPIs exist, and with acupuncture effects set to zero
+    (a sham arm) the integrated arm loses its pain advantage at 6 weeks."""
+    import copy
+
+    base = load_scenario("baseline")
+    pt = run_replication(load_scenario("pt_only"), 0, 6, weeks=WEEKS, warmup_weeks=0).kpis
+    acu = run_replication(base, 0, 6, weeks=WEEKS, warmup_weeks=0).kpis
+    for k in ("vas_week6.mean", "goal_at_week6.share", "vas_at_discharge.mean", "pt_effective.share"):
+        assert math.isfinite(pt[k]) and math.isfinite(acu[k])
+    data = copy.deepcopy(scenario_to_dict(base))
+    for c in data["conditions"].values():
+        c["acupuncture_effect"] = {"responder": 0.0, "partial": 0.0, "non_responder": 0.0}
+        c["analgesic_window"]["relief_vas"] = 0.0
+    sham = run_replication(build(data, "sham"), 0, 6, weeks=WEEKS, warmup_weeks=0).kpis
+    assert acu["vas_week6.mean"] < sham["vas_week6.mean"] - 1.0
+    assert acu["pt_effective.share"] > sham["pt_effective.share"]
