@@ -154,3 +154,25 @@ def test_under_capacity_the_waitlist_does_not_grow():
     slopes = [stats.linregress(ts["week"], ts["waitlist"]).slope
               for ts in (run_replication(sc, rep, 3, weeks=40).timeseries.query("week >= 5") for rep in range(8))]
     assert stats.t.interval(0.95, len(slopes) - 1, loc=np.mean(slopes), scale=stats.sem(slopes))[1] < 0.25
+
+
+# -------------------------------------------------------------------------------------------- recurrence
+def test_share_recurring_within_12_months_of_discharge_is_the_scenarios_12_month_probability():
+    """A non-chronic condition (no maintenance, so no relative risk) with recurrence_12_months = 0.5: among
+    first-episode patients discharged at least 52 weeks before the end, the share referred again within 52
+    weeks of discharge (exact: discharges and recurrence referrals both happen at the Monday round, so the
+    delay is ceil(X) weeks and ceil(X) <= 52 iff X <= 52) is 0.5; exact binomial test, about 600 patients."""
+    data = baseline_data()
+    unlimited_capacity(data, copies=8)
+    set_all_conditions(data, recurrence_12_months=0.5,
+                       dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0})
+    data["demand"]["condition_mix"] = {"patellofemoral_syndrome": 1.0}
+    data["demand"]["referrals_per_week"] = 12.0
+    r = run_replication(build(data, "recurrence"), 0, 4, weeks=110)
+    p = r.patients
+    first = p[~p["recurrence"] & p["discharge_t"].notna() & (p["discharge_t"] <= (r.weeks - 52) * WEEK)]
+    next_referral = p[p["recurrence"]].groupby("origin")["referral_t"].min()
+    delay = first["patient"].map(next_referral) - first["discharge_t"]
+    k, n = int((delay <= 52 * WEEK).sum()), len(first)
+    assert n > 400
+    assert stats.binomtest(k, n, 0.5).pvalue > 0.001, k / n
