@@ -176,3 +176,45 @@ def test_share_recurring_within_12_months_of_discharge_is_the_scenarios_12_month
     k, n = int((delay <= 52 * WEEK).sum()), len(first)
     assert n > 400
     assert stats.binomtest(k, n, 0.5).pvalue > 0.001, k / n
+
+
+# ----------------------------------------------------------------------------------------------- dropout
+def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
+    """Intake-bound pt_only clinic (2 intakes a week for 4 referrals: long waits), deterministic untreated pain
+    (baseline sd 0, no flare-ups, so VAS(t) = F + (U0 - F) exp(-rate t) by natural history alone). At each
+    Monday round a waiting patient drops out with h = base + per_vas_point * VAS + per_week_waiting * weeks
+    waited. Observed dropouts from the waiting list vs the sum of h over every patient-round at risk (computed
+    here from the patients' timestamps): z = (obs - sum h) / sqrt(sum h (1 - h)) within +-3.3 (alpha 0.001).
+    The same sum without the waiting term is far off (|z| > 5), so the test would see that term missing."""
+    import math
+
+    data = copy.deepcopy(scenario_to_dict(load_scenario("pt_only")))
+    data["staff"] = [{"id": "MD1", "roles": ["physician"], "availability": "Mon 08:00-09:30"},
+                     {"id": "PT1", "roles": ["physiotherapist"], "availability": ""}]
+    data["demand"]["referrals_per_week"] = 4.0
+    for c in data["conditions"].values():
+        c["baseline_vas"]["sd"] = 0.0
+        c.update(flare_ups_per_week=0.0, recurrence_12_months=0.0,
+                 dropout={"base_weekly": 0.01, "per_vas_point": 0.004, "per_week_waiting": 0.015})
+    sc = build(data, "dropout")
+    obs, exp, var, exp_no_wait = 0, 0.0, 0.0, 0.0
+    for rep in range(4):
+        r = run_replication(sc, rep, 8, weeks=40)
+        for row in r.patients.itertuples():
+            cond = sc.conditions[row.condition]
+            u0, nh, dr = cond.baseline_vas.mean, cond.natural_history, cond.dropout
+            floor = nh.floor_fraction * u0
+            s = (math.floor(row.referral_t / WEEK) + 1) * WEEK  # first Monday round after the referral
+            while s < r.weeks * WEEK and not (row.intake_t <= s):  # NaN intake: never
+                waited = (s - row.referral_t) / WEEK
+                vas = min(max(floor + (u0 - floor) * math.exp(-nh.weekly_rate * waited), 0.0), 10.0)
+                h = min(1.0, dr.base_weekly + dr.per_vas_point * vas + dr.per_week_waiting * waited)
+                exp, var = exp + h, var + h * (1 - h)
+                exp_no_wait += dr.base_weekly + dr.per_vas_point * vas
+                if row.outcome == "dropped" and row.end_t == s:
+                    obs += 1
+                    break
+                s += WEEK
+    assert obs > 100
+    assert abs(obs - exp) / math.sqrt(var) < 3.3, (obs, exp)
+    assert abs(obs - exp_no_wait) / math.sqrt(var) > 5
