@@ -218,3 +218,30 @@ def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
     assert obs > 100
     assert abs(obs - exp) / math.sqrt(var) < 3.3, (obs, exp)
     assert abs(obs - exp_no_wait) / math.sqrt(var) > 5
+
+
+# ------------------------------------------------------------------------------------------- utilisation
+def test_utilisation_kpis_equal_attended_session_minutes_over_available_minutes():
+    """Recomputed from the appointment records and the staff's declared hours, independently of the model's
+    busy-time arrays: physiotherapist utilisation = sum over attended PT sessions after the warm-up of
+    duration / pt_patients_per_therapist (one therapist supervises that many at once), divided by the
+    physiotherapists' weekly minutes (``StaffMember.windows``) x weeks after the warm-up; gym stations =
+    attended PT minutes / (stations x the clinic's weekly open minutes x weeks)."""
+    sc = load_scenario("baseline")
+    r = run_replication(sc, 0, 2, weeks=16, event_log=True)
+    w0, weeks = r.warmup_weeks, r.weeks
+    ap = r.appointments
+    pt = ap[(ap["session"] == "physiotherapy") & (ap["status"] == "attended")
+            & (ap["start"] >= w0 * WEEK) & (ap["start"] < weeks * WEEK)]
+    minutes = float((pt["end"] - pt["start"]).sum())
+    assert len(pt) > 100
+    staff_week = sum(w.end - w.start for m in sc.staff_with_role("physiotherapist") for w in m.windows(sc.calendar))
+    expected = minutes / sc.rooms.pt_patients_per_therapist / (staff_week * (weeks - w0))
+    assert r.kpis["utilisation_physiotherapist.share"] == pytest.approx(expected, rel=1e-12)
+    open_week = sum(w.end - w.start for w in sc.calendar.windows())
+    assert r.kpis["utilisation_gym_stations.share"] == pytest.approx(
+        minutes / (sc.rooms.gym_stations * open_week * (weeks - w0)), rel=1e-12)
+    acu = ap[(ap["session"] == "acupuncture") & (ap["status"] == "attended")
+             & (ap["start"] >= w0 * WEEK) & (ap["start"] < weeks * WEEK)]
+    assert r.kpis["utilisation_acupuncture_rooms.share"] == pytest.approx(
+        float((acu["end"] - acu["start"]).sum()) / (sc.rooms.acupuncture_rooms * open_week * (weeks - w0)), rel=1e-12)
