@@ -160,10 +160,25 @@ class AppointmentBook:
         grid = self.grid
         k = grid.kinds[kind]
         g = gday * grid.spd + s
-        self._update(self.staff_rem[staff], self.staff_mask[staff][gday], None, gday, g, k.length, -k.units)
-        self._update(self.room_rem[k.room], None, self.room_mask[k.room], gday, g, k.length, -1)
+        length, units = k.length, k.units
+        # staff: remaining units and the per-level masks (inlined _update, the hottest path)
+        rem, masks, levels = self.staff_rem[staff], self.staff_mask[staff][gday], self.levels
+        for j in range(length):
+            v = rem[g + j] - units
+            rem[g + j] = v
+            for u in levels:
+                if v < u:
+                    masks[u] &= ~(1 << (s + j))
+        rrem, rmasks = self.room_rem[k.room], self.room_mask[k.room]
+        m = rmasks[gday]
+        for j in range(length):
+            v = rrem[g + j] - 1
+            rrem[g + j] = v
+            if v < 1:
+                m &= ~(1 << (s + j))
+        rmasks[gday] = m
         start = grid.day_start(gday) + s * grid.slot
-        return Appointment(kind, start, start + k.minutes, staff, k.room, g, k.length, k.units, phase)
+        return Appointment(kind, start, start + k.minutes, staff, k.room, g, length, units, phase)
 
     def release(self, a: Appointment) -> None:
         """Give a cancelled appointment's capacity back."""
@@ -210,11 +225,9 @@ class GreedyEarliestFit:
         for gday in range(d0, d1):
             hit = self._find(book, kind, gday, earliest)
             if hit is not None:
-                a = book.take(kind, gday, hit[0], hit[1], phase)
-                if a.start < latest:
-                    return a
-                book.release(a)
-                return None
+                if grid.day_start(gday) + hit[0] * grid.slot >= latest:
+                    return None
+                return book.take(kind, gday, hit[0], hit[1], phase)
         return None
 
     def _days(self, book: AppointmentBook, week: int, earliest: float) -> list[int]:
@@ -284,12 +297,15 @@ class GreedyEarliestFit:
                 hit = self._find(book, "acupuncture", ad, acu_from)
                 if hit is None:
                     continue
-                acu = book.take("acupuncture", ad, hit[0], hit[1], req.phase)
-                pt_from = req.earliest if ad < d else max(acu.start + self.same_day_min_minutes, acu.end)
+                # the PT session cannot overlap the acupuncture in time (next day, or after it ends), so the
+                # acupuncture's capacity need not be taken before searching the PT slot
+                acu_start = book.grid.day_start(ad) + hit[0] * book.grid.slot
+                acu_end = acu_start + book.grid.kinds["acupuncture"].minutes
+                pt_from = req.earliest if ad < d else max(acu_start + self.same_day_min_minutes, acu_end)
                 hit2 = self._find(book, "physiotherapy", d, pt_from)
                 if hit2 is not None:
-                    return acu, book.take("physiotherapy", d, hit2[0], hit2[1], req.phase)
-                book.release(acu)
+                    return (book.take("acupuncture", ad, hit[0], hit[1], req.phase),
+                            book.take("physiotherapy", d, hit2[0], hit2[1], req.phase))
         return None
 
 
