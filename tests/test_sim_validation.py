@@ -251,7 +251,7 @@ def test_utilisation_kpis_equal_attended_session_minutes_over_available_minutes(
 def test_common_random_numbers_make_paired_differences_far_less_variable_than_independent_runs():
     """Baseline vs one more physiotherapist, 8 paired replications: with CRN the per-replication outcomes of the
     two scenarios are strongly correlated, so var(y - x) is far below var(x) + var(y) (what independent streams
-    would give). Measured: ratios of 1/500 (sessions to goal), 1/40 (wait to first acupuncture), 1/10
+    would give). Measured: ratios of about 1/2000 (sessions to goal), 1/100 (wait to first acupuncture), 1/20
     (physiotherapist utilisation); asserted: below 1/4 each, which broken stream synchronisation would not meet."""
     import sim
     from scenarios import with_role_count
