@@ -100,7 +100,7 @@ def running_relative_half_widths(values: Sequence[float] | np.ndarray, alpha: fl
     xs = np.where(ok, x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.cumsum(xs) / k
-        # sum of squared deviations via Welford-free centring on the overall mean (stable for our sizes)
+        # sums of squares of values centred on the overall mean first (no catastrophic cancellation at our sizes)
         c = xs - np.where(ok, np.nanmean(x) if ok.any() else 0.0, 0.0)
         ss = np.cumsum(c * c) - np.cumsum(c) ** 2 / k
         sd = np.sqrt(np.maximum(ss, 0.0) / (k - 1))
