@@ -175,3 +175,28 @@ def test_pain_outcomes_are_defined_in_both_arms_so_the_comparator_measures_the_a
     sham = run_replication(build(data, "sham"), 0, 6, weeks=WEEKS, warmup_weeks=0).kpis
     assert acu["vas_week6.mean"] < sham["vas_week6.mean"] - 1.0
     assert acu["pt_effective.share"] > sham["pt_effective.share"]
+
+
+def test_busy_minutes_equal_the_attended_sessions_in_the_appointment_book(baseline_rep):
+    """Utilisation accounting, recomputed from the appointment records: a practitioner is busy for the share of
+    its capacity each attended session takes (units / C), a room for the whole session."""
+    import math as _m
+
+    sc = load_scenario("baseline")
+    r = sc.rooms
+    c = _m.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
+    share = {"intake": 1.0, "reevaluation": 1.0, "acupuncture": 1 / r.acupuncture_rooms_per_acupuncturist,
+             "physiotherapy": 1 / r.pt_patients_per_therapist}
+    assert c % r.acupuncture_rooms_per_acupuncturist == 0
+    a = baseline_rep.appointments
+    att = a[(a["status"] == "attended") & (a["start"] < WEEKS * WEEK)].copy()
+    att["busy"] = (att["end"] - att["start"]) * att["session"].map(share)
+    expected_staff = att.groupby("staff")["busy"].sum()
+    expected_room = (att["end"] - att["start"]).groupby(att["room"]).sum()
+    busy = baseline_rep.busy.sum(axis=(1, 2, 3))
+    names = [name for name, _ in baseline_rep.resources]
+    got = dict(zip(names, busy, strict=True))
+    for staff, minutes in expected_staff.items():
+        assert got[staff] == pytest.approx(minutes)
+    for room, minutes in expected_room.items():
+        assert got[room] == pytest.approx(minutes)
