@@ -63,7 +63,7 @@ class SolveOutcome:
 
 #: share of the time limit given to the full model (bound, small weeks to optimality); the rest goes to the
 #: fix-and-optimise neighbourhoods of optimizer.lns. A setting of the solver, not a model parameter.
-FULL_MODEL_SHARE = 0.5
+FULL_MODEL_SHARE = 0.8
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
 #: reaches it, and then the result may differ from run to run.
 WALL_GUARD = 10.0
