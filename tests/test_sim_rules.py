@@ -118,7 +118,7 @@ def check_patient_rules(sc, a: pd.DataFrame) -> None:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clinics(), st.integers(0, 2**31))
-def test_random_clinics_respect_capacity_hours_and_timing_rules(sc, seed):
+def test_random_clinics_respect_capacity_hours_timing_rules_and_conservation(sc, seed):
     assume(sc is not None)  # an invalid combination is the schema's business (tests/test_scenarios_*)
     r = run_replication(sc, 0, seed, weeks=WEEKS, event_log=True)
     a = r.appointments
@@ -126,6 +126,8 @@ def test_random_clinics_respect_capacity_hours_and_timing_rules(sc, seed):
     assert len(booked) > 0
     check_capacity_and_hours(sc, booked)
     check_patient_rules(sc, booked)
+    o = r.outcomes  # and every referral ends in exactly one state
+    assert sum(v for k, v in o.items() if k != "referrals") == o["referrals"] == len(r.patients)
 
 
 def test_the_checks_catch_a_double_booked_physician():
