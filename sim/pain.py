@@ -170,15 +170,6 @@ class PainState:
 
 
 # ------------------------------------------------------------------------------------- standalone model
-def ideal_phase1_days(calendar: CalendarSpec, per_week: int, gap: int) -> list[int]:
-    """Weekdays (0..6) of the phase-1 sessions that greedy earliest-fit books in a full week."""
-    days: list[int] = []
-    for d in calendar.weekday_indices:
-        if len(days) < per_week and (not days or d - days[-1] >= gap):
-            days.append(d)
-    return days
-
-
 def _earliest_in_windows(windows, calendar: CalendarSpec, t: float, minutes: int, last_day: int) -> float | None:
     """First slot start >= t, on a day <= ``last_day``, whose session of ``minutes`` fits in one window."""
     slot = calendar.slot_minutes

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
-from typing import Any
 
 import numpy as np
 import pandas as pd
