@@ -5,30 +5,42 @@ from __future__ import annotations
 
 from .history import History, Pin
 from .occupancy import Occupancy
-from .week import Week
+from .week import DAY, Week
 
 KIND_ORDER = {"assessment": 0, "acupuncture": 1, "physiotherapy": 2}
 
 
 def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[int, tuple[int, str]]:
-    """rid -> (start, staff) for every request the greedy could place (pins first, as given)."""
+    """rid -> (start, staff) for every request the greedy could place (pins first, as given).
+
+    Order: unscheduled penalty (highest first), then the patients with the least available time, each patient's
+    sessions together (assessment, acupuncture, PT). Slot: last week's time if free, else the earliest free slot
+    on a day the patient already comes in, else the earliest free slot. Practitioner: the preferred / last
+    week's one, else the least loaded so far.
+    """
     occ = Occupancy(week)
     pinned = {p.rid for p in pins}
     for p in pins:
         occ.add(week.requests[p.rid], p.t, p.staff_id)
+    room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
     order = sorted((r for r in week.requests if r.rid not in pinned),
-                   key=lambda r: (-r.penalty, r.patient_id, KIND_ORDER[r.session], r.k))
+                   key=lambda r: (-r.penalty, room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k))
+    load: dict[str, int] = {s: 0 for s in week.staff}
+    for _, s in occ.assignment.values():
+        load[s] += 1
     for req in order:
-        known = history.continuity.get((req.patient_id, req.session), frozenset())
-        staff = sorted(week.staff_for(req.session), key=lambda s: (s not in known, s))
+        key = (req.patient_id, req.session)
+        known = history.continuity.get(key, frozenset())
+        qualified = week.staff_for(req.session)
         starts = week.starts_in(week.patients[req.patient_id].windows, req.duration)
-        done = False
-        for t in starts:
-            for s in staff:
-                if occ.blocker(req, t, s) is None:
-                    occ.add(req, t, s)
-                    done = True
-                    break
-            if done:
+        visit_days = {t // DAY for _, t in occ.placed[req.patient_id]}
+        last_week = sorted(history.stability.get(key, ()))
+        tries = [t for t in last_week if t in set(starts)] + [t for t in starts if t // DAY in visit_days] + starts
+        for t in tries:
+            free = [s for s in qualified if occ.blocker(req, t, s) is None]
+            if free:
+                s = min(free, key=lambda x: (x not in known, load[x], x))
+                occ.add(req, t, s)
+                load[s] += 1
                 break
     return dict(occ.assignment)
