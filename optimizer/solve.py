@@ -64,6 +64,8 @@ class SolveOutcome:
 #: share of the time limit given to the full model (bound, small weeks to optimality); the rest goes to the
 #: fix-and-optimise neighbourhoods of optimizer.lns. A setting of the solver, not a model parameter.
 FULL_MODEL_SHARE = 0.8
+#: at most this many separate conflicts among pins are explained (each costs a few small solves).
+MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
 #: reaches it, and then the result may differ from run to run.
 WALL_GUARD = 10.0
@@ -115,10 +117,19 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
 
     rm, greedy, solver, cb, status = full_solve()
     build_time = time.perf_counter() - t0 - solver.wall_time
-    if status == cp_model.INFEASIBLE and pins:
-        explanation, core = explain_pin_conflict(week, history, pins, scenario, seed)
+    kept = pinned
+    for _ in range(MAX_PIN_ROUNDS):  # drop one conflicting set of pins at a time, saying which
+        if not (status == cp_model.INFEASIBLE and pins):
+            break
+        msgs, core = explain_pin_conflict(week, history, pins, scenario, seed)
+        if not core:
+            explanation.append("the pinned appointments conflict with the rules, but the conflict could not be "
+                               "narrowed down within the time limit; they were left out of this roster")
+            core = set(range(len(pins)))
+        explanation.extend(msgs)
         keep = [p for i, p in enumerate(pins) if i not in core]
-        week, pins = attach_pins(base, pinned.iloc[[p.row for p in keep]] if keep else None)
+        kept = kept.iloc[[p.row for p in keep]].reset_index(drop=True) if keep else None
+        week, pins = attach_pins(base, kept)
         rm, greedy, solver, cb, status = full_solve()
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     name = solver.status_name(status)

@@ -203,3 +203,17 @@ def test_a_pin_outside_the_practitioners_hours_is_explained(baseline):
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=1.0, workers=1)
     text = "\n".join(res.explanation)
     assert "this pinned appointment breaks a hard rule" in text and "outside staff AC1's hours" in text
+
+
+def test_two_separate_pin_conflicts_are_both_explained(baseline):
+    patients = pd.DataFrame([patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True),
+                             patient("P3", "maintenance")])
+    pins = pd.DataFrame([
+        {"patient_id": "P1", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
+        {"patient_id": "P2", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
+        {"patient_id": "P3", "session": "acupuncture", "staff_id": "AC1", "room": "ACU-1", "date": "2026-12-01", "start": "16:30", "end": "17:15"},
+    ])
+    res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
+    text = "\n".join(res.explanation)
+    assert "double-booked" in text and "outside staff AC1's hours" in text
+    assert validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
