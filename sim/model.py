@@ -57,7 +57,7 @@ class ClinicModel:
         self.events: list[tuple] = []
         self.appointments: list[tuple[int, Appointment, str]] = []
         n_res = len(self.grid.staff_ids) + 3
-        self._busy = [0.0] * (n_res * weeks * 7 * 24)  # flat resource x week x weekday x hour (fast +=)
+        self._used: list[Appointment] = []  # attended sessions, for busy minutes
         self.week_rows: list[dict] = []
         self.counters = self._zero_counters()
         self.traj: list[tuple] = []
@@ -374,21 +374,8 @@ class ClinicModel:
         self.book_phase_week(p, week, a.end)
 
     def _use(self, a: Appointment) -> None:
-        """Add the session's minutes to its staff member's (as a share of capacity) and room's busy time."""
-        g = self.grid
-        w = a.g // g.week_slots
-        if w >= self.weeks:
-            return
-        day = (a.g // g.spd) % 7
-        s0 = a.g % g.spd
-        share = g.slot * a.units / g.capacity_units
-        room = len(g.staff_ids) + a.room
-        busy, stride = self._busy, self.weeks * 168
-        base = w * 168 + day * 24
-        for j in range(a.length):
-            h = base + g.slot_hour[s0 + j]
-            busy[a.staff * stride + h] += share
-            busy[room * stride + h] += g.slot
+        """Record an attended session for the busy-time tables (summed once, vectorised, in :attr:`busy`)."""
+        self._used.append(a)
 
     # ------------------------------------------------------------------------------------- recording
     def _record_week(self, w: int) -> None:
@@ -407,8 +394,31 @@ class ClinicModel:
 
     @property
     def busy(self) -> np.ndarray:
-        """Busy minutes per resource (staff rows, then room types) x week x weekday x hour."""
-        return np.array(self._busy, dtype=np.float32).reshape(-1, self.weeks, 7, 24)  # exact: multiples of 1/C min
+        """Busy minutes per resource (staff rows, then room types) x week x weekday x hour.
+
+        Each attended session adds, for every slot it covers, ``slot * units / C`` minutes to its practitioner
+        (its share of the practitioner's capacity) and ``slot`` minutes to its room type."""
+        g = self.grid
+        n_res = len(g.staff_ids) + 3
+        out = np.zeros(n_res * self.weeks * 168)
+        if self._used:
+            arr = np.array([(a.g, a.length, a.units, a.staff, a.room) for a in self._used], dtype=np.int64)
+            start, length, units, staff, room = arr.T
+            lmax = int(length.max())
+            j = np.arange(lmax)
+            slots = start[:, None] + j[None, :]
+            valid = j[None, :] < length[:, None]
+            week = slots // g.week_slots
+            valid &= week < self.weeks
+            day = (slots // g.spd) % 7
+            hour = np.asarray(g.slot_hour)[slots % g.spd]
+            cell = week * 168 + day * 24 + hour
+            stride = self.weeks * 168
+            share = np.broadcast_to((g.slot * units / g.capacity_units)[:, None], slots.shape)
+            np.add.at(out, (staff[:, None] * stride + cell)[valid], share[valid])
+            room_idx = (len(g.staff_ids) + room)[:, None] * stride + cell
+            np.add.at(out, room_idx[valid], float(g.slot))
+        return out.reshape(n_res, self.weeks, 7, 24).astype(np.float32)  # halves what workers send back
 
     def run(self) -> None:
         self.env.process(self.arrivals())
