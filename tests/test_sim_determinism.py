@@ -62,3 +62,25 @@ def test_comparing_a_scenario_with_itself_gives_zero_differences():
     assert len(d) > 10
     assert (d["mean_diff"] == 0).all() and (d["half_width"] == 0).all()
     assert set(res.summaries) == {"baseline", "twin"}
+
+
+def test_common_random_numbers_make_paired_differences_sharper_than_independent_runs():
+    """One more physiotherapist: the referrals are the same in both arms (difference exactly 0), and the paired
+    CI of the physician utilisation difference is narrower than an independent two-sample CI would be."""
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    base = load_scenario("baseline")
+    more = base.model_copy(update={"name": "more_pt", "staff": [*base.staff, base.staff_with_role(
+        "physiotherapist")[0].model_copy(update={"id": "PT9"})]})
+    res = compare_scenarios([base, more], replications=5, weeks=WEEKS, seed=21)
+    d = res.differences.set_index("kpi")
+    assert d.loc["referrals.per_week", "mean_diff"] == 0 and d.loc["referrals.per_week", "half_width"] == 0
+    kpi = "utilisation_physician.share"
+    a = res.experiments["baseline"].per_replication.query("kpi == @kpi")["value"].to_numpy()
+    b = res.experiments["more_pt"].per_replication.query("kpi == @kpi")["value"].to_numpy()
+    unpaired = stats.t.ppf(0.975, 2 * len(a) - 2) * math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    assert d.loc[kpi, "half_width"] < 0.5 * unpaired
+    assert np.isfinite(unpaired)
