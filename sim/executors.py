@@ -51,6 +51,38 @@ def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], spec: ExecutorSpec
         return runner.run(fn, tasks, progress)
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rehabflow")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def check_workers(client: Any, where: str, wait_seconds: float = 10.0) -> dict[str, str]:
+    """Every Dask worker has rehabflow at this machine's version; at least one worker within ``wait_seconds``.
+    Returns {worker address: version}. Each problem is an :class:`InputError` naming the worker."""
+    try:
+        client.wait_for_workers(1, timeout=wait_seconds)
+    except (TimeoutError, OSError):
+        raise InputError(f"--dask: {where} has no workers after {wait_seconds:g} s (start some: "
+                         "dask worker tcp://SCHEDULER:8786)") from None
+    from importlib.metadata import version as package_version
+
+    mine = _installed_version()
+    try:  # a standard-library function: it unpickles on any worker, with or without our code
+        theirs = client.run(package_version, "rehabflow")
+    except ImportError as e:  # PackageNotFoundError: a worker without rehabflow
+        raise InputError(f"--dask: the workers of {where} cannot import {e.name or e}: install rehabflow "
+                         f"{mine} on every worker") from None
+    for worker, version in sorted(theirs.items()):
+        if version != mine:
+            raise InputError(f"--dask: worker {worker} has rehabflow {version}, this machine {mine}: install the "
+                             "same version on every worker")
+    return theirs
+
+
 class TaskRunner:
     """A backend kept open for several batches (``recommend`` adds replications batch by batch).
 
@@ -115,7 +147,9 @@ class TaskRunner:
         return results
 
     def dask_client(self) -> Any:
-        """The Dask client (a LocalCluster on loopback, or the scheduler at ``spec.address``), started once."""
+        """The Dask client (a LocalCluster on loopback, or the scheduler at ``spec.address``), started once and
+        checked: it has workers and they run the same rehabflow version (a worker that cannot unpickle a task
+        leaves it pending for ever, so this is checked up front)."""
         if self._client is None:
             from dask.distributed import Client, LocalCluster
 
@@ -130,6 +164,7 @@ class TaskRunner:
                     self._client = Client(self.spec.address, timeout="10s")
                 except OSError as e:
                     raise InputError(f"--dask: cannot reach the scheduler at {self.spec.address}: {e}") from None
+            check_workers(self._client, self.spec.address or "the LocalCluster")
         return self._client
 
     def _run_dask(self, fn: Callable[..., Any], tasks: Sequence[tuple], progress: Progress | None) -> list[Any]:
@@ -145,6 +180,12 @@ class TaskRunner:
                 results[index[fut.key]] = fut.result()
                 if progress:
                     progress(done, len(tasks))
+        except ImportError as e:
+            # raised on a worker that cannot unpickle the task: its environment lacks our code
+            client.cancel(futures)
+            where = self.spec.address or "the LocalCluster"
+            raise InputError(f"--dask: the workers of {where} cannot import {e.name or e}: install the same "
+                             "rehabflow version on every worker (see docs/sweeps.md)") from None
         except BaseException:
             client.cancel(futures)
             raise

@@ -68,3 +68,46 @@ def test_cli_options_choose_the_backend(workers, dask, kind, address):
 def test_bad_executor_options_are_input_errors(workers, dask, match):
     with pytest.raises(InputError, match=match):
         ExecutorSpec.parse(workers, dask)
+
+
+
+class StubClient:
+    """Just enough of a Dask client for check_workers: its workers' answers to ``run``."""
+
+    def __init__(self, versions=None, error=None, workers=True):
+        self.versions, self.error, self.workers = versions, error, workers
+
+    def wait_for_workers(self, n, timeout=None):
+        if not self.workers:
+            raise TimeoutError("no workers")
+
+    def run(self, fn, *args):
+        if self.error:
+            raise self.error
+        return self.versions
+
+
+def test_worker_checks_name_the_worker_and_the_versions():
+    from sim.executors import _installed_version, check_workers
+
+    mine = _installed_version()
+    assert check_workers(StubClient({"tcp://a:1": mine, "tcp://b:1": mine}), "x") == {"tcp://a:1": mine, "tcp://b:1": mine}
+    with pytest.raises(InputError, match=rf"^--dask: worker tcp://b:1 has rehabflow 0.0.1, this machine {mine}"):
+        check_workers(StubClient({"tcp://a:1": mine, "tcp://b:1": "0.0.1"}), "x")
+    from importlib.metadata import PackageNotFoundError
+
+    with pytest.raises(InputError, match="^--dask: the workers of tcp://s:8786 cannot import rehabflow"):
+        check_workers(StubClient(error=PackageNotFoundError("rehabflow")), "tcp://s:8786")
+    with pytest.raises(InputError, match="^--dask: tcp://s:8786 has no workers after 10 s"):
+        check_workers(StubClient(workers=False), "tcp://s:8786")
+
+
+def test_a_real_local_cluster_passes_the_worker_check():
+    from sim.executors import _installed_version
+
+    with TaskRunner(ExecutorSpec.parse(1, "local")) as runner:
+        client = runner.dask_client()
+        from sim.executors import check_workers
+
+        versions = check_workers(client, "the LocalCluster")
+    assert len(versions) == 1 and set(versions.values()) == {_installed_version()}
