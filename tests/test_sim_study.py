@@ -342,3 +342,11 @@ def test_mser5_on_the_system_census_covers_the_fill_up_of_the_baseline_clinic():
     assert 15 <= d <= 30
     mean = census.mean(axis=0)
     assert mean[:5].mean() < 0.5 * mean[d:d + 10].mean()  # the transient that MSER-5 removed is real
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mser5_does_not_depend_on_the_units_of_the_series(seed):
+    """MSER(d) scales by a^2 under x -> a x + b, so the truncation is the same in patients or per cent."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[np.linspace(rng.uniform(5, 15), 0, int(rng.integers(5, 40))), rng.normal(0, 1, 150)]
+    assert mser5(3.7 * x + 120.0) == mser5(x) == mser5(-0.01 * x)
