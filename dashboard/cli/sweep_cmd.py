@@ -101,6 +101,13 @@ def _out_folder(out: Path) -> Path:
     return out
 
 
+def _mean_ci(mean: float, low: float, high: float) -> str:
+    """``m [low, high]``; just ``m`` without an interval (n < 2); ``-`` when undefined (e.g. nobody got there)."""
+    if math.isnan(mean):
+        return "-"
+    return _fmt(mean) if math.isnan(low) else f"{_fmt(mean)} [{_fmt(low)}, {_fmt(high)}]"
+
+
 def _fmt(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
 
@@ -135,7 +142,8 @@ def sweep(
     n_points = len(point_scenarios(base, grid_points(varies)))  # every bad grid point reported before any run
     _check_plot_kpis(plot_kpi)
     folder = _out_folder(out or Path("out") / f"sweep-{base.name}")
-    with progress_bar(f"{n_points} points x {reps} replications") as progress:
+    label = f"{n_points} grid point{'s' * (n_points != 1)} x {reps} replication{'s' * (reps != 1)}"
+    with progress_bar(label) as progress:
         result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
                            progress=progress)
     written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
@@ -183,7 +191,7 @@ def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
         cells = [str(point[p]) for p in paths]
         for k in kpis:
             r = s.loc[(i, k)]
-            cells.append(f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]")
+            cells.append(_mean_ci(r["mean"], r["ci_low"], r["ci_high"]))
         table.add_row(*cells)
     Console(width=max(120, 22 * (len(paths) + len(kpis)))).print(table)
 
@@ -237,7 +245,7 @@ def recommend(
         cost = "-" if ev.candidate.cost is None else f"{ev.candidate.cost:,.0f}"
         cells = [ev.candidate.label(), cost, str(ev.replications)]
         for te in ev.targets:
-            cells.append(f"{_fmt(te.mean)} [{_fmt(te.bound_low)}, {_fmt(te.bound_high)}] {te.verdict}")
+            cells.append(f"{_mean_ci(te.mean, te.bound_low, te.bound_high)} {te.verdict}")
         verdict = {"unclear": "unclear at cap"}.get(ev.verdict, ev.verdict)
         cells.append(verdict)
         rows.append(cells)
