@@ -157,7 +157,7 @@ def judge(target: Target, values: np.ndarray, confidence: float) -> TargetEviden
 
 def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], *, min_per_lever: int = 1,
               max_per_lever: int = 6, confidence: float = 0.95, replications: int = 10, batch: int = 10,
-              max_replications: int = 50, root_seed: int = 0, weeks: int | None = None,
+              max_replications: int = 40, root_seed: int = 0, weeks: int | None = None,
               spec: ExecutorSpec | None = None, replicate: Replicate | None = None,
               report: Callable[[CandidateEvidence], None] | None = None,
               progress: Progress | None = None, lookahead: int = 1) -> Recommendation:
