@@ -12,6 +12,7 @@ reference (the greedy on the same week, measured in the same run) gives the rati
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import math
 import sys
@@ -100,7 +101,7 @@ def generate(n: int, seed: int):
     return sc, patients, staff, _load(sc, patients, staff)
 
 
-def run(sizes, limits, seed, workers):
+def run(sizes, limits, seed, workers, mode):
     rows = []
     for n in sizes:
         sc, patients, staff, load = generate(n, seed)
@@ -109,16 +110,18 @@ def run(sizes, limits, seed, workers):
         g = greedy_assign(week, build_history(week, None), pins)
         greedy_time = time.perf_counter() - t0
         for limit in limits:
-            out = run_solve(sc, patients, staff, WEEK, wall_time_limit=limit, time_limit=10 * limit, workers=workers, seed=seed)
+            out = run_solve(sc, patients, staff, WEEK, wall_time_limit=limit, time_limit=10 * limit, workers=workers, seed=seed,
+                            reproducible=mode == "reproducible")
             res = outcome_to_result(out)
             bad = validate_roster(sc, patients, staff, res.roster, WEEK)
             s = res.summary
             rows.append({
-                "patients": n, "staff": len(staff), "load_acu": round(load["acupuncturist"], 2), "load_pt": round(load["physiotherapist"], 2),
+                "mode": mode, "patients": n, "staff": len(staff), "load_acu": round(load["acupuncturist"], 2), "load_pt": round(load["physiotherapist"], 2),
                 "limit_s": limit, "build_s": round(s["build_time"], 2), "first_solution_s": None if s["first_solution_time"] is None else round(s["first_solution_time"], 2),
                 "solve_s": round(s["solve_time"], 1), "required": s["required"], "placed": s["placed"], "greedy_placed": len(g),
                 "objective": s["objective"], "best_bound": s["best_bound"], "gap_pct": None if s["gap"] is None else round(100 * s["gap"], 2),
                 "greedy_objective": s["greedy_objective"], "greedy_s": round(greedy_time, 2), "status": s["status"], "violations": len(bad),
+                "loadavg_1min": round(os.getloadavg()[0], 1),
             })
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     return pd.DataFrame(rows)
@@ -137,9 +140,11 @@ def main() -> None:
     ap.add_argument("--limits", type=float, nargs="+", default=[10, 60])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mode", choices=["reproducible", "fast"], default="reproducible",
+                    help="reproducible: interleaved workers (what solve_roster does by default); fast: free workers")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    table = run(a.sizes, a.limits, a.seed, a.workers)
+    table = run(a.sizes, a.limits, a.seed, a.workers, a.mode)
     print(_markdown(table))
     if a.out:
         table.to_csv(a.out, index=False)

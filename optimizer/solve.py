@@ -61,9 +61,11 @@ class SolveOutcome:
     build_time: float = 0.0
 
 
-#: share of the time limit given to the full model (bound, small weeks to optimality); the rest goes to the
-#: fix-and-optimise neighbourhoods of optimizer.lns. A setting of the solver, not a model parameter.
-FULL_MODEL_SHARE = 0.8
+#: share of the time limit given to the full model (bound; small weeks to optimality); the rest goes to the
+#: fix-and-optimise neighbourhoods of optimizer.lns. Settings of the search, not model parameters: with free
+#: workers CP-SAT's own neighbourhoods are the stronger (all the time to the full model); interleaved
+#: (reproducible) workers are weaker on large weeks and ours help (measured in docs/roster.md).
+FULL_MODEL_SHARE = {True: 0.5, False: 1.0}
 #: at most this many separate conflicts among pins are explained (each costs a few small solves).
 MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
@@ -71,14 +73,15 @@ MAX_PIN_ROUNDS = 5
 WALL_GUARD = 10.0
 
 
-def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall: float | None) -> cp_model.CpSolver:
+def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall: float | None,
+                reproducible: bool = True) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_deterministic_time = float(dtime)
     prm.random_seed = seed
     prm.num_workers = workers
-    if workers > 1:
-        prm.interleave_search = True
+    if workers > 1 and reproducible:
+        prm.interleave_search = True  # deterministic with several workers (and slower: see docs/roster.md)
     if wall is not None:
         prm.max_time_in_seconds = float(wall)
     prm.cp_model_probing_level = 0  # presolve probing costs seconds on large weeks and is not needed here
@@ -88,9 +91,11 @@ def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall:
 
 def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
               time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
-              seed: int | None = None, workers: int | None = None, wall_time_limit: float | None = None) -> SolveOutcome:
-    """Solve and return the raw outcome. ``time_limit`` is deterministic time; ``wall_time_limit`` (benchmarks
-    only, not reproducible) replaces it with wall-clock seconds."""
+              seed: int | None = None, workers: int | None = None, wall_time_limit: float | None = None,
+              reproducible: bool = True) -> SolveOutcome:
+    """Solve and return the raw outcome. ``time_limit`` is deterministic time; ``wall_time_limit`` (benchmarks)
+    replaces it with wall-clock seconds; ``reproducible=False`` lets CP-SAT's workers run free (faster, but the
+    roster may differ from run to run)."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)
     spec = scenario.roster
@@ -110,8 +115,8 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
             rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
         greedy = greedy_assign(week, history, pins)
         rm.hint(greedy)
-        solver = _parameters(scenario, FULL_MODEL_SHARE * limit if wall_time_limit is None else 10 * limit, seed, workers,
-                             FULL_MODEL_SHARE * wall)
+        solver = _parameters(scenario, FULL_MODEL_SHARE[reproducible] * limit if wall_time_limit is None else 10 * limit, seed, workers,
+                             FULL_MODEL_SHARE[reproducible] * wall, reproducible)
         cb = _FirstSolution()
         return rm, greedy, solver, cb, solver.solve(rm.model, cb)
 
@@ -189,10 +194,14 @@ def outcome_to_result(out: SolveOutcome) -> RosterResult:
 
 def solve_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
                  time_limit: float | None = None, pinned: pd.DataFrame | None = None,
-                 previous: pd.DataFrame | None = None, seed: int | None = None, workers: int | None = None) -> RosterResult:
-    """The week's roster (see module docstring); ``time_limit`` is in deterministic seconds."""
+                 previous: pd.DataFrame | None = None, seed: int | None = None, workers: int | None = None,
+                 reproducible: bool = True) -> RosterResult:
+    """The week's roster (see module docstring). By default ``time_limit`` is deterministic time and the result
+    is reproducible; ``reproducible=False`` makes ``time_limit`` wall-clock seconds and lets the workers run free,
+    which finds better rosters on large weeks (docs/roster.md) but not always the same one."""
     out = run_solve(scenario, patients, staff, week_start, time_limit=time_limit, pinned=pinned, previous=previous,
-                    seed=seed, workers=workers)
+                    seed=seed, workers=workers, reproducible=reproducible,
+                    wall_time_limit=None if reproducible else float(time_limit or scenario.roster.time_limit_seconds))
     return outcome_to_result(out)
 
 
