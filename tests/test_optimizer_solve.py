@@ -114,6 +114,15 @@ def test_same_inputs_give_the_identical_roster_through_the_neighbourhood_search(
     assert validate_roster(sc, patients, staff, a.roster, WEEK) == []
 
 
+def test_fast_mode_roster_is_valid_and_no_worse_than_the_greedy(baseline):
+    """reproducible=False (free workers, wall-clock limit) gives up only reproducibility."""
+    patients = pd.DataFrame([patient(f"P{i}", ["1", "2", "3"][i % 3], AVAIL[i % len(AVAIL)]) for i in range(24)])
+    res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=2, reproducible=False)
+    assert validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
+    assert res.summary["objective"] <= res.summary["greedy_objective"]
+    assert res.summary["placed"] >= res.summary["greedy_placed"]
+
+
 # ---------------------------------------------------------------------------------------------- soft goals
 def test_continuity_and_stability_follow_last_weeks_roster(baseline):
     previous = pd.DataFrame([{"patient_id": "P1", "session": "acupuncture", "staff_id": "MDA1", "room": "ACU-2",
