@@ -71,7 +71,7 @@ def install_optimizer(monkeypatch, calls: list) -> None:
     from dashboard.views import optimizer_api
     from scenarios import InputError
 
-    def sample_week(scenario, seed):
+    def sample_week(scenario, seed, week_start=None):
         calls.append(("sample", seed))
         return (pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "condition": ["fibromyalgia"] * 3,
                               "phase": ["1", "2", "3"]}),

@@ -31,12 +31,13 @@ name = c1.selectbox("Clinic rules (scenario)", names, index=names.index("baselin
 scenario = builtin_scenario(name)
 today = dt.date.today()
 next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
-week_start = c2.date_input("Week starting", value=next_monday, key="ro_week_start")
+picked_day = c2.date_input("Week starting", value=next_monday, key="ro_week_start")
+week_start = picked_day - dt.timedelta(days=picked_day.weekday())  # rosters cover Monday..Sunday, as the CLI
 time_limit = c3.number_input("Time limit (s)", min_value=1.0, max_value=600.0,
                              value=float(scenario.roster.time_limit_seconds), step=1.0, key="ro_time_limit",
                              help="Solver budget (deterministic time). Longer can close the gap further.")
-if week_start.weekday() != 0:
-    st.warning(f"{week_start:%A %d %B} is not a Monday; the roster covers the 7 days from that date.")
+if picked_day != week_start:
+    st.info(f"{picked_day:%A %d %B} is not a Monday: the roster covers the week starting Monday {week_start:%d %B}.")
 
 source = st.radio("Patients and staff", [SAMPLE, UPLOAD], key="ro_source", horizontal=True)
 if not optimizer_api.available():
@@ -47,7 +48,7 @@ try:
     if source == SAMPLE:
         seed = st.number_input("Sample seed", min_value=0, value=0, step=1, key="ro_seed",
                                help="A sample week of patients in every phase, drawn from the scenario's demand.")
-        patients, staff = optimizer_api.sample_week(scenario, int(seed))
+        patients, staff = optimizer_api.sample_week(scenario, int(seed), week_start)
     else:
         u1, u2 = st.columns(2)
         p_up = u1.file_uploader("patients.csv", type=["csv"], key="ro_patients",

@@ -36,7 +36,11 @@ def _safe_name(name: str, default: str) -> str:
 
 
 def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse uploaded ``patients.csv`` and ``staff.csv`` with the optimizer's readers (``InputError`` on problems)."""
+    """Parse uploaded ``patients.csv`` and ``staff.csv`` with the optimizer's readers (``InputError`` on problems).
+
+    Both files are read together (``optimizer.read_inputs``) so that every problem of both is reported at once and
+    ``preferred_staff`` is checked against the uploaded staff.
+    """
     opt = _opt()
     with tempfile.TemporaryDirectory(prefix="rehabflow-upload-") as tmp:
         folder = Path(tmp)
@@ -47,21 +51,14 @@ def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[s
         p_path.write_bytes(patients[1])
         s_path.write_bytes(staff[1])
         try:
-            return _call(opt.read_patients, p_path, scenario), _call(opt.read_staff, s_path, scenario)
+            return opt.read_inputs(p_path, s_path, scenario)
         except InputError as e:
             raise InputError(str(e).replace(str(folder) + "/", "")) from None
 
 
-def _call(fn: Any, path: Path, scenario: Scenario) -> Any:
-    """Call a reader that takes ``(path)`` or ``(path, scenario)``."""
-    import inspect
-
-    params = inspect.signature(fn).parameters
-    return fn(path, scenario) if len(params) >= 2 else fn(path)
-
-
-def sample_week(scenario: Scenario, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return _opt().sample_week(scenario, seed)
+def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sample week of patients in every phase (``phase_start`` dates relative to ``week_start``)."""
+    return _opt().sample_week(scenario, seed, week_start=week_start)
 
 
 def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,

@@ -35,6 +35,8 @@ def fmt_number(x: float) -> str:
 
 def fmt_value(x: float, unit: str) -> str:
     unit = (unit or "").strip()
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"  # e.g. nobody discharged yet in a short run: no unit after "n/a"
     if unit in ("%", "percent"):
         return f"{fmt_number(x)}%"
     if unit in ("share", "fraction", "proportion"):
