@@ -160,3 +160,20 @@ def test_run_flow_in_the_browser_shows_progress_then_kpi_cards(stub_server, page
     assert page.get_by_text("done in").count() >= 1
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
     shot(page, "whatif_run_stub")
+
+
+def test_whatif_run_on_the_real_model_in_the_browser_shows_numbers_on_the_kpi_cards(server, page):
+    """The issue's end-to-end check: a what-if on the real simulation, KPI cards with numbers, a screenshot."""
+    page.goto(server + "/")
+    wait_idle(page)
+    page.get_by_role("tab", name="Simulation run").click()
+    set_number(page, "Replications", 2)
+    set_number(page, "Weeks simulated", 10)
+    page.get_by_role("button", name="Run simulation").click()
+    page.locator("[data-testid='stMetricValue']").first.wait_for(timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    numeric = [v for v in values if any(ch.isdigit() for ch in v)]
+    assert len(values) >= 10 and len(numeric) >= 10, values
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
+    shot(page, "whatif_run_real_model")
