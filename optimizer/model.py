@@ -101,14 +101,17 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
     offset = 0
     fixed_items: list[tuple[int, int, str]] = []
     fixed_load: dict[str, int] = defaultdict(int)
+    staff_profile: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # fixed load per slot
+    room_profile: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for req in week.requests:
         rid = req.rid
         if free is not None and rid not in free:
             if fixed and rid in fixed:
                 t0, s0 = fixed[rid]
-                iv = m.new_fixed_size_interval_var(rm.enc(t0), req.duration // slot, f"f{rid}")
-                staff_iv[s0].append((iv, units[req.session]))
-                room_iv[ROOM_OF_SESSION[req.session]].append(iv)
+                u0 = rm.enc(t0)
+                for u in range(u0, u0 + req.duration // slot):
+                    staff_profile[s0][u] += units[req.session]
+                    room_profile[ROOM_OF_SESSION[req.session]][u] += 1
                 fixed_items.append((rid, t0, s0))
                 fixed_load[s0] += 1
             else:
@@ -166,17 +169,22 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
                 m.add_linear_expression_in_domain(t, _domain(same)).only_enforce_if(keep)
                 rm.aux.append((keep, lambda asg, rid=rid, prev=prev: rid in asg and asg[rid][0] in prev))
                 objective.append(-scaled(w.stability) * keep)
-    # capacities
+    # capacities (fixed occupancy as runs of constant load, only where something can still move)
+    for s in list(staff_iv):
+        staff_iv[s].extend(_runs(m, staff_profile.get(s, {}), f"fs_{s}"))
     for s, items in staff_iv.items():
         if all(u == cap for _, u in items):
             m.add_no_overlap([iv for iv, _ in items])
         else:
             m.add_cumulative([iv for iv, _ in items], [u for _, u in items], cap)
     for room, ivs in room_iv.items():
-        if rcap[room] == 1:
+        runs = _runs(m, room_profile.get(room, {}), f"fr_{room}")
+        demands = [1] * len(ivs) + [d for _, d in runs]
+        ivs = ivs + [iv for iv, _ in runs]
+        if rcap[room] == 1 and all(d == 1 for d in demands):
             m.add_no_overlap(ivs)
         else:
-            m.add_cumulative(ivs, [1] * len(ivs), rcap[room])
+            m.add_cumulative(ivs, demands, rcap[room])
     for ivs in patient_iv.values():
         if len(ivs) > 1:
             m.add_no_overlap(ivs)
@@ -235,6 +243,20 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
     m.minimize(sum(objective) + offset)
     rm.objective_offset = offset
     return rm
+
+
+def _runs(m, profile: dict[int, int], name: str) -> list:
+    """Fixed intervals, one per maximal run of slots with the same non-zero load, with that load as demand."""
+    out, run = [], None
+    for u in sorted(profile) + [None]:
+        load = profile.get(u, 0) if u is not None else 0
+        if run and u == run[1] and load == run[2]:
+            run[1] += 1
+            continue
+        if run and run[2]:
+            out.append((m.new_fixed_size_interval_var(run[0], run[1] - run[0], f"{name}_{run[0]}"), run[2]))
+        run = [u, u + 1, load] if u is not None else None
+    return out
 
 
 def _staff_starts(m, rm, rid, a, t, allowed, union, per_day) -> None:
@@ -449,7 +471,7 @@ def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) 
         mine = [r for r in pool if week.requests[r].session == kind and (r, d) in rm.day]
         if not mine:
             continue
-        dur = min(week.requests[r].duration for r in mine)
+        dur = min(r.duration for r in week.requests if r.session == kind)  # fixed ones too (assessments vary)
         fixed = sum(1 for r, t0, _ in fixed_items if week.requests[r].session == kind and x <= t0
                     and t0 + week.requests[r].duration <= y)
         lanes = cap // units[kind]
