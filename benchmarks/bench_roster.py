@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import datetime as dt
-import math
 import sys
 import time
 from pathlib import Path

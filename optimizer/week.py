@@ -18,7 +18,6 @@ from scenarios.availability import WEEKDAYS, AvailabilityError, Window, format_t
 DAY = 1440
 ROLE_OF_SESSION = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
 ROOM_OF_SESSION = {"acupuncture": "ACU", "physiotherapy": "GYM", "assessment": "CONS"}
-ROLE_WORD = {"acupuncturist": "acupuncturist", "physiotherapist": "physiotherapist", "physician": "physician"}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer import greedy_roster, solve_roster, validate_roster
-from scenarios import load_scenario, parse_scenario, scenario_to_dict
+from scenarios import load_scenario, parse_scenario
 
 WEEK = dt.date(2026, 11, 30)  # Monday
 STAFF = pd.DataFrame([
