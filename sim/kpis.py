@@ -46,6 +46,9 @@ for _k, _v in {**ROLE_LABELS, **ROOM_LABELS}.items():
 
 
 def kpi_label(key: str) -> tuple[str, str]:
+    """Label and unit of a KPI key (per-practitioner utilisation keys are made from the staff id)."""
+    if key.startswith("utilisation_staff_") and key.endswith(".share"):
+        return f"Utilisation of {key[len('utilisation_staff_'):-len('.share')]}", "share"
     return KPI_META.get(key, (key, ""))
 
 
@@ -104,6 +107,9 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
     for room in ROOM_LABELS:
         idx = [i for i, (_, r) in enumerate(resources) if r == room]
         out[f"utilisation_{room}.share"] = float(b[idx].sum() / a[idx].sum()) if idx and a[idx].sum() else math.nan
+    for i, (name, role) in enumerate(resources):  # each practitioner
+        if role not in ROOM_LABELS:
+            out[f"utilisation_staff_{name}.share"] = float(b[i] / a[i]) if a[i] else math.nan
     return out
 
 

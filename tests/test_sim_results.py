@@ -26,7 +26,9 @@ def test_the_experiment_has_the_tables_and_columns_the_dashboard_reads(exp):
                                              "available_minutes"]
     assert (exp.utilisation["busy_minutes"] <= exp.utilisation["available_minutes"] + 1e-9).all()
     assert set(exp.timeseries["week"]) == set(range(12))
-    assert set(exp.summary["kpi"]) == set(KPI_META)
+    staff_keys = {f"utilisation_staff_{m.id}.share" for m in load_scenario("baseline").staff}
+    assert set(exp.summary["kpi"]) == set(KPI_META) | staff_keys
+    assert exp.summary.set_index("kpi").loc["utilisation_staff_AC1.share", "label"] == "Utilisation of AC1"
     for key in ("scenario", "scenario_hash", "root_seed", "replications", "weeks", "warmup_weeks", "warmup_method",
                 "version", "wall_time_seconds", "workers"):
         assert key in exp.manifest
@@ -56,3 +58,13 @@ def test_summary_is_the_t_interval_of_the_per_replication_values(exp):
 def test_one_warmup_is_applied_to_every_replication(exp):
     w = exp.manifest["warmup_weeks"]
     assert all(r.warmup_weeks == w for r in exp.replications)
+
+
+def test_role_utilisation_is_the_availability_weighted_mean_of_its_practitioners(exp):
+    r = exp.replications[0]
+    avail = r.utilisation.groupby("resource")["available_minutes"].sum()
+    for role in ("acupuncturist", "physiotherapist", "physician"):
+        staff = [name for name, roles in r.resources if role in roles.split("+")]
+        u = np.array([r.kpis[f"utilisation_staff_{s}.share"] for s in staff])
+        w = avail[staff].to_numpy(float)
+        assert r.kpis[f"utilisation_{role}.share"] == pytest.approx(float((u * w).sum() / w.sum()))
