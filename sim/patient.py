@@ -114,6 +114,8 @@ class Patient:
                     yield env.timeout(a.start - env.now)
                     continue  # the list may have changed while asleep
                 self.pending.pop(0)
+                if a.start < env.now and not a.cancelled:  # booked into the past: a bug in the booking logic
+                    raise RuntimeError(f"patient {self.pid}: {a.kind} at minute {a.start} reached at {env.now}")
                 if not a.cancelled and not self.done:
                     model.attend(self, a)
             if self.done:
