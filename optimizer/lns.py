@@ -20,6 +20,12 @@ from .objective import objective_value
 from .week import DAY, ROLE_OF_SESSION, Week
 
 
+#: search settings (not model parameters): neighbourhoods start at 10 patients and 0.2 deterministic seconds
+#: (best of 6/10/25/40 patients on the 400-patient week, docs/roster.md) and double after STALE_GROW failures.
+STALE_GROW = 30
+MAX_SIZE = 80
+
+
 def _neighbourhood(week: Week, rng: np.random.Generator, movable: list[str], assignment, size: int, it: int) -> list[str]:
     """A few patients whose sessions are re-placed together: random ones, or those sharing one day and role
     (they compete for the same practitioners), always with some of the patients left partly unscheduled."""
@@ -47,7 +53,7 @@ def _neighbourhood(week: Week, rng: np.random.Generator, movable: list[str], ass
 
 
 def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int, tuple[int, str]], *, seed: int,
-            budget: float, wall_limit: float | None = None, size: int = 25, sub_time: float = 0.5,
+            budget: float, wall_limit: float | None = None, size: int = 10, sub_time: float = 0.2,
             on_improve=None) -> tuple[dict[int, tuple[int, str]], dict]:
     """Improve ``assignment`` for ``budget`` deterministic seconds (``wall_limit`` seconds at most, if given)."""
     rng = np.random.default_rng(seed)
@@ -55,7 +61,7 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
     movable = [p for p in sorted(week.by_patient) if p not in pinned_patients and week.by_patient[p]]
     best = dict(assignment)
     best_obj = objective_value(week, history, best)
-    used, it, accepted = 0.0, 0, 0
+    used, it, accepted, stale = 0.0, 0, 0, 0
     t0 = time.perf_counter()
     while used < budget and movable and (wall_limit is None or time.perf_counter() - t0 < wall_limit):
         pids = _neighbourhood(week, rng, movable, best, size, it)
@@ -81,7 +87,11 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
         cand.update(rm.assignment(solver))
         obj = objective_value(week, history, cand)
         if obj < best_obj - 1e-9 and len(cand) >= len(best):
-            best, best_obj, accepted = cand, obj, accepted + 1
+            best, best_obj, accepted, stale = cand, obj, accepted + 1, 0
+        else:
+            stale += 1
+            if stale >= STALE_GROW:  # stuck: look at bigger neighbourhoods
+                size, sub_time, stale = min(2 * size, MAX_SIZE), min(2 * sub_time, 2.0), 0
             if on_improve:
                 on_improve(time.perf_counter() - t0, best_obj)
     return best, {"iterations": it, "accepted": accepted, "dtime": used, "wall": time.perf_counter() - t0}

@@ -65,7 +65,7 @@ class SolveOutcome:
 #: fix-and-optimise neighbourhoods of optimizer.lns. Settings of the search, not model parameters: with free
 #: workers CP-SAT's own neighbourhoods are the stronger (all the time to the full model); interleaved
 #: (reproducible) workers are weaker on large weeks and ours help (measured in docs/roster.md).
-FULL_MODEL_SHARE = {True: 0.5, False: 1.0}
+FULL_MODEL_SHARE = {True: 0.3, False: 1.0}
 #: at most this many separate conflicts among pins are explained (each costs a few small solves).
 MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
