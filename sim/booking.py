@@ -71,7 +71,6 @@ class AppointmentBook:
         self.grid = grid
         self.weeks = weeks
         self.n_days = weeks * 7
-        spd = grid.spd
         staff_cap = np.tile(grid.staff_cap, weeks)
         room_cap = np.tile(grid.room_cap, weeks)
         self.staff_cap = staff_cap
@@ -79,12 +78,18 @@ class AppointmentBook:
         self.staff_rem: list[list[int]] = staff_cap.astype(int).tolist()
         self.room_rem: list[list[int]] = room_cap.astype(int).tolist()
         self.levels = sorted({k.units for k in grid.kinds.values()})
-        self.staff_mask: list[list[dict[int, int]]] = [[{} for _ in range(self.n_days)] for _ in self.staff_rem]
-        for u in self.levels:
-            for i, row in enumerate(self._masks(staff_cap, u)):
-                for d, m in enumerate(row):
-                    self.staff_mask[i][d][u] = m
+        # staff_mask[u][i][d]: bits of day d where staff row i has >= u units left
+        self.staff_mask: dict[int, list[list[int]]] = {u: self._masks(staff_cap, u) for u in self.levels}
         self.room_mask: list[list[int]] = self._masks(room_cap, 1)
+        # hot-path constants, looked up once: per staff row its (level, day masks) from the highest level down;
+        # per kind (slots, units, room, minutes, room day masks, (staff row, day masks at the kind's level)...)
+        self._levels_desc = [[(u, self.staff_mask[u][i]) for u in reversed(self.levels)]
+                             for i in range(len(self.staff_rem))]
+        self._kinds = {name: (k.length, k.units, k.room, k.minutes, self.room_mask[k.room],
+                              tuple((i, self.staff_mask[k.units][i]) for i in k.staff_list))
+                       for name, k in grid.kinds.items()}
+        self._spd, self._open, self._slot = grid.spd, grid.open, grid.slot
+        self._day_open = grid.day_open_list
 
     def _masks(self, cap: np.ndarray, u: int) -> list[list[int]]:
         """Per row and day, the int whose bit s says ``cap[row, day*spd + s] >= u``."""
@@ -105,12 +110,10 @@ class AppointmentBook:
 
     def find_on_day(self, kind: str, gday: int, from_slot: int) -> tuple[int, int] | None:
         """Earliest (slot within day, staff row) on global day ``gday`` at or after ``from_slot``, or None."""
-        grid = self.grid
-        k = grid.kinds[kind]
-        L = k.length
-        if from_slot > grid.spd - L or gday >= self.n_days:
+        L, _u, _room, _minutes, room_days, staff_rows = self._kinds[kind]
+        if from_slot > self._spd - L or gday >= self.n_days:
             return None
-        room = self.room_mask[k.room][gday] >> from_slot
+        room = room_days[gday] >> from_slot
         if not room:
             return None
         rw = room
@@ -119,10 +122,11 @@ class AppointmentBook:
         if not rw:
             return None
         best_s, best_i = -1, -1
-        u = k.units
-        for i in k.staff_list:
-            m = self.staff_mask[i][gday][u] >> from_slot
+        for i, days in staff_rows:
+            m = days[gday] >> from_slot
             w = m & rw
+            if not w:
+                continue
             for j in range(1, L):
                 w &= m >> j
             if w:
@@ -133,20 +137,28 @@ class AppointmentBook:
             return None
         return from_slot + best_s, best_i
 
-    def _update(self, rem: list[int], masks: dict[int, int] | None, room_masks: list[int] | None, gday: int,
-                g0: int, length: int, delta: int) -> None:
-        s0 = g0 - gday * self.grid.spd
+    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
+        """Earliest (slot within day, staff row) on global day ``gday`` starting at or after minute
+        ``not_before``, or None (closed day, or nothing free)."""
+        if not self._day_open[gday % 7]:
+            return None
+        offset = not_before - gday * DAY - self._open
+        return self.find_on_day(kind, gday, 0 if offset <= 0 else -int(-offset // self._slot))  # ceil
+
+    def _update(self, rem: list[int], masks: list[tuple[int, list[int]]] | None, room_masks: list[int] | None,
+                gday: int, g0: int, length: int, delta: int) -> None:
+        s0 = g0 - gday * self._spd
         if masks is not None:
             for j in range(length):
                 g = g0 + j
                 v = rem[g] + delta
                 rem[g] = v
                 bit = 1 << (s0 + j)
-                for u in self.levels:
+                for u, days in masks:
                     if v >= u:
-                        masks[u] |= bit
+                        days[gday] |= bit
                     else:
-                        masks[u] &= ~bit
+                        days[gday] &= ~bit
         else:
             m = room_masks[gday]
             for j in range(length):
@@ -157,19 +169,19 @@ class AppointmentBook:
             room_masks[gday] = m
 
     def take(self, kind: str, gday: int, s: int, staff: int, phase: str = "") -> Appointment:
-        grid = self.grid
-        k = grid.kinds[kind]
-        g = gday * grid.spd + s
-        length, units = k.length, k.units
-        # staff: remaining units and the per-level masks (inlined _update, the hottest path)
-        rem, masks, levels = self.staff_rem[staff], self.staff_mask[staff][gday], self.levels
+        length, units, room, minutes, rmasks, _rows = self._kinds[kind]
+        g = gday * self._spd + s
+        # staff: remaining units, and clear the slot's bit at every level now above what is left
+        rem, levels = self.staff_rem[staff], self._levels_desc[staff]
         for j in range(length):
             v = rem[g + j] - units
             rem[g + j] = v
-            for u in levels:
+            for u, days in levels:
                 if v < u:
-                    masks[u] &= ~(1 << (s + j))
-        rrem, rmasks = self.room_rem[k.room], self.room_mask[k.room]
+                    days[gday] &= ~(1 << (s + j))
+                else:
+                    break
+        rrem = self.room_rem[room]
         m = rmasks[gday]
         for j in range(length):
             v = rrem[g + j] - 1
@@ -177,16 +189,16 @@ class AppointmentBook:
             if v < 1:
                 m &= ~(1 << (s + j))
         rmasks[gday] = m
-        start = grid.day_start(gday) + s * grid.slot
-        return Appointment(kind, start, start + k.minutes, staff, k.room, g, length, units, phase)
+        start = gday * DAY + self._open + s * self._slot
+        return Appointment(kind, start, start + minutes, staff, room, g, length, units, phase)
 
     def release(self, a: Appointment) -> None:
         """Give a cancelled appointment's capacity back."""
         if not a.cancelled:
             a.cancelled = True
             a.status = "cancelled"
-            gday = a.g // self.grid.spd
-            self._update(self.staff_rem[a.staff], self.staff_mask[a.staff][gday], None, gday, a.g, a.length, a.units)
+            gday = a.g // self._spd
+            self._update(self.staff_rem[a.staff], self._levels_desc[a.staff], None, gday, a.g, a.length, a.units)
             self._update(self.room_rem[a.room], None, self.room_mask[a.room], gday, a.g, a.length, 1)
 
 
@@ -207,15 +219,6 @@ class GreedyEarliestFit:
                    60.0 * t.no_pt_within_hours_before_acupuncture, t.acupuncture_day_before_pt)
 
     # ------------------------------------------------------------------------------------------ helpers
-    @staticmethod
-    def _find(book: AppointmentBook, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
-        grid = book.grid
-        if not grid.day_open_list[gday % 7]:
-            return None
-        offset = not_before - gday * DAY - grid.open
-        from_slot = 0 if offset <= 0 else -int(-offset // grid.slot)  # ceil
-        return book.find_on_day(kind, gday, from_slot)
-
     def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
                     phase: str = "") -> Appointment | None:
         """The earliest slot for one session starting in [earliest, latest)."""
@@ -223,7 +226,7 @@ class GreedyEarliestFit:
         d0 = int(earliest // DAY)
         d1 = min(int(math.ceil(latest / DAY)), book.weeks * 7)
         for gday in range(d0, d1):
-            hit = self._find(book, kind, gday, earliest)
+            hit = book.find(kind, gday, earliest)
             if hit is not None:
                 if grid.day_start(gday) + hit[0] * grid.slot >= latest:
                     return None
@@ -244,7 +247,7 @@ class GreedyEarliestFit:
                 break
             if d - last_day < self.gap_days:
                 continue
-            hit = self._find(book, kind, d, earliest)
+            hit = book.find(kind, d, earliest)
             if hit is not None:
                 out.append(book.take(kind, d, hit[0], hit[1], phase))
                 last_day = d
@@ -294,7 +297,7 @@ class GreedyEarliestFit:
             if d - last_acu >= self.gap_days:
                 options.append(d)
             for ad in options:
-                hit = self._find(book, "acupuncture", ad, acu_from)
+                hit = book.find("acupuncture", ad, acu_from)
                 if hit is None:
                     continue
                 # the PT session cannot overlap the acupuncture in time (next day, or after it ends), so the
@@ -302,7 +305,7 @@ class GreedyEarliestFit:
                 acu_start = book.grid.day_start(ad) + hit[0] * book.grid.slot
                 acu_end = acu_start + book.grid.kinds["acupuncture"].minutes
                 pt_from = req.earliest if ad < d else max(acu_start + self.same_day_min_minutes, acu_end)
-                hit2 = self._find(book, "physiotherapy", d, pt_from)
+                hit2 = book.find("physiotherapy", d, pt_from)
                 if hit2 is not None:
                     return (book.take("acupuncture", ad, hit[0], hit[1], req.phase),
                             book.take("physiotherapy", d, hit2[0], hit2[1], req.phase))
