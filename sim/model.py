@@ -106,7 +106,8 @@ class ClinicModel:
         if self.n_sample < N_SAMPLE_PATIENTS and t >= self.sample_from and origin is None:
             p.sample = True
             self.n_sample += 1
-        self.log(pid, "recurrence" if origin is not None else "referral", p.condition)
+        if self.log_events:
+            self.log(pid, "recurrence" if origin is not None else "referral", p.condition)
         self._book_intake(p)
         self.env.process(p.process(self))
         return p
@@ -179,7 +180,8 @@ class ClinicModel:
                         p.cancel_pending(self)
                         p.state = "completed"
                     self.counters["recurrences"] += 1
-                    self.log(p.pid, "recurred")
+                    if self.log_events:
+                        self.log(p.pid, "recurred")
                     self.new_patient(now, p.condition, (p.behave.getrandbits(63), p.behave.getrandbits(63)), p.origin)
                 else:
                     still.append(p)
@@ -203,7 +205,8 @@ class ClinicModel:
                     if w - p.discharge_week > m.duration_weeks:
                         p.state = "completed"
                         p.end_t = now
-                        self.log(p.pid, "maintenance_end")
+                        if self.log_events:
+                            self.log(p.pid, "maintenance_end")
                 if p.done:
                     if p.wake is not None and not p.wake.triggered:
                         p.wake.succeed()
@@ -239,7 +242,8 @@ class ClinicModel:
             p.state = "dropped"
             p.end_t = now
             self.counters["dropouts"] += 1
-            self.log(p.pid, "dropout")
+            if self.log_events:
+                self.log(p.pid, "dropout")
             if p.wake is not None and not p.wake.triggered:
                 p.wake.succeed()
             return True
@@ -249,7 +253,8 @@ class ClinicModel:
         p.state = state
         p.progress = 0.0
         p.phase_start_week = week
-        self.log(p.pid, "phase", state)
+        if self.log_events:
+            self.log(p.pid, "phase", state)
 
     def _discharge(self, p: Patient, week: int) -> None:
         now = self.env.now
@@ -262,7 +267,8 @@ class ClinicModel:
         p.state = "maintenance" if maint else "completed"
         if not maint:
             p.end_t = now
-        self.log(p.pid, "discharge", p.state)
+        if self.log_events:
+            self.log(p.pid, "discharge", p.state)
         # time to recurrence (sim/hazards.py): constant hazard, times RR during maintenance
         p12 = p.cond.recurrence_12_months
         if p12 > 0:
@@ -282,22 +288,25 @@ class ClinicModel:
             self.counters["intakes"] += 1
             if p.sample:
                 self.traj.append((p.pid, t / DAY, p.pain.vas(t), ""))
-            self._use(a)
-            self.log(p.pid, "intake")
-            self._enter(p, "phase1" if self.p.phase1.acupuncture_per_week > 0 else "phase2", self.week_of(t))
-            self.book_phase_week(p, self.week_of(t), a.end)
+            self._used.append(a)  # busy minutes (see busy)
+            if self.log_events:
+                self.log(p.pid, "intake")
+            week = int(t // WEEK)
+            self._enter(p, "phase1" if self.p.phase1.acupuncture_per_week > 0 else "phase2", week)
+            self.book_phase_week(p, week, a.end)
             return
         if kind == "reevaluation":
-            self._use(a)
+            self._used.append(a)  # busy minutes (see busy)
             self._reevaluate(p, a)
             return
         if p.behave.random() < p.cond.no_show_probability:
             a.status = "no_show"
             p.no_shows += 1
             self.counters["no_shows"] += 1
-            self.log(p.pid, "no_show", kind)
+            if self.log_events:
+                self.log(p.pid, "no_show", kind)
             return
-        self._use(a)
+        self._used.append(a)  # busy minutes (see busy)
         if math.isnan(p.first_treat_t):
             p.first_treat_t = t
         vas = p.pain.vas(t)
@@ -326,7 +335,8 @@ class ClinicModel:
                     p.p1_goal = reached
                     p.state = "reeval"
                     p.reeval = None
-                    self.log(p.pid, "phase", "reeval")
+                    if self.log_events:
+                        self.log(p.pid, "phase", "reeval")
             else:
                 p.pain.acupuncture(t)
         else:  # physiotherapy
@@ -343,7 +353,7 @@ class ClinicModel:
     def _reevaluate(self, p: Patient, a: Appointment) -> None:
         t = a.start
         vas = p.pain.vas(t)
-        week = self.week_of(t)
+        week = int(t // WEEK)
         if p.sample:
             self.traj.append((p.pid, t / DAY, vas, ""))
         p1 = self.p.phase1
@@ -359,7 +369,8 @@ class ClinicModel:
             decision = "exited"
         else:
             decision = "phase2"
-        self.log(p.pid, "reevaluation", f"vas={vas:.2f} -> {decision}")
+        if self.log_events:
+            self.log(p.pid, "reevaluation", f"vas={vas:.2f} -> {decision}")
         p.reeval = None
         if decision == "exited":
             p.state = "exited"

@@ -141,8 +141,15 @@ class PainState:
 
     def vas(self, t: float) -> float:
         """Observed VAS at ``t``: underlying pain minus the fading analgesic window, clipped to [0, 10]."""
-        if t > self.t:
-            self.advance(t)
+        dt = t - self.t
+        if dt > 0:
+            if self.next_flare <= t:
+                self.advance(t)
+            else:  # no flare-up before t: :meth:`_decay` inlined (the hottest call of the model)
+                floor = self.floor
+                self.n = floor + (self.n - floor) * math.exp(-self.nh_rate * dt)
+                self.relief *= math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
+                self.t = t
         u = self.n - self.relief
         if self.last_acu > -math.inf:
             u -= self.window * math.exp(-(t - self.last_acu) / self.tau)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .booking import Appointment
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from .model import ClinicModel
 
 ACTIVE = ("waiting", "phase1", "reeval", "phase2", "phase3")
+DONE = frozenset(("completed", "dropped", "exited"))
+_START = attrgetter("start")
 
 
 class Patient:
@@ -77,22 +80,30 @@ class Patient:
 
     @property
     def done(self) -> bool:
-        return self.state in ("completed", "dropped", "exited")
+        return self.state in DONE
 
     def give(self, appts: list[Appointment]) -> None:
         """Hand booked appointments to the patient's process (waking it if idle)."""
         if not appts:
             return
-        self.pending.extend(appts)
-        self.pending.sort(key=lambda a: a.start)
+        pending = self.pending
+        pending.extend(appts)
+        pending.sort(key=_START)
         for a in appts:
-            if a.kind == "acupuncture":
-                self.last_acu_day = max(self.last_acu_day, a.start // 1440)
-            elif a.kind == "physiotherapy":
-                self.last_pt_day = max(self.last_pt_day, a.start // 1440)
-                self.last_pt_end = max(self.last_pt_end, a.end)
-        if self.wake is not None and not self.wake.triggered:
-            self.wake.succeed()
+            kind = a.kind
+            if kind == "acupuncture":
+                d = a.start // 1440
+                if d > self.last_acu_day:
+                    self.last_acu_day = d
+            elif kind == "physiotherapy":
+                d = a.start // 1440
+                if d > self.last_pt_day:
+                    self.last_pt_day = d
+                if a.end > self.last_pt_end:
+                    self.last_pt_end = a.end
+        wake = self.wake
+        if wake is not None and not wake.triggered:
+            wake.succeed()
 
     def cancel_pending(self, model: "ClinicModel", phase: str | None = None) -> None:
         """Release booked, not yet attended appointments (all, or those of one phase)."""
@@ -107,21 +118,23 @@ class Patient:
     def process(self, model: "ClinicModel"):
         """The SimPy process: sleep until each booked appointment, attend it; idle until given more."""
         env = model.env
+        timeout, attend = env.timeout, model.attend
         while True:
-            while self.pending:
+            while self.pending:  # (cancel_pending may replace the list while asleep)
                 a = self.pending[0]
-                if a.start > env.now:
-                    yield env.timeout(a.start - env.now)
+                now = env.now
+                if a.start > now:
+                    yield timeout(a.start - now)
                     continue  # the list may have changed while asleep
                 self.pending.pop(0)
-                if a.start < env.now and not a.cancelled:  # booked into the past: a bug in the booking logic
-                    raise RuntimeError(f"patient {self.pid}: {a.kind} at minute {a.start} reached at {env.now}")
-                if not a.cancelled and not self.done:
-                    model.attend(self, a)
-            if self.done:
+                if a.start < now and not a.cancelled:  # booked into the past: a bug in the booking logic
+                    raise RuntimeError(f"patient {self.pid}: {a.kind} at minute {a.start} reached at {now}")
+                if not a.cancelled and self.state not in DONE:
+                    attend(self, a)
+            if self.state in DONE:
                 return
             self.wake = env.event()
             yield self.wake
             self.wake = None
-            if self.done:
+            if self.state in DONE:
                 return
