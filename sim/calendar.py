@@ -105,9 +105,10 @@ class SlotGrid:
         """Available minutes per resource (staff then room types) x weekday x hour, for one week."""
         n = len(self.staff_ids)
         out = np.zeros((n + 3, 7, 24))
-        for d in range(7):
-            for s in range(self.spd):
-                h = self.slot_hour[s]
-                out[:n, d, h] += (self.staff_cap[:, d * self.spd + s] > 0) * self.slot
-                out[n:, d, h] += self.room_cap[:, d * self.spd + s] * self.slot
+        staff = (self.staff_cap.reshape(n, 7, self.spd) > 0).astype(np.int64) * self.slot
+        rooms = self.room_cap.reshape(3, 7, self.spd).astype(np.int64) * self.slot
+        hours = np.asarray(self.slot_hour)
+        for h in np.unique(hours).tolist():  # whole minutes: sums are exact in any order
+            out[:n, :, h] = staff[:, :, hours == h].sum(axis=2)
+            out[n:, :, h] = rooms[:, :, hours == h].sum(axis=2)
         return out

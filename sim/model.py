@@ -413,8 +413,10 @@ class ClinicModel:
         n_res = len(g.staff_ids) + 3
         out = np.zeros(n_res * self.weeks * 168)
         if self._used:
-            arr = np.array([(a.g, a.length, a.units, a.staff, a.room) for a in self._used], dtype=np.int64)
-            start, length, units, staff, room = arr.T
+            used = self._used
+            start, length, units, staff, room = (np.array(col, dtype=np.int64) for col in (
+                [a.g for a in used], [a.length for a in used], [a.units for a in used], [a.staff for a in used],
+                [a.room for a in used]))
             lmax = int(length.max())
             j = np.arange(lmax)
             slots = start[:, None] + j[None, :]
@@ -426,9 +428,11 @@ class ClinicModel:
             cell = week * 168 + day * 24 + hour
             stride = self.weeks * 168
             share = np.broadcast_to((g.slot * units / g.capacity_units)[:, None], slots.shape)
-            np.add.at(out, (staff[:, None] * stride + cell)[valid], share[valid])
+            # staff and room cells are disjoint; bincount sums each cell in input order, as np.add.at did
             room_idx = (len(g.staff_ids) + room)[:, None] * stride + cell
-            np.add.at(out, room_idx[valid], float(g.slot))
+            idx = np.concatenate(((staff[:, None] * stride + cell)[valid], room_idx[valid]))
+            weights = np.concatenate((share[valid], np.full(int(valid.sum()), float(g.slot))))
+            out += np.bincount(idx, weights=weights, minlength=out.size)
         return out.reshape(n_res, self.weeks, 7, 24).astype(np.float32)  # halves what workers send back
 
     def run(self) -> None:

@@ -48,11 +48,18 @@ def fixed_warmup(scenario: Scenario, weeks: int) -> int:
 
 
 def _patients_frame(model: ClinicModel) -> pd.DataFrame:
-    rows = [(p.pid, p.origin, p.recurrence, p.condition, ("responder", "partial", "non_responder")[p.pain.klass],
-             p.pain.u0, p.referral_t, p.intake_t, p.first_treat_t, p.first_acu_t, p.goal_t, p.sessions_to_goal,
-             p.n_acu_p1, p.acu_sessions, p.pt_sessions, p.pt_in_window, p.pt_credit, p.pt_effective, p.maint_sessions,
-             p.no_shows, p.discharge_t, p.end_t, p.state, p.vas_week6, p.vas_discharge) for p in model.patients]
-    return pd.DataFrame(rows, columns=list(PATIENT_COLUMNS))
+    """One row per referral, built column by column (one list per column, not a tuple per patient)."""
+    ps = model.patients
+    klass = ("responder", "partial", "non_responder")
+    cols = [[p.pid for p in ps], [p.origin for p in ps], [p.recurrence for p in ps], [p.condition for p in ps],
+            [klass[p.pain.klass] for p in ps], [p.pain.u0 for p in ps], [p.referral_t for p in ps],
+            [p.intake_t for p in ps], [p.first_treat_t for p in ps], [p.first_acu_t for p in ps],
+            [p.goal_t for p in ps], [p.sessions_to_goal for p in ps], [p.n_acu_p1 for p in ps],
+            [p.acu_sessions for p in ps], [p.pt_sessions for p in ps], [p.pt_in_window for p in ps],
+            [p.pt_credit for p in ps], [p.pt_effective for p in ps], [p.maint_sessions for p in ps],
+            [p.no_shows for p in ps], [p.discharge_t for p in ps], [p.end_t for p in ps], [p.state for p in ps],
+            [p.vas_week6 for p in ps], [p.vas_discharge for p in ps]]
+    return pd.DataFrame(dict(zip(PATIENT_COLUMNS, cols, strict=True)), columns=list(PATIENT_COLUMNS))
 
 
 def _appointments_frame(model: ClinicModel) -> pd.DataFrame:
