@@ -10,14 +10,14 @@
 3. The CP-SAT roster ladder (``benchmarks/bench_roster.py``): sessions placed, gap to the proven bound and
    greedy's sessions placed per instance size.
 
-The machine is shared and has 2 cores: read the ratios, not the absolute figures. The output is the body of
-docs/benchmarks.md.
+Each script runs as a subprocess with its own command line (its stable interface), one after the other. The
+machine is shared and has 2 cores: read the ratios, not the absolute figures. The output is the body of
+docs/benchmarks.md; exit status 1 if a script failed (its last error line is in the output and on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import platform
@@ -29,66 +29,70 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 
-def section_event_loop(scenario, weeks: int, rate_reps: int, bare_events: int, seed: int) -> list[str]:
-    import bench_sim
-
-    simpy_ev, simpy_s = bench_sim.best_of(3, lambda: bench_sim.bare_simpy(bare_events))
-    heap_ev, heap_s = bench_sim.best_of(3, lambda: bench_sim.bare_heapq(bare_events))
-    model = bench_sim.model_rate(scenario, weeks, rate_reps, seed)
-    bare = simpy_ev / simpy_s
-    rows = [
-        (f"model, {scenario.name}, {weeks} weeks, {rate_reps} replications", model.events, model.seconds),
-        ("bare SimPy loop (timeouts only)", simpy_ev, simpy_s),
-        ("bare heapq loop (event list only)", heap_ev, heap_s),
-    ]
-    out = ["| event loop | events | seconds | events/s | ratio to bare SimPy |", "|---|---:|---:|---:|---:|"]
-    for name, events, secs in rows:
-        rate = events / secs if secs > 0 else float("nan")
-        out.append(f"| {name} | {events:,} | {secs:.3f} | {rate:,.0f} | {rate / bare:.2f} |")
-    return out
+def _run_script(args: list[str]) -> tuple[list[str], str | None]:
+    """Run a sibling benchmark script with its own command line (its stable interface); (stdout lines, error)."""
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=HERE.parent)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        return [], f"`python benchmarks/{' '.join(args)}` failed (status {done.returncode}): {last}"
+    return done.stdout.splitlines(), None
 
 
-def section_replications(scenario, weeks: int, reps: int, seed: int, dask: bool) -> list[str]:
-    import bench_sim
-    from sim.executors import ExecutorSpec
-
-    walls = [("serial", bench_sim.experiment_time(scenario, reps, weeks, seed, ExecutorSpec("serial", 1))),
-             ("2 local processes", bench_sim.experiment_time(scenario, reps, weeks, seed, ExecutorSpec("processes", 2)))]
-    if dask:
-        walls.append(("Dask LocalCluster, 2 processes (start-up included)",
-                      bench_sim.experiment_time(scenario, reps, weeks, seed, ExecutorSpec("dask", 2))))
-    out = [f"`run_experiment`: {scenario.name}, {weeks} weeks, {reps} replications.", "",
-           "| execution | wall s | replications/s | speed-up vs serial |", "|---|---:|---:|---:|"]
-    for name, wall in walls:
-        out.append(f"| {name} | {wall:.2f} | {reps / wall:.1f} | {walls[0][1] / wall:.2f} |")
-    return out
+def section_sim(scenario: str, weeks: int, reps: int, rate_reps: int, bare_events: int, repeats: int, seed: int,
+                dask: bool) -> tuple[list[str], str | None]:
+    """benchmarks/bench_sim.py: event rates (model, bare SimPy, bare heapq) and experiment wall times serially,
+    with 2 local processes and on a Dask LocalCluster; its Markdown as it prints it."""
+    args = [str(HERE / "bench_sim.py"), "--scenario", scenario, "--weeks", str(weeks), "--replications", str(reps),
+            "--rate-replications", str(rate_reps), "--bare-events", str(bare_events), "--repeats", str(repeats),
+            "--seed", str(seed)] + ([] if dask else ["--no-dask"])
+    lines, error = _run_script(args)
+    body = [line for line in lines if not line.startswith("# ")]
+    while body and not body[0].strip():
+        body.pop(0)
+    return body, error
 
 
 ROSTER_COLUMNS = ["patients", "staff", "limit_s", "required", "placed", "greedy_placed", "first_solution_s",
                   "objective", "greedy_objective", "best_bound", "gap_pct", "status", "violations"]
 
 
-def section_roster(sizes: list[int], limits: list[float], seed: int = 1, workers: int = 2) -> list[str]:
-    """The ladder of ``benchmarks/bench_roster.py`` (its ``run``; its row-by-row progress goes to stderr), plus
-    the CP-SAT / greedy ratio of sessions placed (both measured in the same run)."""
-    if not (HERE / "bench_roster.py").exists():
-        return ["(benchmarks/bench_roster.py is not in this checkout: no roster ladder)"]
-    import bench_roster
+def markdown_table(lines: list[str]) -> pd.DataFrame:
+    """The last Markdown table in ``lines`` as a DataFrame of strings."""
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("|"):
+            block.append(line)
+        elif block and not line.startswith("|"):
+            block = [] if line.strip() else block
+    if len(block) < 2:
+        return pd.DataFrame()
+    cells = [[c.strip() for c in row.strip().strip("|").split("|")] for row in block]
+    return pd.DataFrame(cells[2:], columns=cells[0])
 
-    with contextlib.redirect_stdout(sys.stderr):
-        table = bench_roster.run(sizes, limits, seed, workers)
+
+def section_roster(sizes: list[int], limits: list[float]) -> tuple[list[str], str | None]:
+    """benchmarks/bench_roster.py's ladder (its Markdown table, key columns) plus CP-SAT's sessions placed over the
+    greedy's on the same week (both measured in the same run)."""
+    if not (HERE / "bench_roster.py").exists():
+        return [], "benchmarks/bench_roster.py is not in this checkout"
+    lines, error = _run_script([str(HERE / "bench_roster.py"), "--sizes", *map(str, sizes),
+                                "--limits", *(f"{t:g}" for t in limits)])
+    if error:
+        return [], error
+    table = markdown_table(lines)
+    if table.empty:
+        return [], "bench_roster.py printed no Markdown table"
     cols = [c for c in ROSTER_COLUMNS if c in table.columns]
     if {"placed", "greedy_placed"} <= set(table.columns):
-        table = table.assign(placed_vs_greedy=(table["placed"] / table["greedy_placed"]).round(3))
+        placed = pd.to_numeric(table["placed"], errors="coerce")
+        greedy = pd.to_numeric(table["greedy_placed"], errors="coerce")
+        table["placed_vs_greedy"] = (placed / greedy).round(3).astype(str)
         cols.append("placed_vs_greedy")
     out = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
-    for row in table[cols].itertuples(index=False):
-        out.append("| " + " | ".join("" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v)
-                                     for v in row) + " |")
-    return out
+    out += ["| " + " | ".join(str(v) for v in row) + " |" for row in table[cols].itertuples(index=False)]
+    return out, None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,34 +104,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-roster", action="store_true")
     a = ap.parse_args(argv)
 
-    from scenarios import load_scenario
-
-    weeks, reps, rate_reps, bare_events = (26, 20, 3, 200_000) if a.quick else (52, 100, 5, 400_000)
+    weeks, reps, rate_reps, bare_events, repeats = (26, 20, 3, 200_000, 1) if a.quick else (52, 100, 5, 400_000, 2)
     sizes, limits = ([50, 100, 200], [10.0]) if a.quick else ([50, 100, 200, 400, 800], [10.0, 60.0])
-    roster_note = f"sizes {', '.join(map(str, sizes))} active patients; CP-SAT 2 workers, wall-clock limits {', '.join(f'{t:g}' for t in limits)} s"
-    scenario = load_scenario(a.scenario)
+    roster_note = (f"{', '.join(map(str, sizes))} active patients; CP-SAT with 2 workers, wall-clock limits "
+                   f"{', '.join(f'{t:g}' for t in limits)} s")
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
     import numpy, simpy  # noqa: E401
 
+    errors: list[str] = []
+    sim_lines, error = section_sim(a.scenario, weeks, reps, rate_reps, bare_events, repeats, a.seed, not a.no_dask)
+    errors += [error] if error else []
     lines = [
         f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC with "
         f"`python benchmarks/bench_all.py{' --quick' if a.quick else ''}`: Python {platform.python_version()}, "
         f"SimPy {simpy.__version__}, numpy {numpy.__version__}, {platform.machine()}, {os.cpu_count()} cores "
         "(shared with other work: compare the ratios, not the absolute figures).",
-        "", "### Event loop", "",
-        *section_event_loop(scenario, weeks, rate_reps, bare_events, a.seed),
-        "", "### Replications", "",
-        *section_replications(scenario, weeks, reps, a.seed, not a.no_dask),
+        "", "### Event loop and replications (benchmarks/bench_sim.py)", "", *(sim_lines or [f"({error})"]),
     ]
     if not a.no_roster:
-        lines += ["", "### Roster ladder (CP-SAT)", "", roster_note + ".", "", *section_roster(sizes, limits)]
+        roster_lines, error = section_roster(sizes, limits)
+        errors += [error] if error else []
+        lines += ["", "### Roster ladder, CP-SAT (benchmarks/bench_roster.py)", "", roster_note + ".", "",
+                  *(roster_lines or [f"({error})"])]
     load_end = os.getloadavg()[0]
     lines += ["", f"Total benchmark wall time {time.perf_counter() - started:.0f} s; 1-minute load average "
                   f"{load_start:.1f} at the start, {load_end:.1f} at the end (above 2 = other work competed for the "
                   "2 cores, which hits the parallel rows hardest)."]
     print("\n".join(lines))
-    return 0
+    for e in errors:
+        print(e, file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
