@@ -110,15 +110,26 @@ class AppointmentBook:
 
     def find_on_day(self, kind: str, gday: int, from_slot: int) -> tuple[int, int] | None:
         """Earliest (slot within day, staff row) on global day ``gday`` at or after ``from_slot``, or None."""
+        return self.find(kind, gday, gday * DAY + self._open + from_slot * self._slot)
+
+    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
+        """Earliest (slot within day, staff row) on global day ``gday`` starting at or after minute
+        ``not_before``, or None (nothing free; a closed day has no room capacity). Ties go to the first row."""
         L, _u, _room, _minutes, room_days, staff_rows = self._kinds[kind]
+        offset = not_before - gday * DAY - self._open
+        from_slot = 0 if offset <= 0 else -int(-offset // self._slot)  # ceil
         if from_slot > self._spd - L or gday >= self.n_days:
             return None
         room = room_days[gday] >> from_slot
         if not room:
             return None
-        rw = room
-        for j in range(1, L):
-            rw &= room >> j
+        # bit s of rw: the room type has L free slots in a row from slot s (the sessions are 1-3 slots long)
+        if L == 3:
+            rw = room & (room >> 1) & (room >> 2)
+        else:
+            rw = room
+            for j in range(1, L):
+                rw &= room >> j
         if not rw:
             return None
         best_s, best_i = -1, -1
@@ -127,8 +138,11 @@ class AppointmentBook:
             w = m & rw
             if not w:
                 continue
-            for j in range(1, L):
-                w &= m >> j
+            if L == 3:
+                w &= (m >> 1) & (m >> 2)
+            else:
+                for j in range(1, L):
+                    w &= m >> j
             if w:
                 s = (w & -w).bit_length() - 1
                 if best_s < 0 or s < best_s:
@@ -136,14 +150,6 @@ class AppointmentBook:
         if best_s < 0:
             return None
         return from_slot + best_s, best_i
-
-    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
-        """Earliest (slot within day, staff row) on global day ``gday`` starting at or after minute
-        ``not_before``, or None (closed day, or nothing free)."""
-        if not self._day_open[gday % 7]:
-            return None
-        offset = not_before - gday * DAY - self._open
-        return self.find_on_day(kind, gday, 0 if offset <= 0 else -int(-offset // self._slot))  # ceil
 
     def _update(self, rem: list[int], masks: list[tuple[int, list[int]]] | None, room_masks: list[int] | None,
                 gday: int, g0: int, length: int, delta: int) -> None:
@@ -234,18 +240,20 @@ class GreedyEarliestFit:
         return None
 
     def _days(self, book: AppointmentBook, week: int, earliest: float) -> list[int]:
-        d0 = max(week * 7, int(earliest // DAY))
         base = week * 7
-        return [base + d for d in book.grid.open_days if base + d >= d0 and base + d < book.n_days]
+        d0 = max(base, int(earliest // DAY))
+        n_days = book.n_days
+        return [base + d for d in book.grid.open_days if d0 <= base + d < n_days]
 
     def _book_series(self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int,
                      earliest: float, phase: str) -> list[Appointment]:
         """Up to ``n`` sessions of one kind on ``days``, each >= gap days after the previous one."""
         out: list[Appointment] = []
+        gap = self.gap_days
         for d in days:
             if len(out) >= n:
                 break
-            if d - last_day < self.gap_days:
+            if d - last_day < gap:
                 continue
             hit = book.find(kind, d, earliest)
             if hit is not None:
@@ -288,22 +296,28 @@ class GreedyEarliestFit:
     def _book_pair(self, book: AppointmentBook, req: WeekRequest, days: list[int], acu_from: float,
                    last_acu: int, last_pt: int) -> tuple[Appointment, Appointment] | None:
         """Acupuncture the day before a PT session, or the same day >= N hours (and after it ends) earlier."""
+        gap, grid = self.gap_days, book.grid
+        acu_minutes = grid.kinds["acupuncture"].minutes
+        acu_hits: dict[int, tuple[int, int] | None] = {}  # nothing is taken before returning: search each day once
         for d in days:
-            if d - last_pt < self.gap_days:
+            if d - last_pt < gap:
                 continue
             options = []
-            if self.day_before and (d - 1) in days and (d - 1) - last_acu >= self.gap_days:
+            if self.day_before and (d - 1) in days and (d - 1) - last_acu >= gap:
                 options.append(d - 1)
-            if d - last_acu >= self.gap_days:
+            if d - last_acu >= gap:
                 options.append(d)
             for ad in options:
-                hit = book.find("acupuncture", ad, acu_from)
+                if ad in acu_hits:
+                    hit = acu_hits[ad]
+                else:
+                    hit = acu_hits[ad] = book.find("acupuncture", ad, acu_from)
                 if hit is None:
                     continue
                 # the PT session cannot overlap the acupuncture in time (next day, or after it ends), so the
                 # acupuncture's capacity need not be taken before searching the PT slot
-                acu_start = book.grid.day_start(ad) + hit[0] * book.grid.slot
-                acu_end = acu_start + book.grid.kinds["acupuncture"].minutes
+                acu_start = grid.day_start(ad) + hit[0] * grid.slot
+                acu_end = acu_start + acu_minutes
                 pt_from = req.earliest if ad < d else max(acu_start + self.same_day_min_minutes, acu_end)
                 hit2 = book.find("physiotherapy", d, pt_from)
                 if hit2 is not None:
