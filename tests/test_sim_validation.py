@@ -1,11 +1,14 @@
 """Validation of the patient-flow model against theory and independent computations (tests that could fail if
 the model were wrong): Little's law on programme occupancy, the pain model alone vs the simulation under
-unlimited capacity, and waiting-list growth under overload.
+unlimited capacity, waiting-list growth under overload, recurrence and dropout rates, utilisation
+accounting, common random numbers, and a frozen back-test of a small scenario.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,8 @@ from sim import run_replication
 from sim.pain import WEEK, simulate_sessions_to_goal
 
 from tests.sim_builders import baseline_data, build, no_attrition, set_all_conditions, unlimited_capacity
+
+DATA = Path(__file__).parent / "data"
 
 
 # ------------------------------------------------------------------------------------------- Little's law
@@ -264,3 +269,29 @@ def test_common_random_numbers_make_paired_differences_far_less_variable_than_in
         x, y = ((pr := c.experiments[n].per_replication)[pr["kpi"] == kpi].sort_values("replication")["value"]
                 .to_numpy() for n in ("baseline", "plus_pt"))
         assert np.var(y - x, ddof=1) < 0.25 * (np.var(x, ddof=1) + np.var(y, ddof=1)), kpi
+
+
+# --------------------------------------------------------------------------------------------- back-test
+def _make_backtest():
+    spec = importlib.util.spec_from_file_location("make_backtest", DATA / "make_backtest.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_backtest_small_scenario_reproduces_the_frozen_results():
+    """An unintended change anywhere in the model shows here. If the model was changed on purpose, regenerate
+    with ``python tests/data/make_backtest.py`` and say so in the commit message."""
+    mb = _make_backtest()
+    summary, per_rep = mb.backtest_tables()
+    frozen_summary = pd.read_csv(DATA / mb.SUMMARY_FILE)
+    frozen_per_rep = pd.read_csv(DATA / mb.PER_REP_FILE)
+    assert list(summary["kpi"]) == list(frozen_summary["kpi"]), \
+        "the KPI list changed: if on purpose, regenerate with python tests/data/make_backtest.py"
+    for col in ("mean", "ci_low", "ci_high", "half_width", "n"):
+        np.testing.assert_allclose(summary[col].to_numpy(float), frozen_summary[col].to_numpy(float),
+                                   rtol=1e-9, atol=1e-9, equal_nan=True,
+                                   err_msg=f"{col} changed: if the model was changed on purpose, regenerate the back-test")
+    assert per_rep[["replication", "kpi"]].equals(frozen_per_rep[["replication", "kpi"]])
+    np.testing.assert_allclose(per_rep["value"].to_numpy(float), frozen_per_rep["value"].to_numpy(float),
+                               rtol=1e-9, atol=1e-9, equal_nan=True)
