@@ -90,6 +90,8 @@ class AppointmentBook:
                        for name, k in grid.kinds.items()}
         self._spd, self._open, self._slot = grid.spd, grid.open, grid.slot
         self._day_open = grid.day_open_list
+        # open global days of each week (shared lists: read only)
+        self.week_days = [[w * 7 + d for d in grid.open_days] for w in range(weeks)]
 
     def _masks(self, cap: np.ndarray, u: int) -> list[list[int]]:
         """Per row and day, the int whose bit s says ``cap[row, day*spd + s] >= u``."""
@@ -240,10 +242,11 @@ class GreedyEarliestFit:
         return None
 
     def _days(self, book: AppointmentBook, week: int, earliest: float) -> list[int]:
-        base = week * 7
-        d0 = max(base, int(earliest // DAY))
-        n_days = book.n_days
-        return [base + d for d in book.grid.open_days if d0 <= base + d < n_days]
+        days = book.week_days[week] if week < book.weeks else []
+        if days and earliest >= (days[0] + 1) * DAY:  # a day after the first open one (not the weekly round)
+            d0 = int(earliest // DAY)
+            return [d for d in days if d >= d0]
+        return days
 
     def _book_series(self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int,
                      earliest: float, phase: str) -> list[Appointment]:

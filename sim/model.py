@@ -161,8 +161,9 @@ class ClinicModel:
         if req.n_acu <= 0 and req.n_pt <= 0:
             return
         appts = self.policy.book_week(self.book, req)
-        for a in appts:
-            self._record_booking(p, a)
+        if self.log_events:
+            for a in appts:
+                self._record_booking(p, a)
         p.give(appts)
 
     def weekly_round(self):

@@ -88,7 +88,8 @@ class Patient:
             return
         pending = self.pending
         pending.extend(appts)
-        pending.sort(key=_START)
+        if len(pending) > 1:
+            pending.sort(key=_START)
         for a in appts:
             kind = a.kind
             if kind == "acupuncture":
