@@ -19,7 +19,7 @@ from .booking import Appointment, AppointmentBook, GreedyEarliestFit, WeekReques
 from .calendar import DAY, WEEK, SlotGrid
 from .hazards import weekly_dropout_probability, weeks_to_recurrence
 from .pain import PainState, PatientDraws
-from .patient import ACTIVE, Patient
+from .patient import ACTIVE, DONE, Patient
 from .streams import ReplicationStreams
 
 SEED_BATCH = 256
@@ -189,7 +189,7 @@ class ClinicModel:
             self.discharged = still
             active = []
             for p in self.active:
-                if p.done:
+                if p.state in DONE:
                     continue
                 if p.state in ACTIVE and self._drops_out(p, now):
                     continue
@@ -208,7 +208,7 @@ class ClinicModel:
                         p.end_t = now
                         if self.log_events:
                             self.log(p.pid, "maintenance_end")
-                if p.done:
+                if p.state in DONE:
                     if p.wake is not None and not p.wake.triggered:
                         p.wake.succeed()
                     continue

@@ -32,7 +32,7 @@ from .pain import PainState
 if TYPE_CHECKING:
     from .model import ClinicModel
 
-ACTIVE = ("waiting", "phase1", "reeval", "phase2", "phase3")
+ACTIVE = frozenset(("waiting", "phase1", "reeval", "phase2", "phase3"))
 DONE = frozenset(("completed", "dropped", "exited"))
 _START = attrgetter("start")
 
