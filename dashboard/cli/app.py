@@ -8,15 +8,12 @@ and exit status 2, never a traceback.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 
+from optimizer.files import atomic_path, write_text_atomic  # noqa: F401  (re-exported for the commands)
 from scenarios import InputError
 
 app = typer.Typer(
@@ -50,21 +47,6 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+# Atomic writes (temporary file beside the target, then rename; usual permissions): one implementation, the
+# optimizer's, re-exported here for every command.
+__all__ = ["app", "atomic_path", "fail", "user_errors", "write_text_atomic"]
