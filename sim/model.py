@@ -7,6 +7,7 @@ No pandas inside the event loop; :meth:`ClinicModel.raw` builds the tables once 
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 
@@ -437,7 +438,16 @@ class ClinicModel:
         return out.reshape(n_res, self.weeks, 7, 24).astype(np.float32)  # halves what workers send back
 
     def run(self) -> None:
+        """Run the event loop with the cyclic garbage collector paused: the run makes many small long-lived
+        objects and no garbage cycles (none found after a 260-week run, same peak memory), so the collector's
+        passes over them only cost time (~10% of a replication). Its previous state is restored."""
         self.env.process(self.arrivals())
         self.env.process(self.weekly_round())
-        self.env.run(until=self.weeks * WEEK + 1)
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.weeks * WEEK + 1)
+        finally:
+            if was_enabled:
+                gc.enable()
         self.n_events_processed = next(self.env._eid)
