@@ -245,6 +245,9 @@ class ConditionSpec(Strict):
     no_show_probability: Probability
     dropout: DropoutSpec
     recurrence_12_months: Probability
+    # An episode recurs within this many weeks of discharge or not at all (the hazard is calibrated on the
+    # 12-month share); without a window every treated patient would come back sooner or later.
+    recurrence_window_weeks: int = Field(52, ge=1, le=520)
 
 
 # --------------------------------------------------------------------------------------------- pain model

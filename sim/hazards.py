@@ -21,12 +21,20 @@ def recurrence_rate_per_week(p12: float) -> float:
     return -math.log(1.0 - p12) / 52.0
 
 
-def weeks_to_recurrence(e: float, p12: float, rr: float = 1.0, maintenance_weeks: float = 0.0) -> float:
+def weeks_to_recurrence(e: float, p12: float, rr: float = 1.0, maintenance_weeks: float = 0.0,
+                        window_weeks: float = math.inf) -> float:
     """Weeks from discharge to recurrence for an Exp(1) draw ``e`` (inversion of the cumulative hazard).
 
     Hazard lambda * rr during the first ``maintenance_weeks`` weeks, lambda afterwards:
-    H(t) = lambda rr t for t <= D, lambda rr D + lambda (t - D) after; T = H^-1(e). ``inf`` if p12 = 0.
+    H(t) = lambda rr t for t <= D, lambda rr D + lambda (t - D) after; T = H^-1(e). ``inf`` if p12 = 0 or if
+    T falls after ``window_weeks`` (``recurrence_window_weeks``: the episode does not recur), so that
+    P(recurrence) = 1 - exp(-H(window)), which is p12 for a 52-week window without maintenance.
     """
+    t = _weeks_to_recurrence(e, p12, rr, maintenance_weeks)
+    return t if t <= window_weeks else math.inf
+
+
+def _weeks_to_recurrence(e: float, p12: float, rr: float, maintenance_weeks: float) -> float:
     lam = recurrence_rate_per_week(p12)
     if lam == 0.0:
         return math.inf

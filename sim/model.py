@@ -275,9 +275,10 @@ class ClinicModel:
         p12 = p.cond.recurrence_12_months
         if p12 > 0:
             weeks = weeks_to_recurrence(p.behave.expovariate(1.0), p12, m.recurrence_relative_risk if maint else 1.0,
-                                        m.duration_weeks if maint else 0.0)
-            p.recur_t = now + weeks * WEEK
-            self.discharged.append(p)
+                                        m.duration_weeks if maint else 0.0, p.cond.recurrence_window_weeks)
+            if weeks != math.inf:  # outside the window: this episode does not recur
+                p.recur_t = now + weeks * WEEK
+                self.discharged.append(p)
 
     # ------------------------------------------------------------------------------------- attending
     def attend(self, p: Patient, a: Appointment) -> None:

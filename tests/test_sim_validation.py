@@ -184,6 +184,28 @@ def test_share_recurring_within_12_months_of_discharge_is_the_scenarios_12_month
     assert stats.binomtest(k, n, 0.5).pvalue > 0.001, k / n
 
 
+def test_an_episode_recurs_within_its_window_or_not_at_all():
+    """Same clinic, 160 weeks: among first-episode patients discharged at least 104 weeks before the end, the
+    share referred again within 104 weeks is still 0.5, not 1 - 0.5**2 = 0.75 as a hazard that never stops
+    would give (recurrence_window_weeks = 52: an episode recurs within 12 months or not at all), and no
+    recurrence comes later than the window (plus the week to the next Monday round)."""
+    data = baseline_data()
+    unlimited_capacity(data, copies=8)
+    set_all_conditions(data, recurrence_12_months=0.5, recurrence_window_weeks=52,
+                       dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0})
+    data["demand"]["condition_mix"] = {"patellofemoral_syndrome": 1.0}
+    data["demand"]["referrals_per_week"] = 12.0
+    r = run_replication(build(data, "recurrence"), 0, 4, weeks=160)
+    p = r.patients
+    first = p[~p["recurrence"] & p["discharge_t"].notna() & (p["discharge_t"] <= (r.weeks - 104) * WEEK)]
+    next_referral = p[p["recurrence"]].groupby("origin")["referral_t"].min()
+    delay = first["patient"].map(next_referral) - first["discharge_t"]
+    k, n = int((delay <= 104 * WEEK).sum()), len(first)
+    assert n > 150
+    assert stats.binomtest(k, n, 0.5).pvalue > 0.001, (k, n, k / n)
+    assert float(delay.max()) <= 53 * WEEK
+
+
 # ----------------------------------------------------------------------------------------------- dropout
 def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
     """Intake-bound pt_only clinic (2 intakes a week for 4 referrals: long waits), deterministic untreated pain
