@@ -335,10 +335,10 @@ def run_until_precise(
         extra = {"event_log": True} if event_log else {}
         res = run_tasks(_one_replication, [(replication, scenario, i, root, wk, extra) for i in indices], ex)
         if model:
-            from .runner import _choose_warmup, finalise
+            from .runner import choose_warmup, finalise
 
             if state["warm"] is None:  # the first batch always starts at 0 and holds the whole pilot
-                state["warm"] = _choose_warmup(scenario, res[: pilot_size(spec)], wk)[0]
+                state["warm"] = choose_warmup(scenario, res[: pilot_size(spec)], wk)[0]
             for r in res:
                 finalise(r, state["warm"])
         return res
@@ -346,10 +346,10 @@ def run_until_precise(
     outcome = run_sequential(replicate, lambda r: r.kpis, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
     run = PreciseRun(outcome.results, outcome, root, wk, state["warm"])
     if model:
-        from .runner import _assemble, _choose_warmup
+        from .runner import assemble_experiment, choose_warmup
 
-        warm, method = _choose_warmup(scenario, outcome.results, wk)
-        run.experiment = _assemble(scenario, outcome.results, warm, method, root, wk, ex.workers,
+        warm, method = choose_warmup(scenario, outcome.results, wk)
+        run.experiment = assemble_experiment(scenario, outcome.results, warm, method, root, wk, ex.workers,
                                    time.perf_counter() - t0)
         run.experiment.manifest["replications_auto"] = run.manifest()
     return run

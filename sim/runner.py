@@ -108,7 +108,7 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
     return finalise(result, warm)
 
 
-def _choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int) -> tuple[int, str]:
+def choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int) -> tuple[int, str]:
     """One warm-up for the experiment: fixed weeks, or MSER-5 on the mean weekly census of patients in the system
     (waiting + phases 1-3, ``sim.warmup.system_census``) across replications, capped at ``run.warmup.weeks`` and
     half the run. The census rather than the waiting list alone: when the clinic is not congested the waiting
@@ -147,7 +147,7 @@ def _resolve(scenario: Scenario, replications: int | None, weeks: int | None, se
     return reps, wk, sd
 
 
-def _assemble(scenario: Scenario, results: list[ReplicationResult], warm: int, method: str, seed: int,
+def assemble_experiment(scenario: Scenario, results: list[ReplicationResult], warm: int, method: str, seed: int,
               weeks: int, workers: int, wall: float) -> ExperimentResult:
     for r in results:
         finalise(r, warm)
@@ -179,8 +179,8 @@ def run_experiment(scenario: Scenario, *, replications: int | None = None, weeks
     spec = _executor(workers, executor)
     t0 = time.perf_counter()
     results = run_tasks(run_replication, [(scenario, r, sd, wk, event_log) for r in range(reps)], spec, progress)
-    warm, method = _choose_warmup(scenario, results, wk)
-    return _assemble(scenario, results, warm, method, sd, wk, spec.workers, time.perf_counter() - t0)
+    warm, method = choose_warmup(scenario, results, wk)
+    return assemble_experiment(scenario, results, warm, method, sd, wk, spec.workers, time.perf_counter() - t0)
 
 
 def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None = None, weeks: int | None = None,
@@ -203,10 +203,10 @@ def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None
     total = len(tasks)
     results = run_tasks(run_replication, tasks, spec, progress and (lambda d, _t: progress(d, total)))
     by_name = {s.name: results[i * reps:(i + 1) * reps] for i, s in enumerate(scenarios)}
-    choices = [_choose_warmup(s, by_name[s.name], wk) for s in scenarios]
+    choices = [choose_warmup(s, by_name[s.name], wk) for s in scenarios]
     warm = max(c[0] for c in choices)
     wall = time.perf_counter() - t0
-    exps = {s.name: _assemble(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
+    exps = {s.name: assemble_experiment(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
             for i, s in enumerate(scenarios)}
     base = exps[names[0]].per_replication.pivot(index="replication", columns="kpi", values="value")
     rows = []

@@ -149,10 +149,10 @@ def choose_warmup(scenario: Scenario, results: Sequence[ReplicationKpis], weeks:
         return None, "model"
     from types import SimpleNamespace
 
-    from .runner import _choose_warmup
+    from .runner import choose_warmup
 
     wk = int(weeks or scenario.run.horizon_weeks)
-    return _choose_warmup(scenario, [SimpleNamespace(timeseries=r.timeseries) for r in results], wk)
+    return choose_warmup(scenario, [SimpleNamespace(timeseries=r.timeseries) for r in results], wk)
 
 
 def default_replicate() -> Replicate:
