@@ -65,7 +65,17 @@ class SolveOutcome:
 #: fix-and-optimise neighbourhoods of optimizer.lns. Settings of the search, not model parameters: with free
 #: workers CP-SAT's own neighbourhoods are the stronger (all the time to the full model); interleaved
 #: (reproducible) workers are weaker on large weeks and ours help (measured in docs/roster.md).
-FULL_MODEL_SHARE = {True: 0.3, False: 1.0}
+FULL_MODEL_SHARE = {True: 0.6, False: 1.0}
+#: CP-SAT subsolvers left out of the reproducible (interleaved) full-model phase: the full-search ones apart from
+#: default_lp (which gives the root-LP bound and proves small weeks optimal). Interleaved, each takes whole
+#: batches of wall time (max_lp 16 s for 4 dtime on the 400-patient week) while the neighbourhood subsolvers
+#: (graph/rnd/scheduling LNS, local search) are what improves large weeks. 400 patients, 60 s wall, 2 workers,
+#: measured 2026-11-25 in one session: all subsolvers 30% + our LNS 70% (the former default) 2154 (gap 26.7%);
+#: this list alone, 100% of the time 1807 (13.6%); this list 60% + our LNS 40% 1721 (9.2%; 35%: 1842);
+#: this list alone with 4 / 8 interleaved workers 1983 / 2425. Settings of the search, not model parameters.
+REPRODUCIBLE_IGNORED_SUBSOLVERS = ("core", "max_lp", "max_lp_sym", "reduced_costs", "pseudo_costs", "quick_restart",
+                                   "quick_restart_no_lp", "no_lp", "fixed", "lb_tree_search", "objective_lb_search",
+                                   "probing", "objective_shaving", "variables_shaving")
 #: at most this many separate conflicts among pins are explained (each costs a few small solves).
 MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
@@ -82,6 +92,7 @@ def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall:
     prm.num_workers = workers
     if workers > 1 and reproducible:
         prm.interleave_search = True  # deterministic with several workers (and slower: see docs/roster.md)
+        prm.ignore_subsolvers.extend(REPRODUCIBLE_IGNORED_SUBSOLVERS)
     if wall is not None:
         prm.max_time_in_seconds = float(wall)
     prm.cp_model_probing_level = 0  # presolve probing costs seconds on large weeks and is not needed here
