@@ -10,6 +10,14 @@ from .week import DAY, Week
 KIND_ORDER = {"assessment": 0, "acupuncture": 1, "physiotherapy": 2}
 
 
+def _priority(week: Week, req) -> float:
+    """The unscheduled penalty, except that a phase-1 intake takes that of the acupuncture waiting for it (the
+    intake must come first: occupancy.intake_precedes)."""
+    if req.session == "assessment" and req.phase == "1":
+        return max(r.penalty for r in week.by_patient[req.patient_id])
+    return req.penalty
+
+
 def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[int, tuple[int, str]]:
     """rid -> (start, staff) for every request the greedy could place (pins first, as given).
 
@@ -24,7 +32,7 @@ def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[in
         occ.add(week.requests[p.rid], p.t, p.staff_id)
     room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
     order = sorted((r for r in week.requests if r.rid not in pinned),
-                   key=lambda r: (-r.penalty, room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k))
+                   key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k))
     load: dict[str, int] = {s: 0 for s in week.staff}
     for _, s in occ.assignment.values():
         load[s] += 1

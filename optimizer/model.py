@@ -195,6 +195,8 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
         reqs = [r for r in reqs if r.rid in rm.present]
         _spacing(m, rm, reqs, pinned, tm.min_days_between_same_type)
         _pt_not_before_acu(m, rm, week, reqs, tm.no_pt_within_hours_before_acupuncture)
+        if week.patients[pid].phase == "1":
+            _intake_first(m, rm, week, pid, reqs)
         if week.patients[pid].phase == "2" and sc.protocol.phase2.acupuncture_per_week > 0:
             _acu_opens_pt(m, rm, week, reqs, tm)
         if scaled(w.fewer_trips):
@@ -322,6 +324,22 @@ def _pt_not_before_acu(m, rm, week, reqs, hours) -> None:
             for d in shared:
                 m.add(rm.start[a.rid] >= rm.start[q.rid] + d_pt + gap).only_enforce_if(
                     [acu_first.Not(), rm.day[q.rid, d], rm.day[a.rid, d]])
+
+
+def _intake_first(m, rm, week, pid, reqs) -> None:
+    """Phase 1: when the patient needs an intake this week, each acupuncture needs it placed and ended before
+    (``occupancy.intake_precedes``): acupuncture present => intake present, start(acu) >= start(intake) + length."""
+    needed = [r for r in week.by_patient[pid] if r.session == "assessment"]
+    if not needed:
+        return
+    intake = needed[0]
+    for a in (r for r in reqs if r.session == "acupuncture"):
+        if intake.rid not in rm.present:  # the intake has no possible slot: no acupuncture either
+            m.add(rm.present[a.rid] == 0)
+            continue
+        m.add_implication(rm.present[a.rid], rm.present[intake.rid])
+        m.add(rm.start[a.rid] >= rm.start[intake.rid] + intake.duration // week.slot).only_enforce_if(
+            [rm.present[a.rid], rm.present[intake.rid]])
 
 
 def _first_pt(asg, pts) -> int | None:

@@ -19,6 +19,8 @@ PHRASES = {
     "spacing": "timing rule: no day at least {gap} days from the patient's other {session} session",
     "acu_before_pt": "timing rule: no day for physiotherapy after an acupuncture (day before, or same day {n} h earlier)",
     "pt_before_acu": "timing rule: no physiotherapy within {m} h before an acupuncture on the same day",
+    "intake_first": "intake first: a new patient is needled only after the physician's intake assessment, and no "
+                    "intake slot comes before it",
 }
 ROOM_WORDS = {"ACU": "acupuncture rooms", "GYM": "gym stations", "CONS": "consultation rooms"}
 
@@ -55,10 +57,23 @@ def patient_rule(week: Week, placed: list[tuple[Request, int]]) -> str | None:
             if p // DAY == a // DAY and p < a and a - (p + d.physiotherapy) < tm.no_pt_within_hours_before_acupuncture * 60:
                 return "pt_before_acu"
     phase = placed[0][0].phase if placed else ""
+    if phase == "1" and acu and not intake_precedes(week, placed):
+        return "intake_first"
     if phase == "2" and pts and week.scenario.protocol.phase2.acupuncture_per_week > 0:
         if not any(acu_precedes_pt(week, a, pts[0]) for a in acu):
             return "acu_before_pt"
     return None
+
+
+def intake_precedes(week: Week, placed: list[tuple[Request, int]]) -> bool:
+    """A phase-1 patient who needs an assessment this week (the intake) is needled only after it has ended: the
+    clinically sensible reading (the physician assesses before the first needle); nothing to check otherwise."""
+    intake = [t + req.duration for req, t in placed if req.session == "assessment"]
+    needs = any(r.session == "assessment" for r in week.by_patient.get(placed[0][0].patient_id, ()))
+    if not needs:
+        return True
+    first_acu = min(t for req, t in placed if req.session == "acupuncture")
+    return bool(intake) and min(intake) <= first_acu
 
 
 def acu_precedes_pt(week: Week, a: int, p: int) -> bool:

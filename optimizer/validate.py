@@ -208,6 +208,13 @@ def validate_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFr
             if not ok:
                 out.append(f"patient {pid} (phase 2): first physiotherapy on {first.when} has no acupuncture the day before "
                            f"or {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day")
+        if str(p["phase"]) == "1" and acus and bool(p.get("needs_assessment", False)):
+            intakes = [(a.date, a.end) for a in items if a.session == "assessment"]
+            first = acus[0]
+            if not intakes or min(intakes) > (first.date, first.start):
+                out.append(f"patient {pid} (phase 1): acupuncture on {first.when} before the intake assessment "
+                           + ("(none this week)" if not intakes else f"(which ends {format_time(min(intakes)[1])} "
+                                                                  f"on {min(intakes)[0].isoformat()})"))
     # ---- pins kept exactly
     present = {a.key() for a in appts}
     for key in sorted(pinned_keys - present):

@@ -226,3 +226,22 @@ def test_two_separate_pin_conflicts_are_both_explained(baseline):
     text = "\n".join(res.explanation)
     assert "double-booked" in text and "outside staff AC1's hours" in text
     assert validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
+
+
+def test_a_new_patient_is_needled_only_after_the_intake_assessment(baseline):
+    """Phase 1 with an intake this week: both placed, the intake ends before the first acupuncture, by CP-SAT and
+    by the greedy; with no physician available, the acupuncture stays unscheduled with the reason."""
+    patients = pd.DataFrame([patient("N1", "1", needs_assessment=True), patient("N2", "1", needs_assessment=True)])
+    for res in (solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1),
+                greedy_roster(baseline, patients, STAFF, WEEK)):
+        assert validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
+        for pid in ("N1", "N2"):
+            mine = _sessions_on(res.roster, pid)
+            assert list(mine.session[:1]) == ["assessment"] and (mine.session == "acupuncture").sum() == 2
+            intake_end = mine.iloc[0].date + " " + mine.iloc[0].end
+            assert all(r.date + " " + r.start >= intake_end for r in mine.iloc[1:].itertuples())
+    no_physician = STAFF[STAFF.staff_id.isin(["AC1", "PT1"])].reset_index(drop=True)
+    res = solve_roster(baseline, patients.iloc[:1], no_physician, WEEK, time_limit=1.0, workers=1)
+    assert res.roster.empty
+    acu = res.unscheduled[res.unscheduled.session == "acupuncture"]
+    assert len(acu) == 2 and acu.reason.str.contains("intake first").all(), res.unscheduled

@@ -118,3 +118,17 @@ def test_phase2_second_pt_needs_no_acupuncture_of_its_own(scenario):
     rows = [appt("P3", "acupuncture", "AC1", "ACU-1", "Mon", "08:00"), appt("P3", "physiotherapy", "PT1", "GYM-1", "Mon", "11:00"),
             appt("P3", "physiotherapy", "PT1", "GYM-1", "Wed", "11:00")]
     assert check(scenario, rows) == []
+
+
+def test_a_new_patient_needled_before_the_intake_assessment_is_a_violation(scenario):
+    patients = pd.DataFrame([patient("N1", "1", needs_assessment=True)])
+    intake_after = [appt("N1", "acupuncture", "AC1", "ACU-1", "Mon", "08:00"),
+                    appt("N1", "assessment", "MD1", "CONS-1", "Mon", "10:00", minutes=45)]
+    no_intake = [appt("N1", "acupuncture", "AC1", "ACU-1", "Mon", "08:00")]
+    intake_first = [appt("N1", "assessment", "MD1", "CONS-1", "Mon", "08:00", minutes=45),
+                    appt("N1", "acupuncture", "AC1", "ACU-1", "Mon", "08:45")]
+    problems = validate_roster(scenario, patients, STAFF, pd.DataFrame(intake_after), WEEK)
+    assert any("before the intake assessment (which ends 10:45" in p for p in problems), problems
+    problems = validate_roster(scenario, patients, STAFF, pd.DataFrame(no_intake), WEEK)
+    assert any("before the intake assessment (none this week)" in p for p in problems), problems
+    assert validate_roster(scenario, patients, STAFF, pd.DataFrame(intake_first), WEEK) == []
