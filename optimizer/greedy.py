@@ -23,7 +23,8 @@ def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[in
 
     Order: unscheduled penalty (highest first), then the patients with the least available time, each patient's
     sessions together (assessment, acupuncture, PT). Slot: last week's time if free, else the earliest free slot
-    on a day the patient already comes in, else the earliest free slot. Practitioner: the preferred / last
+    inside the patient's preferred times (a day they already come in first), else the earliest free slot on a
+    day the patient already comes in, else the earliest free slot. Practitioner: the preferred / last
     week's one, else the least loaded so far.
     """
     occ = Occupancy(week)
@@ -43,7 +44,10 @@ def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[in
         starts = week.starts_in(week.patients[req.patient_id].windows, req.duration)
         visit_days = {t // DAY for _, t in occ.placed[req.patient_id]}
         last_week = sorted(history.stability.get(key, ()))
-        tries = [t for t in last_week if t in set(starts)] + [t for t in starts if t // DAY in visit_days] + starts
+        info = week.patients[req.patient_id]
+        liked = [t for t in starts if info.prefers(t, req.duration)]
+        tries = ([t for t in last_week if t in set(starts)] + [t for t in liked if t // DAY in visit_days] + liked
+                 + [t for t in starts if t // DAY in visit_days] + starts)
         for t in tries:
             free = [s for s in qualified if occ.blocker(req, t, s) is None]
             if free:

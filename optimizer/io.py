@@ -265,6 +265,14 @@ def _availability(value: str) -> str:
         raise ValueError(f"malformed availability: {e}{hint}") from None
 
 
+def _preferred_times(value: str) -> str:
+    """Same format as availability (blank = no preference)."""
+    try:
+        return _availability(value)
+    except ValueError as e:
+        raise ValueError(str(e).replace("malformed availability", "malformed preferred times")) from None
+
+
 # ----------------------------------------------------------------------------------------------- patients
 def _condition_checker(scenario: Scenario) -> Callable[[str], str]:
     valid = [c.value for c in scenario.conditions]
@@ -343,6 +351,7 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
     _check_cells(problems, frame, rows, "priority", _priority)
     _check_cells(problems, frame, rows, "phase_start", _optional_date)
     _check_cells(problems, frame, rows, "needs_assessment", _yes_no)
+    _check_cells(problems, frame, rows, "preferred_times", _preferred_times)
     maintenance = scenario.protocol.maintenance
     if maintenance.chronic_only:
         chronic = {c.value for c, spec in scenario.conditions.items() if spec.chronic}

@@ -158,6 +158,17 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
         iv = m.new_optional_fixed_size_interval_var(t, req.duration // slot, p, f"i{rid}")
         room_iv[ROOM_OF_SESSION[req.session]].append(iv)
         patient_iv[req.patient_id].append(iv)
+        info = week.patients[req.patient_id]
+        if info.preferred_windows is not None and scaled(w.time_preference):
+            inside = [u for u in union if info.prefers(rm.dec(u), req.duration)]
+            objective.append(scaled(w.time_preference) * p)  # a placed session costs, unless inside
+            if inside:
+                liked = m.new_bool_var(f"liked{rid}")
+                m.add_implication(liked, p)
+                m.add_linear_expression_in_domain(t, _domain(inside)).only_enforce_if(liked)
+                rm.aux.append((liked, lambda asg, rid=rid, d=req.duration, info=info: rid in asg
+                               and bool(info.prefers(asg[rid][0], d))))
+                objective.append(-scaled(w.time_preference) * liked)
         prev = history.stability.get((req.patient_id, req.session))
         if prev and scaled(w.stability):
             prev_u = {rm.enc(x) for x in prev if week.open_minute <= x % DAY < week.close_minute}

@@ -5,9 +5,10 @@
          + continuity    * #sessions whose staff is not the preferred / last week's one (when there is one)
          + stability     * #sessions not at last week's weekday and time (when there was one)
          + workload_balance * sum_role max_{s has role} sessions(s)
+         + time_preference * #sessions outside the patient's preferred times (when the patient states some)
 
 Weights are scaled by :data:`SCALE` and rounded to integers (CP-SAT's objective is integral); costs are
-reported divided back. ``time_preference`` has no input column in patients.csv, so it is not used.
+reported divided back. Preferred times come from the optional ``preferred_times`` column of patients.csv.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def objective_terms(week: Week, history: History, assignment: dict[int, tuple[in
     w = week.scenario.roster.weights
     unplaced = sum(scaled(r.penalty) for r in week.requests if r.rid not in assignment)
     days: set[tuple[str, int]] = set()
-    cont = stab = 0
+    cont = stab = outside = 0
     load: dict[str, int] = defaultdict(int)
     for rid, (t, s) in assignment.items():
         r = week.requests[rid]
@@ -40,6 +41,8 @@ def objective_terms(week: Week, history: History, assignment: dict[int, tuple[in
         if history.stability.get(key) and t not in history.stability[key]:
             stab += 1
         load[s] += 1
+        if week.patients[r.patient_id].prefers(t, r.duration) is False:
+            outside += 1
     roles = sorted({role for info in week.staff.values() for role in info.roles})
     balance = sum(max((load[s] for s, info in week.staff.items() if role in info.roles), default=0) for role in roles)
     return {
@@ -48,6 +51,7 @@ def objective_terms(week: Week, history: History, assignment: dict[int, tuple[in
         "continuity": scaled(w.continuity) * cont,
         "stability": scaled(w.stability) * stab,
         "workload_balance": scaled(w.workload_balance) * balance,
+        "time_preference": scaled(w.time_preference) * outside,
     }
 
 

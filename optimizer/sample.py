@@ -32,6 +32,10 @@ SAMPLE_PARTIAL_PATTERNS = {"mornings": 0.4, "afternoons": 0.35, "three_days": 0.
 SAMPLE_SHARE_PREFERRED = 0.3
 #: assumption: share of patients the physician flags as urgent (priority 1 instead of 0)
 SAMPLE_SHARE_URGENT = 0.1
+#: assumption: share of the patients available at any time who would rather come mornings (or afternoons)
+SAMPLE_SHARE_TIME_PREFERENCE = 0.3
+#: assumption: of those, the share who prefer mornings (the others prefer afternoons)
+SAMPLE_SHARE_MORNINGS = 0.5
 #: the main practitioner role of each phase (whom a preference names)
 MAIN_ROLE = {"1": (Role.acupuncturist,), "2": (Role.acupuncturist, Role.physiotherapist),
              "3": (Role.physiotherapist,), "maintenance": (Role.acupuncturist,)}
@@ -85,23 +89,34 @@ def _choice(rng: np.random.Generator, options: dict[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+def _half_day(scenario: Scenario, morning: bool) -> str:
+    """Mornings (opening to midday) or afternoons (midday to closing) on every open day, as availability text."""
+    cal = scenario.calendar
+    days, slot = cal.open_weekdays, cal.slot_minutes
+    midday = cal.open_minute + (cal.close_minute - cal.open_minute) // (2 * slot) * slot
+    start, end = (cal.open_minute, midday) if morning else (midday, cal.close_minute)
+    return format_availability(parse_availability(f"{days[0]}-{days[-1]} {format_time(start)}-{format_time(end)}"))
+
+
+def _preferred_times(rng: np.random.Generator, scenario: Scenario, availability: str) -> str:
+    """For a patient available at any time: sometimes a preference for mornings or afternoons."""
+    if availability or rng.random() >= SAMPLE_SHARE_TIME_PREFERENCE:
+        return ""
+    return _half_day(scenario, morning=bool(rng.random() < SAMPLE_SHARE_MORNINGS))
+
+
 def _availability(rng: np.random.Generator, scenario: Scenario) -> str:
     """Blank (any time) or a partial weekly window drawn from :data:`SAMPLE_PARTIAL_PATTERNS`."""
     if rng.random() < SAMPLE_SHARE_ANY_TIME:
         return ""
     cal = scenario.calendar
     days = cal.open_weekdays
-    slot = cal.slot_minutes
-    midday = cal.open_minute + (cal.close_minute - cal.open_minute) // (2 * slot) * slot
     pattern = _choice(rng, SAMPLE_PARTIAL_PATTERNS)
-    if pattern == "mornings":
-        text = f"{days[0]}-{days[-1]} {format_time(cal.open_minute)}-{format_time(midday)}"
-    elif pattern == "afternoons":
-        text = f"{days[0]}-{days[-1]} {format_time(midday)}-{format_time(cal.close_minute)}"
-    else:
-        # three open days, every other one where possible, so twice-weekly sessions can be spaced
-        picks = days[::2][:3] if len(days[::2]) >= 3 else days[:3]
-        text = "; ".join(f"{d} {cal.opening_time}-{cal.closing_time}" for d in picks)
+    if pattern in ("mornings", "afternoons"):
+        return _half_day(scenario, morning=pattern == "mornings")
+    # three open days, every other one where possible, so twice-weekly sessions can be spaced
+    picks = days[::2][:3] if len(days[::2]) >= 3 else days[:3]
+    text = "; ".join(f"{d} {cal.opening_time}-{cal.closing_time}" for d in picks)
     return format_availability(parse_availability(text))
 
 
@@ -122,7 +137,8 @@ def complete_patients(scenario: Scenario, population: pd.DataFrame, rng: np.rand
         priority = 1 if rng.random() < SAMPLE_SHARE_URGENT else 0
         new_in_phase = str(rec.phase_start) == week_start.isoformat()
         rows.append((str(rec.patient_id), str(rec.condition), phase, availability, preferred, priority,
-                     str(rec.phase_start), bool(new_in_phase and phase in ("1", "2", "3"))))
+                     str(rec.phase_start), bool(new_in_phase and phase in ("1", "2", "3")),
+                     _preferred_times(rng, scenario, availability)))
     df = pd.DataFrame(rows, columns=PATIENT_COLUMNS)
     df["priority"] = df["priority"].astype(int)
     df["needs_assessment"] = df["needs_assessment"].astype(bool)

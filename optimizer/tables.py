@@ -18,9 +18,11 @@ import pandas as pd
 #: phase 3's alternate acupuncture weeks and when a maintenance patient's monthly session falls due; blank =
 #: due this week); ``needs_assessment`` is a bool (optional extension column, "yes"/"no"/blank = no: the patient
 #: needs a physician's assessment this week, an intake for a new phase-1 patient or the physician's
-#: re-evaluation at a phase change).
+#: re-evaluation at a phase change); ``preferred_times`` (optional extension column, availability text, "" = no
+#: preference) are the times the patient would rather come, inside their availability: a soft goal weighted by
+#: ``roster.weights.time_preference``.
 PATIENT_REQUIRED = ["patient_id", "condition", "phase"]
-PATIENT_OPTIONAL = ["availability", "preferred_staff", "priority", "phase_start", "needs_assessment"]
+PATIENT_OPTIONAL = ["availability", "preferred_staff", "priority", "phase_start", "needs_assessment", "preferred_times"]
 PATIENT_COLUMNS = PATIENT_REQUIRED + PATIENT_OPTIONAL
 PHASES = ("1", "2", "3", "maintenance")
 

@@ -51,6 +51,11 @@ class PatientInfo:
     availability_text: str
     preferred: frozenset[str]
     priority: int
+    preferred_windows: list[tuple[int, int]] | None = None  # absolute, inside availability; None = no preference
+
+    def prefers(self, start: int, duration: int) -> bool | None:
+        """Whether a session at ``start`` lies inside the preferred times (None: the patient states none)."""
+        return None if self.preferred_windows is None else covers(self.preferred_windows, start, start + duration)
 
 
 @dataclass
@@ -193,8 +198,13 @@ def build_week(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, 
         av = str(getattr(row, "availability", "") or "")
         pref = str(getattr(row, "preferred_staff", "") or "")
         prio = int(getattr(row, "priority", 0) or 0)
-        info = PatientInfo(pid, phase, str(row.condition), _abs_windows(_parse(av, f"patient {pid}"), scenario, week_start, days),
-                           av, frozenset(x.strip() for x in pref.replace(";", "|").split("|") if x.strip()), prio)
+        windows = _abs_windows(_parse(av, f"patient {pid}"), scenario, week_start, days)
+        pref_text = str(getattr(row, "preferred_times", "") or "")
+        pref_windows = (intersect_abs(windows, _abs_windows(_parse(pref_text, f"patient {pid} preferred times"),
+                                                            scenario, week_start, days)) if pref_text else None)
+        info = PatientInfo(pid, phase, str(row.condition), windows,
+                           av, frozenset(x.strip() for x in pref.replace(";", "|").split("|") if x.strip()), prio,
+                           pref_windows)
         patient_info[pid] = info
         kinds: list[str] = []
         if bool(getattr(row, "needs_assessment", False)):

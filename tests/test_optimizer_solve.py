@@ -245,3 +245,21 @@ def test_a_new_patient_is_needled_only_after_the_intake_assessment(baseline):
     assert res.roster.empty
     acu = res.unscheduled[res.unscheduled.session == "acupuncture"]
     assert len(acu) == 2 and acu.reason.str.contains("intake first").all(), res.unscheduled
+
+
+def test_preferred_times_are_honoured_when_free_and_counted_in_the_objective(baseline):
+    """Two phase-1 patients who would rather come in the afternoon (free capacity): every session lands inside
+    the preferred times. Then a preference the clinic cannot meet (a closed day) changes nothing but the cost:
+    the same sessions are placed and each costs time_preference."""
+    afternoons = "Mon-Fri 13:00-18:00"
+    patients = pd.DataFrame([dict(patient("A1", "1"), preferred_times=afternoons),
+                             dict(patient("A2", "1"), preferred_times=afternoons)])
+    res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1)
+    assert len(res.roster) == 4 and validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
+    assert (res.roster.start >= "13:00").all(), res.roster
+    plain = solve_roster(baseline, patients.assign(preferred_times=""), STAFF, WEEK, time_limit=2.0, workers=1)
+    unmet = solve_roster(baseline, patients.assign(preferred_times="Sat 09:00-12:00"), STAFF, WEEK, time_limit=2.0,
+                         workers=1)
+    assert len(unmet.roster) == len(plain.roster) == 4
+    w = baseline.roster.weights.time_preference
+    assert unmet.summary["objective"] == pytest.approx(plain.summary["objective"] + 4 * w)
