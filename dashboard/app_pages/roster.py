@@ -53,7 +53,7 @@ try:
         u1, u2 = st.columns(2)
         p_up = u1.file_uploader("patients.csv", type=["csv"], key="ro_patients",
                                 help="patient_id, condition, phase (1, 2, 3 or maintenance), optional availability, "
-                                     "preferred_staff, priority")
+                                     "preferred_staff, priority, phase_start, needs_assessment, preferred_times")
         s_up = u2.file_uploader("staff.csv", type=["csv"], key="ro_staff",
                                 help="staff_id, role (physician, acupuncturist, physiotherapist; "
                                      "physician|acupuncturist for both), availability")
