@@ -32,7 +32,8 @@ Progress = Callable[[int, int], None]
 PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_class", "baseline_vas", "referral_t",
                    "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
                    "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "pt_effective", "maintenance_sessions",
-                   "no_shows", "discharge_t", "end_t", "outcome", "vas_week6", "vas_discharge")
+                   "no_shows", "discharge_t", "end_t", "outcome", "vas_week6", "vas_discharge", "phase_start_week",
+                   "discharge_week")
 
 
 def _version() -> str:
@@ -58,7 +59,8 @@ def _patients_frame(model: ClinicModel) -> pd.DataFrame:
             [p.acu_sessions for p in ps], [p.pt_sessions for p in ps], [p.pt_in_window for p in ps],
             [p.pt_credit for p in ps], [p.pt_effective for p in ps], [p.maint_sessions for p in ps],
             [p.no_shows for p in ps], [p.discharge_t for p in ps], [p.end_t for p in ps], [p.state for p in ps],
-            [p.vas_week6 for p in ps], [p.vas_discharge for p in ps]]
+            [p.vas_week6 for p in ps], [p.vas_discharge for p in ps], [p.phase_start_week for p in ps],
+            [p.discharge_week for p in ps]]
     return pd.DataFrame(dict(zip(PATIENT_COLUMNS, cols, strict=True)), columns=list(PATIENT_COLUMNS))
 
 

@@ -16,7 +16,7 @@ import typer
 
 from scenarios import InputError, Scenario, load_scenario
 
-from .app import app, user_errors
+from .app import app, fail, user_errors
 
 PINNED = "pinned appointments"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -230,15 +230,25 @@ def sample_week_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for patients.csv and staff.csv."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same week)."),
     week: str | None = typer.Option(None, "--week", help="The Monday of the roster week (default: next Monday); sets phase_start dates."),
+    source: str = typer.Option("simulation", "--source",
+                               help="simulation: the patients a simulated run of the scenario has in each phase at "
+                                    "its end; mix: drawn from the scenario's steady-state mix of phases."),
 ) -> None:
-    """Write a realistic patients.csv and staff.csv for a scenario (its steady-state mix of phases)."""
+    """Write a realistic patients.csv and staff.csv for a scenario (patients in their phases as a simulation has them)."""
     from optimizer.exports import write_csv
     from optimizer.sample import next_monday, sample_week
 
+    if source not in ("simulation", "mix"):
+        raise fail(f"--source: {source!r} is not 'simulation' or 'mix'")
     week_start = parse_week(week) if week else next_monday()
     scen = load_scenario(scenario)
     _make_folder(out)
-    patients, staff = sample_week(scen, seed, week_start=week_start)
+    population = None
+    if source == "simulation":
+        from sim.snapshot import population_at_end
+
+        population = population_at_end(scen, seed, week_start)
+    patients, staff = sample_week(scen, seed, week_start=week_start, population=population)
     patients = patients.assign(needs_assessment=patients["needs_assessment"].map({True: "yes", False: "no"}))
     write_csv(patients, out / "patients.csv")
     write_csv(staff, out / "staff.csv")

@@ -57,8 +57,12 @@ def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[s
 
 
 def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A sample week of patients in every phase (``phase_start`` dates relative to ``week_start``)."""
-    return _opt().sample_week(scenario, seed, week_start=week_start)
+    """A sample week: the patients a simulated run of the scenario has in each phase at its end (as
+    ``rehabflow sample-week``), completed by the optimizer's sampler; ``phase_start`` relative to ``week_start``."""
+    from sim.snapshot import population_at_end
+
+    population = population_at_end(scenario, seed, week_start)
+    return _opt().sample_week(scenario, seed, week_start=week_start, population=population)
 
 
 def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,
