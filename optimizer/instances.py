@@ -30,6 +30,7 @@ from scenarios.availability import format_time, intersect
 
 from .sample import complete_patients, draw_population, staff_table, steady_state_patients
 from .tables import PHASES
+from .week import session_counts
 
 #: A fixed Monday, so a generated week is the same whenever it is generated.
 DEFAULT_WEEK = dt.date(2026, 11, 30)
@@ -38,32 +39,12 @@ ROLE_OF_SESSION = {"acupuncture": Role.acupuncturist, "physiotherapy": Role.phys
 ID_PREFIX = {Role.physician: "MD", Role.acupuncturist: "AC", Role.physiotherapist: "PT"}
 
 
-def _due(every: int, phase_start: str, week_start: dt.date) -> bool:
-    """Every ``every`` weeks counted from ``phase_start`` (blank = due this week; 0 = never)."""
-    if every <= 0:
-        return False
-    if not phase_start:
-        return True
-    weeks = (week_start - dt.date.fromisoformat(phase_start)).days // 7
-    return weeks >= 0 and weeks % every == 0
-
-
 def required_sessions(scenario: Scenario, patient: pd.Series | dict, week_start: dt.date) -> dict[str, int]:
     """Sessions of each kind one patient needs in the week (the protocol table in the module docstring)."""
-    p = scenario.protocol
-    phase, start = str(patient["phase"]), str(patient.get("phase_start", "") or "")
-    acu = pt = 0
-    if phase == "1":
-        acu = p.phase1.acupuncture_per_week
-    elif phase == "2":
-        acu, pt = p.phase2.acupuncture_per_week, p.phase2.pt_per_week
-    elif phase == "3":
-        acu, pt = int(_due(p.phase3.acupuncture_every_weeks, start, week_start)), p.phase3.pt_per_week
-    else:
-        chronic = scenario.conditions[patient["condition"]].chronic
-        if chronic or not p.maintenance.chronic_only:
-            acu = int(_due(p.maintenance.acupuncture_every_weeks, start, week_start))
-    return {"acupuncture": acu, "physiotherapy": pt, "assessment": int(bool(patient.get("needs_assessment", False)))}
+    counts = session_counts(scenario, str(patient["phase"]), str(patient["condition"]),
+                            str(patient.get("phase_start", "") or ""), week_start)
+    return {"acupuncture": counts["acupuncture"], "physiotherapy": counts["physiotherapy"],
+            "assessment": int(bool(patient.get("needs_assessment", False)))}
 
 
 def weekly_demand(scenario: Scenario, patients: pd.DataFrame, week_start: dt.date) -> dict[str, int]:
