@@ -71,7 +71,8 @@ FULL_MODEL_SHARE = {True: 0.6, False: 1.0}
 #: batches of wall time (max_lp 16 s for 4 dtime on the 400-patient week) while the neighbourhood subsolvers
 #: (graph/rnd/scheduling LNS, local search) are what improves large weeks. 400 patients, 60 s wall, 2 workers,
 #: measured 2026-11-25 in one session: all subsolvers 30% + our LNS 70% (the former default) 2154 (gap 26.7%);
-#: this list alone, 100% of the time 1807 (13.6%); this list 60% + our LNS 40% 1721 (9.2%; 35%: 1842);
+#: this list alone, 100% of the time 1807 (13.6%); this list 60% + our LNS 40% 1721 (9.2%; 35%: 1842;
+#: at 10 dtime, shares 45/60/80%: 1888/1723/1770);
 #: this list alone with 4 / 8 interleaved workers 1983 / 2425. Settings of the search, not model parameters.
 REPRODUCIBLE_IGNORED_SUBSOLVERS = ("core", "max_lp", "max_lp_sym", "reduced_costs", "pseudo_costs", "quick_restart",
                                    "quick_restart_no_lp", "no_lp", "fixed", "lb_tree_search", "objective_lb_search",
