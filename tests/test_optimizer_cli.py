@@ -212,3 +212,14 @@ def test_pins_must_name_known_patients_and_staff_inside_the_week(tmp_path):
         f"{pinned}: row 4, column 'date': 2026-12-09 is not in the week 2026-11-30 to 2026-12-06",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_fast_roster_passes_the_validator_and_places_every_session(tmp_path):
+    """--fast: a wall-clock limit with free workers; the roster still passes the validator and places every
+    session of the tiny week."""
+    p, s = _tiny(tmp_path)
+    result = runner.invoke(app, _roster_args(p, s, tmp_path / "fast", "--fast"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "fast" / "summary.json").read_text())
+    assert summary["validator_violations"] == 0
+    assert summary["placed"] == summary["required"]

@@ -35,7 +35,12 @@ picked_day = c2.date_input("Week starting", value=next_monday, key="ro_week_star
 week_start = picked_day - dt.timedelta(days=picked_day.weekday())  # rosters cover Monday..Sunday, as the CLI
 time_limit = c3.number_input("Time limit (s)", min_value=1.0, max_value=600.0,
                              value=float(scenario.roster.time_limit_seconds), step=1.0, key="ro_time_limit",
-                             help="Solver budget (deterministic time). Longer can close the gap further.")
+                             help="Solver budget. Reproducible: deterministic seconds (real time is longer, 2-6x "
+                                  "for a large week on 2 cores); otherwise wall-clock seconds. Longer can close "
+                                  "the gap further.")
+reproducible = c3.toggle("Reproducible", value=True, key="ro_reproducible",
+                         help="On: the same inputs always give the same roster (as `rehabflow roster`). Off: the "
+                              "best roster within the time limit in real seconds (as `rehabflow roster --fast`).")
 if picked_day != week_start:
     st.info(f"{picked_day:%A %d %B} is not a Monday: the roster covers the week starting Monday {week_start:%d %B}.")
 
@@ -74,12 +79,13 @@ with st.expander(f"Inputs: {len(patients)} patients, {len(staff)} staff"):
 
 key = "roster-" + hashlib.sha256(
     "|".join([scenario_hash(scenario), pd.util.hash_pandas_object(patients.astype(str)).to_csv(),
-              pd.util.hash_pandas_object(staff.astype(str)).to_csv(), str(week_start), str(time_limit)]).encode()
+              pd.util.hash_pandas_object(staff.astype(str)).to_csv(), str(week_start), str(time_limit),
+              str(reproducible)]).encode()
 ).hexdigest()[:16]
 clicked = st.button("Build roster", key="ro_solve", type="primary", icon=":material/play_arrow:")
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
-    inputs = (scenario, patients, staff, week_start, float(time_limit))
+    inputs = (scenario, patients, staff, week_start, float(time_limit), bool(reproducible))
 
     def work(progress):
         progress(0, 1)

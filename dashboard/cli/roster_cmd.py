@@ -97,7 +97,12 @@ def roster(
     out: Path = typer.Option(..., "--out", help="Folder for roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/, summary.json."),
     pinned: Path | None = typer.Option(None, "--pinned", help="Appointments already booked (roster CSV); they stay."),
     previous: Path | None = typer.Option(None, "--previous", help="Last week's roster (roster CSV), for continuity and few changes."),
-    time_limit: float | None = typer.Option(None, "--time-limit", min=0.1, help="Solver budget in deterministic seconds (default: the scenario's)."),
+    time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
+                                            help="Solver budget (default: the scenario's). Deterministic seconds, so the "
+                                                 "same inputs give the same roster; real time is longer (2-6x on 2 "
+                                                 "busy cores for a large week). With --fast: wall-clock seconds."),
+    fast: bool = typer.Option(False, "--fast", help="Wall-clock time limit and free solver workers: the best roster "
+                                                    "within --time-limit real seconds, but not always the same one."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Solver seed (default: the scenario's)."),
     timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."),
 ) -> None:
@@ -122,7 +127,7 @@ def roster(
         raise InputError(f"--out: {out} is a file, not a folder")
     solve_roster, validate_roster = _solver()
     result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables[PINNED],
-                          previous=tables["previous week"], seed=seed)
+                          previous=tables["previous week"], seed=seed, reproducible=not fast)
     kept, dropped = split_pins(tables[PINNED], result)
     violations = validate_roster(scen, p, s, result.roster, week_start, pinned=kept)
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,

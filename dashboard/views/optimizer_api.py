@@ -66,8 +66,9 @@ def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.
 
 
 def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,
-          time_limit: float) -> Any:
-    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit)
+          time_limit: float, reproducible: bool = True) -> Any:
+    """``reproducible``: deterministic time (same inputs, same roster); else wall-clock seconds, free workers."""
+    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit, reproducible=reproducible)
 
 
 def validate(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, result: Any, week_start: dt.date) -> Any:
