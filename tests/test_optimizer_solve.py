@@ -27,6 +27,12 @@ def patient(pid, phase, availability="", needs_assessment=False, phase_start="",
             "preferred_staff": preferred, "priority": 0, "phase_start": phase_start, "needs_assessment": needs_assessment}
 
 
+def pin(pid, session, staff, room, date, start, end):
+    """One pinned appointment (a roster row)."""
+    return {"patient_id": pid, "session": session, "staff_id": staff, "room": room, "date": date, "start": start,
+            "end": end}
+
+
 @pytest.fixture(scope="module")
 def baseline():
     return load_scenario("baseline")
@@ -191,9 +197,9 @@ def test_conflicting_pins_are_explained_in_plain_words(baseline):
     patients = pd.DataFrame([patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True),
                              patient("P3", "1")])
     pins = pd.DataFrame([
-        {"patient_id": "P1", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
-        {"patient_id": "P2", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
-        {"patient_id": "P3", "session": "acupuncture", "staff_id": "AC1", "room": "ACU-1", "date": "2026-12-01", "start": "10:00", "end": "10:45"},
+        pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+        pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+        pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "10:00", "10:45"),
     ])
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
     text = "\n".join(res.explanation)
@@ -218,9 +224,9 @@ def test_two_separate_pin_conflicts_are_both_explained(baseline):
     patients = pd.DataFrame([patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True),
                              patient("P3", "maintenance")])
     pins = pd.DataFrame([
-        {"patient_id": "P1", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
-        {"patient_id": "P2", "session": "assessment", "staff_id": "MD1", "room": "CONS-1", "date": "2026-11-30", "start": "09:00", "end": "09:15"},
-        {"patient_id": "P3", "session": "acupuncture", "staff_id": "AC1", "room": "ACU-1", "date": "2026-12-01", "start": "16:30", "end": "17:15"},
+        pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+        pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+        pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "16:30", "17:15"),
     ])
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
     text = "\n".join(res.explanation)
