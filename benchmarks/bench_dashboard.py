@@ -34,7 +34,7 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.views import sim_api
+    from rehabflow.services import sim_api
 
     model = "real sim"
     if not sim_api.available():

@@ -1,7 +1,7 @@
 """Atomic file writes: a temporary file beside the target, renamed onto it only when writing succeeded.
 
 A reader (or a crash) never sees a half-written output. The one implementation in rehabflow: the CLI commands
-use it through ``dashboard.cli.app`` (the dashboard may import the optimizer, not the other way round).
+use it through ``rehabflow.cli.app`` (the dashboard may import the optimizer, not the other way round).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A stand-in for the simulation, used only to test the dashboard's own behaviour (not the model).
 
 ``stub_result`` builds an object with the ExperimentResult fields the dashboard reads. ``install`` patches
-``dashboard.views.sim_api`` so that the pages run against it. ``dashboard_stub_app.py`` serves the real app
+``rehabflow.services.sim_api`` so that the pages run against it. ``dashboard_stub_app.py`` serves the real app
 with the stub installed, for the browser test of the run flow.
 """
 
@@ -48,7 +48,7 @@ def make_run_experiment(calls: list, delay: float = 0.0):
 
 
 def install(calls: list | None = None, delay: float = 0.0) -> list:
-    from dashboard.views import sim_api
+    from rehabflow.services import sim_api
 
     calls = [] if calls is None else calls
     sim_api.available = lambda: True
@@ -67,8 +67,8 @@ ROSTER = pd.DataFrame([
 
 
 def install_optimizer(monkeypatch, calls: list) -> None:
-    """Patch ``dashboard.views.optimizer_api`` with a stub optimizer that records its calls."""
-    from dashboard.views import optimizer_api
+    """Patch ``rehabflow.services.optimizer_api`` with a stub optimizer that records its calls."""
+    from rehabflow.services import optimizer_api
     from scenarios import InputError
 
     def sample_week(scenario, seed, week_start=None):

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from dashboard.views.downloads import edited_scenario_yaml
-from dashboard.views.jobs import JobRegistry
-from dashboard.views.levers import LEVERS, apply_levers, errors_by_lever, lever_values
-from dashboard.views.uploads import decode_upload, scenario_from_upload
+from rehabflow.services.downloads import edited_scenario_yaml
+from rehabflow.services.jobs import JobRegistry
+from rehabflow.services.levers import LEVERS, apply_levers, errors_by_lever, lever_values
+from rehabflow.services.uploads import decode_upload, scenario_from_upload
 from scenarios import InputError, load_scenario, parse_yaml_text, scenario_hash
 
 

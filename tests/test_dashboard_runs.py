@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.views import sim_api
+from rehabflow.services import sim_api
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dashboard.cli import app
-from dashboard.cli import dashboard_cmd
-from dashboard.views import charts, compare_view, roster_view
+from rehabflow.cli import app
+from rehabflow.cli import dashboard_cmd
+from dashboard.views import charts, roster_view
+from rehabflow.services import compare_view
 from dashboard.views.results import fmt_value
 from scenarios import InputError
 

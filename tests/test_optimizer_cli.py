@@ -11,7 +11,7 @@ import pytest
 from optimizer_csv_corpus import CASES, GOOD_STAFF, WEEK, write_case
 from typer.testing import CliRunner
 
-from dashboard.cli import app
+from rehabflow.cli import app
 from optimizer.io import read_roster
 
 runner = CliRunner()

@@ -15,7 +15,7 @@ import copy
 import pytest
 from typer.testing import CliRunner
 
-from dashboard.cli import app
+from rehabflow.cli import app
 from scenarios import dump_scenario_yaml, parse_scenario, scenario_to_dict
 from sim.recommend import FAILS, MET, recommend
 from sim.targets import parse_target

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dashboard.cli import app
+from rehabflow.cli import app
 from scenarios import ScenarioError, load_scenario
 
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from dashboard.cli import app
+from rehabflow.cli import app
 
 runner = CliRunner()
 

@@ -296,7 +296,7 @@ def test_cli_auto_replications_writes_the_choice_into_the_manifest(tmp_path):
 
     from typer.testing import CliRunner
 
-    from dashboard.cli import app
+    from rehabflow.cli import app
 
     res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "8", "--auto-replications", "--precision",
                                    "0.2", "--replications", "12", "--out", str(tmp_path)])
@@ -316,7 +316,7 @@ def test_cli_auto_replications_writes_the_choice_into_the_manifest(tmp_path):
 def test_cli_auto_replications_bad_settings_exit_2_with_one_line(tmp_path, args, field):
     from typer.testing import CliRunner
 
-    from dashboard.cli import app
+    from rehabflow.cli import app
 
     res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "4", "--auto-replications", *args,
                                    "--out", str(tmp_path)])

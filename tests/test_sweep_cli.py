@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sim
-from dashboard.cli import app
+from rehabflow.cli import app
 from scenarios import apply_overrides, dump_scenario_yaml
 from sweep_fakes import failing_replication, fake_replication
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.views.levers import CONDITION_LABELS
+from rehabflow.services.levers import CONDITION_LABELS
 from dashboard.views.scenario_inputs import builtin_scenario
 from scenarios import builtin_names
 

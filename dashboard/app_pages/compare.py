@@ -6,7 +6,8 @@ import hashlib
 
 import streamlit as st
 
-from dashboard.views import charts, compare_view, sim_api
+from dashboard.views import charts
+from rehabflow.services import compare_view, sim_api
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
 from scenarios import InputError, Scenario, builtin_names, scenario_hash

@@ -8,10 +8,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard.views import optimizer_api, roster_view
+from dashboard.views import roster_view
+from rehabflow.services import optimizer_api
 from dashboard.views.runs import finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
-from dashboard.views.uploads import decode_upload
+from rehabflow.services.uploads import decode_upload
 from scenarios import InputError, builtin_names, scenario_hash
 
 SAMPLE = "Generate a sample week"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.views import results, sim_api
-from dashboard.views.downloads import edited_scenario_yaml
-from dashboard.views.levers import diff_summary
+from dashboard.views import results
+from rehabflow.services import sim_api
+from rehabflow.services.downloads import edited_scenario_yaml
+from rehabflow.services.levers import diff_summary
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import edit_levers, pick_scenario
 from scenarios import apply_overrides, scenario_hash

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from .jobs import Job, JobRegistry, Progress
+from rehabflow.services.jobs import Job, JobRegistry, Progress
 
 #: Worker processes the simulation may use (the machine has 2 cores shared with others).
 SIM_WORKERS = 2

@@ -12,7 +12,7 @@ import streamlit as st
 
 from scenarios import InputError, Scenario, builtin_names, load_scenario, scenario_hash
 
-from .levers import (
+from rehabflow.services.levers import (
     CONDITION_LABELS,
     GROUPS,
     HOURS_PREFIX,
@@ -23,7 +23,7 @@ from .levers import (
     hours_key,
     lever_values,
 )
-from .uploads import decode_upload, scenario_from_upload
+from rehabflow.services.uploads import decode_upload, scenario_from_upload
 
 SOURCE_BUILTIN = "Built-in scenario"
 SOURCE_UPLOAD = "Upload a YAML file"

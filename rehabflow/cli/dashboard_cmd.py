@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -9,7 +10,14 @@ import typer
 
 from .app import app, user_errors
 
-APP_PATH = Path(__file__).resolve().parents[1] / "app.py"
+def _dashboard_app() -> Path:
+    """The Streamlit script of the ``dashboard`` package (located without importing the package)."""
+    spec = importlib.util.find_spec("dashboard")
+    assert spec is not None and spec.origin is not None, "the dashboard package is part of this distribution"
+    return Path(spec.origin).resolve().parent / "app.py"
+
+
+APP_PATH = _dashboard_app()
 
 
 def streamlit_argv(port: int, address: str, headless: bool) -> list[str]:
