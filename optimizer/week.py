@@ -14,10 +14,18 @@ import pandas as pd
 
 from scenarios import InputError, Scenario
 from scenarios.availability import WEEKDAYS, AvailabilityError, Window, format_time, intersect, parse_availability
+from scenarios.protocol import (
+    DAY,
+    ROLE_OF_SESSION,
+    ROOM_OF_SESSION,
+    Assessment,
+    Phase,
+    assessment_minutes as protocol_assessment_minutes,
+    session_minutes,
+    weekly_sessions,
+)
 
-DAY = 1440
-ROLE_OF_SESSION = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
-ROOM_OF_SESSION = {"acupuncture": "ACU", "physiotherapy": "GYM", "assessment": "CONS"}
+__all__ = ["DAY", "ROLE_OF_SESSION", "ROOM_OF_SESSION", "Week", "build_week", "session_counts"]
 
 
 @dataclass(frozen=True)
@@ -126,38 +134,29 @@ def weeks_since(phase_start: str, week_start: dt.date) -> int | None:
     return (week_start - dt.date.fromisoformat(phase_start)).days // 7
 
 
-def is_due(every: int, phase_start: str, week_start: dt.date) -> bool:
-    """A session every ``every`` weeks counted from ``phase_start`` (0 = never); blank start = due now."""
-    if every <= 0:
-        return False
-    n = weeks_since(phase_start, week_start)
-    return n is None or (n >= 0 and n % every == 0)
-
-
 def session_counts(scenario: Scenario, phase: str, condition: str, phase_start: str, week_start: dt.date) -> dict[str, int]:
-    """Acupuncture and physiotherapy sessions a patient in ``phase`` needs this week (the protocol's table)."""
-    p = scenario.protocol
-    if phase == "1":
-        return {"acupuncture": p.phase1.acupuncture_per_week, "physiotherapy": 0}
-    if phase == "2":
-        return {"acupuncture": p.phase2.acupuncture_per_week, "physiotherapy": p.phase2.pt_per_week}
-    if phase == "3":
-        acu = 1 if is_due(p.phase3.acupuncture_every_weeks, phase_start, week_start) else 0
-        return {"acupuncture": acu, "physiotherapy": p.phase3.pt_per_week}
-    chronic = scenario.conditions[condition].chronic if condition in scenario.conditions else False
-    allowed = chronic or not p.maintenance.chronic_only
-    acu = 1 if allowed and is_due(p.maintenance.acupuncture_every_weeks, phase_start, week_start) else 0
-    return {"acupuncture": acu, "physiotherapy": 0}
+    """Acupuncture and physiotherapy sessions a patient in ``phase`` (a file code) needs this week.
+
+    The protocol's table (:func:`scenarios.protocol.weekly_sessions`), with the weeks in phase counted from the
+    patient's ``phase_start`` (blank: due now).
+    """
+    cond = scenario.conditions.get(condition)  # type: ignore[call-overload]  (a Condition is a str)
+    chronic = bool(cond.chronic) if cond is not None else False
+    counts = weekly_sessions(scenario.protocol, Phase.from_code(phase), weeks_since(phase_start, week_start),
+                             chronic=chronic)
+    return {"acupuncture": counts.acupuncture, "physiotherapy": counts.physiotherapy}
 
 
 def assessment_minutes(scenario: Scenario, phase: str) -> int:
-    d = scenario.protocol.durations_minutes
-    return d.intake_assessment if phase == "1" else d.reevaluation
+    """An assessment in phase 1 is the intake; in any other phase a re-evaluation."""
+    kind = Assessment.INTAKE if phase == Phase.PAIN_CONTROL else Assessment.REEVALUATION
+    return protocol_assessment_minutes(scenario.protocol, kind)
 
 
 def duration_of(scenario: Scenario, session: str, phase: str) -> int:
-    d = scenario.protocol.durations_minutes
-    return {"acupuncture": d.acupuncture, "physiotherapy": d.physiotherapy}.get(session) or assessment_minutes(scenario, phase)
+    if session == "assessment":
+        return assessment_minutes(scenario, phase)
+    return session_minutes(scenario.protocol, session)
 
 
 def unscheduled_penalty(scenario: Scenario, session: str, phase: str, priority: int) -> float:

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.protocol import DAY, WEEK
 from scenarios.schema import Role, Scenario
 
-WEEK = 7 * 24 * 60
-DAY = 24 * 60
 KINDS = ("intake", "reevaluation", "acupuncture", "physiotherapy")
 ROOM_TYPES = ("consultation_rooms", "acupuncture_rooms", "gym_stations")
 KIND_ROLE = {"intake": Role.physician, "reevaluation": Role.physician, "acupuncture": Role.acupuncturist,

@@ -13,8 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-DAY = 24 * 60
-WEEK = 7 * DAY
+from scenarios.protocol import DAY, WEEK
 
 KPI_META: dict[str, tuple[str, str]] = {
     "wait_to_intake_days.mean": ("Wait from referral to intake (mean)", "days"),

@@ -14,6 +14,17 @@ import random
 import numpy as np
 import simpy
 
+from scenarios.protocol import (
+    Phase,
+    PatientState,
+    maintenance_applies,
+    maintenance_start_week,
+    pairs_acupuncture_with_pt,
+    phase1_goal_reached,
+    phase_complete,
+    starts_with_pain_control,
+    weekly_sessions,
+)
 from scenarios.schema import Scenario
 
 from .booking import Appointment, AppointmentBook, GreedyEarliestFit, WeekRequest
@@ -22,6 +33,8 @@ from .hazards import weekly_dropout_probability, weeks_to_recurrence
 from .pain import PainState, PatientDraws
 from .patient import ACTIVE, DONE, Patient
 from .streams import ReplicationStreams
+
+WAITING, PHASE1, REEVAL, PHASE2, PHASE3, MAINTENANCE, COMPLETED, DROPPED, EXITED = PatientState
 
 SEED_BATCH = 256
 N_SAMPLE_PATIENTS = 6  # sample pain trajectories kept per replication (a display setting, not a model parameter)
@@ -141,24 +154,16 @@ class ClinicModel:
             self.appointments.append((p.pid, a, a.phase))
 
     def book_phase_week(self, p: Patient, week: int, earliest: float) -> None:
-        """Book what the patient's phase needs in ``week`` from ``earliest`` on."""
-        pr = self.p
-        if p.state == "phase1":
-            req = WeekRequest(week, earliest, min(pr.phase1.acupuncture_per_week, p.cap - p.n_acu_p1), 0, False,
-                              p.last_acu_day, p.last_pt_day, p.last_pt_end, "phase1")
-        elif p.state == "phase2":
-            req = WeekRequest(week, earliest, pr.phase2.acupuncture_per_week, pr.phase2.pt_per_week,
-                              True, p.last_acu_day, p.last_pt_day, p.last_pt_end, "phase2")
-        elif p.state == "phase3":
-            every = pr.phase3.acupuncture_every_weeks
-            n_acu = 1 if every > 0 and (week - p.phase_start_week) % every == 0 else 0
-            req = WeekRequest(week, earliest, n_acu, pr.phase3.pt_per_week, True, p.last_acu_day, p.last_pt_day,
-                              p.last_pt_end, "phase3")
-        elif p.state == "maintenance":
-            req = WeekRequest(week, earliest, 1, 0, False, p.last_acu_day, p.last_pt_day, p.last_pt_end,
-                              "maintenance")
-        else:
+        """Book what the patient's phase needs in ``week`` from ``earliest`` on (the protocol's weekly table)."""
+        phase = p.state.phase
+        if phase is None or p.state == REEVAL:
             return
+        start = maintenance_start_week(self.p, p.discharge_week) if phase is Phase.MAINTENANCE else p.phase_start_week
+        n_acu, n_pt = weekly_sessions(self.p, phase, week - start, chronic=True)  # maintenance: chosen at discharge
+        if phase is Phase.PAIN_CONTROL:
+            n_acu = min(n_acu, p.cap - p.n_acu_p1)
+        req = WeekRequest(week, earliest, n_acu, n_pt, pairs_acupuncture_with_pt(phase), p.last_acu_day,
+                          p.last_pt_day, p.last_pt_end, p.state)
         if req.n_acu <= 0 and req.n_pt <= 0:
             return
         appts = self.policy.book_week(self.book, req)
@@ -178,9 +183,9 @@ class ClinicModel:
             still = []
             for p in self.discharged:
                 if p.recur_t <= now:
-                    if p.state == "maintenance":
+                    if p.state == MAINTENANCE:
                         p.cancel_pending(self)
-                        p.state = "completed"
+                        p.state = COMPLETED
                     self.counters["recurrences"] += 1
                     if self.log_events:
                         self.log(p.pid, "recurred")
@@ -196,16 +201,16 @@ class ClinicModel:
                     continue
                 if math.isnan(p.vas_week6) and now - p.intake_t >= VAS_FOLLOW_UP_WEEKS * WEEK:
                     p.vas_week6 = p.pain.vas(now)
-                if p.state == "phase2":
-                    if p.progress >= pr.phase2.progress_target or w - p.phase_start_week >= pr.phase2.max_weeks:
-                        self._enter(p, "phase3", w)
-                elif p.state == "phase3":
-                    if p.progress >= pr.phase3.progress_target or w - p.phase_start_week >= pr.phase3.max_weeks:
+                if p.state == PHASE2:
+                    if phase_complete(pr.phase2, p.progress, w - p.phase_start_week):
+                        self._enter(p, PHASE3, w)
+                elif p.state == PHASE3:
+                    if phase_complete(pr.phase3, p.progress, w - p.phase_start_week):
                         self._discharge(p, w)
-                elif p.state == "maintenance":
+                elif p.state == MAINTENANCE:
                     m = pr.maintenance
                     if w - p.discharge_week > m.duration_weeks:
-                        p.state = "completed"
+                        p.state = COMPLETED
                         p.end_t = now
                         if self.log_events:
                             self.log(p.pid, "maintenance_end")
@@ -214,21 +219,17 @@ class ClinicModel:
                         p.wake.succeed()
                     continue
                 active.append(p)
-                if p.state == "waiting":
+                if p.state == WAITING:
                     if p.intake is None:
                         self._book_intake(p)
-                elif p.state == "reeval":
+                elif p.state == REEVAL:
                     if p.reeval is None:
                         a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK,
-                                                    "reeval")
+                                                    REEVAL)
                         if a is not None:
                             p.reeval = a
                             self._record_booking(p, a)
                             p.give([a])
-                elif p.state == "maintenance":
-                    k = w - p.discharge_week
-                    if k > 0 and k % pr.maintenance.acupuncture_every_weeks == 0:
-                        self.book_phase_week(p, w, now)
                 else:
                     self.book_phase_week(p, w, now)
             self.active = active
@@ -237,11 +238,11 @@ class ClinicModel:
 
     def _drops_out(self, p: Patient, now: float) -> bool:
         d = p.cond.dropout
-        waited = (now - p.referral_t) / WEEK if p.state == "waiting" else 0.0
+        waited = (now - p.referral_t) / WEEK if p.state == WAITING else 0.0
         h = weekly_dropout_probability(d.base_weekly, d.per_vas_point, d.per_week_waiting, p.pain.vas(now), waited)
         if p.behave.random() < h:
             p.cancel_pending(self)
-            p.state = "dropped"
+            p.state = DROPPED
             p.end_t = now
             self.counters["dropouts"] += 1
             if self.log_events:
@@ -251,7 +252,7 @@ class ClinicModel:
             return True
         return False
 
-    def _enter(self, p: Patient, state: str, week: int) -> None:
+    def _enter(self, p: Patient, state: PatientState, week: int) -> None:
         p.state = state
         p.progress = 0.0
         p.phase_start_week = week
@@ -265,8 +266,8 @@ class ClinicModel:
         p.vas_discharge = p.pain.vas(now)
         self.counters["completions"] += 1
         m = self.p.maintenance
-        maint = m.acupuncture_every_weeks > 0 and m.duration_weeks > 0 and (p.cond.chronic or not m.chronic_only)
-        p.state = "maintenance" if maint else "completed"
+        maint = maintenance_applies(self.p, p.cond.chronic)
+        p.state = MAINTENANCE if maint else COMPLETED
         if not maint:
             p.end_t = now
         if self.log_events:
@@ -295,7 +296,7 @@ class ClinicModel:
             if self.log_events:
                 self.log(p.pid, "intake")
             week = int(t // WEEK)
-            self._enter(p, "phase1" if self.p.phase1.acupuncture_per_week > 0 else "phase2", week)
+            self._enter(p, PHASE1 if starts_with_pain_control(self.p) else PHASE2, week)
             self.book_phase_week(p, week, a.end)
             return
         if kind == "reevaluation":
@@ -319,27 +320,27 @@ class ClinicModel:
             if math.isnan(p.first_acu_t):
                 p.first_acu_t = t
             p.acu_sessions += 1
-            if p.state == "maintenance":
+            if p.state == MAINTENANCE:
                 p.maint_sessions += 1
                 self.counters["maintenance_sessions"] += 1
             else:
                 self.counters["acupuncture_sessions"] += 1
             if self.log_events:
                 self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
-            if p.state == "phase1":
+            if p.state == PHASE1:
                 given = p.n_acu_p1
                 if vas < self.goal and math.isnan(p.sessions_to_goal):
                     p.sessions_to_goal, p.goal_t = given, t
                 p.pain.acupuncture(t)
                 p.n_acu_p1 += 1
-                reached = vas < self.goal and given >= self.p.phase1.min_sessions
+                reached = phase1_goal_reached(self.p, vas, given)
                 if reached or p.n_acu_p1 >= p.cap:
-                    p.cancel_pending(self, "phase1")
+                    p.cancel_pending(self, PHASE1)
                     p.p1_goal = reached
-                    p.state = "reeval"
+                    p.state = REEVAL
                     p.reeval = None
                     if self.log_events:
-                        self.log(p.pid, "phase", "reeval")
+                        self.log(p.pid, "phase", REEVAL)
             else:
                 p.pain.acupuncture(t)
         else:  # physiotherapy
@@ -363,28 +364,28 @@ class ClinicModel:
         if p.p1_goal or vas < self.goal:  # phase 1 ended at the goal, or the physician finds VAS below it
             if math.isnan(p.sessions_to_goal):
                 p.sessions_to_goal, p.goal_t = p.n_acu_p1, t
-            decision = "phase2"
+            decision = PHASE2
         elif p1.non_responder_policy == "extend" and not p.extended and p1.extension_sessions > 0:
             p.extended = True
             p.cap += p1.extension_sessions
-            decision = "phase1"
+            decision = PHASE1
         elif p1.non_responder_policy == "exit":
-            decision = "exited"
+            decision = EXITED
         else:
-            decision = "phase2"
+            decision = PHASE2
         if self.log_events:
             self.log(p.pid, "reevaluation", f"vas={vas:.2f} -> {decision}")
         p.reeval = None
-        if decision == "exited":
-            p.state = "exited"
+        if decision == EXITED:
+            p.state = EXITED
             p.end_t = t
             self.counters["non_responder_exits"] += 1
             p.cancel_pending(self)
             return
-        if decision == "phase1":
-            p.state = "phase1"
+        if decision == PHASE1:
+            p.state = PHASE1
         else:
-            self._enter(p, "phase2", week)
+            self._enter(p, PHASE2, week)
         self.book_phase_week(p, week, a.end)
 
     def _use(self, a: Appointment) -> None:
@@ -396,9 +397,9 @@ class ClinicModel:
         counts = dict(waitlist=0, phase1=0, phase2=0, phase3=0, maintenance=0)
         for p in self.active:
             s = p.state
-            if s == "waiting" or (s in ("phase1", "phase2") and math.isnan(p.first_treat_t)):
+            if s == WAITING or (s in (PHASE1, PHASE2) and math.isnan(p.first_treat_t)):
                 counts["waitlist"] += 1
-            elif s in ("phase1", "reeval"):
+            elif s in (PHASE1, REEVAL):
                 counts["phase1"] += 1
             elif s in counts:
                 counts[s] += 1

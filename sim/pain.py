@@ -34,10 +34,9 @@ from statistics import NormalDist
 
 import numpy as np
 
+from scenarios.protocol import DAY, WEEK
 from scenarios.schema import CalendarSpec, ConditionSpec, PainModelSpec, ProtocolSpec, ResponderClass
 
-WEEK = 7 * 24 * 60  # minutes
-DAY = 24 * 60
 _STD = NormalDist()
 CLASSES = (ResponderClass.responder, ResponderClass.partial, ResponderClass.non_responder)
 

@@ -27,13 +27,15 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .booking import Appointment
+from scenarios.protocol import ACTIVE_STATES, DAY, END_STATES, PatientState
+
 from .pain import PainState
 
 if TYPE_CHECKING:
     from .model import ClinicModel
 
-ACTIVE = frozenset(("waiting", "phase1", "reeval", "phase2", "phase3"))
-DONE = frozenset(("completed", "dropped", "exited"))
+ACTIVE = ACTIVE_STATES
+DONE = END_STATES
 _START = attrgetter("start")
 
 
@@ -52,7 +54,7 @@ class Patient:
         self.pid, self.origin, self.recurrence = pid, origin, recurrence
         self.condition, self.cond = condition, cond
         self.referral_t = referral_t
-        self.state = "waiting"
+        self.state: PatientState = PatientState.WAITING
         self.pain, self.behave = pain, behave
         self.intake: Appointment | None = None
         self.intake_t = math.nan
@@ -93,11 +95,11 @@ class Patient:
         for a in appts:
             kind = a.kind
             if kind == "acupuncture":
-                d = a.start // 1440
+                d = a.start // DAY
                 if d > self.last_acu_day:
                     self.last_acu_day = d
             elif kind == "physiotherapy":
-                d = a.start // 1440
+                d = a.start // DAY
                 if d > self.last_pt_day:
                     self.last_pt_day = d
                 if a.end > self.last_pt_end:
