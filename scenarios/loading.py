@@ -147,8 +147,23 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json")
 
 
+class _ExactDumper(yaml.SafeDumper):
+    """A safe dumper whose strings read back exactly: any string a plain or folded scalar could alter (line breaks
+    of any kind, including NEL U+0085 and U+2028/9, other control or non-printable characters, leading or trailing
+    spaces) is written double-quoted, where YAML escapes every such character."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    risky = value != value.strip(" ") or any(not ch.isprintable() for ch in value)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if risky else None)
+
+
+_ExactDumper.add_representer(str, _represent_str)
+
+
 def dump_scenario_yaml(scenario: Scenario) -> str:
-    return yaml.safe_dump(scenario_to_dict(scenario), sort_keys=False, allow_unicode=True, width=110)
+    """The scenario as YAML that loads back to an equal scenario (every string exactly as it was)."""
+    return yaml.dump(scenario_to_dict(scenario), Dumper=_ExactDumper, sort_keys=False, allow_unicode=True, width=110)
 
 
 def scenario_hash(scenario: Scenario) -> str:

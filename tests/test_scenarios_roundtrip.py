@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,15 @@ def test_scenario_round_trips_through_yaml_unchanged(scenario):
     again = parse_yaml_text(dump_scenario_yaml(scenario), "round-trip")
     assert again == scenario
     assert scenario_hash(again) == scenario_hash(scenario)
+
+
+@pytest.mark.parametrize("text", ["line\x85next", "a\u2028b\u2029c", " padded ", "tab\there", "bell\x07", "crlf\r\n", "#not a comment"])
+def test_descriptions_with_any_line_break_or_control_character_round_trip_exactly(text):
+    """A description holding NEL (U+0085) once came back as a space: the writer must quote what YAML would fold."""
+    data = copy.deepcopy(BASE)
+    data["description"] = text
+    scenario = parse_scenario(data, "generated")
+    assert parse_yaml_text(dump_scenario_yaml(scenario), "round-trip").description == text
 
 
 def test_hash_changes_when_a_parameter_changes():
