@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 from .history import History, Pin
 from .model import build_model
 from .objective import objective_value
+from .progress import Reporter, Stopper
 from .week import DAY, ROLE_OF_SESSION, Week
 
 
@@ -57,8 +58,11 @@ def _neighbourhood(week: Week, rng: np.random.Generator, movable: list[str], ass
 
 def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int, tuple[int, str]], *, seed: int,
             budget: float, wall_limit: float | None = None, size: int = 10, sub_time: float = SUB_TIME,
-            on_improve=None) -> tuple[dict[int, tuple[int, str]], dict]:
-    """Improve ``assignment`` for ``budget`` deterministic seconds (``wall_limit`` seconds at most, if given)."""
+            reporter: Reporter | None = None,
+            stopper: Stopper | None = None) -> tuple[dict[int, tuple[int, str]], dict]:
+    """Improve ``assignment`` for ``budget`` deterministic seconds (``wall_limit`` seconds at most, if given);
+    each better roster goes to ``reporter``; ``stopper`` ends the search early (the best roster so far is kept)."""
+    stopper = stopper or Stopper()
     rng = np.random.default_rng(seed)
     pinned_patients = {week.requests[p.rid].patient_id for p in pins}
     movable = [p for p in sorted(week.by_patient) if p not in pinned_patients and week.by_patient[p]]
@@ -66,7 +70,8 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
     best_obj = objective_value(week, history, best)
     used, it, accepted, stale = 0.0, 0, 0, 0
     t0 = time.perf_counter()
-    while used < budget and movable and (wall_limit is None or time.perf_counter() - t0 < wall_limit):
+    while (used < budget and movable and not stopper.stopped
+           and (wall_limit is None or time.perf_counter() - t0 < wall_limit)):
         pids = _neighbourhood(week, rng, movable, best, size, it)
         it += 1
         free = {r.rid for p in pids for r in week.by_patient[p]}
@@ -82,7 +87,9 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
             prm.max_time_in_seconds = max(wall_limit - (time.perf_counter() - t0), 0.05)
         prm.cp_model_probing_level = 0
         prm.symmetry_level = 0
-        status = solver.solve(rm.model)
+        prm.catch_sigint_signal = False
+        with stopper.watching(solver):
+            status = solver.solve(rm.model)
         used += solver.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
@@ -91,10 +98,10 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int,
         obj = objective_value(week, history, cand)
         if obj < best_obj - 1e-9 and len(cand) >= len(best):
             best, best_obj, accepted, stale = cand, obj, accepted + 1, 0
+            if reporter is not None:
+                reporter.solution(best_obj, len(best), "neighbourhoods")
         else:
             stale += 1
             if stale >= STALE_GROW:  # stuck: look at bigger neighbourhoods
                 size, sub_time, stale = min(2 * size, MAX_SIZE), min(2 * sub_time, 2.0), 0
-            if on_improve:
-                on_improve(time.perf_counter() - t0, best_obj)
     return best, {"iterations": it, "accepted": accepted, "dtime": used, "wall": time.perf_counter() - t0}

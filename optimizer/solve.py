@@ -1,14 +1,20 @@
-"""``solve_roster``: week demand -> greedy -> CP-SAT (hinted with the greedy) -> rooms -> roster tables.
+"""``solve_roster``: week demand -> greedy -> CP-SAT (hinted with the greedy) -> our neighbourhoods -> rooms -> tables.
 
-Reproducible: the time limit is CP-SAT's *deterministic* time, with a fixed seed and worker count (from
-scenario.roster unless given), so the same inputs give the same roster. The answer is never worse than the
+Two modes (docs/roster.md). By default ``time_limit`` is **wall-clock seconds** for the whole solve (reading the
+week, the greedy, CP-SAT, our neighbourhoods and the finishing steps), with free CP-SAT workers: the best roster
+this machine finds in that time. ``reproducible=True`` makes ``time_limit`` a work budget in CP-SAT's
+*deterministic* seconds with a fixed seed and worker count (from scenario.roster unless given), so the same
+inputs give the same roster on any machine; its wall time is reported. The answer is never worse than the
 greedy: if CP-SAT finds nothing, or something costlier, the greedy roster is returned and the status says so.
+``progress`` is called with a :class:`~optimizer.progress.SolveProgress` whenever the roster or the bound
+improves; ``stopper.stop()`` (Ctrl-C, a Stop button) ends the search and the best roster so far is returned.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,27 +26,30 @@ from .explain import explain_pin_conflict
 from .greedy import greedy_assign
 from .lns import improve
 from .history import History, Pin, attach_pins, build_history
-from .model import build_model
+from .model import RosterModel, build_model
 from .objective import SCALE, objective_terms, objective_value
+from .progress import ProgressCallback, Reporter, Stopper
 from .reasons import unscheduled_reasons
 from .rooms import assign_rooms
 from .tables import ROSTER_COLUMNS, UNSCHEDULED_COLUMNS, RosterResult
 from .week import DAY, Week, build_week
 from scenarios.availability import format_time
 
+Assignment = dict[int, tuple[int, str]]
 
-class _FirstSolution(cp_model.CpSolverSolutionCallback):
-    def __init__(self) -> None:
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution of the full model (objective, sessions placed, bound) to the run's
+    reporter, and keeps the last one so that a stopped search still has its roster."""
+
+    def __init__(self, rm: RosterModel, reporter: Reporter, phase: str) -> None:
         super().__init__()
-        self.t0 = time.perf_counter()
-        self.first: float | None = None
-        self.trace: list[tuple[float, float, float]] = []  # (wall s, objective, bound)
+        self.rm, self.reporter, self.phase = rm, reporter, phase
 
     def on_solution_callback(self) -> None:
-        now = time.perf_counter() - self.t0
-        if self.first is None:
-            self.first = now
-        self.trace.append((now, self.objective_value, self.best_objective_bound))
+        placed = sum(1 for p in self.rm.present.values() if self.boolean_value(p))
+        self.reporter.new_bound(self.best_objective_bound / SCALE)
+        self.reporter.solution(self.objective_value / SCALE, placed, self.phase)
 
 
 @dataclass
@@ -50,15 +59,19 @@ class SolveOutcome:
     week: Week
     history: History
     pins: list[Pin]
-    assignment: dict[int, tuple[int, str]]
-    greedy: dict[int, tuple[int, str]]
+    assignment: Assignment
+    greedy: Assignment
     status: str
     best_bound: float | None
     solve_time: float
     first_solution_time: float | None
     explanation: list[str] = field(default_factory=list)
-    trace: list[tuple[float, float, float]] = field(default_factory=list)
+    trace: list[tuple[float, float, float | None]] = field(default_factory=list)
     build_time: float = 0.0
+    stopped: bool = False
+    reproducible: bool = False
+    cpsat_bound: float | None = None
+    time_limit: float | None = None
 
 
 #: share of the time limit given to the full model (bound; small weeks to optimality); the rest goes to the
@@ -82,61 +95,113 @@ MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
 #: reaches it, and then the result may differ from run to run.
 WALL_GUARD = 10.0
+#: wall-clock mode: share of the user's seconds kept for the steps after the search (rooms, unscheduled reasons,
+#: tables), so that the whole solve ends within the limit (search setting).
+FINISH_SHARE = 0.05
 
 
-def _parameters(scenario: Scenario, dtime: float, seed: int, workers: int, wall: float | None,
-                reproducible: bool = True) -> cp_model.CpSolver:
+@dataclass
+class _Settings:
+    """Limits of one solve: ``limit`` is wall seconds, or deterministic seconds when ``reproducible``."""
+
+    limit: float
+    seed: int
+    workers: int
+    reproducible: bool
+    t0: float = field(default_factory=time.perf_counter)
+
+    @property
+    def deadline(self) -> float:
+        """perf_counter time by which the search must end (the guard, in the reproducible mode)."""
+        if self.reproducible:
+            return self.t0 + WALL_GUARD * self.limit + 30
+        return self.t0 + self.limit * (1 - FINISH_SHARE)
+
+    def wall_left(self) -> float:
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+
+def _settings(scenario: Scenario, time_limit: float | None, seed: int | None, workers: int | None,
+              reproducible: bool) -> _Settings:
+    spec = scenario.roster
+    return _Settings(float(spec.time_limit_seconds if time_limit is None else time_limit),
+                     int(spec.seed if seed is None else seed), int(spec.workers if workers is None else workers),
+                     bool(reproducible))
+
+
+def _parameters(st: _Settings) -> cp_model.CpSolver:
+    """The full model's solver: a share of the limit; interleaved, trimmed workers when reproducible."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    prm.max_deterministic_time = float(dtime)
-    prm.random_seed = seed
-    prm.num_workers = workers
-    if workers > 1 and reproducible:
-        prm.interleave_search = True  # deterministic with several workers (and slower: see docs/roster.md)
-        prm.ignore_subsolvers.extend(REPRODUCIBLE_IGNORED_SUBSOLVERS)
-    if wall is not None:
-        prm.max_time_in_seconds = float(wall)
+    share = FULL_MODEL_SHARE[st.reproducible]
+    if st.reproducible:
+        prm.max_deterministic_time = share * st.limit
+        if st.workers > 1:
+            prm.interleave_search = True  # deterministic with several workers (and slower: see docs/roster.md)
+            prm.ignore_subsolvers.extend(REPRODUCIBLE_IGNORED_SUBSOLVERS)
+        prm.max_time_in_seconds = share * (WALL_GUARD * st.limit + 30)
+    else:
+        prm.max_time_in_seconds = max(share * st.wall_left(), 0.01)
+    prm.random_seed = st.seed
+    prm.num_workers = st.workers
     prm.cp_model_probing_level = 0  # presolve probing costs seconds on large weeks and is not needed here
     prm.symmetry_level = 0
+    prm.catch_sigint_signal = False  # Ctrl-C is the front end's (it stops the search through a Stopper)
     return solver
 
 
-def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
-              time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
-              seed: int | None = None, workers: int | None = None, wall_time_limit: float | None = None,
-              reproducible: bool = True) -> SolveOutcome:
-    """Solve and return the raw outcome. ``time_limit`` is deterministic time; ``wall_time_limit`` (benchmarks)
-    replaces it with wall-clock seconds; ``reproducible=False`` lets CP-SAT's workers run free (faster, but the
-    roster may differ from run to run)."""
-    if isinstance(week_start, str):
-        week_start = dt.date.fromisoformat(week_start)
-    spec = scenario.roster
-    limit = float(spec.time_limit_seconds if time_limit is None else time_limit)
-    seed = int(spec.seed if seed is None else seed)
-    workers = int(spec.workers if workers is None else workers)
-    wall = wall_time_limit if wall_time_limit is not None else WALL_GUARD * limit + 30
-    base = build_week(scenario, patients, staff, week_start)
-    week, pins = attach_pins(base, pinned)
+@dataclass
+class _Full:
+    """The full model's solve: its model, the greedy hint, the solver and its status."""
+
+    rm: RosterModel
+    greedy: Assignment
+    solver: cp_model.CpSolver
+    status: int
+
+    @property
+    def found(self) -> bool:
+        return self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+    @property
+    def wall_time(self) -> float:
+        return self.solver.wall_time if self.status != cp_model.UNKNOWN else 0.0
+
+    @property
+    def dtime(self) -> float:
+        return self.solver.deterministic_time if self.status != cp_model.UNKNOWN else 0.0
+
+    @property
+    def bound(self) -> float | None:
+        return self.solver.best_objective_bound / SCALE if self.found else None
+
+
+def _full_solve(week: Week, history: History, pins: list[Pin], st: _Settings, reporter: Reporter,
+                stopper: Stopper) -> _Full:
+    """Greedy, then the full model hinted with it (pins behind assumption literals)."""
+    greedy = greedy_assign(week, history, pins)
+    reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
+    rm = build_model(week, history, pins)
+    if pins:
+        rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
+    rm.hint(greedy)
+    solver = _parameters(st)
+    if stopper.stopped:  # stopped during the greedy: its roster is the answer
+        return _Full(rm, greedy, solver, cp_model.UNKNOWN)
+    reporter.enter("full model")
+    with stopper.watching(solver):
+        status = solver.solve(rm.model, _Watcher(rm, reporter, "full model"))
+    return _Full(rm, greedy, solver, status)
+
+
+def _drop_conflicting_pins(base: Week, pinned: pd.DataFrame | None, week: Week, pins: list[Pin], full: _Full,
+                           history: History, scenario: Scenario, seed: int,
+                           solve_again: Callable[[Week, list[Pin]], _Full]) -> tuple[Week, list[Pin], _Full, list[str]]:
+    """While the pins make the week infeasible: explain one conflicting set, drop it and solve again."""
     explanation: list[str] = []
-    t0 = time.perf_counter()
-    history = build_history(week, previous)
-
-    def full_solve():
-        rm = build_model(week, history, pins)
-        if pins:
-            rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
-        greedy = greedy_assign(week, history, pins)
-        rm.hint(greedy)
-        solver = _parameters(scenario, FULL_MODEL_SHARE[reproducible] * limit if wall_time_limit is None else 10 * limit, seed, workers,
-                             FULL_MODEL_SHARE[reproducible] * wall, reproducible)
-        cb = _FirstSolution()
-        return rm, greedy, solver, cb, solver.solve(rm.model, cb)
-
-    rm, greedy, solver, cb, status = full_solve()
-    build_time = time.perf_counter() - t0 - solver.wall_time
     kept = pinned
-    for _ in range(MAX_PIN_ROUNDS):  # drop one conflicting set of pins at a time, saying which
-        if not (status == cp_model.INFEASIBLE and pins):
+    for _ in range(MAX_PIN_ROUNDS):
+        if not (full.status == cp_model.INFEASIBLE and pins):
             break
         msgs, core = explain_pin_conflict(week, history, pins, scenario, seed)
         if not core:
@@ -147,32 +212,70 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
         keep = [p for i, p in enumerate(pins) if i not in core]
         kept = kept.iloc[[p.row for p in keep]].reset_index(drop=True) if keep else None
         week, pins = attach_pins(base, kept)
-        rm, greedy, solver, cb, status = full_solve()
-    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    name = solver.status_name(status)
-    bound = solver.best_objective_bound / SCALE if found else None
-    g_obj = objective_value(week, history, greedy)
-    assignment = rm.assignment(solver) if found else None
-    if assignment is None or objective_value(week, history, assignment) > g_obj or len(assignment) < len(greedy):
-        assignment, name = greedy, "GREEDY"
-    if status != cp_model.OPTIMAL:
-        left = max(limit - solver.deterministic_time, 0.0)
-        wall_left = max(wall - (time.perf_counter() - t0), 0.0)
-        if left > 0 and wall_left > 0:
-            better, _ = improve(week, history, pins, assignment, seed=seed, budget=left if wall_time_limit is None else 1e9,
-                                wall_limit=wall_left,
-                                on_improve=lambda t, o: cb.trace.append((t + solver.wall_time, o * SCALE, solver.best_objective_bound)))
-            if objective_value(week, history, better) < objective_value(week, history, assignment):
-                assignment, name = better, "FEASIBLE"
-        if bound is not None and objective_value(week, history, assignment) <= bound + 1e-9:
-            name = "OPTIMAL"
+        full = solve_again(week, pins)
+    return week, pins, full, explanation
+
+
+def _choose(week: Week, history: History, full: _Full) -> tuple[Assignment, str]:
+    """The full model's roster, or the greedy's when CP-SAT found nothing better (never fewer sessions)."""
+    if not full.found:
+        return full.greedy, "GREEDY"
+    assignment = full.rm.assignment(full.solver)
+    if (objective_value(week, history, assignment) > objective_value(week, history, full.greedy)
+            or len(assignment) < len(full.greedy)):
+        return full.greedy, "GREEDY"
+    return assignment, full.solver.status_name(full.status)
+
+
+def _neighbourhoods(week: Week, history: History, pins: list[Pin], assignment: Assignment, status: str, full: _Full,
+                    st: _Settings, reporter: Reporter, stopper: Stopper) -> tuple[Assignment, str]:
+    """Our fix-and-optimise search for the rest of the limit (unless the full model proved optimality)."""
+    left = max(st.limit - full.dtime, 0.0) if st.reproducible else 1e9
+    if full.status == cp_model.OPTIMAL or left <= 0 or st.wall_left() <= 0 or stopper.stopped:
+        return assignment, status
+    reporter.enter("neighbourhoods")
+    better, _ = improve(week, history, pins, assignment, seed=st.seed, budget=left, wall_limit=st.wall_left(),
+                        reporter=reporter, stopper=stopper)
+    if objective_value(week, history, better) < objective_value(week, history, assignment):
+        return better, "FEASIBLE"
+    return assignment, status
+
+
+def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
+              time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+              seed: int | None = None, workers: int | None = None, reproducible: bool = False,
+              progress: ProgressCallback | None = None, stopper: Stopper | None = None) -> SolveOutcome:
+    """Solve and return the raw outcome (module docstring: modes, progress, stopping)."""
+    if isinstance(week_start, str):
+        week_start = dt.date.fromisoformat(week_start)
+    st = _settings(scenario, time_limit, seed, workers, reproducible)
+    stopper = stopper or Stopper()
+    base = build_week(scenario, patients, staff, week_start)
+    week, pins = attach_pins(base, pinned)
+    history = build_history(week, previous)
+    reporter = Reporter(len(week.requests), progress, st.t0)
+
+    def solve_again(w: Week, p: list[Pin]) -> _Full:
+        reporter.required = len(w.requests)
+        return _full_solve(w, history, p, st, reporter, stopper)
+
+    full = solve_again(week, pins)
+    build_time = time.perf_counter() - st.t0 - full.wall_time
+    week, pins, full, explanation = _drop_conflicting_pins(base, pinned, week, pins, full, history, scenario,
+                                                           st.seed, solve_again)
+    bound = full.bound
+    assignment, name = _choose(week, history, full)
+    assignment, name = _neighbourhoods(week, history, pins, assignment, name, full, st, reporter, stopper)
+    if bound is not None and objective_value(week, history, assignment) <= bound + 1e-9:
+        name = "OPTIMAL"
     if explanation:
         name = "INFEASIBLE"
-    elapsed = time.perf_counter() - t0
-    return SolveOutcome(week, history, pins, assignment, greedy, name, bound, elapsed, cb.first, explanation, cb.trace, build_time)
+    return SolveOutcome(week, history, pins, assignment, full.greedy, name, bound, time.perf_counter() - st.t0,
+                        reporter.first_solution, explanation, reporter.trace, build_time, stopper.stopped,
+                        st.reproducible, bound, st.limit)
 
 
-def _rows(week: Week, assignment: dict[int, tuple[int, str]], rooms: dict[int, str]) -> pd.DataFrame:
+def _rows(week: Week, assignment: Assignment, rooms: dict[int, str]) -> pd.DataFrame:
     rows = []
     for rid, (t, s) in assignment.items():
         r = week.requests[rid]
@@ -183,6 +286,12 @@ def _rows(week: Week, assignment: dict[int, tuple[int, str]], rooms: dict[int, s
     return df.sort_values(["date", "start", "staff_id", "patient_id"], kind="stable").reset_index(drop=True)
 
 
+def _gap(objective: float, bound: float | None) -> float | None:
+    if bound is None:
+        return None
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9)) if objective else 0.0
+
+
 def outcome_to_result(out: SolveOutcome) -> RosterResult:
     week, history = out.week, out.history
     rooms = assign_rooms(week, out.assignment, out.pins)
@@ -191,33 +300,32 @@ def outcome_to_result(out: SolveOutcome) -> RosterResult:
     uns = pd.DataFrame([{"patient_id": week.requests[rid].patient_id, "session": week.requests[rid].session, "reason": why}
                         for rid, why in reasons.items()], columns=UNSCHEDULED_COLUMNS).astype(str)
     obj = objective_value(week, history, out.assignment)
-    gap = None
-    if out.best_bound is not None:
-        gap = max(0.0, (obj - out.best_bound) / max(abs(obj), 1e-9)) if obj else 0.0
     terms = {k: v / SCALE for k, v in objective_terms(week, history, out.assignment).items()}
     summary = {
         "placed": len(out.assignment), "required": len(week.requests), "objective": obj, "best_bound": out.best_bound,
-        "gap": gap, "status": out.status, "solve_time": out.solve_time, "first_solution_time": out.first_solution_time,
-        "build_time": out.build_time, "greedy_placed": len(out.greedy),
+        "gap": _gap(obj, out.best_bound), "status": out.status, "solve_time": out.solve_time,
+        "first_solution_time": out.first_solution_time, "build_time": out.build_time, "greedy_placed": len(out.greedy),
         "greedy_objective": objective_value(week, history, out.greedy), "objective_terms": terms,
+        "cpsat_bound": out.cpsat_bound, "stopped": out.stopped,
+        "time_mode": "deterministic" if out.reproducible else "wall-clock", "time_limit": out.time_limit,
     }
     return RosterResult(roster, uns, summary, list(out.explanation))
 
 
-def solve_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
+def solve_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
                  time_limit: float | None = None, pinned: pd.DataFrame | None = None,
                  previous: pd.DataFrame | None = None, seed: int | None = None, workers: int | None = None,
-                 reproducible: bool = True) -> RosterResult:
-    """The week's roster (see module docstring). By default ``time_limit`` is deterministic time and the result
-    is reproducible; ``reproducible=False`` makes ``time_limit`` wall-clock seconds and lets the workers run free,
-    which finds better rosters on large weeks (docs/roster.md) but not always the same one."""
+                 reproducible: bool = False, progress: ProgressCallback | None = None,
+                 stopper: Stopper | None = None) -> RosterResult:
+    """The week's roster (see module docstring). ``time_limit`` is wall-clock seconds for the whole solve;
+    ``reproducible=True`` makes it deterministic seconds and the roster the same for the same inputs and seed.
+    ``summary["solve_time"]`` is the wall time either way; ``summary["stopped"]`` says a stopper ended it early."""
     out = run_solve(scenario, patients, staff, week_start, time_limit=time_limit, pinned=pinned, previous=previous,
-                    seed=seed, workers=workers, reproducible=reproducible,
-                    wall_time_limit=None if reproducible else float(time_limit or scenario.roster.time_limit_seconds))
+                    seed=seed, workers=workers, reproducible=reproducible, progress=progress, stopper=stopper)
     return outcome_to_result(out)
 
 
-def greedy_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date, *,
+def greedy_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
                   pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> RosterResult:
     """The greedy baseline alone (earliest feasible slot by priority), as a full result."""
     if isinstance(week_start, str):

@@ -84,7 +84,7 @@ def install_optimizer(monkeypatch, calls: list) -> None:
             raise InputError(f"{patients[0]}: row 2, column phase: 'bad' is not 1, 2, 3 or maintenance")
         return sample_week(scenario, 0)
 
-    def solve(scenario, patients, staff, week_start, time_limit, reproducible=True):
+    def solve(scenario, patients, staff, week_start, time_limit, reproducible=False, **progress_and_stopper):
         calls.append(("solve", time_limit))
         return types.SimpleNamespace(
             roster=ROSTER, unscheduled=pd.DataFrame([dict(patient_id="P3", session="physiotherapy",

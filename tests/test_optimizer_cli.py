@@ -214,12 +214,14 @@ def test_pins_must_name_known_patients_and_staff_inside_the_week(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_fast_roster_passes_the_validator_and_places_every_session(tmp_path):
-    """--fast: a wall-clock limit with free workers; the roster still passes the validator and places every
-    session of the tiny week."""
+def test_reproducible_roster_passes_the_validator_and_says_it_used_a_work_budget(tmp_path):
+    """--reproducible: deterministic seconds instead of wall-clock ones; the roster still passes the validator
+    and places every session of the tiny week, and the summary prints the wall time it took."""
     p, s = _tiny(tmp_path)
-    result = runner.invoke(app, _roster_args(p, s, tmp_path / "fast", "--fast"))
+    result = runner.invoke(app, _roster_args(p, s, tmp_path / "rep", "--reproducible"))
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "fast" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
     assert summary["validator_violations"] == 0
     assert summary["placed"] == summary["required"]
+    assert summary["time_mode"] == "deterministic"
+    assert "reproducible: work budget 2 deterministic s, wall time" in result.output

@@ -16,6 +16,12 @@ from rehabflow.services.uploads import decode_upload
 from scenarios import InputError, builtin_names, scenario_hash
 
 SAMPLE = "Generate a sample week"
+
+
+@st.cache_resource(show_spinner=False)
+def stoppers() -> dict:
+    """The Stop handle of each roster solve in flight, by run key (shared by reruns of the page)."""
+    return {}
 UPLOAD = "Upload patients.csv and staff.csv"
 
 st.title("Weekly roster")
@@ -36,12 +42,14 @@ picked_day = c2.date_input("Week starting", value=next_monday, key="ro_week_star
 week_start = picked_day - dt.timedelta(days=picked_day.weekday())  # rosters cover Monday..Sunday, as the CLI
 time_limit = c3.number_input("Time limit (s)", min_value=1.0, max_value=600.0,
                              value=float(scenario.roster.time_limit_seconds), step=1.0, key="ro_time_limit",
-                             help="Solver budget. Reproducible: deterministic seconds (real time is longer, 2-6x "
-                                  "for a large week on 2 cores); otherwise wall-clock seconds. Longer can close "
-                                  "the gap further.")
-reproducible = c3.toggle("Reproducible", value=True, key="ro_reproducible",
-                         help="On: the same inputs always give the same roster (as `rehabflow roster`). Off: the "
-                              "best roster within the time limit in real seconds (as `rehabflow roster --fast`).")
+                             help="Seconds of real time for the whole solve (you can stop earlier and keep the "
+                                  "best roster so far). Reproducible: a work budget in the solver's deterministic "
+                                  "seconds instead (real time is longer on a busy machine). Longer can close the "
+                                  "gap further.")
+reproducible = c3.toggle("Reproducible", value=False, key="ro_reproducible",
+                         help="Off (default): the best roster within the time limit in real seconds (as "
+                              "`rehabflow roster`). On: the same inputs always give the same roster, with a work "
+                              "budget instead of seconds (as `rehabflow roster --reproducible`).")
 if picked_day != week_start:
     st.info(f"{picked_day:%A %d %B} is not a Monday: the roster covers the week starting Monday {week_start:%d %B}.")
 
@@ -87,15 +95,21 @@ clicked = st.button("Build roster", key="ro_solve", type="primary", icon=":mater
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
     inputs = (scenario, patients, staff, week_start, float(time_limit), bool(reproducible))
+    stopper = stoppers().setdefault(key, optimizer_api.new_stopper())
+    if st.button("Stop and keep the best roster so far", key="ro_stop", icon=":material/stop:"):
+        stopper.stop()  # the click reran the page: the solve ends at once and its best roster is shown below
 
     def work(progress):
-        progress(0, 1)
-        out = optimizer_api.solve(*inputs)
+        def report(event):
+            progress(event.placed, event.required, optimizer_api.progress_text(event))
+
+        out = optimizer_api.solve(*inputs, progress=report, stopper=stopper)
         verdict = optimizer_api.validate(inputs[0], inputs[1], inputs[2], out, inputs[3])
-        progress(1, 1)
         return {"result": out, "verdict": verdict}
 
-    result = run(key, work, f"Solving the week of {week_start:%d %B} (up to {time_limit:g} s)")
+    budget = f"a work budget of {time_limit:g} deterministic s" if reproducible else f"up to {time_limit:g} s"
+    result = run(key, work, f"Solving the week of {week_start:%d %B} ({budget})")
+    stoppers().pop(key, None)
 if result is None:
     st.info("Press **Build roster**.")
     st.stop()
@@ -113,6 +127,8 @@ m[2].metric("Optimality gap", "n/a" if gap is None else f"{100 * float(gap):.1f}
             help="How far the roster's score might be from the best possible, as the solver proved it.")
 m[3].metric("Unscheduled", f"{len(unscheduled)}")
 m[4].metric("Solve time", f"{float(summary.get('solve_time', 0.0)):.1f} s")
+if summary.get("stopped"):
+    st.info("Stopped before the time limit: this is the best roster found so far (complete, and checked below).")
 
 ok, problems = roster_view.verdict_parts(verdict)
 if ok:

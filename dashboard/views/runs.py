@@ -43,6 +43,8 @@ def follow(job: Job, label: str) -> Any | None:
 
             def tick(j: Job) -> None:
                 text = (f"{j.done} of {j.total} done, {j.elapsed:.0f} s" if j.total else f"starting... {j.elapsed:.0f} s")
+                if j.note:
+                    text = f"{j.note}, {j.elapsed:.0f} s"
                 bar.progress(j.fraction, text=text)
 
             registry().wait(job, tick)

@@ -7,8 +7,13 @@ Bad input (scenario, CSVs, dates) is one line per problem on stderr and exit sta
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import signal
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +103,13 @@ def roster(
     pinned: Path | None = typer.Option(None, "--pinned", help="Appointments already booked (roster CSV); they stay."),
     previous: Path | None = typer.Option(None, "--previous", help="Last week's roster (roster CSV), for continuity and few changes."),
     time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
-                                            help="Solver budget (default: the scenario's). Deterministic seconds, so the "
-                                                 "same inputs give the same roster; real time is longer (2-6x on 2 "
-                                                 "busy cores for a large week). With --fast: wall-clock seconds."),
-    fast: bool = typer.Option(False, "--fast", help="Wall-clock time limit and free solver workers: the best roster "
-                                                    "within --time-limit real seconds, but not always the same one."),
+                                            help="Seconds of wall-clock time for the whole solve (default: the "
+                                                 "scenario's); with --reproducible a work budget in the solver's "
+                                                 "deterministic seconds instead."),
+    reproducible: bool = typer.Option(False, "--reproducible",
+                                      help="Same inputs and seed give the same roster on any machine: --time-limit "
+                                           "is deterministic work, not seconds (the wall time is printed)."),
+    fast: bool = typer.Option(False, "--fast", hidden=True, help="Former name of the default wall-clock mode."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Solver seed (default: the scenario's)."),
     timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."),
 ) -> None:
@@ -126,8 +133,9 @@ def roster(
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: {out} is a file, not a folder")
     solve_roster, validate_roster = _solver()
-    result = solve_roster(scen, p, s, week_start, time_limit=time_limit, pinned=tables[PINNED],
-                          previous=tables["previous week"], seed=seed, reproducible=not fast)
+    limit = float(scen.roster.time_limit_seconds if time_limit is None else time_limit)
+    result = solve_live(solve_roster, scen, p, s, week_start, time_limit=limit, pinned=tables[PINNED],
+                        previous=tables["previous week"], seed=seed, reproducible=reproducible and not fast)
     kept, dropped = split_pins(tables[PINNED], result)
     violations = validate_roster(scen, p, s, result.roster, week_start, pinned=kept)
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
@@ -143,6 +151,104 @@ def roster(
     _print_summary(result, violations, out, len(staff_files))
     if violations or dropped:
         raise typer.Exit(1)
+
+
+def solve_live(solve_roster: Any, *args: Any, **kwargs: Any) -> Any:
+    """``solve_roster`` in a worker thread while this (main) thread shows its progress; Ctrl-C or SIGTERM stop
+    the search and the best roster found so far is returned (and then written whole like any other)."""
+    from optimizer.progress import Stopper
+
+    stopper = Stopper()
+    line = ProgressLine(kwargs.get("time_limit"), bool(kwargs.get("reproducible")))
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = solve_roster(*args, progress=line.update, stopper=stopper, **kwargs)
+        except BaseException as e:  # noqa: BLE001  (re-raised in the main thread)
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="rehabflow-roster", daemon=True)
+    with _stop_on_signals(stopper, line), line:
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.25)
+            line.tick()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stopper: Any, line: "ProgressLine") -> Iterator[None]:
+    """SIGINT and SIGTERM stop the search instead of killing the command (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        line.note("stopping: finishing the best roster found so far")
+        stopper.stop()
+
+    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
+
+
+class ProgressLine:
+    """Elapsed time, sessions placed / required, objective, bound and gap while solving, on stderr: one live line
+    on a terminal (rich), a plain line per improvement otherwise."""
+
+    def __init__(self, limit: float | None, reproducible: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.limit, self.reproducible = limit, reproducible
+        self.last: Any = None
+        self.live: Any = None
+        self._t0 = time.perf_counter()
+
+    def __enter__(self) -> "ProgressLine":
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live("solving...", console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.tick()
+            self.live.__exit__(*exc)
+
+    def text(self) -> str:
+        e = self.last
+        elapsed = time.perf_counter() - self._t0
+        head = f"{elapsed:5.1f} s" + (f" of {self.limit:g}" if self.limit and not self.reproducible else "")
+        if e is None:
+            return f"{head} | reading the week"
+        gap = "n/a" if e.gap is None else f"{100 * e.gap:.1f}%"
+        bound = "n/a" if e.bound is None else f"{e.bound:.1f}"
+        return (f"{head} | placed {e.placed}/{e.required} | objective {e.objective:.1f} | bound {bound} | "
+                f"gap {gap} | {e.phase}")
+
+    def update(self, event: Any) -> None:
+        """The solver's progress callback (called from the worker thread)."""
+        self.last = event
+        if self.live is None:
+            self.console.print(self.text(), highlight=False, markup=False, soft_wrap=True)
+
+    def tick(self) -> None:
+        if self.live is not None:
+            from rich.text import Text
+
+            self.live.update(Text(self.text()))
+
+    def note(self, message: str) -> None:
+        self.console.print(message, highlight=False)
 
 
 def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
@@ -183,9 +289,15 @@ def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files:
     sm = result.summary
     placed, required = sm.get("placed", len(result.roster)), sm.get("required", len(result.roster) + len(result.unscheduled))
     gap = sm.get("gap")
+    wall = f"solve time {_fmt(sm.get('solve_time'), '.1f')} s"
+    if sm.get("time_mode") == "deterministic":
+        wall = (f"reproducible: work budget {_fmt(sm.get('time_limit'))} deterministic s, "
+                f"wall time {_fmt(sm.get('solve_time'), '.1f')} s")
     typer.echo(f"Week of {sm.get('week_start')}: {placed}/{required} sessions placed; status {sm.get('status', 'n/a')}, "
-               f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, solve time {_fmt(sm.get('solve_time'), '.1f')} s "
+               f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, {wall} "
                f"(greedy placed {_fmt(sm.get('greedy_placed'))})")
+    if sm.get("stopped"):
+        typer.echo("Stopped before the time limit: this is the best roster found so far (complete and checked).")
     if len(result.unscheduled):
         typer.echo(f"Unscheduled: {len(result.unscheduled)}")
         for reason, n in Counter(result.unscheduled["reason"].astype(str)).most_common():

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-Progress = Callable[[int, int], None]
+Progress = Callable[..., None]  # progress(done, total[, note])
 
 
 @dataclass
@@ -31,9 +31,12 @@ class Job:
     total: int = 0
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    note: str = ""  # what the run says it is doing, shown instead of "done of total" when set
 
-    def progress(self, done: int, total: int) -> None:
+    def progress(self, done: int, total: int, note: str | None = None) -> None:
         self.done, self.total = int(done), int(total)
+        if note is not None:
+            self.note = note
 
     @property
     def running(self) -> bool:

@@ -66,9 +66,27 @@ def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.
 
 
 def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,
-          time_limit: float, reproducible: bool = True) -> Any:
-    """``reproducible``: deterministic time (same inputs, same roster); else wall-clock seconds, free workers."""
-    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit, reproducible=reproducible)
+          time_limit: float, reproducible: bool = False, progress: Any = None, stopper: Any = None) -> Any:
+    """``time_limit`` wall-clock seconds (free workers); ``reproducible``: deterministic seconds instead (same
+    inputs, same roster). ``progress`` gets each improvement (``optimizer.progress.SolveProgress``);
+    ``stopper.stop()`` ends the search with the best roster so far."""
+    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit, reproducible=reproducible,
+                               progress=progress, stopper=stopper)
+
+
+def new_stopper() -> Any:
+    """A Stop button's handle on a solve (``optimizer.progress.Stopper``)."""
+    from optimizer.progress import Stopper
+
+    return Stopper()
+
+
+def progress_text(event: Any) -> str:
+    """One line for a progress report: sessions placed, objective, bound, gap."""
+    gap = "n/a" if event.gap is None else f"{100 * event.gap:.1f}%"
+    bound = "n/a" if event.bound is None else f"{event.bound:.0f}"
+    return (f"{event.placed} of {event.required} sessions placed · objective {event.objective:.0f} · "
+            f"bound {bound} · gap {gap} · {event.phase}")
 
 
 def validate(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, result: Any, week_start: dt.date) -> Any:
