@@ -270,6 +270,7 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
         name = "OPTIMAL"
     if explanation:
         name = "INFEASIBLE"
+    reporter.solution(objective_value(week, history, assignment), len(assignment), "done")
     return SolveOutcome(week, history, pins, assignment, full.greedy, name, bound, time.perf_counter() - st.t0,
                         reporter.first_solution, explanation, reporter.trace, build_time, stopper.stopped,
                         st.reproducible, bound, st.limit)
