@@ -81,166 +81,276 @@ def _domain(values: list[int]) -> cp_model.Domain:
     return cp_model.Domain.from_values(sorted(set(values)))
 
 
+@dataclass
+class _Build:
+    """What the rule helpers share while one model is built: the week, the model, the capacity units and the
+    pieces collected for the global constraints (intervals per practitioner, room type and patient; objective
+    terms; the fixed occupancy of a neighbourhood's model)."""
+
+    week: Week
+    history: History
+    rm: RosterModel
+    cap: int
+    units: dict[str, int]
+    rcap: dict[str, int]
+    staff_iv: dict[str, list[tuple[cp_model.IntervalVar, int]]] = field(default_factory=lambda: defaultdict(list))
+    room_iv: dict[str, list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    patient_iv: dict[str, list[cp_model.IntervalVar]] = field(default_factory=lambda: defaultdict(list))
+    objective: list = field(default_factory=list)
+    offset: int = 0
+    fixed_items: list[tuple[int, int, str]] = field(default_factory=list)
+    fixed_load: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    staff_profile: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    room_profile: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    @property
+    def m(self) -> cp_model.CpModel:
+        return self.rm.model
+
+    @property
+    def weights(self):
+        return self.week.scenario.roster.weights
+
+
 def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set[int] | None = None,
                 fixed: dict[int, tuple[int, str]] | None = None) -> RosterModel:
     """The model of the week; with ``free``, only those requests are variables and ``fixed`` placements of the
-    others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients)."""
-    sc = week.scenario
-    w = sc.roster.weights
-    tm = sc.protocol.timing
-    m = cp_model.CpModel()
-    rm = RosterModel(m, week=week)
-    S = rm.per_day
-    slot = week.slot
+    others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients).
+
+    The rules, in the order they are added (docs/roster.md lists each with its constraint)."""
     cap, units = staff_units(week)
-    rcap = room_capacity(week)
-    staff_iv: dict[str, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
-    room_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-    patient_iv: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-    objective: list = []
-    offset = 0
-    fixed_items: list[tuple[int, int, str]] = []
-    fixed_load: dict[str, int] = defaultdict(int)
-    staff_profile: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # fixed load per slot
-    room_profile: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    b = _Build(week, history, RosterModel(cp_model.CpModel(), week=week), cap, units, room_capacity(week))
     for req in week.requests:
-        rid = req.rid
-        if free is not None and rid not in free:
-            if fixed and rid in fixed:
-                t0, s0 = fixed[rid]
-                u0 = rm.enc(t0)
-                for u in range(u0, u0 + req.duration // slot):
-                    staff_profile[s0][u] += units[req.session]
-                    room_profile[ROOM_OF_SESSION[req.session]][u] += 1
-                fixed_items.append((rid, t0, s0))
-                fixed_load[s0] += 1
-            else:
-                offset += scaled(req.penalty)
-            continue
-        offset += scaled(req.penalty)
-        cands = candidate_starts(week, req)
-        if not cands:
-            continue
-        o, sl = week.open_minute, week.slot
-        cands = {s: [(x // DAY) * S + (x % DAY - o) // sl for x in ts] for s, ts in cands.items()}
-        union = sorted({t for ts in cands.values() for t in ts})
-        p = m.new_bool_var(f"p{rid}")
-        t = m.new_int_var_from_domain(_domain(union), f"t{rid}")
-        rm.present[rid], rm.start[rid] = p, t
-        objective.append(-scaled(req.penalty) * p)
-        days = sorted({x // S for x in union})
-        zs = []
-        for d in days:
-            z = m.new_bool_var(f"z{rid}_{d}")
-            rm.day[rid, d] = z
-            zs.append(z)
-            m.add(t >= d * S).only_enforce_if(z)
-            m.add(t < (d + 1) * S).only_enforce_if(z)
-        m.add(sum(zs) == p)
-        rm.days_of[rid] = days
-        union_by_day: dict[int, int] = defaultdict(int)
-        for u in union:
-            union_by_day[u // S] += 1
-        rm.union_of[rid] = frozenset(union)
-        as_ = []
-        known = history.continuity.get((req.patient_id, req.session))
-        for s, ts in cands.items():
-            a = m.new_bool_var(f"a{rid}_{s}")
-            rm.staff[rid, s] = a
-            as_.append(a)
-            if len(ts) < len(union):
-                _staff_starts(m, rm, rid, a, t, ts, union_by_day, S)
-            staff_iv[s].append((m.new_optional_fixed_size_interval_var(t, req.duration // slot, a, f"i{rid}_{s}"), units[req.session]))
-            if known and s not in known:
-                objective.append(scaled(w.continuity) * a)
-        m.add(sum(as_) == p)
-        rm.staff_of[rid] = list(cands)
-        iv = m.new_optional_fixed_size_interval_var(t, req.duration // slot, p, f"i{rid}")
-        room_iv[ROOM_OF_SESSION[req.session]].append(iv)
-        patient_iv[req.patient_id].append(iv)
-        info = week.patients[req.patient_id]
-        if info.preferred_windows is not None and scaled(w.time_preference):
-            inside = [u for u in union if info.prefers(rm.dec(u), req.duration)]
-            objective.append(scaled(w.time_preference) * p)  # a placed session costs, unless inside
-            if inside:
-                liked = m.new_bool_var(f"liked{rid}")
-                m.add_implication(liked, p)
-                m.add_linear_expression_in_domain(t, _domain(inside)).only_enforce_if(liked)
-                rm.aux.append((liked, lambda asg, rid=rid, d=req.duration, info=info: rid in asg
-                               and bool(info.prefers(asg[rid][0], d))))
-                objective.append(-scaled(w.time_preference) * liked)
-        prev = history.stability.get((req.patient_id, req.session))
-        if prev and scaled(w.stability):
-            prev_u = {rm.enc(x) for x in prev if week.open_minute <= x % DAY < week.close_minute}
-            same = [x for x in union if x in prev_u]
-            objective.append(scaled(w.stability) * p)
-            if same:
-                keep = m.new_bool_var(f"keep{rid}")
-                m.add_implication(keep, p)
-                m.add_linear_expression_in_domain(t, _domain(same)).only_enforce_if(keep)
-                rm.aux.append((keep, lambda asg, rid=rid, prev=prev: rid in asg and asg[rid][0] in prev))
-                objective.append(-scaled(w.stability) * keep)
-    # capacities (fixed occupancy as runs of constant load, only where something can still move)
-    for s in list(staff_iv):
-        staff_iv[s].extend(_runs(m, staff_profile.get(s, {}), f"fs_{s}"))
-    for s, items in staff_iv.items():
-        if all(u == cap for _, u in items):
-            m.add_no_overlap([iv for iv, _ in items])
+        if free is not None and req.rid not in free:
+            _add_fixed_session(b, req, fixed)
         else:
-            m.add_cumulative([iv for iv, _ in items], [u for _, u in items], cap)
-    for room, ivs in room_iv.items():
-        runs = _runs(m, room_profile.get(room, {}), f"fr_{room}")
+            _add_session(b, req)
+    _add_practitioner_capacity(b)
+    _add_room_capacity(b)
+    _add_patient_no_overlap(b)
+    _energy(b.m, b.rm, week, cap, units, b.rcap, b.fixed_items)
+    _add_patient_rules(b, {p.rid for p in pins})
+    _add_workload_balance(b)
+    _add_pins(b, pins, free)
+    b.m.minimize(sum(b.objective) + b.offset)
+    b.rm.objective_offset = b.offset
+    return b.rm
+
+
+def _add_fixed_session(b: _Build, req, fixed: dict[int, tuple[int, str]] | None) -> None:
+    """A session outside a neighbourhood: its placement becomes constant load on its practitioner and room type
+    (or, unplaced, a constant penalty in the objective's offset). Adds no variable."""
+    rid = req.rid
+    if not (fixed and rid in fixed):
+        b.offset += scaled(req.penalty)
+        return
+    t0, s0 = fixed[rid]
+    u0 = b.rm.enc(t0)
+    for u in range(u0, u0 + req.duration // b.week.slot):
+        b.staff_profile[s0][u] += b.units[req.session]
+        b.room_profile[ROOM_OF_SESSION[req.session]][u] += 1
+    b.fixed_items.append((rid, t0, s0))
+    b.fixed_load[s0] += 1
+
+
+def _add_session(b: _Build, req) -> None:
+    """One required session: presence ``p``, start ``t`` over its candidate starts (in slots), the unscheduled
+    penalty (as offset minus ``penalty * p``), day and practitioner literals, its room/patient interval and its
+    soft goals. A session with no candidate start adds only its penalty."""
+    b.offset += scaled(req.penalty)
+    cands = candidate_starts(b.week, req)
+    if not cands:
+        return
+    w, S = b.week, b.rm.per_day
+    cands = {s: [(x // DAY) * S + (x % DAY - w.open_minute) // w.slot for x in ts] for s, ts in cands.items()}
+    union = sorted({t for ts in cands.values() for t in ts})
+    rid, m = req.rid, b.m
+    p = m.new_bool_var(f"p{rid}")
+    t = m.new_int_var_from_domain(_domain(union), f"t{rid}")
+    b.rm.present[rid], b.rm.start[rid] = p, t
+    b.objective.append(-scaled(req.penalty) * p)
+    union_by_day = _add_day_literals(b, rid, p, t, union)
+    _add_staff_literals(b, req, p, t, cands, union, union_by_day)
+    iv = m.new_optional_fixed_size_interval_var(t, req.duration // w.slot, p, f"i{rid}")
+    b.room_iv[ROOM_OF_SESSION[req.session]].append(iv)
+    b.patient_iv[req.patient_id].append(iv)
+    _add_time_preference(b, req, p, t, union)
+    _add_stability(b, req, p, t, union)
+
+
+def _add_day_literals(b: _Build, rid: int, p, t, union: list[int]) -> dict[int, int]:
+    """``z[r,d]`` for each day the session can start on: exactly one when present, and ``t`` inside that day.
+    Returns the number of candidate starts per day."""
+    m, S = b.m, b.rm.per_day
+    days = sorted({x // S for x in union})
+    zs = []
+    for d in days:
+        z = m.new_bool_var(f"z{rid}_{d}")
+        b.rm.day[rid, d] = z
+        zs.append(z)
+        m.add(t >= d * S).only_enforce_if(z)
+        m.add(t < (d + 1) * S).only_enforce_if(z)
+    m.add(sum(zs) == p)
+    b.rm.days_of[rid] = days
+    union_by_day: dict[int, int] = defaultdict(int)
+    for u in union:
+        union_by_day[u // S] += 1
+    b.rm.union_of[rid] = frozenset(union)
+    return union_by_day
+
+
+def _add_staff_literals(b: _Build, req, p, t, cands: dict[str, list[int]], union: list[int],
+                        union_by_day: dict[int, int]) -> None:
+    """``a[r,s]`` for each qualified practitioner free at some candidate start: exactly one when present, the
+    start inside that practitioner's hours, an optional interval for their capacity, and the continuity cost
+    when the patient has a preferred / last week's practitioner who is not ``s``."""
+    m, rid = b.m, req.rid
+    known = b.history.continuity.get((req.patient_id, req.session))
+    as_ = []
+    for s, ts in cands.items():
+        a = m.new_bool_var(f"a{rid}_{s}")
+        b.rm.staff[rid, s] = a
+        as_.append(a)
+        if len(ts) < len(union):
+            _staff_starts(m, b.rm, rid, a, t, ts, union_by_day, b.rm.per_day)
+        iv = m.new_optional_fixed_size_interval_var(t, req.duration // b.week.slot, a, f"i{rid}_{s}")
+        b.staff_iv[s].append((iv, b.units[req.session]))
+        if known and s not in known:
+            b.objective.append(scaled(b.weights.continuity) * a)
+    m.add(sum(as_) == p)
+    b.rm.staff_of[rid] = list(cands)
+
+
+def _add_time_preference(b: _Build, req, p, t, union: list[int]) -> None:
+    """Preferred times: a placed session costs ``time_preference`` unless ``liked[r]`` (start inside the
+    patient's preferred times) is true."""
+    info = b.week.patients[req.patient_id]
+    weight = scaled(b.weights.time_preference)
+    if info.preferred_windows is None or not weight:
+        return
+    inside = [u for u in union if info.prefers(b.rm.dec(u), req.duration)]
+    b.objective.append(weight * p)  # a placed session costs, unless inside
+    if inside:
+        liked = b.m.new_bool_var(f"liked{req.rid}")
+        b.m.add_implication(liked, p)
+        b.m.add_linear_expression_in_domain(t, _domain(inside)).only_enforce_if(liked)
+        b.rm.aux.append((liked, lambda asg, rid=req.rid, d=req.duration, info=info: rid in asg
+                         and bool(info.prefers(asg[rid][0], d))))
+        b.objective.append(-weight * liked)
+
+
+def _add_stability(b: _Build, req, p, t, union: list[int]) -> None:
+    """Few changes: a placed session costs ``stability`` unless ``keep[r]`` (last week's weekday and time)."""
+    prev = b.history.stability.get((req.patient_id, req.session))
+    weight = scaled(b.weights.stability)
+    if not (prev and weight):
+        return
+    w = b.week
+    prev_u = {b.rm.enc(x) for x in prev if w.open_minute <= x % DAY < w.close_minute}
+    same = [x for x in union if x in prev_u]
+    b.objective.append(weight * p)
+    if same:
+        keep = b.m.new_bool_var(f"keep{req.rid}")
+        b.m.add_implication(keep, p)
+        b.m.add_linear_expression_in_domain(t, _domain(same)).only_enforce_if(keep)
+        b.rm.aux.append((keep, lambda asg, rid=req.rid, prev=prev: rid in asg and asg[rid][0] in prev))
+        b.objective.append(-weight * keep)
+
+
+def _add_practitioner_capacity(b: _Build) -> None:
+    """Per practitioner, ``cumulative`` of their sessions (share of ``cap`` each; no-overlap when every session
+    takes all of it), with a neighbourhood's fixed load as runs of constant demand."""
+    for s in list(b.staff_iv):
+        b.staff_iv[s].extend(_runs(b.m, b.staff_profile.get(s, {}), f"fs_{s}"))
+    for s, items in b.staff_iv.items():
+        if all(u == b.cap for _, u in items):
+            b.m.add_no_overlap([iv for iv, _ in items])
+        else:
+            b.m.add_cumulative([iv for iv, _ in items], [u for _, u in items], b.cap)
+
+
+def _add_room_capacity(b: _Build) -> None:
+    """Per room type, ``cumulative`` of the sessions that need one (capacity = rooms of that type)."""
+    for room, ivs in b.room_iv.items():
+        runs = _runs(b.m, b.room_profile.get(room, {}), f"fr_{room}")
         demands = [1] * len(ivs) + [d for _, d in runs]
         ivs = ivs + [iv for iv, _ in runs]
-        if rcap[room] == 1 and all(d == 1 for d in demands):
-            m.add_no_overlap(ivs)
+        if b.rcap[room] == 1 and all(d == 1 for d in demands):
+            b.m.add_no_overlap(ivs)
         else:
-            m.add_cumulative(ivs, demands, rcap[room])
-    for ivs in patient_iv.values():
+            b.m.add_cumulative(ivs, demands, b.rcap[room])
+
+
+def _add_patient_no_overlap(b: _Build) -> None:
+    """A patient is in one place at a time: no-overlap of their sessions."""
+    for ivs in b.patient_iv.values():
         if len(ivs) > 1:
-            m.add_no_overlap(ivs)
-    _energy(m, rm, week, cap, units, rcap, fixed_items)
-    # per-patient timing rules and trips
-    pinned = {p.rid for p in pins}
-    for pid, reqs in week.by_patient.items():
-        reqs = [r for r in reqs if r.rid in rm.present]
-        _spacing(m, rm, reqs, pinned, tm.min_days_between_same_type)
-        _pt_not_before_acu(m, rm, week, reqs, tm.no_pt_within_hours_before_acupuncture)
-        if week.patients[pid].phase == "1":
-            _intake_first(m, rm, week, pid, reqs)
-        if week.patients[pid].phase == "2" and sc.protocol.phase2.acupuncture_per_week > 0:
-            _acu_opens_pt(m, rm, week, reqs, tm)
-        if scaled(w.fewer_trips):
-            for d in week.days:
-                zs = {r.rid: rm.day[r.rid, d] for r in reqs if (r.rid, d) in rm.day}
-                if zs:
-                    v = m.new_bool_var(f"v{pid}_{d}")
-                    for z in zs.values():
-                        m.add_implication(z, v)
-                    # at most one session of a kind a day (spacing >= 1 day): a visit covers all of them
-                    for kind in ("acupuncture", "physiotherapy"):
-                        same = [zs[r.rid] for r in reqs if r.session == kind and r.rid in zs]
-                        if len(same) > 1:
-                            m.add(v >= sum(same))
-                    objective.append(scaled(w.fewer_trips) * v)
-                    rm.aux.append((v, lambda asg, rids=tuple(zs), d=d: any(r in asg and asg[r][0] // DAY == d for r in rids)))
-    # workload balance: the busiest practitioner of each role
-    if scaled(w.workload_balance):
-        n = len(week.requests)
-        per_staff: dict[str, list] = defaultdict(list)
-        for (rid, s), a in rm.staff.items():
-            per_staff[s].append(a)
-        for role in sorted({r for info in week.staff.values() for r in info.roles}):
-            members = [s for s, info in week.staff.items() if role in info.roles]
-            top = m.new_int_var(0, n, f"max_{role}")
-            for s in members:
-                lits = per_staff.get(s, [])
-                if lits or fixed_load[s]:
-                    m.add(top >= fixed_load[s] + sum(lits))
-            objective.append(scaled(w.workload_balance) * top)
-            rm.aux.append((top, lambda asg, ms=frozenset(members): max(
-                [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0)))
-    # pins, each behind its own literal
+            b.m.add_no_overlap(ivs)
+
+
+def _add_patient_rules(b: _Build, pinned: set[int]) -> None:
+    """Per patient: spacing of same-kind sessions, no PT just before acupuncture, intake first (phase 1),
+    acupuncture before the first PT (phase 2), and the visit literals of fewer trips."""
+    w, sc = b.week, b.week.scenario
+    tm = sc.protocol.timing
+    for pid, reqs in w.by_patient.items():
+        reqs = [r for r in reqs if r.rid in b.rm.present]
+        _spacing(b.m, b.rm, reqs, pinned, tm.min_days_between_same_type)
+        _pt_not_before_acu(b.m, b.rm, w, reqs, tm.no_pt_within_hours_before_acupuncture)
+        if w.patients[pid].phase == "1":
+            _intake_first(b.m, b.rm, w, pid, reqs)
+        if w.patients[pid].phase == "2" and sc.protocol.phase2.acupuncture_per_week > 0:
+            _acu_opens_pt(b.m, b.rm, w, reqs, tm)
+        if scaled(b.weights.fewer_trips):
+            _add_trips(b, pid, reqs)
+
+
+def _add_trips(b: _Build, pid: str, reqs: list) -> None:
+    """Fewer trips: a visit literal ``v[p,d]`` per day the patient may come, implied by each session that day
+    (and >= the number of same-kind sessions, at most one a day), each costing ``fewer_trips``."""
+    m = b.m
+    for d in b.week.days:
+        zs = {r.rid: b.rm.day[r.rid, d] for r in reqs if (r.rid, d) in b.rm.day}
+        if not zs:
+            continue
+        v = m.new_bool_var(f"v{pid}_{d}")
+        for z in zs.values():
+            m.add_implication(z, v)
+        # at most one session of a kind a day (spacing >= 1 day): a visit covers all of them
+        for kind in ("acupuncture", "physiotherapy"):
+            same = [zs[r.rid] for r in reqs if r.session == kind and r.rid in zs]
+            if len(same) > 1:
+                m.add(v >= sum(same))
+        b.objective.append(scaled(b.weights.fewer_trips) * v)
+        b.rm.aux.append((v, lambda asg, rids=tuple(zs), d=d: any(r in asg and asg[r][0] // DAY == d for r in rids)))
+
+
+def _add_workload_balance(b: _Build) -> None:
+    """Workload balance: per role, ``max_role >=`` each member's number of sessions (fixed ones included),
+    costing ``workload_balance``."""
+    if not scaled(b.weights.workload_balance):
+        return
+    w, m = b.week, b.m
+    n = len(w.requests)
+    per_staff: dict[str, list] = defaultdict(list)
+    for (rid, s), a in b.rm.staff.items():
+        per_staff[s].append(a)
+    for role in sorted({r for info in w.staff.values() for r in info.roles}):
+        members = [s for s, info in w.staff.items() if role in info.roles]
+        top = m.new_int_var(0, n, f"max_{role}")
+        for s in members:
+            lits = per_staff.get(s, [])
+            if lits or b.fixed_load[s]:
+                m.add(top >= b.fixed_load[s] + sum(lits))
+        b.objective.append(scaled(b.weights.workload_balance) * top)
+        b.rm.aux.append((top, lambda asg, ms=frozenset(members): max(
+            [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0)))
+
+
+def _add_pins(b: _Build, pins: list[Pin], free: set[int] | None) -> None:
+    """Each pin behind its own literal (an assumption, so that a conflict can be explained): placed, at the
+    pinned start, with the pinned practitioner. A pin the model cannot express gets a literal forced false."""
+    m, rm = b.m, b.rm
     for i, pin in enumerate(pins):
         if free is not None and pin.rid not in free:
             continue
@@ -253,9 +363,6 @@ def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set
         m.add(rm.present[rid] == 1).only_enforce_if(lit)
         m.add(rm.start[rid] == rm.enc(pin.t)).only_enforce_if(lit)
         m.add(rm.staff[rid, pin.staff_id] == 1).only_enforce_if(lit)
-    m.minimize(sum(objective) + offset)
-    rm.objective_offset = offset
-    return rm
 
 
 def _runs(m, profile: dict[int, int], name: str) -> list:
@@ -404,9 +511,28 @@ def _acu_opens_pt(m, rm, week, reqs, tm) -> None:
     m.add(sum(firsts) == anyp)
 
 
+ROLE_OF_KIND = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+
+
 def _energy(m, rm, week, cap, units, rcap, fixed_items=()) -> None:
     """Redundant linear capacity cuts (they tighten the bound; cumulatives alone relax poorly):
-    per practitioner over the week, per role and per room type on each day, minutes x share <= capacity."""
+    per practitioner over the week, per role and per room type on each day, minutes x share <= capacity,
+    then the counting and window cuts of each day."""
+    _staff_week_cuts(m, rm, week, cap, units, fixed_items)
+    for d in week.days:
+        by_role, by_room = _day_terms(rm, week, d, units, fixed_items)
+        _role_day_cuts(m, week, d, by_role, cap)
+        _window_counts(m, rm, week, d, d * DAY, (d + 1) * DAY, None, cap, units, rcap, fixed_items)
+        _room_day_cuts(m, week, by_room, rcap)
+        _window_energy(m, rm, week, d, cap, units, rcap, fixed_items)
+
+
+def _only_constants(terms: list) -> bool:
+    return all(isinstance(x, int) for x in terms)
+
+
+def _staff_week_cuts(m, rm, week, cap, units, fixed_items) -> None:
+    """Per practitioner: sum of slots x share of their sessions <= cap x their slots of the week."""
     minutes = {s: sum(b - a for a, b in info.windows) for s, info in week.staff.items()}
     per_staff: dict[str, list] = defaultdict(list)
     for (rid, s), a in rm.staff.items():
@@ -416,51 +542,61 @@ def _energy(m, rm, week, cap, units, rcap, fixed_items=()) -> None:
         req = week.requests[rid]
         per_staff[s0].append(units[req.session] * (req.duration // week.slot))
     for s, terms in per_staff.items():
-        if all(isinstance(x, int) for x in terms):
+        if not _only_constants(terms):
+            m.add(sum(terms) <= cap * (minutes[s] // week.slot))
+
+
+def _day_terms(rm, week, d, units, fixed_items) -> tuple[dict[str, list], dict[str, list]]:
+    """Slot x share terms of day ``d`` per session kind (staff time) and per room type (room time)."""
+    by_role: dict[str, list] = defaultdict(list)
+    by_room: dict[str, list] = defaultdict(list)
+    for rid in rm.present:
+        if (rid, d) not in rm.day:
             continue
-        m.add(sum(terms) <= cap * (minutes[s] // week.slot))
-    open_minutes = week.close_minute - week.open_minute
-    for d in week.days:
-        by_role: dict[str, list] = defaultdict(list)
-        by_room: dict[str, list] = defaultdict(list)
-        for rid in rm.present:
-            if (rid, d) not in rm.day:
-                continue
+        req = week.requests[rid]
+        z = rm.day[rid, d]
+        by_role[req.session].append(units[req.session] * (req.duration // week.slot) * z)
+        by_room[ROOM_OF_SESSION[req.session]].append((req.duration // week.slot) * z)
+    for rid, t0, s0 in fixed_items:
+        if t0 // DAY == d:
             req = week.requests[rid]
-            z = rm.day[rid, d]
-            by_role[req.session].append(units[req.session] * (req.duration // week.slot) * z)
-            by_room[ROOM_OF_SESSION[req.session]].append((req.duration // week.slot) * z)
-        for rid, t0, s0 in fixed_items:
-            if t0 // DAY == d:
-                req = week.requests[rid]
-                by_role[req.session].append(units[req.session] * (req.duration // week.slot))
-                by_room[ROOM_OF_SESSION[req.session]].append(req.duration // week.slot)
-        for kind, terms in by_role.items():
-            if all(isinstance(x, int) for x in terms):
-                continue
-            role = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}[kind]
-            avail = sum(min(b, (d + 1) * DAY) - max(a, d * DAY) for info in week.staff.values() if role in info.roles
-                        for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY)
-            m.add(sum(terms) <= cap * (avail // week.slot))
-        _window_counts(m, rm, week, d, d * DAY, (d + 1) * DAY, None, cap, units, rcap, fixed_items)
-        for room, terms in by_room.items():
-            if all(isinstance(x, int) for x in terms):
-                continue
+            by_role[req.session].append(units[req.session] * (req.duration // week.slot))
+            by_room[ROOM_OF_SESSION[req.session]].append(req.duration // week.slot)
+    return by_role, by_room
+
+
+def _role_day_cuts(m, week, d, by_role, cap) -> None:
+    """Per role on day ``d``: staff time used <= cap x the role's available slots that day."""
+    for kind, terms in by_role.items():
+        if _only_constants(terms):
+            continue
+        role = ROLE_OF_KIND[kind]
+        avail = sum(min(b, (d + 1) * DAY) - max(a, d * DAY) for info in week.staff.values() if role in info.roles
+                    for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY)
+        m.add(sum(terms) <= cap * (avail // week.slot))
+
+
+def _room_day_cuts(m, week, by_room, rcap) -> None:
+    """Per room type on a day: room time used <= rooms x open slots."""
+    open_minutes = week.close_minute - week.open_minute
+    for room, terms in by_room.items():
+        if not _only_constants(terms):
             m.add(sum(terms) <= rcap[room] * (open_minutes // week.slot))
-        _window_energy(m, rm, week, d, cap, units, rcap, fixed_items)
 
 
-def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
-    """Energy cuts on part of a day: for each window [x, y) between availability breakpoints, the sessions
-    that can only lie inside it that day need at most the staff (and room) time the window holds."""
-    roles = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+def _breakpoints(week, d) -> list[int]:
+    """Day ``d``'s opening, closing and every patient or staff availability edge inside them."""
     lo_d, hi_d = d * DAY + week.open_minute, d * DAY + week.close_minute
     points = {lo_d, hi_d}
     for info in list(week.patients.values()) + list(week.staff.values()):
         for a, b in info.windows:
             if a // DAY == d:
                 points.update((a, b))
-    points = sorted(p for p in points if lo_d <= p <= hi_d)
+    return sorted(p for p in points if lo_d <= p <= hi_d)
+
+
+def _spans(rm, week, d) -> dict[int, tuple[int, int]]:
+    """Per session that may lie on day ``d``: earliest start and latest end there (minutes of the week)."""
     span: dict[int, tuple[int, int]] = {}
     S = rm.per_day
     for rid in rm.present:
@@ -468,33 +604,47 @@ def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
             continue
         starts = [rm.dec(u) for u in range(d * S, (d + 1) * S) if u in rm.union_of[rid]]
         span[rid] = (min(starts), max(starts) + week.requests[rid].duration)
+    return span
+
+
+def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
+    """Energy cuts on part of a day: for each window [x, y) between availability breakpoints, the sessions
+    that can only lie inside it that day need at most the staff (and room) time the window holds."""
+    points = _breakpoints(week, d)
+    whole = (d * DAY + week.open_minute, d * DAY + week.close_minute)
+    span = _spans(rm, week, d)
     for i, x in enumerate(points):
         for y in points[i + 1:]:
-            if (x, y) == (lo_d, hi_d):
+            if (x, y) == whole:
                 continue
             inside = [rid for rid, (a, b) in span.items() if x <= a and b <= y]
-            if not inside:
-                continue
-            _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
-            for kind, role in roles.items():
-                terms = [units[kind] * (week.requests[r].duration // week.slot) * rm.day[r, d]
-                         for r in inside if week.requests[r].session == kind]
-                if not terms:
-                    continue
-                terms += [units[kind] * (week.requests[r].duration // week.slot) for r, t0, _ in fixed_items
-                          if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y]
-                avail = sum(max(0, min(b, y) - max(a, x)) for info in week.staff.values() if role in info.roles
-                            for a, b in info.windows)
-                m.add(sum(terms) <= cap * (avail // week.slot))
-                room = ROOM_OF_SESSION[kind]
-                m.add(sum((week.requests[r].duration // week.slot) * rm.day[r, d] for r in inside
-                          if week.requests[r].session == kind) <= rcap[room] * ((y - x) // week.slot))
+            if inside:
+                _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
+                _window_cuts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
+
+
+def _window_cuts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) -> None:
+    """In [x, y) of day ``d``, per kind: staff time of the sessions inside (and fixed ones) <= the role's time
+    there; room time <= rooms x window slots."""
+    for kind, role in ROLE_OF_KIND.items():
+        terms = [units[kind] * (week.requests[r].duration // week.slot) * rm.day[r, d]
+                 for r in inside if week.requests[r].session == kind]
+        if not terms:
+            continue
+        terms += [units[kind] * (week.requests[r].duration // week.slot) for r, t0, _ in fixed_items
+                  if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y]
+        avail = sum(max(0, min(b, y) - max(a, x)) for info in week.staff.values() if role in info.roles
+                    for a, b in info.windows)
+        m.add(sum(terms) <= cap * (avail // week.slot))
+        room = ROOM_OF_SESSION[kind]
+        m.add(sum((week.requests[r].duration // week.slot) * rm.day[r, d] for r in inside
+                  if week.requests[r].session == kind) <= rcap[room] * ((y - x) // week.slot))
 
 
 def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) -> None:
     """Counting cuts with integer rounding: in [x, y) a practitioner window [a, b) holds at most
     floor(overlap / duration) sessions of a kind per parallel lane, and a room floor((y - x) / duration)."""
-    roles = {"acupuncture": "acupuncturist", "physiotherapy": "physiotherapist", "assessment": "physician"}
+    roles = ROLE_OF_KIND
     pool = inside if inside is not None else [rid for rid in rm.present if (rid, d) in rm.day]
     for kind, role in roles.items():
         mine = [r for r in pool if week.requests[r].session == kind and (r, d) in rm.day]
