@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="rehabflow", page_icon=":material/healing:", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "app_pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="what-if",
+    st.Page(str(HERE / "app_pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="whatif",
             default=True),
     st.Page(str(HERE / "app_pages" / "compare.py"), title="Compare", icon=":material/compare_arrows:",
             url_path="compare-scenarios"),
@@ -24,7 +24,16 @@ PAGES = [
     st.Page(str(HERE / "app_pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
 ]
 
-page = st.navigation(PAGES)
+
+def _what_if_by_name() -> None:
+    """``/what-if`` (the What-if page's own name): the default page is served at ``/``, so this address would
+    otherwise open a "Page not found" dialog."""
+    st.switch_page(PAGES[0])
+
+
+ALIASES = [st.Page(_what_if_by_name, title="What-if", url_path="what-if", visibility="hidden")]
+
+page = st.navigation(PAGES + ALIASES)
 with st.sidebar:
     st.caption(
         "Integrated acupuncture + physiotherapy programme: capacity what-ifs (simulation) and weekly rosters "

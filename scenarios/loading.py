@@ -37,6 +37,10 @@ def builtin_text(name: str) -> str:
     return resources.files(BUILTIN_PACKAGE).joinpath(BUILTIN_DIR, f"{name}.yaml").read_text(encoding="utf-8")
 
 
+#: The pattern of scenario names and staff ids (schema.py); its mismatch is said in words, not as a regex.
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+
 def _format_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
@@ -56,6 +60,8 @@ def validation_problems(error: ValidationError, source: str) -> list[str]:
             msg = msg.removeprefix(noise)
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see `rehabflow scenarios show baseline`)"
+        if err["type"] == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") == NAME_PATTERN:
+            msg = f"{err.get('input')!r} may hold only letters, digits, '_', '.' and '-' (no spaces)"
         lines.append(f"{source}: {loc}: {msg}")
     return lines
 

@@ -39,7 +39,7 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 def with_role_count(scenario: Scenario, role: Role | str, count: int) -> Scenario:
     """The scenario with ``count`` practitioners holding ``role``.
 
-    Adds copies of the last single-role practitioner of that role (same hours, ids ``<ROLE>+1``, ...) or
+    Adds copies of the last single-role practitioner of that role (same hours, ids ``<role>_added1``, ...) or
     removes single-role practitioners from the end. Dual-role staff are kept as they are.
     """
     role = Role(role)
@@ -54,9 +54,9 @@ def with_role_count(scenario: Scenario, role: Role | str, count: int) -> Scenari
         existing = {s["id"] for s in staff}
         k = 1
         for _ in range(count - len(holders)):
-            while f"{role.value[:3].upper()}-add{k}" in existing:
+            while f"{role.value}_added{k}" in existing:  # named by role: "PHY-add1" read as a physician
                 k += 1
-            new = dict(copy.deepcopy(template), id=f"{role.value[:3].upper()}-add{k}", roles=[role.value])
+            new = dict(copy.deepcopy(template), id=f"{role.value}_added{k}", roles=[role.value])
             existing.add(new["id"])
             staff.append(new)
     elif count < len(holders):

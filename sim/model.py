@@ -7,6 +7,7 @@ No pandas inside the event loop; :meth:`ClinicModel.raw` builds the tables once 
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import math
 import random
@@ -39,6 +40,17 @@ WAITING, PHASE1, REEVAL, PHASE2, PHASE3, MAINTENANCE, COMPLETED, DROPPED, EXITED
 SEED_BATCH = 256
 N_SAMPLE_PATIENTS = 6  # sample pain trajectories kept per replication (a display setting, not a model parameter)
 VAS_FOLLOW_UP_WEEKS = 6  # an outcome measurement point (KPI definition, like "by week 3"), not a model parameter
+
+
+#: The simulated calendar starts on 1 January of a non-leap year (``monthly_multipliers`` are Jan..Dec).
+_YEAR_START = dt.date(2001, 1, 1)
+_DAYS_PER_YEAR = 365.2425  # Gregorian mean year: week 52 of the run is early January again, not December
+
+
+def month_of_week(week: int) -> int:
+    """The calendar month (0 = January) of the middle of simulated week ``week``, whatever the year."""
+    day_of_year = (week * 7 + 3.5) % _DAYS_PER_YEAR
+    return (_YEAR_START + dt.timedelta(days=min(int(day_of_year), 364))).month - 1
 
 
 class ClinicModel:
@@ -139,7 +151,7 @@ class ClinicModel:
         d = self.sc.demand
         rng = self.streams.arrivals
         for w in range(self.weeks):
-            mult = d.monthly_multipliers[min(11, int(w * 12 / 52)) % 12] if d.monthly_multipliers else 1.0
+            mult = d.monthly_multipliers[month_of_week(w)] if d.monthly_multipliers else 1.0
             n = int(rng.poisson(d.referrals_per_week * mult))
             times = np.sort(rng.random(n)) * WEEK + w * WEEK
             for t in times.tolist():

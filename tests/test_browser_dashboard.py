@@ -177,3 +177,45 @@ def test_whatif_run_on_the_real_model_in_the_browser_shows_numbers_on_the_kpi_ca
     assert len(values) >= 10 and len(numeric) >= 10, values
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
     shot(page, "whatif_run_real_model")
+
+
+def test_the_what_if_page_opens_by_its_name_without_a_page_not_found_dialog(server, page):
+    page.goto(server + "/what-if")
+    wait_idle(page)  # asserts no "Page not found"
+    page.get_by_role("button", name="Run simulation").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def _sample_files(tmp_path: Path) -> tuple[Path, Path]:
+    import datetime as dt
+
+    from optimizer.exports import write_csv
+    from optimizer.sample import sample_week
+    from scenarios import load_scenario
+
+    patients, staff = sample_week(load_scenario("baseline"), 3, week_start=dt.date(2026, 12, 7))
+    paths = tmp_path / "patients.csv", tmp_path / "staff.csv"
+    write_csv(patients, paths[0])
+    write_csv(staff, paths[1])
+    return paths
+
+
+def test_the_roster_page_shows_uploaded_files_as_tables_never_as_raw_text(server, page, tmp_path):
+    patients, staff = _sample_files(tmp_path)
+    raw_lines = patients.read_text().splitlines()[:3] + staff.read_text().splitlines()[:2]
+    page.goto(server + "/weekly-roster")
+    wait_idle(page)
+    page.get_by_text("Upload patients.csv and staff.csv").click()
+    wait_idle(page)
+    inputs = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    inputs.nth(0).set_input_files(str(patients))
+    wait_idle(page)
+    inputs.nth(1).set_input_files(str(staff))
+    wait_idle(page)
+    page.get_by_role("button", name="Build roster").wait_for(timeout=30_000)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert "Inputs:" in text
+    for line in raw_lines:
+        assert line not in text
+    assert "patient_id,condition" not in text
+    shot(page, "roster_uploaded")

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from rehabflow.services.downloads import edited_scenario_yaml
+from rehabflow.services.downloads import edited_scenario_yaml, with_edited_description
+from rehabflow.services.levers import diff_summary
 from rehabflow.services.jobs import JobRegistry
 from rehabflow.services.levers import LEVERS, apply_levers, errors_by_lever, lever_values
 from rehabflow.services.uploads import decode_upload, scenario_from_upload
@@ -93,7 +94,9 @@ def test_edited_yaml_reads_back_to_the_edited_scenario(baseline):
     edited = apply_levers(baseline, lever_values(baseline) | {"staff.acupuncturists": 4})
     text = edited_scenario_yaml(baseline, edited)
     assert "Acupuncturists: 3 → 4" in text
-    assert scenario_hash(parse_yaml_text(text, "download.yaml")) == scenario_hash(edited)
+    # the What-if page runs the scenario with its new description: the file reproduces that run
+    described = with_edited_description(baseline, edited, diff_summary(baseline, edited))
+    assert scenario_hash(parse_yaml_text(text, "download.yaml")) == scenario_hash(described)
 
 
 def test_upload_may_extend_a_builtin_but_not_a_server_file():

@@ -75,7 +75,8 @@ try:
             st.info("Upload both files to continue (or generate a sample week).")
             st.stop()
         p_bytes, s_bytes = p_up.getvalue(), s_up.getvalue()
-        decode_upload(p_bytes, p_up.name), decode_upload(s_bytes, s_up.name)  # size and encoding first
+        for data, file_name in ((p_bytes, p_up.name), (s_bytes, s_up.name)):
+            decode_upload(data, file_name)  # size and encoding first (a call's result is not drawn by magic)
         patients, staff = optimizer_api.read_uploads(scenario, (p_up.name, p_bytes), (s_up.name, s_bytes))
 except InputError as e:
     st.error("These files cannot be used:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.views import results
 from rehabflow.services import sim_api
-from rehabflow.services.downloads import edited_scenario_yaml
+from rehabflow.services.downloads import edited_scenario_yaml, with_edited_description
 from rehabflow.services.levers import diff_summary
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import edit_levers, pick_scenario
@@ -30,6 +30,7 @@ if edited is None:
 changes = diff_summary(base, edited)
 if changes and edited.name == base.name:  # an edited scenario gets its own name (Compare, downloads)
     edited = apply_overrides(edited, {"name": f"{base.name}_whatif"[:80]})
+edited = with_edited_description(base, edited, changes)  # and a description of itself, not of the base
 st.session_state["wi_edited"] = edited  # offered on the Compare page
 key = scenario_hash(edited)
 yaml_text = edited_scenario_yaml(base, edited)

@@ -44,13 +44,23 @@ def gantt(roster: pd.DataFrame, by: str, title: str, day_start: str = "", day_en
         category_orders={by: rows, "day": days}, facet_col_spacing=0.01,
     )
     fig.update_yaxes(autorange="reversed", title="")
-    fig.update_xaxes(title="", tickformat="%H:%M", dtick=2 * 3_600_000, matches="x")
+    lo = pd.Timestamp(f"2000-01-03 {day_start}") if day_start else df["from"].min().floor("h")
+    hi = pd.Timestamp(f"2000-01-03 {day_end}") if day_end else df["to"].max().ceil("h")
+    fig.update_xaxes(title="", tickformat="%H:%M", tickvals=inner_ticks(lo, hi), matches="x")
     if day_start and day_end:  # the clinic's opening hours on every day column
-        fig.update_xaxes(range=[pd.Timestamp(f"2000-01-03 {day_start}"), pd.Timestamp(f"2000-01-03 {day_end}")])
+        fig.update_xaxes(range=[lo, hi])
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     fig.update_layout(title=title, height=max(300, 90 + 30 * len(rows)), margin=dict(l=10, r=10, t=70, b=10),
                       legend=dict(orientation="h", y=-0.12, title=""), bargap=0.2)
     return fig
+
+
+def inner_ticks(lo: pd.Timestamp, hi: pd.Timestamp, every_hours: int = 2) -> list[pd.Timestamp]:
+    """Even hours strictly inside ``(lo, hi)``: a day column's last label and the next column's first one would
+    otherwise touch at the boundary ("18:0008:00")."""
+    first = lo.floor("h") + pd.Timedelta(hours=1)
+    hours = pd.date_range(first, hi, freq="h")
+    return [h for h in hours if lo < h < hi and h.hour % every_hours == 0]
 
 
 def day_table(roster: pd.DataFrame, column: str, value: str) -> pd.DataFrame:

@@ -27,6 +27,19 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _flag_type_hidden(display_type_rich: Callable[..., str | None]) -> Callable[..., str | None]:
+    """Typer's help shows ``<bool>`` beside a flag (``--event-log <bool>``), which reads as if it took a value."""
+
+    @functools.wraps(display_type_rich)
+    def wrapper(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else display_type_rich(self, ctx)
+
+    return wrapper
+
+
+typer.core.TyperOption.display_type_rich = _flag_type_hidden(typer.core.TyperOption.display_type_rich)  # type: ignore[method-assign]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``message`` (one line per problem) on stderr and return the Exit to raise."""
     for line in str(message).splitlines() or [""]:

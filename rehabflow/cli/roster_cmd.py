@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shlex
 import signal
 import threading
 import time
@@ -130,6 +131,8 @@ def roster(
     if timezone:
         _check_timezone(timezone)
     scen, p, s, tables = _inputs(scenario, patients, staff, {PINNED: pinned, "previous week": previous}, week_start)
+    if (warning := future_phase_starts(p, week_start)) is not None:
+        typer.echo(warning, err=True)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: {out} is a file, not a folder")
     solve_roster, validate_roster = _solver()
@@ -372,4 +375,27 @@ def sample_week_cmd(
     by_phase = patients["phase"].value_counts()
     phases = ", ".join(f"{'phase ' + ph if ph != 'maintenance' else ph}: {by_phase.get(ph, 0)}" for ph in ("1", "2", "3", "maintenance"))
     typer.echo(f"Wrote {out}/patients.csv ({len(patients)} patients; {phases}) and staff.csv ({len(staff)} staff) "
-               f"for the week of {week_start}")
+               f"for the week of Monday {week_start}")
+    typer.echo(next_roster_command(scenario, out, week_start))
+
+
+def next_roster_command(scenario: str, out: Path, week_start: dt.date) -> str:
+    """The exact ``rehabflow roster`` line for the files sample-week just wrote (the same week)."""
+    args = ["rehabflow", "roster", "--scenario", scenario, "--patients", str(out / "patients.csv"),
+            "--staff", str(out / "staff.csv"), "--week", week_start.isoformat(), "--out", str(out / "roster")]
+    return "Next: " + " ".join(shlex.quote(a) for a in args)
+
+
+def future_phase_starts(patients: Any, week_start: dt.date) -> str | None:
+    """A warning when patients' ``phase_start`` is after the rostered week (a file made for a later week?)."""
+    if patients is None or "phase_start" not in getattr(patients, "columns", ()):
+        return None
+    week_end = (week_start + dt.timedelta(days=6)).isoformat()
+    starts = patients["phase_start"].fillna("").astype(str)
+    late = patients.loc[starts > week_end, ["patient_id", "phase_start"]]
+    if late.empty:
+        return None
+    first = late.iloc[0]
+    return (f"Warning: {len(late)} patient(s) start their phase after the week of {week_start} (e.g. "
+            f"{first['patient_id']}: phase_start {first['phase_start']}); they are rostered as if already in it. "
+            f"Was the file made for another week? (sample-week --week {week_start} makes one for this week)")

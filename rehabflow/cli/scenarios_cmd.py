@@ -19,22 +19,29 @@ app.add_typer(scenarios_app, name="scenarios")
 @scenarios_app.command("list")
 @user_errors
 def list_scenarios() -> None:
-    """The built-in scenarios with their staff, referrals and description."""
+    """The built-in scenarios with their staff (people, then who holds each role), referrals and description."""
     table = Table(title="Built-in scenarios", show_lines=False)
-    for col in ("name", "physicians", "acupuncturists", "physiotherapists", "referrals/week", "description"):
+    for col in ("name", "staff", "physicians", "acupuncturists", "physiotherapists", "referrals/week", "description"):
         table.add_column(col, overflow="fold")
+    dual: set[str] = set()
     for name in builtin_names():
         s = load_scenario(name)
         counts = s.role_counts()
+        dual.update(f"{m.id} ({' + '.join(r.value for r in m.roles)})" for m in s.staff if len(m.roles) > 1)
         table.add_row(
             name,
+            str(len(s.staff)),
             str(counts["physician"]),
             str(counts["acupuncturist"]),
             str(counts["physiotherapist"]),
             f"{s.demand.referrals_per_week:g}",
             s.description,
         )
-    Console(width=160).print(table)
+    console = Console(width=160)
+    console.print(table)
+    if dual:
+        console.print(f"staff counts people; a practitioner with two roles counts once there and in each role's "
+                      f"column: {', '.join(sorted(dual))}.", highlight=False)
 
 
 @scenarios_app.command("show")

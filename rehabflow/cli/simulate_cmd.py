@@ -9,29 +9,23 @@ from __future__ import annotations
 
 import json
 import math
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from scenarios import InputError, load_scenario
 
 from .app import app, atomic_path, user_errors, write_text_atomic
-
-SHOW_AFTER_SECONDS = 1.5
+from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
 
 _REPS = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications).")
 _WEEKS = typer.Option(None, "--weeks", "-w", help="Simulated weeks (default: run.horizon_weeks).")
 _SEED = typer.Option(None, "--seed", help="Root seed (default: run.seed). Same seed, same numbers.")
 _WORKERS = typer.Option(1, "--workers", "-j", help="Local worker processes (results do not depend on it).")
-_DASK = typer.Option(None, "--dask", help="Run replications on Dask: 'local' (a LocalCluster of --workers processes) "
-                     "or a scheduler address tcp://HOST:8786. Same numbers as serial.")
+_DASK = typer.Option(False, "--dask", help=DASK_HELP)
 
 
 def check_options(replications: int | None, weeks: int | None, seed: int | None, workers: int) -> None:
@@ -59,28 +53,6 @@ def fmt_diff(value: float, unit: str) -> str:
     return f"{value:+,.2f}"
 
 
-@contextmanager
-def progress_bar(console: Console, label: str) -> Iterator:
-    """A rich progress bar shown only once the run has taken more than a second or two."""
-    start = time.perf_counter()
-    bar: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if "p" not in bar and time.perf_counter() - start > SHOW_AFTER_SECONDS and done < total:
-            p = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                         TimeRemainingColumn(), console=console, transient=True)
-            p.start()
-            bar["p"], bar["task"] = p, p.add_task(label, total=total)
-        if "p" in bar:
-            bar["p"].update(bar["task"], completed=done)
-
-    try:
-        yield update
-    finally:
-        if "p" in bar:
-            bar["p"].stop()
-
-
 def _write_table(df: pd.DataFrame, out: Path, name: str, parquet: bool = True) -> None:
     with atomic_path(out / f"{name}.csv") as tmp:
         df.to_csv(tmp, index=False)
@@ -89,9 +61,10 @@ def _write_table(df: pd.DataFrame, out: Path, name: str, parquet: bool = True) -
             df.to_parquet(tmp, index=False)
 
 
-@app.command("simulate")
+@app.command("simulate", context_settings=EXTRA_ARGS)
 @user_errors
 def simulate(
+    ctx: typer.Context,
     scenario: str = typer.Argument(..., help="A built-in scenario name or a scenario YAML file."),
     replications: int | None = _REPS,
     weeks: int | None = _WEEKS,
@@ -99,7 +72,7 @@ def simulate(
     workers: int = _WORKERS,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out/<scenario name>)."),
     event_log: bool = typer.Option(False, "--event-log", help="Also write each replication's event log."),
-    dask: str | None = _DASK,
+    dask: bool = _DASK,
     auto_replications: bool = typer.Option(
         False, "--auto-replications", help="Add replications until the key KPIs' 95% CI half-widths are within "
         "--precision of their means (Hoad, Robinson & Davies 2010); --replications is then the cap (default 200)."),
@@ -109,15 +82,13 @@ def simulate(
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
 
-    from sim.executors import ExecutorSpec
-
     check_options(replications, weeks, seed, workers)
-    executor = ExecutorSpec.parse(workers, dask)
-    if dask is not None and auto_replications:
+    executor, scenario = executor_spec(workers, dask, scenario, ctx.args)
+    if dask and auto_replications:
         raise InputError("--dask: not available with --auto-replications (use --workers)")
     sc = load_scenario(scenario)
     console = Console(width=140)
-    with progress_bar(console, f"Simulating {sc.name}") as update:
+    with progress_bar(f"Simulating {sc.name}: replications") as update:
         if auto_replications:
             from sim.precision import run_auto_experiment
 
@@ -175,20 +146,20 @@ def compare(
     seed: int | None = _SEED,
     workers: int = _WORKERS,
     out: Path | None = typer.Option(None, "--out", "-o", help="Also write differences.csv and manifest.json here."),
-    dask: str | None = _DASK,
+    dask: bool = _DASK,
 ) -> None:
     """Paired differences of each scenario against the first, with 95% CIs (same random numbers)."""
     import sim
 
-    from sim.executors import ExecutorSpec
-
     check_options(replications, weeks, seed, workers)
-    executor = ExecutorSpec.parse(workers, dask)
+    addresses = [s for s in scenarios if "://" in s]  # `--dask tcp://HOST:8786` arrives among the scenarios
+    scenarios = [s for s in scenarios if "://" not in s]
+    executor, _ = executor_spec(workers, dask, scenarios[0] if scenarios else "", addresses)
     if len(scenarios) < 2:
         raise InputError("compare: give at least two scenarios (the first is the reference)")
     scs = [load_scenario(s) for s in scenarios]
     console = Console(width=150)
-    with progress_bar(console, "Comparing") as update:
+    with progress_bar("Comparing: paired replications") as update:
         res = sim.compare_scenarios(scs, replications=replications, weeks=weeks, seed=seed, workers=workers,
                                     progress=update, executor=executor)
     ref = scs[0].name

@@ -6,40 +6,23 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from scenarios import load_scenario
 
 from .app import app, atomic_path, fail, user_errors, write_text_atomic
+from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
 
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 WORKERS_HELP = "Local worker processes (1 = serial). Default: the CPU count, at most 8."
-DASK_HELP = ("Run on Dask: alone, a LocalCluster on this machine with --workers processes; followed by "
-             "tcp://HOST:8786, a running scheduler (its workers need the same rehabflow version).")
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Any]:
-    """A rich progress bar with ETA on stderr; yields ``progress(done, total)`` for the executors."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+_executor = executor_spec
 
 
 def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -63,31 +46,6 @@ def write_table(df: pd.DataFrame, out: Path, name: str) -> list[Path]:
         _csv_safe(df).to_csv(tmp, index=False)
     paths.append(target)
     return paths
-
-
-#: Commands taking ``--dask [ADDRESS]`` accept one extra argument: Typer has no option with an optional value, so
-#: ``--dask`` is a flag and the address, if any, arrives as the one extra argument after it.
-EXTRA_ARGS = {"allow_extra_args": True}
-
-
-def _executor(workers: int | None, dask: bool, scenario: str, extra: list[str]) -> tuple[Any, str]:
-    """The executor for ``--workers K`` / ``--dask [ADDRESS]``, and the scenario argument (which a user may have
-    put after the address: ``--dask tcp://h:8786 baseline``)."""
-    from scenarios import InputError
-    from sim.executors import ExecutorSpec, default_workers
-
-    address = None
-    if extra:
-        if not dask or len(extra) != 1:
-            raise InputError(f"unexpected argument(s): {' '.join(extra)} (one SCENARIO; an address goes after --dask)")
-        address = extra[0]
-        if "://" not in address and "://" in scenario:
-            scenario, address = address, scenario
-    elif dask and "://" in scenario:
-        raise InputError(f"missing SCENARIO (got only the --dask address {scenario})")
-    spec = ExecutorSpec.parse(default_workers() if workers is None else workers,
-                              (address or "local") if dask else None)
-    return spec, scenario
 
 
 def _out_folder(out: Path) -> Path:
@@ -120,7 +78,8 @@ def sweep(
     scenario: str = typer.Argument(..., help="A built-in scenario name or a YAML file."),
     vary: list[str] = typer.Option([], "--vary", help="PATH=LO..HI or PATH=V1,V2,... (repeat for a grid), "
                                                        "e.g. staff.physiotherapists=2..5 demand.referrals_per_week=10,15,20"),
-    replications: int | None = typer.Option(None, min=1, help="Replications per grid point (default: the scenario's)."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=1,
+                                            help="Replications per grid point (default: the scenario's)."),
     weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
     workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
@@ -143,7 +102,7 @@ def sweep(
     _check_plot_kpis(plot_kpi)
     folder = _out_folder(out or Path("out") / f"sweep-{base.name}")
     label = f"{n_points} grid point{'s' * (n_points != 1)} x {reps} replication{'s' * (reps != 1)}"
-    with progress_bar(label) as progress:
+    with progress_bar(f"{label}: replications") as progress:
         result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
                            progress=progress)
     written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
