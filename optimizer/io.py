@@ -27,6 +27,8 @@ import pandas as pd
 
 from scenarios import AvailabilityError, InputError, Role, Scenario, parse_availability
 from scenarios.availability import format_availability, format_time, intersect, parse_time
+from scenarios.errors import cap_lines, escape_text
+from scenarios.limits import MAX_CSV_BYTES, MAX_PATIENTS, MAX_ROSTER_ROWS, MAX_STAFF, read_user_file
 
 from .tables import (
     PATIENT_COLUMNS,
@@ -71,7 +73,7 @@ class _Problems:
         self._add(0, f"{self.name}: {reason}")
 
     def cell(self, row: int, column: str, reason: str) -> None:
-        self._add(row, f"{self.name}: row {row}, column '{column}': {reason}")
+        self._add(row, f"{self.name}: row {row}, column '{escape_text(column)}': {reason}")
 
     def row(self, row: int, reason: str) -> None:
         self._add(row, f"{self.name}: row {row}: {reason}")
@@ -82,12 +84,8 @@ class _Problems:
 
 def raise_problems(lines: Sequence[str]) -> None:
     """Raise one :class:`InputError` listing ``lines`` (capped at :data:`MAX_REPORTED`), if there are any."""
-    if not lines:
-        return
-    shown = list(lines[:MAX_REPORTED])
-    if len(lines) > MAX_REPORTED:
-        shown.append(f"... and {len(lines) - MAX_REPORTED} more problems")
-    raise InputError("\n".join(shown))
+    if lines:
+        raise InputError("\n".join(cap_lines(lines, MAX_REPORTED)))
 
 
 def unescape_cell(text: str) -> str:
@@ -98,30 +96,23 @@ def unescape_cell(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ the raw table
-def _decode(path: Path, name: str) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a folder, not a CSV file") from None
-    except OSError as e:
-        raise InputError(f"{name}: cannot read ({e.strerror or e})") from None
-    if data.startswith(b"PK\x03\x04"):
-        raise InputError(f"{name}: is an Excel workbook or a ZIP archive, not CSV (in Excel: Save As > CSV UTF-8)")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(f"{name}: is an old Excel (.xls) file, not CSV (in Excel: Save As > CSV UTF-8)")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{name}: is UTF-16 text, not UTF-8 (save it as CSV UTF-8)")
+_SIGNATURES = (
+    (b"PK\x03\x04", "is an Excel workbook or a ZIP archive, not CSV (in Excel: Save As > CSV UTF-8)"),
+    (b"\xd0\xcf\x11\xe0", "is an old Excel (.xls) file, not CSV (in Excel: Save As > CSV UTF-8)"),
+    (b"\xff\xfe", "is UTF-16 text, not UTF-8 (save it as CSV UTF-8)"),
+    (b"\xfe\xff", "is UTF-16 text, not UTF-8 (save it as CSV UTF-8)"),
+)
+
+
+def _refuse_binary(data: bytes, name: str) -> None:
+    for signature, reason in _SIGNATURES:
+        if data.startswith(signature):
+            raise InputError(f"{name}: {reason}")
     if b"\x00" in data:
         raise InputError(f"{name}: is a binary file, not CSV text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(
-            f"{name}: row {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as CSV UTF-8"
-        ) from None
+
+
+def _refuse_other_text(text: str, name: str) -> None:
     if not text.strip():
         raise InputError(f"{name}: empty file (expected a CSV with a header row)")
     first = text.lstrip()[:1]
@@ -129,6 +120,23 @@ def _decode(path: Path, name: str) -> str:
         raise InputError(f"{name}: looks like JSON, not CSV (expected a header row of column names)")
     if first == "<":
         raise InputError(f"{name}: looks like HTML or XML, not CSV (expected a header row of column names)")
+
+
+def _decode(path: Path, name: str) -> str:
+    """The text of a CSV: a regular UTF-8 file within the size limit; old Mac line endings (CR only) read as
+    line breaks."""
+    data = read_user_file(path, MAX_CSV_BYTES, "CSV file")
+    _refuse_binary(data, name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: row {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as CSV UTF-8"
+        ) from None
+    _refuse_other_text(text, name)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
     return text
 
 
@@ -156,72 +164,108 @@ def _normal_header(text: str) -> str:
     return re.sub(r"\s+", "_", text.strip().lower())
 
 
-def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str]) -> tuple[pd.DataFrame, list[int], _Problems]:
-    """Read a CSV as text into a frame with the known columns (missing optional ones filled with "").
-
-    Returns the frame (stripped cells, blank rows dropped), the spreadsheet row number of each frame row, and
-    the problem collector (header problems raise at once: rows cannot be checked against a wrong header).
-    """
-    path = Path(path)
-    name = str(path)
-    problems = _Problems(name)
-    text = _decode(path, name)
-    sep = _separator(text)
+def _record_widths(text: str, sep: str, name: str, max_rows: int) -> list[int]:
+    """Values per CSV record (0 for a blank line); refuses a file with more than ``max_rows`` data rows."""
     try:
         widths = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)]
     except csv.Error as e:
-        raise InputError(f"{name}: not a readable CSV file ({e})") from None
-    width = max(widths)
+        raise InputError(f"{name}: not a readable CSV file ({escape_text(e)})") from None
+    records = sum(1 for w in widths if w) - 1
+    if records > max_rows:
+        raise InputError(f"{name}: {records:,} rows; the limit is {max_rows:,}")
+    return widths
+
+
+def _cells(text: str, sep: str, width: int, name: str) -> list[list[str]]:
+    """Every record as stripped text cells (formula protection undone), blank lines kept as rows of ""."""
     try:
         raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=str,
                           keep_default_na=False, skip_blank_lines=False, quotechar='"')
     except (pd.errors.ParserError, ValueError) as e:
-        raise InputError(f"{name}: not a readable CSV file ({str(e).strip().splitlines()[-1]})") from None
-    cells: list[list[str]] = [[unescape_cell(v.strip()) if isinstance(v, str) else "" for v in row]
-                              for row in raw.itertuples(index=False, name=None)]
-    # spreadsheet row numbers: pandas keeps one row per CSV record (blank lines included), header = row 1
-    nonblank = [i for i, row in enumerate(cells) if any(row)]
-    if not nonblank:
-        raise InputError(f"{name}: empty file (expected a CSV with a header row)")
-    h = nonblank[0]
-    header = [_normal_header(v) for v in cells[h]]
+        raise InputError(f"{name}: not a readable CSV file ({escape_text(str(e).strip().splitlines()[-1])})") from None
+    return [[unescape_cell(v.strip()) if isinstance(v, str) else "" for v in row]
+            for row in raw.itertuples(index=False, name=None)]
+
+
+def _unknown_column(problems: _Problems, row: int, col: str, header: list[str], known: list[str]) -> None:
+    close = difflib.get_close_matches(col, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    if len(header) == 1 and (";" in col or "\t" in col):
+        hint = "the header is one column: separate columns with commas; "
+    problems.cell(row, col, f"unknown column ({hint}columns: {', '.join(known)})")
+
+
+def _match_header(problems: _Problems, header: list[str], row: int, required: Sequence[str],
+                  optional: Sequence[str]) -> dict[str, int]:
+    """Column name -> index for the known columns; unknown, repeated and missing columns are problems."""
     known = list(required) + list(optional)
     columns: dict[str, int] = {}
     for j, col in enumerate(header):
         if not col:
             continue
         if col in columns:
-            problems.row(h + 1, f"column '{col}' appears twice (columns {_column_letter(columns[col])} and {_column_letter(j)})")
-            continue
-        if col not in known:
-            close = difflib.get_close_matches(col, known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            if len(header) == 1 and (";" in col or "\t" in col):
-                hint = "the header is one column: separate columns with commas; "
-            problems.cell(h + 1, col, f"unknown column ({hint}columns: {', '.join(known)})")
-            continue
-        columns[col] = j
+            problems.row(row, f"column '{escape_text(col)}' appears twice "
+                              f"(columns {_column_letter(columns[col])} and {_column_letter(j)})")
+        elif col not in known:
+            _unknown_column(problems, row, col, header, known)
+        else:
+            columns[col] = j
     missing = [c for c in required if c not in columns]
     if missing:
-        have = ", ".join(c for c in header if c) or "(nothing)"
-        problems.row(h + 1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
-                     f"(the header has: {have}; required: {', '.join(required)})")
-    problems.raise_if_any()
+        have = escape_text(", ".join(c for c in header if c) or "(nothing)")
+        problems.row(row, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
+                          f"(the header has: {have}; required: {', '.join(required)})")
+    return columns
+
+
+def _ragged_rows(problems: _Problems, cells: list[list[str]], widths: list[int], nonblank: list[int],
+                 header: list[str], sep: str) -> set[int]:
+    """Rows with more values than the header has columns (or values under an unnamed column)."""
+    h, width = nonblank[0], len(header)
     aligned = len(widths) == len(cells)  # one csv record per pandas row (blank lines included)
     unnamed = [j for j in range(width) if not header[j]]
+    header_count = widths[h] if aligned else len(header)
     ragged = set()
     for i in nonblank[1:]:
         row = cells[i]
         count = widths[i] if aligned else max(j for j in range(width) if row[j]) + 1
-        header_count = widths[h] if aligned else len(header)
         if count > header_count or any(row[j] for j in unnamed):
             ragged.add(i)
             problems.row(i + 1, f"{count} values but the header has {header_count} columns "
-                         f"(put text that contains '{sep}' in double quotes)")
+                                f"(put text that contains '{escape_text(sep)}' in double quotes)")
+    return ragged
+
+
+def _frame(cells: list[list[str]], rows: list[int], columns: dict[str, int], known: list[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in known})
+    return pd.DataFrame({c: [cells[i][columns[c]] if c in columns else "" for i in rows] for c in known}, dtype=str)
+
+
+def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str],
+               max_rows: int = MAX_ROSTER_ROWS) -> tuple[pd.DataFrame, list[int], _Problems]:
+    """Read a CSV as text into a frame with the known columns (missing optional ones filled with "").
+
+    Returns the frame (stripped cells, blank rows dropped), the spreadsheet row number of each frame row, and
+    the problem collector (header problems raise at once: rows cannot be checked against a wrong header).
+    """
+    path = Path(path)
+    name = escape_text(path)
+    problems = _Problems(name)
+    text = _decode(path, name)
+    sep = _separator(text)
+    widths = _record_widths(text, sep, name, max_rows)
+    cells = _cells(text, sep, max(widths), name)
+    # spreadsheet row numbers: pandas keeps one row per CSV record (blank lines included), header = row 1
+    nonblank = [i for i, row in enumerate(cells) if any(row)]
+    if not nonblank:
+        raise InputError(f"{name}: empty file (expected a CSV with a header row)")
+    header = [_normal_header(v) for v in cells[nonblank[0]]]
+    columns = _match_header(problems, header, nonblank[0] + 1, required, optional)
+    problems.raise_if_any()
+    ragged = _ragged_rows(problems, cells, widths, nonblank, header, sep)
     rows = [i for i in nonblank[1:] if i not in ragged]
-    frame = pd.DataFrame({c: [cells[i][columns[c]] if c in columns else "" for i in rows] for c in known},
-                         dtype=str) if rows else pd.DataFrame({c: pd.Series(dtype=str) for c in known})
-    return frame, [i + 1 for i in rows], problems
+    return _frame(cells, rows, columns, list(required) + list(optional)), [i + 1 for i in rows], problems
 
 
 def _check_unique(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str) -> None:
@@ -340,7 +384,7 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
     ``preferred_staff`` is one staff id or several joined with ``|``; with ``staff`` (a table from
     :func:`read_staff`) each must be one of its staff ids.
     """
-    frame, rows, problems = read_table(path, PATIENT_REQUIRED, PATIENT_OPTIONAL)
+    frame, rows, problems = read_table(path, PATIENT_REQUIRED, PATIENT_OPTIONAL, MAX_PATIENTS)
     if not rows and not problems.lines:
         problems.file("has a header but no patients")
     _check_cells(problems, frame, rows, "patient_id", _required_text("patient_id"))
@@ -397,7 +441,7 @@ def read_staff(path: str | Path, scenario: Scenario) -> pd.DataFrame:
 
     Each practitioner must have some hours inside the clinic's open days and hours (as for a scenario's staff).
     """
-    frame, rows, problems = read_table(path, STAFF_REQUIRED, STAFF_OPTIONAL)
+    frame, rows, problems = read_table(path, STAFF_REQUIRED, STAFF_OPTIONAL, MAX_STAFF)
     if not rows and not problems.lines:
         problems.file("has a header but no staff")
     _check_cells(problems, frame, rows, "staff_id", _staff_id)
@@ -462,7 +506,7 @@ def read_roster(path: str | Path, label: str = "roster", *, patients: pd.DataFra
     With ``patients``/``staff`` tables each row must name a known patient/practitioner, with ``week_start`` a
     date of that week (for pinned appointments, which must be real bookings of the week being built).
     """
-    name = str(path)
+    name = escape_text(path)
     try:
         frame, rows, problems = read_table(path, ROSTER_COLUMNS, ())
     except InputError as e:

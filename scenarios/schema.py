@@ -13,15 +13,24 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .availability import WEEKDAYS, AvailabilityError, Window, format_time, parse_availability, parse_time, parse_weekday
+from .limits import MAX_STAFF
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 VAS = Annotated[float, Field(ge=0.0, le=10.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+#: A penalty or weight of the roster objective (scaled to integers for CP-SAT: bounded so sums fit 64 bits).
+Weight = Annotated[float, Field(ge=0.0, le=1e6)]
+#: The simulation's root seed: what numpy's SeedSequence takes (any 64-bit number).
+MAX_RUN_SEED = 2**63 - 1
+#: The roster's seed: OR-Tools takes 32-bit seeds, and the roster adds round numbers to it.
+MAX_ROSTER_SEED = 1_000_000_000
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+    """Every section: unknown keys are errors, and no number is NaN or infinite (``.inf`` in YAML)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False, allow_inf_nan=False)
 
 
 class Role(str, Enum):
@@ -103,7 +112,7 @@ class StaffMember(Strict):
 
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
     roles: list[Role] = Field(min_length=1)
-    availability: str = ""
+    availability: str = Field("", max_length=1000)
 
     @field_validator("roles")
     @classmethod
@@ -143,9 +152,9 @@ class RoomsSpec(Strict):
 class DemandSpec(Strict):
     """Referrals arrive as a Poisson process; ``monthly_multipliers`` (12 values) scale the weekly rate."""
 
-    referrals_per_week: NonNegative
+    referrals_per_week: Annotated[float, Field(ge=0.0, le=200.0)]  # a clinic, not a region: bounded run time
     condition_mix: dict[Condition, Probability]
-    monthly_multipliers: list[NonNegative] | None = None
+    monthly_multipliers: list[Annotated[float, Field(ge=0.0, le=10.0)]] | None = None
 
     @field_validator("condition_mix")
     @classmethod
@@ -212,7 +221,7 @@ class AnalgesicWindow(Strict):
     """Post-session extra relief ``relief * exp(-t / tau)``; tau ~ LogNormal(ln median_hours, sigma) per patient."""
 
     relief_vas: Annotated[float, Field(ge=0.0, le=10.0)]
-    median_hours: Positive
+    median_hours: Annotated[float, Field(ge=0.1, le=720.0)]  # 6 minutes to 30 days
     sigma: Annotated[float, Field(ge=0.0, le=3.0)]
 
 
@@ -240,7 +249,7 @@ class ConditionSpec(Strict):
     acupuncture_effect: ClassEffects  # VAS points off the underlying pain at the first session
     analgesic_window: AnalgesicWindow
     natural_history: NaturalHistory
-    flare_ups_per_week: NonNegative
+    flare_ups_per_week: Annotated[float, Field(ge=0.0, le=7.0)]  # at most one a day on average
     flare_up_vas: Annotated[float, Field(ge=0.0, le=10.0)]
     no_show_probability: Probability
     dropout: DropoutSpec
@@ -277,7 +286,7 @@ class Phase2Spec(Strict):
     acupuncture_per_week: int = Field(ge=0, le=7)
     pt_per_week: int = Field(ge=0, le=7)
     typical_weeks: int = Field(ge=1, le=20)
-    progress_target: NonNegative  # effective loading sessions to progress to phase 3
+    progress_target: Annotated[float, Field(ge=0.0, le=100.0)]  # effective loading sessions to progress to phase 3
     max_weeks: int = Field(ge=1, le=30)
 
 
@@ -285,7 +294,7 @@ class Phase3Spec(Strict):
     acupuncture_every_weeks: int = Field(ge=0, le=8)  # 0 = no acupuncture in phase 3
     pt_per_week: int = Field(ge=0, le=7)
     typical_weeks: int = Field(ge=1, le=20)
-    progress_target: NonNegative
+    progress_target: Annotated[float, Field(ge=0.0, le=100.0)]
     max_weeks: int = Field(ge=1, le=30)
 
 
@@ -329,31 +338,31 @@ class ProtocolSpec(Strict):
 class RosterWeights(Strict):
     """Penalty per unscheduled session by kind, and weights of the soft goals (all assumptions to tune)."""
 
-    unscheduled_phase1: NonNegative
-    unscheduled_phase2: NonNegative
-    unscheduled_phase3: NonNegative
-    unscheduled_maintenance: NonNegative
-    unscheduled_assessment: NonNegative
-    continuity: NonNegative
-    fewer_trips: NonNegative
-    time_preference: NonNegative
-    workload_balance: NonNegative
-    stability: NonNegative
+    unscheduled_phase1: Weight
+    unscheduled_phase2: Weight
+    unscheduled_phase3: Weight
+    unscheduled_maintenance: Weight
+    unscheduled_assessment: Weight
+    continuity: Weight
+    fewer_trips: Weight
+    time_preference: Weight
+    workload_balance: Weight
+    stability: Weight
 
 
 class RosterSpec(Strict):
     weights: RosterWeights
-    time_limit_seconds: Positive = 10.0
+    time_limit_seconds: float = Field(10.0, ge=0.1, le=3600.0)
     workers: int = Field(2, ge=1, le=64)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_ROSTER_SEED)
 
 
 # -------------------------------------------------------------------------------------------------- costs
 class CostSpec(Strict):
     """Optional weekly cost per practitioner by role (for cheapest-staffing recommendations)."""
 
-    currency: str = "EUR"
-    per_week: dict[Role, NonNegative] = Field(default_factory=dict)
+    currency: str = Field("EUR", max_length=10)
+    per_week: dict[Role, Annotated[float, Field(ge=0.0, le=1e9)]] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------- run
@@ -366,7 +375,7 @@ class RunSpec(Strict):
     horizon_weeks: int = Field(ge=1, le=520)
     warmup: WarmupSpec
     replications: int = Field(ge=1, le=10000)
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=MAX_RUN_SEED)
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> "RunSpec":
@@ -378,9 +387,9 @@ class RunSpec(Strict):
 # ----------------------------------------------------------------------------------------------- scenario
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
-    description: str = ""
+    description: str = Field("", max_length=10_000)
     calendar: CalendarSpec
-    staff: list[StaffMember]
+    staff: list[StaffMember] = Field(max_length=MAX_STAFF)
     rooms: RoomsSpec
     demand: DemandSpec
     conditions: dict[Condition, ConditionSpec]
@@ -390,14 +399,21 @@ class Scenario(Strict):
     costs: CostSpec = Field(default_factory=CostSpec)
     run: RunSpec
 
+    @field_validator("name")
+    @classmethod
+    def _not_dots(cls, v: str) -> str:
+        if not v.strip("."):  # the name is the default output folder: '.' or '..' would leave out/
+            raise ValueError(f"{v!r} is not a name (a name needs a letter, digit, '_' or '-')")
+        return v
+
     @model_validator(mode="after")
     def _cross_field(self) -> "Scenario":
         """Rules that span sections; each error names the field it is about."""
         errors: list[tuple[str, str]] = []
-        ids = [s.id for s in self.staff]
-        for i, sid in enumerate(ids):
-            if sid in ids[:i]:
-                errors.append((f"staff.{i}.id", f"duplicate staff id {sid!r}"))
+        first: dict[str, int] = {}
+        for i, member in enumerate(self.staff):  # linear: a dict of ids, not a scan of the ones before
+            if first.setdefault(member.id, i) != i:
+                errors.append((f"staff.{i}.id", f"duplicate staff id {member.id!r}"))
         open_days = set(self.calendar.weekday_indices)
         for i, member in enumerate(self.staff):
             if not member.windows(self.calendar):
