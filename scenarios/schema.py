@@ -141,9 +141,9 @@ class StaffMember(Strict):
 class RoomsSpec(Strict):
     """Physical capacity and how many patients one practitioner looks after at once."""
 
-    acupuncture_rooms: int = Field(ge=0)
-    gym_stations: int = Field(ge=0)
-    consultation_rooms: int = Field(1, ge=0)
+    acupuncture_rooms: int = Field(ge=0, le=1000)
+    gym_stations: int = Field(ge=0, le=1000)
+    consultation_rooms: int = Field(1, ge=0, le=1000)
     pt_patients_per_therapist: int = Field(ge=1, le=10)
     acupuncture_rooms_per_acupuncturist: int = Field(ge=1, le=6)
 

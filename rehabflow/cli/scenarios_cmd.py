@@ -10,7 +10,7 @@ from rich.table import Table
 
 from scenarios import InputError, builtin_names, builtin_text, dump_scenario_yaml, load_scenario, scenario_hash
 
-from .app import app, user_errors
+from .app import app, fail, user_errors
 
 scenarios_app = typer.Typer(help="List and show the built-in scenarios.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
@@ -70,6 +70,4 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files (
             continue
         typer.echo(f"{f}: OK ({s.name}, hash {scenario_hash(s)})")
     if problems:
-        for line in problems:
-            typer.echo(line, err=True)
-        raise typer.Exit(2)
+        raise fail("\n".join(problems))
