@@ -10,6 +10,7 @@ from . import dashboard_cmd  # noqa: F401  (registers `rehabflow dashboard`)
 from . import roster_cmd  # noqa: F401  (registers `rehabflow roster`, `check-roster`, `sample-week`)
 from . import simulate_cmd  # noqa: F401  (registers `rehabflow simulate` and `rehabflow compare`)
 from . import sweep_cmd  # noqa: F401  (registers `rehabflow sweep` and `rehabflow recommend`)
+from . import clinic_cmd  # noqa: F401  (registers `rehabflow clinic ...`)
 from .app import app
 
 
