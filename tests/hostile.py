@@ -30,7 +30,8 @@ class Outcome:
 
     @property
     def lines(self) -> list[str]:
-        return self.stderr.splitlines()
+        """The lines on stderr, less the progress bar's (a finished run's bar stays on screen)."""
+        return [line for line in self.stderr.splitlines() if "━" not in line]
 
 
 def invoke(args: list[str]) -> Outcome:

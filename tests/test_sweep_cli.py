@@ -139,4 +139,4 @@ def test_an_out_path_that_is_a_file_is_one_line_before_running(no_model, tmp_pat
     blocker.write_text("x")
     r = runner.invoke(app, [*command, "--out", str(blocker / "sub")])
     assert r.exit_code == 2, r.output
-    assert r.stderr.strip().startswith(f"--out '{blocker / 'sub'}': cannot create the folder")
+    assert r.stderr.strip() == f"--out: {blocker / 'sub'} is under {blocker}, which is a file, not a folder"

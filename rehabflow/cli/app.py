@@ -64,8 +64,11 @@ class Interrupted(BaseException):
     library swallows it; ``finally`` blocks (removing a half-written output) still run."""
 
     def __init__(self, signum: int):
-        self.signum = signum
-        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+        super().__init__(self.signum)  # args hold the number: the exception pickles (worker processes) and back
+
+    def __str__(self) -> str:
+        return signal.Signals(self.signum).name
 
     @property
     def exit_code(self) -> int:

@@ -23,6 +23,7 @@ import typer
 from scenarios import InputError, Scenario, load_scenario
 
 from .app import app, fail, user_errors
+from .outputs import check_out, staged_output
 
 PINNED = "pinned appointments"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -133,8 +134,7 @@ def roster(
     scen, p, s, tables = _inputs(scenario, patients, staff, {PINNED: pinned, "previous week": previous}, week_start)
     if (warning := future_phase_starts(p, week_start)) is not None:
         typer.echo(warning, err=True)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: {out} is a file, not a folder")
+    check_out(out)
     solve_roster, validate_roster = _solver()
     limit = float(scen.roster.time_limit_seconds if time_limit is None else time_limit)
     result = solve_live(solve_roster, scen, p, s, week_start, time_limit=limit, pinned=tables[PINNED],
@@ -144,13 +144,13 @@ def roster(
     result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
                           validator_violations=len(violations), pinned_kept=0 if kept is None else len(kept),
                           pinned_dropped=dropped)
-    _make_folder(out)
-    write_roster_csv(result, out / "roster.csv")
-    write_unscheduled_csv(result, out / "unscheduled.csv")
-    write_roster_xlsx(result, out / "roster.xlsx")
-    write_roster_ics(result, out / "roster.ics", timezone)
-    staff_files = write_staff_ics(result, out / "ics", timezone)
-    write_summary(result, out / "summary.json")
+    with staged_output(out) as folder:  # whole or absent: see rehabflow/cli/outputs.py
+        write_roster_csv(result, folder / "roster.csv")
+        write_unscheduled_csv(result, folder / "unscheduled.csv")
+        write_roster_xlsx(result, folder / "roster.xlsx")
+        write_roster_ics(result, folder / "roster.ics", timezone)
+        staff_files = write_staff_ics(result, folder / "ics", timezone)
+        write_summary(result, folder / "summary.json")
     _print_summary(result, violations, out, len(staff_files))
     if violations or dropped:
         raise typer.Exit(1)
@@ -270,15 +270,6 @@ def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
     return pinned[mask].reset_index(drop=True), len(mask) - sum(mask)
 
 
-def _make_folder(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: {out} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"--out: cannot create the folder {out} ({e.strerror or e})") from None
-
-
 def _check_timezone(name: str) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -362,7 +353,7 @@ def sample_week_cmd(
         raise fail(f"--source: {source!r} is not 'simulation' or 'mix'")
     week_start = parse_week(week) if week else next_monday()
     scen = load_scenario(scenario)
-    _make_folder(out)
+    check_out(out)
     population = None
     if source == "simulation":
         from sim.snapshot import population_at_end
@@ -370,8 +361,9 @@ def sample_week_cmd(
         population = population_at_end(scen, seed, week_start)
     patients, staff = sample_week(scen, seed, week_start=week_start, population=population)
     patients = patients.assign(needs_assessment=patients["needs_assessment"].map({True: "yes", False: "no"}))
-    write_csv(patients, out / "patients.csv")
-    write_csv(staff, out / "staff.csv")
+    with staged_output(out) as folder:
+        write_csv(patients, folder / "patients.csv")
+        write_csv(staff, folder / "staff.csv")
     by_phase = patients["phase"].value_counts()
     phases = ", ".join(f"{'phase ' + ph if ph != 'maintenance' else ph}: {by_phase.get(ph, 0)}" for ph in ("1", "2", "3", "maintenance"))
     typer.echo(f"Wrote {out}/patients.csv ({len(patients)} patients; {phases}) and staff.csv ({len(staff)} staff) "

@@ -19,6 +19,7 @@ from rich.table import Table
 from scenarios import InputError, load_scenario
 
 from .app import app, atomic_path, user_errors, write_text_atomic
+from .outputs import check_out, default_out, staged_output
 from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
 
 _REPS = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications).")
@@ -87,6 +88,7 @@ def simulate(
     if dask and auto_replications:
         raise InputError("--dask: not available with --auto-replications (use --workers)")
     sc = load_scenario(scenario)
+    out = check_out(out or default_out(sc.name))
     console = Console(width=140)
     with progress_bar(f"Simulating {sc.name}: replications") as update:
         if auto_replications:
@@ -97,15 +99,15 @@ def simulate(
         else:
             res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
                                      progress=update, event_log=event_log, executor=executor)
-    out = out or Path("out") / sc.name
-    _write_table(res.summary, out, "summary")
-    _write_table(res.per_replication, out, "per_replication")
-    _write_table(res.timeseries, out, "timeseries")
-    _write_table(res.utilisation, out, "utilisation", parquet=False)
-    if event_log:
-        logs = pd.concat([r.event_log.assign(replication=r.replication) for r in res.replications], ignore_index=True)
-        _write_table(logs, out, "event_log")
-    write_text_atomic(out / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
+    with staged_output(out, stale=("event_log.*",)) as folder:  # whole or absent: see rehabflow/cli/outputs.py
+        _write_table(res.summary, folder, "summary")
+        _write_table(res.per_replication, folder, "per_replication")
+        _write_table(res.timeseries, folder, "timeseries")
+        _write_table(res.utilisation, folder, "utilisation", parquet=False)
+        if event_log:
+            logs = pd.concat([r.event_log.assign(replication=r.replication) for r in res.replications], ignore_index=True)
+            _write_table(logs, folder, "event_log")
+        write_text_atomic(folder / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
     m = res.manifest
     table = Table(title=f"{sc.name}: {m['replications']} replications x {m['weeks']} weeks "
                         f"(warm-up {m['warmup_weeks']} weeks, {m['warmup_method']}), seed {m['root_seed']}")
@@ -158,6 +160,8 @@ def compare(
     if len(scenarios) < 2:
         raise InputError("compare: give at least two scenarios (the first is the reference)")
     scs = [load_scenario(s) for s in scenarios]
+    if out is not None:
+        check_out(out)
     console = Console(width=150)
     with progress_bar("Comparing: paired replications") as update:
         res = sim.compare_scenarios(scs, replications=replications, weeks=weeks, seed=seed, workers=workers,
@@ -176,5 +180,6 @@ def compare(
     console.print(table)
     console.print("A difference is clear when its 95% CI excludes 0 (pp = percentage points).")
     if out is not None:
-        _write_table(res.differences, out, "differences", parquet=False)
-        write_text_atomic(out / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
+        with staged_output(out) as folder:
+            _write_table(res.differences, folder, "differences", parquet=False)
+            write_text_atomic(folder / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")

@@ -17,6 +17,7 @@ from rich.table import Table
 from scenarios import load_scenario
 
 from .app import app, atomic_path, fail, user_errors, write_text_atomic
+from .outputs import check_out, default_out, staged_output
 from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
 
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,17 +49,6 @@ def write_table(df: pd.DataFrame, out: Path, name: str) -> list[Path]:
     return paths
 
 
-def _out_folder(out: Path) -> Path:
-    """Create the output folder up front, so that a bad --out is one line before anything runs."""
-    from scenarios import InputError
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"--out {str(out)!r}: cannot create the folder ({e.strerror or e})") from None
-    return out
-
-
 def _mean_ci(mean: float, low: float, high: float) -> str:
     """``m [low, high]``; just ``m`` without an interval (n < 2); ``-`` when undefined (e.g. nobody got there)."""
     if math.isnan(mean):
@@ -88,7 +78,7 @@ def sweep(
     plot_kpi: list[str] = typer.Option([], "--plot-kpi", help="KPI to plot (repeat); default: the key waits."),
 ) -> None:
     """Run every combination of the --vary values x replications; write one tidy table, a summary and plots."""
-    from sim.sweep import plot_kpis, run_sweep, kpi_figure
+    from sim.sweep import plot_kpis, run_sweep
     from sim.targets import parse_varies
 
     varies = parse_varies(vary)
@@ -100,14 +90,24 @@ def sweep(
 
     n_points = len(point_scenarios(base, grid_points(varies)))  # every bad grid point reported before any run
     _check_plot_kpis(plot_kpi)
-    folder = _out_folder(out or Path("out") / f"sweep-{base.name}")
+    out = check_out(out or default_out(base.name, "sweep-"))
     label = f"{n_points} grid point{'s' * (n_points != 1)} x {reps} replication{'s' * (reps != 1)}"
     with progress_bar(f"{label}: replications") as progress:
         result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
                            progress=progress)
-    written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
     kpis = plot_kpis(result, plot_kpi)
-    if kpis:  # plotly.js once beside the plots, so they open offline without 4 MB each
+    with staged_output(out, stale=("plot_*.html", "plotly.min.js")) as folder:  # whole or absent (outputs.py)
+        written = _write_sweep(result, kpis, folder)
+    _print_sweep_summary(result, kpis[:4])
+    typer.echo(f"Wrote {len(written)} files to {out} ({result.manifest['wall_time_seconds']:.1f} s).")
+
+
+def _write_sweep(result: Any, kpis: list[str], folder: Path) -> list[Path]:
+    """Tables, plots (plotly.js once beside them, so they open offline without 4 MB each) and the manifest."""
+    from sim.sweep import kpi_figure
+
+    written = write_table(result.table, folder, "results") + write_table(result.summary, folder, "summary")
+    if kpis:
         from plotly.offline import get_plotlyjs
 
         write_text_atomic(folder / "plotly.min.js", get_plotlyjs())
@@ -119,8 +119,7 @@ def sweep(
         written.append(target)
     write_text_atomic(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str) + "\n")
     written.append(folder / "manifest.json")
-    _print_sweep_summary(result, kpis[:4])
-    typer.echo(f"Wrote {len(written)} files to {folder} ({result.manifest['wall_time_seconds']:.1f} s).")
+    return written
 
 
 def _check_plot_kpis(names: list[str]) -> None:
@@ -189,7 +188,7 @@ def recommend(
     spec, scenario = _executor(workers, dask, scenario, ctx.args)
     base = load_scenario(scenario)
     if out is not None:
-        _out_folder(out)
+        check_out(out)
     console = Console(width=140)
     table = Table(title=f"Candidates tried for {base.name} (one-sided {confidence:.0%} bounds, common random numbers)")
     table.add_column("staffing")
@@ -221,13 +220,14 @@ def recommend(
     if rec.skipped:
         console.print(f"{len(rec.skipped)} staffing(s) skipped as invalid scenarios, e.g. {rec.skipped[0]}", highlight=False)
     if out is not None:
-        write_table(pd.DataFrame(evidence_rows(rec)), out, "evidence")
-        write_text_atomic(out / "recommendation.json", json.dumps({
-            "scenario": base.name, "targets": [str(t) for t in targets], "levers": levers,
-            "confidence": confidence, "ordered_by": rec.ordered_by,
-            "recommendation": rec.best.overrides if rec.best else None,
-            "cost_per_week": rec.best.cost if rec.best else None,
-        }, indent=2) + "\n")
+        with staged_output(out) as folder:
+            write_table(pd.DataFrame(evidence_rows(rec)), folder, "evidence")
+            write_text_atomic(folder / "recommendation.json", json.dumps({
+                "scenario": base.name, "targets": [str(t) for t in targets], "levers": levers,
+                "confidence": confidence, "ordered_by": rec.ordered_by,
+                "recommendation": rec.best.overrides if rec.best else None,
+                "cost_per_week": rec.best.cost if rec.best else None,
+            }, indent=2) + "\n")
     order = "cheapest by scenario costs" if rec.ordered_by == "cost" else "fewest practitioners"
     if rec.best is None:
         raise fail(f"No staffing with {min_per_lever}..{max_per_lever} per lever meets every target "
