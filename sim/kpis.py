@@ -9,9 +9,11 @@ at the end are not counted (they are censored; the waiting list KPI shows them).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from scenarios.protocol import DAY, WEEK
 
@@ -30,10 +32,14 @@ KPI_META: dict[str, tuple[str, str]] = {
     "vas_at_discharge.mean": ("Pain (VAS) at discharge (mean)", "VAS points"),
     "programme_length_weeks.mean": ("Programme length, intake to discharge (mean)", "weeks"),
     "referrals.per_week": ("Referrals, new and recurrences", "per week"),
-    "completions.count": ("Patients discharged", "patients"),
-    "dropouts.count": ("Patients who dropped out", "patients"),
-    "non_responder_exits.count": ("Non-responders who left the programme", "patients"),
-    "recurrences.count": ("Recurrences referred again", "patients"),
+    "completions.per_week": ("Patients discharged (of those referred after the warm-up)", "per week"),
+    "dropouts.per_week": ("Patients who dropped out (of those referred after the warm-up)", "per week"),
+    "non_responder_exits.per_week": ("Non-responders who left the programme", "per week"),
+    "recurrences.per_week": ("Recurrences referred again", "per week"),
+    "wait_to_first_pt_days.mean": ("Wait from referral to first physiotherapy (mean)", "days"),
+    "wait_to_first_pt_days.p90": ("Wait from referral to first physiotherapy (90th percentile)", "days"),
+    "phase2_delay_days.mean": ("Delay from the end of phase 1 to the first phase-2 session (mean)", "days"),
+    "phase2_delay_days.p90": ("Delay from the end of phase 1 to the first phase-2 session (90th percentile)", "days"),
     "waitlist.mean": ("Waiting list, patients not yet treated (mean)", "patients"),
     "maintenance_sessions.per_week": ("Maintenance acupuncture sessions", "per week"),
 }
@@ -74,6 +80,7 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
     w_acu = (first_acu - ref) / DAY
     out["wait_to_intake_days.mean"], out["wait_to_intake_days.p90"] = _mean(w_int), _p90(w_int)
     out["wait_to_first_acupuncture_days.mean"], out["wait_to_first_acupuncture_days.p90"] = _mean(w_acu), _p90(w_acu)
+    out.update(access_kpis(c))
     out["sessions_to_goal.mean"] = _mean(c["sessions_to_goal"].to_numpy(float))
     out["days_to_goal.mean"] = _mean((goal_t - first_acu) / DAY)
     observable = np.isfinite(first_acu) & (first_acu <= t_end - 21 * DAY)
@@ -91,10 +98,7 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
                                                / WEEK)
     n_weeks = max(weeks - warmup, 1)
     out["referrals.per_week"] = len(c) / n_weeks
-    out["completions.count"] = float(np.isfinite(c["discharge_t"].to_numpy(float)).sum())
-    out["dropouts.count"] = float((c["outcome"] == "dropped").sum())
-    out["non_responder_exits.count"] = float((c["outcome"] == "exited").sum())
-    out["recurrences.count"] = float(c["recurrence"].sum())
+    out.update(weekly_rates(c, n_weeks))
     ts = timeseries[timeseries["week"] >= warmup]
     out["waitlist.mean"] = float(ts["waitlist"].mean()) if len(ts) else math.nan
     out["maintenance_sessions.per_week"] = float(ts["maintenance_sessions"].mean()) if len(ts) else math.nan
@@ -110,6 +114,53 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
         if role not in ROOM_LABELS:
             out[f"utilisation_staff_{name}.share"] = float(b[i] / a[i]) if a[i] else math.nan
     return out
+
+
+def access_kpis(cohort: pd.DataFrame) -> dict[str, float]:
+    """Waits to physiotherapy: from referral to the first PT session, and from the end of phase 1 (the
+    re-evaluation falls due) to the first phase-2 session. Patients not there yet are left out (censored)."""
+    ref = cohort["referral_t"].to_numpy(float)
+    w_pt = (cohort["first_pt_t"].to_numpy(float) - ref) / DAY
+    delay = (cohort["p2_first_t"].to_numpy(float) - cohort["p1_end_t"].to_numpy(float)) / DAY
+    return {"wait_to_first_pt_days.mean": _mean(w_pt), "wait_to_first_pt_days.p90": _p90(w_pt),
+            "phase2_delay_days.mean": _mean(delay), "phase2_delay_days.p90": _p90(delay)}
+
+
+def weekly_rates(cohort: pd.DataFrame, n_weeks: int) -> dict[str, float]:
+    """Discharges, dropouts, exits and recurrences of the cohort per week after the warm-up. No discharge at all
+    is NaN, not 0: the run after its warm-up was too short for anyone to finish the programme."""
+    discharged = float(np.isfinite(cohort["discharge_t"].to_numpy(float)).sum())
+    return {"completions.per_week": discharged / n_weeks if discharged else math.nan,
+            "dropouts.per_week": float((cohort["outcome"] == "dropped").sum()) / n_weeks,
+            "non_responder_exits.per_week": float((cohort["outcome"] == "exited").sum()) / n_weeks,
+            "recurrences.per_week": float(cohort["recurrence"].sum()) / n_weeks}
+
+
+def share_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float, int]:
+    """(mean, low, high, half_width, n) of a share over replications, inside [0, 1].
+
+    Wilson's score interval (Wilson 1927) for the mean share m, with the effective sample size that matches
+    the replications' spread, n_eff = m (1 - m) / se^2 and z the Student t quantile on n - 1 degrees of freedom:
+    close to the t interval when it is far from 0 and 1, and never below 0% or above 100%.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return (math.nan, math.nan, math.nan, math.nan, 0)
+    m = float(np.clip(x.mean(), 0.0, 1.0))
+    if n < 2:
+        return (m, math.nan, math.nan, math.nan, n)
+    se2 = float(x.var(ddof=1)) / n
+    if se2 == 0.0 or m in (0.0, 1.0):
+        return (m, m, m, 0.0, n)
+    z = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
+    n_eff = m * (1.0 - m) / se2
+    denom = 1.0 + z * z / n_eff
+    centre = (m + z * z / (2.0 * n_eff)) / denom
+    half = z / denom * math.sqrt(m * (1.0 - m) / n_eff + z * z / (4.0 * n_eff * n_eff))
+    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
+    return (m, lo, hi, (hi - lo) / 2.0, n)
 
 
 def utilisation_table(busy: np.ndarray, available: np.ndarray, resources: list[tuple[str, str]],
@@ -133,3 +184,29 @@ def outcome_counts(patients: pd.DataFrame) -> dict[str, int]:
     out = {k: int(patients["outcome"].isin(v).sum()) for k, v in states.items()}
     out["referrals"] = int(len(patients))
     return out
+
+
+def kpi_notes(scenario: Any, summary: pd.DataFrame) -> dict[str, str]:
+    """Why a KPI reads 0 or n/a by the scenario's own rules, not by chance (shown beside the number)."""
+    notes: dict[str, str] = {}
+    policy = str(getattr(scenario.protocol.phase1, "non_responder_policy", ""))
+    if policy and policy != "exit":
+        notes["non_responder_exits.per_week"] = (f"0 by design: the scenario's non_responder_policy is '{policy}', "
+                                                 "so non-responders stay in the programme (only 'exit' lets them go)")
+    means = summary.set_index("kpi")["mean"] if len(summary) else pd.Series(dtype=float)
+    if "completions.per_week" in means and not np.isfinite(means["completions.per_week"]):
+        notes["completions.per_week"] = ("n/a: no patient referred after the warm-up finished the programme before "
+                                         "the run ended; simulate more weeks")
+    return notes
+
+
+def run_notes(scenario: Any, manifest: dict[str, Any]) -> list[str]:
+    """What the reader of a run should know about its period: a warm-up cut short by a short run."""
+    wanted, used, weeks = int(scenario.run.warmup.weeks), int(manifest["warmup_weeks"]), int(manifest["weeks"])
+    notes = []
+    if used < wanted and used == weeks // 2:
+        notes.append(f"Warm-up cut to {used} weeks (half of the {weeks}-week run; the scenario asks for up to "
+                     f"{wanted}): the results may still carry the empty clinic's start. Simulate more weeks.")
+    notes.append(f"Rates are per week over the {weeks - used} weeks after the warm-up; waits and shares are of "
+                 f"the patients referred in those weeks.")
+    return notes

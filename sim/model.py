@@ -325,6 +325,10 @@ class ClinicModel:
         self._used.append(a)  # busy minutes (see busy)
         if math.isnan(p.first_treat_t):
             p.first_treat_t = t
+        if kind == "physiotherapy" and math.isnan(p.first_pt_t):
+            p.first_pt_t = t
+        if p.state == PHASE2 and math.isnan(p.p2_first_t):
+            p.p2_first_t = t
         vas = p.pain.vas(t)
         if p.sample:
             self.traj.append((p.pid, t / DAY, vas, kind))
@@ -350,6 +354,7 @@ class ClinicModel:
                     p.cancel_pending(self, PHASE1)
                     p.p1_goal = reached
                     p.state = REEVAL
+                    p.p1_end_t = t
                     p.reeval = None
                     if self.log_events:
                         self.log(p.pid, "phase", REEVAL)

@@ -47,7 +47,8 @@ class Patient:
                  "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
                  "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
                  "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
-                 "sample", "p1_goal", "vas_discharge", "vas_week6", "pt_effective")
+                 "sample", "p1_goal", "vas_discharge", "vas_week6", "pt_effective",
+                 "first_pt_t", "p1_end_t", "p2_first_t")
 
     def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
                  pain: PainState, behave: random.Random, cap: int):
@@ -79,6 +80,8 @@ class Patient:
         self.p1_goal = False  # phase 1 ended because the goal was reached
         self.vas_discharge = self.vas_week6 = math.nan
         self.pt_effective = 0
+        # access KPIs: first physiotherapy session, end of phase 1 (re-evaluation due), first phase-2 session
+        self.first_pt_t = self.p1_end_t = self.p2_first_t = math.nan
 
     @property
     def done(self) -> bool:

@@ -35,7 +35,14 @@ from scipy import stats
 from scenarios import ROLE_LEVERS, InputError, Scenario, apply_overrides
 
 from .executors import ExecutorSpec, Progress, TaskRunner
-from .sweep import Replicate, ReplicationKpis, choose_warmup, default_replicate, replication_kpis
+from .stats import t_interval
+from .sweep import (
+    Replicate,
+    ReplicationKpis,
+    choose_warmup,
+    default_replicate,
+    replication_kpis,
+)
 from .targets import Target, check_kpis_known
 
 MET, FAILS, UNCLEAR, NO_DATA = "meets", "fails", "unclear", "no data"
@@ -95,6 +102,9 @@ class Recommendation:
     ordered_by: str  # "cost" or "head-count"
     skipped: list[str] = field(default_factory=list)  # candidates that are not valid scenarios, with the reason
     total_candidates: int = 0
+    responses: list[TargetResponse] = field(default_factory=list)  # each target across the levers' range
+    side_effects: list[SideEffect] = field(default_factory=list)  # of ``best``, against the scenario as given
+    utilisation_limit: float = 0.85
 
 
 def staffing_cost(scenario: Scenario) -> float | None:
@@ -160,10 +170,16 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
               max_replications: int = 40, root_seed: int = 0, weeks: int | None = None,
               spec: ExecutorSpec | None = None, replicate: Replicate | None = None,
               report: Callable[[CandidateEvidence], None] | None = None,
-              progress: Progress | None = None, lookahead: int = 1) -> Recommendation:
+              progress: Progress | None = None, lookahead: int = 1,
+              utilisation_limit: float = 0.85) -> Recommendation:
     """Try candidates in order; add replications while a target's CI straddles its threshold; stop at the first
     candidate that meets every target. ``report`` is called with each candidate's final evidence.
-    ``lookahead`` candidates get their first batch together (more parallel work; same answer and evidence)."""
+    ``lookahead`` candidates get their first batch together (more parallel work; same answer and evidence).
+
+    Then, on the same random numbers: how each target moves between the levers' lowest and highest values
+    (:func:`target_responses`: a target that does not respond makes the answer the range's minimum, whatever it
+    costs elsewhere), and the chosen staffing's side effects against the scenario as given (:func:`side_effects`).
+    """
     if not 0.5 < confidence < 1:
         raise InputError(f"--confidence: must be between 0.5 and 1 (got {confidence})")
     if replications < 2:
@@ -180,30 +196,55 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
         raise InputError(f"--lookahead: must be 1 or more (got {lookahead})")
     valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
     replicate = replicate or default_replicate()
+    with TaskRunner(spec) as runner:
+        rec = _search(valid, skipped, order, targets, confidence, replications, batch, max_replications, root_seed,
+                      weeks, runner, replicate, report, progress, lookahead)
+        low_high = _range_ends(base, levers, min_per_lever, max_per_lever)
+        if low_high is not None:
+            rec.responses = target_responses(targets, *low_high, confidence, replications, root_seed, weeks, runner,
+                                             replicate, progress)
+        if rec.best is not None:
+            chosen = dict(valid)[rec.best]
+            rec.utilisation_limit = utilisation_limit
+            rec.side_effects = side_effects(base, chosen, levers, utilisation_limit, confidence,
+                                            max(replications, _tried_n(rec)), root_seed, weeks, runner, replicate,
+                                            progress)
+    return rec
+
+
+def _tried_n(rec: Recommendation) -> int:
+    return next((ev.replications for ev in rec.tried if ev.candidate == rec.best), 0)
+
+
+def _search(valid: list[tuple[Candidate, Scenario]], skipped: list[str], order: str, targets: Sequence[Target],
+            confidence: float, replications: int, batch: int, max_replications: int, root_seed: int,
+            weeks: int | None, runner: TaskRunner, replicate: Replicate,
+            report: Callable[[CandidateEvidence], None] | None, progress: Progress | None,
+            lookahead: int) -> Recommendation:
+    """The candidates in order, each judged on its replications; the first meeting every target wins."""
     tried: list[CandidateEvidence] = []
 
     def first_batch(scenario: Scenario) -> list[tuple]:
         return [(replicate, scenario, r, root_seed, weeks) for r in range(replications)]
 
-    with TaskRunner(spec) as runner:
-        for at in range(0, len(valid), lookahead):
-            window = valid[at:at + lookahead]
-            # the first batches of the next `lookahead` candidates in one submission (fills a big cluster);
-            # the candidates are then judged in order, so the answer and evidence do not depend on `lookahead`
-            flat = runner.run(replication_kpis, [t for _, s in window for t in first_batch(s)], progress)
-            for i, (candidate, scenario) in enumerate(window):
-                results = flat[i * replications:(i + 1) * replications]
+    for at in range(0, len(valid), lookahead):
+        window = valid[at:at + lookahead]
+        # the first batches of the next `lookahead` candidates in one submission (fills a big cluster);
+        # the candidates are then judged in order, so the answer and evidence do not depend on `lookahead`
+        flat = runner.run(replication_kpis, [t for _, s in window for t in first_batch(s)], progress)
+        for i, (candidate, scenario) in enumerate(window):
+            results = flat[i * replications:(i + 1) * replications]
+            evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
+            while evidence.verdict == UNCLEAR and len(results) < max_replications:
+                stop = min(len(results) + batch, max_replications)
+                tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(len(results), stop)]
+                results = results + runner.run(replication_kpis, tasks, progress)
                 evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
-                while evidence.verdict == UNCLEAR and len(results) < max_replications:
-                    stop = min(len(results) + batch, max_replications)
-                    tasks = [(replicate, scenario, r, root_seed, weeks) for r in range(len(results), stop)]
-                    results = results + runner.run(replication_kpis, tasks, progress)
-                    evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
-                tried.append(evidence)
-                if report:
-                    report(evidence)
-                if evidence.verdict == MET:
-                    return Recommendation(candidate, tried, order, skipped, len(valid))
+            tried.append(evidence)
+            if report:
+                report(evidence)
+            if evidence.verdict == MET:
+                return Recommendation(candidate, tried, order, skipped, len(valid))
     return Recommendation(None, tried, order, skipped, len(valid))
 
 
@@ -227,3 +268,125 @@ def evidence_rows(rec: Recommendation) -> list[dict[str, Any]]:
                          "mean": t.mean, "bound_low": t.bound_low, "bound_high": t.bound_high,
                          "target_verdict": t.verdict, "candidate_verdict": ev.verdict})
     return rows
+
+
+# ------------------------------------------------------------------------------ responsiveness and side effects
+@dataclass
+class TargetResponse:
+    """A target's KPI with every lever at its lowest and at its highest value (same random numbers): the paired
+    difference and its two-sided CI. ``responds`` is False when the CI contains 0: over this range the lever
+    does not move the KPI, so meeting the target says nothing about how many practitioners are needed."""
+
+    target: Target
+    low_label: str
+    high_label: str
+    at_low: float
+    at_high: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    @property
+    def responds(self) -> bool:
+        return bool(np.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0))
+
+
+@dataclass
+class SideEffect:
+    """A KPI the targets do not name, for the chosen staffing and for the scenario as given (paired)."""
+
+    kpi: str
+    label: str
+    unit: str
+    chosen: float
+    reference: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    flag: str | None
+
+
+#: KPIs whose change a manager should see beside any recommendation (besides the levers' utilisation).
+SIDE_EFFECT_KPIS = ("programme_length_weeks.mean", "completions.per_week", "wait_to_first_pt_days.p90")
+_WORSE_WHEN_HIGHER = {"programme_length_weeks.mean": "longer", "wait_to_first_pt_days.p90": "longer"}
+_WORSE_WHEN_LOWER = {"completions.per_week": "fewer"}
+
+
+def _range_ends(base: Scenario, levers: Sequence[str], low: int, high: int) -> tuple[tuple[str, Scenario],
+                                                                                      tuple[str, Scenario]] | None:
+    """The scenario with every lever at ``low`` and at ``high`` (labelled), or None if they coincide or one is
+    not a valid scenario."""
+    if low == high or not levers:
+        return None
+    ends = []
+    for count in (low, high):
+        try:
+            scenario = apply_overrides(base, {lever: count for lever in levers})
+        except InputError:
+            return None
+        ends.append((", ".join(f"{ROLE_LEVERS[lv].value}s={count}" for lv in levers), scenario))
+    return ends[0], ends[1]
+
+
+def _kpi_rows(scenario: Scenario, n: int, root_seed: int, weeks: int | None, runner: TaskRunner,
+              replicate: Replicate, progress: Progress | None) -> list[dict[str, float]]:
+    """Replications 0..n-1 of ``scenario`` (the seeds every candidate uses), KPIs at its own warm-up."""
+    results = runner.run(replication_kpis, [(replicate, scenario, r, root_seed, weeks) for r in range(n)], progress)
+    warmup, _ = choose_warmup(scenario, results, weeks)
+    return [r.kpis(warmup) for r in results]
+
+
+def _paired(kpi: str, a: list[dict[str, float]], b: list[dict[str, float]], confidence: float
+            ) -> tuple[float, float, float, float, float, int]:
+    """Means of ``kpi`` in a and b, and the paired difference b - a with its two-sided CI."""
+    xa = np.array([k.get(kpi, math.nan) for k in a], dtype=float)
+    xb = np.array([k.get(kpi, math.nan) for k in b], dtype=float)
+    diff, lo, hi, _, n = t_interval(xb - xa, confidence)
+    mean_a = float(np.nanmean(xa)) if np.isfinite(xa).any() else math.nan
+    mean_b = float(np.nanmean(xb)) if np.isfinite(xb).any() else math.nan
+    return mean_a, mean_b, diff, lo, hi, n
+
+
+def target_responses(targets: Sequence[Target], low: tuple[str, Scenario], high: tuple[str, Scenario],
+                     confidence: float, n: int, root_seed: int, weeks: int | None, runner: TaskRunner,
+                     replicate: Replicate, progress: Progress | None) -> list[TargetResponse]:
+    """How each target's KPI moves from the levers' lowest to their highest values (see :class:`TargetResponse`)."""
+    rows_low = _kpi_rows(low[1], n, root_seed, weeks, runner, replicate, progress)
+    rows_high = _kpi_rows(high[1], n, root_seed, weeks, runner, replicate, progress)
+    out = []
+    for t in targets:
+        at_low, at_high, diff, lo, hi, used = _paired(t.kpi, rows_low, rows_high, confidence)
+        out.append(TargetResponse(t, low[0], high[0], at_low, at_high, diff, lo, hi, used))
+    return out
+
+
+def _flag(kpi: str, chosen: float, lo: float, hi: float, limit: float) -> str | None:
+    if kpi.startswith("utilisation_") and np.isfinite(chosen) and chosen > limit:
+        return f"above {limit:.0%}"
+    if kpi in _WORSE_WHEN_HIGHER and np.isfinite(lo) and lo > 0:
+        return f"{_WORSE_WHEN_HIGHER[kpi]} than with the scenario's staffing"
+    if kpi in _WORSE_WHEN_LOWER and np.isfinite(hi) and hi < 0:
+        return f"{_WORSE_WHEN_LOWER[kpi]} than with the scenario's staffing"
+    return None
+
+
+def side_effects(base: Scenario, chosen: Scenario, levers: Sequence[str], limit: float, confidence: float, n: int,
+                 root_seed: int, weeks: int | None, runner: TaskRunner, replicate: Replicate,
+                 progress: Progress | None) -> list[SideEffect]:
+    """The chosen staffing against the scenario as given, on the same replications: each lever's utilisation
+    (flagged above ``limit``), programme length, discharges and the wait to physiotherapy (flagged when clearly
+    worse). KPIs the model does not report are left out."""
+    from .kpis import kpi_label
+
+    rows_base = _kpi_rows(base, n, root_seed, weeks, runner, replicate, progress)
+    rows_chosen = _kpi_rows(chosen, n, root_seed, weeks, runner, replicate, progress)
+    kpis = [f"utilisation_{ROLE_LEVERS[lv].value}.share" for lv in levers] + list(SIDE_EFFECT_KPIS)
+    out = []
+    for kpi in dict.fromkeys(kpis):
+        if kpi not in rows_chosen[0]:
+            continue
+        ref, value, diff, lo, hi, _ = _paired(kpi, rows_base, rows_chosen, confidence)
+        label, unit = kpi_label(kpi)
+        out.append(SideEffect(kpi, label, unit, value, ref, diff, lo, hi, _flag(kpi, value, lo, hi, limit)))
+    return out

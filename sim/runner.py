@@ -21,7 +21,7 @@ from scenarios import InputError, Scenario, scenario_hash
 
 from .calendar import ROOM_TYPES
 from .executors import ExecutorSpec, run_tasks
-from .kpis import compute_kpis, kpi_label, outcome_counts, utilisation_table
+from .kpis import compute_kpis, kpi_label, outcome_counts, share_interval, utilisation_table
 from .model import ClinicModel
 from .results import ComparisonResult, ExperimentResult, ReplicationResult
 from .stats import paired_differences, t_interval
@@ -33,7 +33,7 @@ PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_cl
                    "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
                    "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "pt_effective", "maintenance_sessions",
                    "no_shows", "discharge_t", "end_t", "outcome", "vas_week6", "vas_discharge", "phase_start_week",
-                   "discharge_week")
+                   "discharge_week", "first_pt_t", "p1_end_t", "p2_first_t")
 
 
 def _version() -> str:
@@ -60,7 +60,8 @@ def _patients_frame(model: ClinicModel) -> pd.DataFrame:
             [p.pt_credit for p in ps], [p.pt_effective for p in ps], [p.maint_sessions for p in ps],
             [p.no_shows for p in ps], [p.discharge_t for p in ps], [p.end_t for p in ps], [p.state for p in ps],
             [p.vas_week6 for p in ps], [p.vas_discharge for p in ps], [p.phase_start_week for p in ps],
-            [p.discharge_week for p in ps]]
+            [p.discharge_week for p in ps], [p.first_pt_t for p in ps], [p.p1_end_t for p in ps],
+            [p.p2_first_t for p in ps]]
     return pd.DataFrame(dict(zip(PATIENT_COLUMNS, cols, strict=True)), columns=list(PATIENT_COLUMNS))
 
 
@@ -130,8 +131,9 @@ def choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int)
 def _summary(per_rep: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for kpi, grp in per_rep.groupby("kpi", sort=False):
-        mean, lo, hi, hw, n = t_interval(grp["value"].to_numpy(float))
         label, unit = kpi_label(str(kpi))
+        interval = share_interval if unit == "share" else t_interval  # a share's CI stays within 0-100%
+        mean, lo, hi, hw, n = interval(grp["value"].to_numpy(float))
         rows.append(dict(kpi=kpi, label=label, unit=unit, mean=mean, ci_low=lo, ci_high=hi, half_width=hw, n=n))
     return pd.DataFrame(rows, columns=["kpi", "label", "unit", "mean", "ci_low", "ci_high", "half_width", "n"])
 

@@ -31,15 +31,22 @@ from .targets import Vary
 Replicate = Callable[..., Any]
 """``replicate(scenario, rep, root_seed, weeks) -> object with .kpis`` (default: ``sim.run_replication``)."""
 
-#: KPIs plotted by default when the model reports them (the questions managers ask first).
+#: KPIs plotted (and the first ``SUMMARY_KPIS`` tabled) by default when the model reports them: the questions
+#: managers ask first, access to both therapies (a physiotherapy lever moves the waits to PT, not to acupuncture)
+#: and what the staffing does to the programme.
 PREFERRED_PLOT_KPIS = (
-    "wait_to_intake_days.mean",
     "wait_to_first_acupuncture_days.p90",
-    "waitlist.mean",
-    "goal_by_week3.share",
+    "wait_to_first_pt_days.p90",
+    "phase2_delay_days.p90",
+    "programme_length_weeks.mean",
+    "completions.per_week",
     "utilisation_physiotherapist.share",
     "utilisation_acupuncturist.share",
+    "waitlist.mean",
+    "goal_by_week3.share",
+    "wait_to_intake_days.mean",
 )
+SUMMARY_KPIS = 5
 
 
 @dataclass

@@ -117,6 +117,13 @@ def simulate(
         ci = "-" if math.isnan(row.half_width) else f"{fmt(row.ci_low, row.unit)} to {fmt(row.ci_high, row.unit)}"
         table.add_row(row.label, fmt(row.mean, row.unit), ci, "%" if row.unit == "share" else row.unit)
     console.print(table)
+    from sim.kpis import kpi_notes, run_notes
+
+    labels = res.summary.set_index("kpi")["label"]
+    for kpi, note in kpi_notes(sc, res.summary).items():
+        console.print(f"{labels.get(kpi, kpi)}: {note}.", highlight=False)
+    for note in run_notes(sc, res.manifest):
+        console.print(note, highlight=False)
     console.print(_hint(res.summary))
     if auto_replications:
         from sim.precision import describe_auto

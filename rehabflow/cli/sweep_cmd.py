@@ -4,6 +4,7 @@ this module reads options, shows progress and evidence, and writes files atomica
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -78,7 +79,7 @@ def sweep(
     plot_kpi: list[str] = typer.Option([], "--plot-kpi", help="KPI to plot (repeat); default: the key waits."),
 ) -> None:
     """Run every combination of the --vary values x replications; write one tidy table, a summary and plots."""
-    from sim.sweep import plot_kpis, run_sweep
+    from sim.sweep import SUMMARY_KPIS, plot_kpis, run_sweep
     from sim.targets import parse_varies
 
     varies = parse_varies(vary)
@@ -98,7 +99,7 @@ def sweep(
     kpis = plot_kpis(result, plot_kpi)
     with staged_output(out, stale=("plot_*.html", "plotly.min.js")) as folder:  # whole or absent (outputs.py)
         written = _write_sweep(result, kpis, folder)
-    _print_sweep_summary(result, kpis[:4])
+    _print_sweep_summary(result, kpis[:SUMMARY_KPIS])
     typer.echo(f"Wrote {len(written)} files to {out} ({result.manifest['wall_time_seconds']:.1f} s).")
 
 
@@ -176,6 +177,8 @@ def recommend(
     workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
     dask: bool = typer.Option(False, "--dask", help=DASK_HELP),
     out: Path | None = typer.Option(None, help="Also write the evidence (evidence.csv/.parquet, recommendation.json) here."),
+    utilisation_limit: float = typer.Option(0.85, "--utilisation-limit", min=0.1, max=1.0,
+                                            help="Flag the chosen staffing's utilisation above this share (0.85 = 85%)."),
 ) -> None:
     """The cheapest staffing (by scenario costs, else the fewest practitioners) meeting every target with
     the stated confidence; prints the evidence for each candidate tried. Exit 1 if none within the limits does."""
@@ -213,7 +216,8 @@ def recommend(
         rec = run_recommend(base, targets, levers, min_per_lever=min_per_lever, max_per_lever=max_per_lever,
                             confidence=confidence, replications=replications, batch=batch,
                             max_replications=max_replications, root_seed=base.run.seed if seed is None else seed,
-                            weeks=weeks, spec=spec, report=report, progress=progress, lookahead=lookahead)
+                            weeks=weeks, spec=spec, report=report, progress=progress, lookahead=lookahead,
+                            utilisation_limit=utilisation_limit)
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
@@ -227,7 +231,9 @@ def recommend(
                 "confidence": confidence, "ordered_by": rec.ordered_by,
                 "recommendation": rec.best.overrides if rec.best else None,
                 "cost_per_week": rec.best.cost if rec.best else None,
-            }, indent=2) + "\n")
+                "target_responses": [_response_json(r) for r in rec.responses],
+                "side_effects": [dataclasses.asdict(s) for s in rec.side_effects],
+            }, indent=2, default=_json_number) + "\n")
     order = "cheapest by scenario costs" if rec.ordered_by == "cost" else "fewest practitioners"
     if rec.best is None:
         raise fail(f"No staffing with {min_per_lever}..{max_per_lever} per lever meets every target "
@@ -235,3 +241,50 @@ def recommend(
                    f"relax a target or add another lever.", code=1)
     cost = "" if rec.best.cost is None else f", {rec.best.cost:,.0f} {base.costs.currency}/week"
     typer.echo(f"Recommended ({order}): {rec.best.label()}{cost}; {rec.best.headcount} practitioners in total.")
+    for line in responsiveness_lines(rec, levers, min_per_lever) + side_effect_lines(rec, base, levers):
+        typer.echo(line)
+
+
+def _response_json(r: Any) -> dict[str, Any]:
+    return {"target": str(r.target), "low": r.low_label, "high": r.high_label, "at_low": r.at_low,
+            "at_high": r.at_high, "difference": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high,
+            "replications": r.n, "responds": r.responds}
+
+
+def _json_number(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else str(value)
+
+
+def responsiveness_lines(rec: Any, levers: list[str], min_per_lever: int) -> list[str]:
+    """One line per target that the levers do not move over their range, and a warning when none of them does."""
+    lines = []
+    for r in rec.responses:
+        if not r.responds:
+            lines.append(f"Does not respond: {r.target.kpi} is {_fmt(r.at_low)} with {r.low_label} and "
+                         f"{_fmt(r.at_high)} with {r.high_label} (target {r.target.op} {r.target.value:g}; difference {_mean_ci(r.difference, r.ci_low, r.ci_high)}, "
+                         f"{r.n} paired replications): {', '.join(levers)} does not change it.")
+    if rec.responses and not any(r.responds for r in rec.responses) and rec.best is not None:
+        lines.append(f"Warning: no target responds to {', '.join(levers)}, so the recommendation is simply the "
+                     f"lowest value tried (--min-per-lever {min_per_lever}); look at the side effects below, or pick "
+                     f"a lever that drives the target.")
+    return lines
+
+
+def side_effect_lines(rec: Any, base: Any, levers: list[str]) -> list[str]:
+    """The chosen staffing's side effects against the scenario as given (same replications)."""
+    if not rec.side_effects:
+        return []
+    counts = base.role_counts()
+    given = ", ".join(f"{lv.split('.', 1)[1]}={counts[lv.split('.', 1)[1].removesuffix('s')]}" for lv in levers)
+    lines = [f"Side effects of {rec.best.label()} against the scenario as given ({given}), "
+             f"utilisation flagged above {rec.utilisation_limit:.0%}:"]
+    for s in rec.side_effects:
+        flag = f"  <- {s.flag}" if s.flag else ""
+        lines.append(f"  {s.label}: {_side_value(s.chosen, s.unit)} vs {_side_value(s.reference, s.unit)}{flag}")
+    return lines
+
+
+def _side_value(x: float, unit: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{100 * x:.0f}%" if unit == "share" else f"{x:.3g} {unit}"
