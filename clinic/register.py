@@ -282,3 +282,29 @@ def add_absence(engine: Engine, staff_id: str, date_from: dt.date, date_to: dt.d
         return len(list(s.scalars(select(Appointment).where(
             Appointment.staff_id == staff_id, Appointment.status == "planned", Appointment.date >= date_from,
             Appointment.date <= date_to))))
+
+
+def week_table(engine: Engine, week: dt.date) -> pd.DataFrame:
+    """The week's appointments for a screen: one row each, with status and VAS (withdrawn ones included)."""
+    with db.transaction(engine) as s:
+        appts = week_appointments(s, week, include_withdrawn=True)
+    rows = [{"patient_id": a.patient_id, "date": a.date.isoformat(), "start": a.start, "end": a.end,
+             "session": a.session, "staff_id": a.staff_id, "room": a.room, "phase": a.phase, "status": a.status,
+             "vas_before": a.vas_before, "vas_after": a.vas_after} for a in appts]
+    return pd.DataFrame(rows, columns=["patient_id", "date", "start", "end", "session", "staff_id", "room", "phase",
+                                       "status", "vas_before", "vas_after"])
+
+
+def record_rows(engine: Engine, rows: pd.DataFrame, folder: Path) -> object:
+    """Record attendance rows (the attendance.csv columns) through the same checks as ``clinic record``."""
+    from optimizer.exports import write_csv
+
+    from .attendance import record_file
+
+    table = rows.reindex(columns=ATTENDANCE_COLUMNS).fillna("").astype(str)
+    table = table[table["status"].str.strip() != ""]
+    if not len(table):
+        raise InputError("attendance: no row has a status yet (attended, no_show or cancelled)")
+    path = folder / "attendance-entered.csv"
+    write_csv(table, path)
+    return record_file(engine, path)

@@ -21,6 +21,7 @@ PAGES = [
             url_path="compare-scenarios"),
     st.Page(str(HERE / "app_pages" / "roster.py"), title="Roster", icon=":material/calendar_month:",
             url_path="weekly-roster"),
+    st.Page(str(HERE / "app_pages" / "clinic.py"), title="Clinic", icon=":material/local_hospital:", url_path="clinic"),
     st.Page(str(HERE / "app_pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
 ]
 
