@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clinic_support import WEEK, new_register
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from clinic import db
 from clinic.models import ATTENDED, Appointment
-from clinic_support import WEEK, new_register
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
