@@ -122,6 +122,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
     except IntegrityError as e:
         session.rollback()
         raise ConflictError(f"the change clashes with the register's current state; nothing was saved ({_short(e)})") from None
+    except OperationalError as e:
+        session.rollback()
+        raise InputError(f"database: {_short(e)}; nothing was saved") from None
     except BaseException:
         session.rollback()
         raise

@@ -122,7 +122,15 @@ def test_the_weekly_routine_from_the_command_line(tmp_path, monkeypatch):
     ok("clinic", "decide", "--accept-all", "--who", "dr_x")
     nxt = (FIRST_WEEK + dt.timedelta(weeks=1)).isoformat()
     ok("clinic", "plan", "--week", nxt, "--time-limit", "0.5")
+    wed = (FIRST_WEEK + dt.timedelta(weeks=1, days=2)).isoformat()
+    away = str(staff["staff_id"].iloc[0])
+    assert "run `clinic rebook`" in ok("clinic", "absence", away, "--from", wed, "--to", wed)
+    fixed = ok("clinic", "rebook", "--week", nxt, "--from", wed, "--time-limit", "0.5")
+    assert "Validator: no hard-rule violation" in fixed
+    assert f"{away} is away on {wed}" in fixed or "nothing had to move" in fixed
     ok("clinic", "export", "--week", nxt, "--out", "w2")
+    rebooked = pd.read_csv(tmp_path / "w2" / "roster.csv", dtype=str)
+    assert not len(rebooked[(rebooked["staff_id"] == away) & (rebooked["date"] == wed)])
     assert (tmp_path / "w2" / "roster.xlsx").exists() and (tmp_path / "w2" / "roster.ics").exists()
     assert "Backed up" in ok("clinic", "backup", "--out", "copy.db")
     copy = db.open_register(f"sqlite:///{tmp_path / 'copy.db'}")

@@ -279,3 +279,17 @@ def test_rebook_keeps_a_past_physiotherapy_and_the_missed_acupuncture_it_followe
     assert not [m for m in out.moves if m.patient_id == acu.patient_id and m.action == "added" and m.session == "acupuncture"]
     after = {a.id: a for a in _appts(planned)}
     assert (after[pt.id].date, after[pt.id].start, after[pt.id].status) == (pt.date, pt.start, ATTENDED)
+
+
+def test_a_plan_the_validator_refuses_writes_nothing(url, tmp_path, monkeypatch):
+    import optimizer
+
+    from clinic.models import PlanRun
+    from clinic.planning import PlanError
+
+    engine = new_register(url, tmp_path / "in")
+    monkeypatch.setattr(optimizer, "validate_roster", lambda *a, **k: ["patient P1 in two places (injected)"])
+    with pytest.raises(PlanError, match="injected"):
+        plan_week(engine, WEEK, who="tester", time_limit=LIMIT)
+    with db.transaction(engine) as s:
+        assert not s.scalars(select(Appointment)).all() and not s.scalars(select(PlanRun)).all()

@@ -85,6 +85,11 @@ def _print_outcome(out) -> None:  # noqa: ANN001  (clinic.planning.PlanOutcome)
         typer.echo(f"  conflict: {line}")
 
 
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out: {out} is a file, not a folder")
+
+
 def _export(db: str | None, week: dt.date, out: Path | None) -> None:
     if out is None:
         return
@@ -106,6 +111,7 @@ def plan(week: str = typer.Option(..., "--week", help="The Monday of the week to
     from clinic.planning import plan_week
 
     monday = parse_week(week)
+    _check_out(out)
     outcome = plan_week(_engine(db), monday, who=_who(who), time_limit=time_limit, seed=seed)
     _print_outcome(outcome)
     typer.echo("Validator: no hard-rule violation")
@@ -125,6 +131,7 @@ def rebook(week: str = typer.Option(..., "--week", help="The Monday of the week 
     from clinic.planning import rebook_week
 
     monday = parse_week(week)
+    _check_out(out)
     today = dt.date.today()
     first = _date(from_date, "--from") if from_date else (today if monday <= today < monday + dt.timedelta(days=7) else monday)
     outcome = rebook_week(_engine(db), monday, first, who=_who(who), time_limit=time_limit, seed=seed)
@@ -216,8 +223,7 @@ def export(week: str = typer.Option(..., "--week", help="The Monday of the week.
     """Write patients.csv, staff.csv, roster.csv, unscheduled.csv, roster.xlsx, .ics and an attendance template."""
     from clinic.register import export_week
 
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: {out} is a file, not a folder")
+    _check_out(out)
     names = export_week(_engine(db), parse_week(week), out, timezone)
     typer.echo(f"Wrote {out}/{', '.join(names)}")
 
