@@ -15,6 +15,7 @@ import typer
 from scenarios import InputError
 
 from .app import app, user_errors
+from .outputs import check_out, staged_output
 from .roster_cmd import parse_week
 
 clinic_app = typer.Typer(help="The clinic register: plan, record, review and decide, week after week.",
@@ -86,16 +87,18 @@ def _print_outcome(out) -> None:  # noqa: ANN001  (clinic.planning.PlanOutcome)
 
 
 def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError(f"--out: {out} is a file, not a folder")
+    if out is not None:
+        check_out(out)
 
 
-def _export(db: str | None, week: dt.date, out: Path | None) -> None:
+def _export(db: str | None, week: dt.date, out: Path | None, timezone: str | None = None) -> None:
+    """The week's files, whole or absent (written in a folder beside ``out``, moved in at the end)."""
     if out is None:
         return
     from clinic.register import export_week
 
-    names = export_week(_engine(db), week, out)
+    with staged_output(out) as folder:
+        names = export_week(_engine(db), week, folder, timezone)
     typer.echo(f"Wrote {out}/{', '.join(names)}")
 
 
@@ -221,11 +224,8 @@ def export(week: str = typer.Option(..., "--week", help="The Monday of the week.
            timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files."),
            db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Write patients.csv, staff.csv, roster.csv, unscheduled.csv, roster.xlsx, .ics and an attendance template."""
-    from clinic.register import export_week
-
     _check_out(out)
-    names = export_week(_engine(db), parse_week(week), out, timezone)
-    typer.echo(f"Wrote {out}/{', '.join(names)}")
+    _export(db, parse_week(week), out, timezone)
 
 
 @clinic_app.command("backup")
