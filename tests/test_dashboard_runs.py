@@ -44,7 +44,7 @@ def test_run_shows_kpi_cards_with_confidence_intervals_and_charts(stub_sim):
     assert [m.label for m in at.metric] == ["Wait to start", "Reached the goal"]
     assert at.metric[0].value == "13.0 weeks" and at.metric[1].value == "50.0%"
     assert any("95% CI" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 5
+    assert len(at.get("plotly_chart")) == 6  # the headline's trend beside the cards, then the 5 tabs
     assert len(stub_sim) == 1 and stub_sim[0].run.replications == 2
 
 

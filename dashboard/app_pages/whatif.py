@@ -9,8 +9,20 @@ from rehabflow.services import sim_api
 from rehabflow.services.downloads import edited_scenario_yaml, with_edited_description
 from rehabflow.services.levers import diff_summary
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
-from dashboard.views.scenario_inputs import edit_levers, pick_scenario
+from dashboard.views.scenario_inputs import edit_levers, pick_scenario, problems_by_tab
 from scenarios import apply_overrides, scenario_hash
+
+def starting_scenario_key(base, edited):
+    """The run key of the starting scenario with the edited run settings (replications, weeks, seed), made as
+    this page makes keys, so that its finished run can be the reference for the change of each result."""
+    run = {"run.replications": edited.run.replications, "run.horizon_weeks": edited.run.horizon_weeks,
+           "run.seed": edited.run.seed}
+    start = apply_overrides(base, run)
+    changed = diff_summary(base, start)
+    if changed and start.name == base.name:
+        start = apply_overrides(start, {"name": f"{base.name}_whatif"[:80]})
+    return scenario_hash(with_edited_description(base, start, changed))
+
 
 st.title("What-if")
 st.caption(
@@ -22,9 +34,11 @@ base = pick_scenario("wi")
 if base is None:
     st.stop()
 
+problems_box = st.container()  # above the tabs: filled once the levers are validated
 edited, placed, general = edit_levers(base)
 if edited is None:
-    st.warning("Some settings are not valid (see the messages next to them). Fix them to run.")
+    problems_box.warning("Some settings are not valid; fix them to run:\n\n"
+                         + "\n".join(f"- {line}" for line in problems_by_tab(placed, general)))
     st.stop()
 
 changes = diff_summary(base, edited)
@@ -62,4 +76,10 @@ if result is None:
     st.info("Press **Run simulation** to see waiting times, phases, utilisation and pain trajectories.")
     st.stop()
 
-results.show_experiment(result, key=key, scenario=edited)
+reference = None
+reference_key = starting_scenario_key(base, edited)
+if reference_key != key:
+    reference = finished_result(reference_key)
+results.show_experiment(result, key=key, scenario=edited, reference=reference,
+                        notes=sim_api.kpi_notes(edited, getattr(result, "summary", None)),
+                        run_notes=sim_api.run_notes(edited, getattr(result, "manifest", None)))

@@ -80,7 +80,13 @@ def sessions_to_goal_figure(counts: np.ndarray, goal_vas: float) -> go.Figure:
     """How many acupuncture sessions patients needed to reach the goal VAS (patients who reached it)."""
     counts = np.asarray(counts, dtype=float)
     counts = counts[np.isfinite(counts)]
-    fig = go.Figure(go.Histogram(x=counts, xbins=dict(size=1), marker_color="#2ca02c"))
+    already = int((counts == 0).sum())  # below the goal at the first visit: no session needed, shown apart
+    counts = counts[counts > 0]
+    fig = go.Figure(go.Histogram(x=counts, xbins=dict(size=1), marker_color="#2ca02c",
+                                 name="needed sessions"))
+    if already:
+        fig.add_annotation(text=f"{already} already below the goal at the first visit (not shown)",
+                           xref="paper", yref="paper", x=1, y=1.08, showarrow=False, xanchor="right")
     if counts.size:
         fig.add_vline(x=float(np.median(counts)), line_dash="dash",
                       annotation_text=f"median {np.median(counts):g}", annotation_position="top right")

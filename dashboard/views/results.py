@@ -116,6 +116,13 @@ def cached_figure(key: str, kind: str, _result: Any, goal_vas: float, group: str
     raise ValueError(kind)
 
 
+def sessions_to_goal_caption(counts: np.ndarray) -> str:
+    """How many reached the goal, and how many were already below it at their first visit (shown apart)."""
+    already = int((counts == 0).sum())
+    return (f"{counts.size} patients reached the goal across all replications; {already} of them were already "
+            f"below it at their first visit (0 sessions, not in the histogram).")
+
+
 def _sessions_to_goal(result: Any) -> np.ndarray:
     parts = [np.asarray(getattr(r, "sessions_to_goal", []), dtype=float) for r in getattr(result, "replications", [])]
     return np.concatenate(parts) if parts else np.array([])
@@ -130,14 +137,110 @@ def _trajectories(result: Any) -> pd.DataFrame | None:
     return None
 
 
-def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
-    """The results section of the What-if page."""
+#: The decisive results, in this order, when the model reports them (the rest sits in the groups below).
+HEADLINE = ("wait_to_first_acupuncture_days.p90", "wait_to_first_pt_days.p90", "goal_by_week3.share",
+            "programme_length_weeks.mean", "completions.per_week")
+GROUPS = (("Access: waits", ("wait_", "phase2_delay", "waitlist", "referrals")),
+          ("Outcomes: pain and goal", ("sessions_to_goal", "days_to_goal", "goal_", "vas_", "pt_in_window",
+                                       "pt_effective")),
+          ("Throughput: patients through the programme", ("programme_length", "completions", "dropouts",
+                                                           "non_responder", "recurrences", "maintenance")),
+          ("Utilisation of staff and rooms", ("utilisation_",)))
+_ROOMS = ("utilisation_consultation_rooms.share", "utilisation_acupuncture_rooms.share",
+          "utilisation_gym_stations.share")
+
+
+def headline_kpis(summary: pd.DataFrame) -> list[str]:
+    """The 5-6 decisive KPIs: access, goal, programme length, throughput, the busiest practitioner and room.
+    A model reporting none of them (a stand-in) gets its first six."""
+    keys = list(summary["kpi"])
+    chosen = [k for k in HEADLINE if k in keys]
+    means = summary.set_index("kpi")["mean"]
+    for prefix in ("utilisation_staff_", "utilisation_room"):
+        pool = [k for k in keys if k.startswith(prefix)] if prefix != "utilisation_room" else \
+            [k for k in _ROOMS if k in keys]
+        pool = [k for k in pool if pd.notna(means[k])]
+        if pool:
+            chosen.append(max(pool, key=lambda k: means[k]))
+    return chosen or keys[:6]
+
+
+def group_of(kpi: str) -> str:
+    for title, prefixes in GROUPS:
+        if kpi.startswith(prefixes):
+            return title
+    return "Other results"
+
+
+def _delta(row: pd.Series, reference: pd.DataFrame | None) -> str | None:
+    """The change against the starting scenario's run (same replications, weeks and seed), in the KPI's unit."""
+    if reference is None or row["kpi"] not in set(reference["kpi"]):
+        return None
+    ref = float(reference.set_index("kpi").loc[row["kpi"], "mean"])
+    if not (math.isfinite(ref) and math.isfinite(float(row["mean"]))):
+        return None
+    change = float(row["mean"]) - ref
+    unit = str(row.get("unit", "") or "")
+    if unit in ("share", "fraction", "proportion"):
+        return f"{100 * change:+.1f} pp"
+    return f"{change:+.2f} {unit}".strip()
+
+
+def headline(summary: pd.DataFrame, reference: pd.DataFrame | None, notes: dict[str, str]) -> None:
+    """The decisive results as cards with full labels, their CI and the change against the starting scenario."""
+    keys = headline_kpis(summary)
+    rows = summary.set_index("kpi", drop=False).loc[keys]
+    cols = st.columns(3)
+    for i, (_, row) in enumerate(rows.iterrows()):
+        with cols[i % 3].container(border=True):
+            unit = str(row.get("unit", "") or "")
+            st.markdown(f"**{row.get('label') or row['kpi']}**")  # full label (a metric's would be cut)
+            st.metric(str(row.get("label") or row["kpi"]), fmt_value(row["mean"], unit), delta=_delta(row, reference),
+                      delta_color="off", label_visibility="collapsed",
+                      help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}")
+            st.caption(notes.get(row["kpi"]) or ci_text(row))
+
+
+def grouped_table(summary: pd.DataFrame, skip: list[str], notes: dict[str, str]) -> None:
+    """Every other KPI, in four groups behind expanders: full label, value and 95% CI, each unit once."""
+    rest = summary[~summary["kpi"].isin(skip)]
+    for title in [g for g, _ in GROUPS] + ["Other results"]:
+        part = rest[rest["kpi"].map(group_of) == title]
+        if part.empty:
+            continue
+        with st.expander(f"{title} ({len(part)})"):
+            st.dataframe(pd.DataFrame({
+                "result": part["label"].fillna(part["kpi"]),
+                "mean": [fmt_value(m, u) for m, u in zip(part["mean"], part["unit"], strict=True)],
+                "95% CI": [ci_text(r).split(" · ")[0].removeprefix("95% CI ") for _, r in part.iterrows()],
+                "note": [notes.get(k, "") for k in part["kpi"]],
+            }), hide_index=True, width="stretch", key=f"wi_group_{title.split(':')[0].lower()}")
+
+
+def show_experiment(result: Any, key: str, scenario: Scenario, reference: Any = None,
+                    notes: dict[str, str] | None = None, run_notes: list[str] | None = None) -> None:
+    """The results section of the What-if page: headline first, the trend beside it, the rest grouped."""
     summary = _table(result, "summary")
+    notes = notes or {}
     st.subheader("Key results")
+    for line in run_notes or []:
+        st.caption(line)
     if summary is None or summary.empty:
         st.warning("The run returned no KPI summary.")
+        summary = pd.DataFrame(columns=["kpi", "label", "unit", "mean", "ci_low", "ci_high", "n"])
     else:
-        kpi_cards(summary)
+        left, right = st.columns([3, 2])
+        with left:
+            headline(summary, _table(reference, "summary") if reference is not None else None, notes)
+            if reference is None:
+                st.caption("Run the starting scenario as it is (same replications, weeks and seed) to see each "
+                           "result's change against it.")
+        with right:
+            ts0 = _table(result, "timeseries")
+            if ts0 is not None and "waitlist" in ts0.columns:
+                st.plotly_chart(cached_figure(key, "waitlist", result, scenario.protocol.goal_vas),
+                                key="wi_chart_trend")
+        grouped_table(summary, headline_kpis(summary), notes)
     c1, c2 = st.columns(2)
     with c1:
         st.download_button("Download results (ZIP of CSV + manifest + scenario)", cached_zip(key, result, scenario),
@@ -146,8 +249,8 @@ def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
     with c2:
         manifest = getattr(result, "manifest", None)
         if manifest is not None:
-            st.caption(f"Run manifest: {manifest}" if not isinstance(manifest, dict)
-                       else " · ".join(f"{k}: {v}" for k, v in manifest.items() if not isinstance(v, (dict, list))))
+            with st.expander("Run manifest (seed, replications, warm-up, version)"):
+                st.json(manifest if isinstance(manifest, dict) else {"manifest": str(manifest)}, expanded=True)
 
     ts = _table(result, "timeseries")
     tab_names = ["Waiting list", "Patients per phase", "Utilisation", "Sessions to goal", "Pain trajectories",
@@ -175,7 +278,7 @@ def show_experiment(result: Any, key: str, scenario: Scenario) -> None:
         counts = _sessions_to_goal(result)
         if counts.size:
             st.plotly_chart(cached_figure(key, "sessions_to_goal", result, scenario.protocol.goal_vas), key="wi_chart_stg")
-            st.caption(f"{counts.size} patients reached the goal across all replications.")
+            st.caption(sessions_to_goal_caption(counts))
         else:
             st.info("No patient reached the goal in this run (or the run was too short).")
     with tabs[4]:

@@ -36,8 +36,35 @@ def builtin_scenario(name: str) -> Scenario:
     return load_scenario(name)
 
 
+INPUTS_SAVED = "_inputs_saved"
+
+
+def _keep_inputs(prefix: str) -> None:
+    """Restore the source, built-in and pasted YAML of ``prefix`` after a visit to another page (Streamlit drops
+    the state of widgets a page run does not draw), and shadow their current values."""
+    saved: dict[str, Any] = st.session_state.setdefault(INPUTS_SAVED, {})
+    for key in (f"{prefix}_source", f"{prefix}_builtin", f"{prefix}_yaml_text"):
+        if key not in st.session_state and key in saved:
+            st.session_state[key] = saved[key]
+
+
+def _save_inputs(prefix: str) -> None:
+    saved: dict[str, Any] = st.session_state.setdefault(INPUTS_SAVED, {})
+    for key in (f"{prefix}_source", f"{prefix}_builtin", f"{prefix}_yaml_text"):
+        if key in st.session_state:
+            saved[key] = st.session_state[key]
+
+
 def pick_scenario(prefix: str = "wi") -> Scenario | None:
     """The scenario the user chose, or ``None`` after showing why it cannot be used (never a traceback)."""
+    _keep_inputs(prefix)
+    try:
+        return _pick_scenario(prefix)
+    finally:
+        _save_inputs(prefix)
+
+
+def _pick_scenario(prefix: str) -> Scenario | None:
     source = st.radio(
         "Start from",
         [SOURCE_BUILTIN, SOURCE_UPLOAD, SOURCE_PASTE],
@@ -201,9 +228,30 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
     # shadow the values so that they survive a visit to another page
     saved = {"__base__": scenario_hash(base)}
     saved.update({lever.key: st.session_state.get(lever.key) for lever in LEVERS})
+    previous = st.session_state.get(SAVED, {})
+    if previous.get("__base__") == saved["__base__"]:  # hours typed for staff not drawn this run are kept
+        saved.update({k: v for k, v in previous.items() if k.startswith("lever_hours__")})
     saved.update({hours_key(s.id): st.session_state.get(hours_key(s.id)) for s in staff_after})
     st.session_state[SAVED] = saved
     return edited, placed, general
 
 
-__all__ = ["CONDITION_LABELS", "edit_levers", "pick_scenario"]
+def problems_by_tab(placed: dict[str, list[str]], general: list[str]) -> list[str]:
+    """Every validation problem as ``tab: field: reason``, so the page can list them above the tabs."""
+    tab_of = {lever.path: GROUPS[lever.group] for lever in LEVERS}
+    tab_of.update({"demand.condition_mix": GROUPS["demand"], "staff": GROUPS["staff"], "rooms": GROUPS["rooms"],
+                   "demand": GROUPS["demand"], "protocol": GROUPS["protocol"], "protocol.timing": GROUPS["timing"],
+                   "run": GROUPS["run"], "run.warmup": GROUPS["run"]})
+    lines = []
+    for target, messages in placed.items():
+        if target.startswith(HOURS_PREFIX):
+            tab, field = GROUPS["staff"], f"hours of {target[len(HOURS_PREFIX):]}"
+        else:
+            tab = tab_of.get(target, "Settings")
+            lever = next((lv for lv in LEVERS if lv.path == target), None)
+            field = lever.label if lever else target
+        lines.extend(f"{tab} tab: {field}: {m}" for m in messages)
+    return lines + list(general)
+
+
+__all__ = ["CONDITION_LABELS", "edit_levers", "pick_scenario", "problems_by_tab"]

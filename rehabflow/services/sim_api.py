@@ -44,3 +44,21 @@ def compare_scenarios(scenarios: Sequence[Scenario], workers: int = 1, progress:
     """Paired differences of each scenario against the first, under common random numbers."""
     return _sim().compare_scenarios(list(scenarios), replications=replications, weeks=weeks, seed=seed,
                                     workers=workers, progress=progress)
+
+
+def kpi_notes(scenario: Scenario, summary: Any) -> dict[str, str]:
+    """Why a KPI reads 0 or n/a by the scenario's own rules (``sim.kpis.kpi_notes``); none for other models."""
+    try:
+        from sim.kpis import kpi_notes as notes
+    except ImportError:
+        return {}
+    return notes(scenario, summary) if summary is not None and "kpi" in getattr(summary, "columns", ()) else {}
+
+
+def run_notes(scenario: Scenario, manifest: Any) -> list[str]:
+    """The run's period: warm-up cut short, rates per week after it (``sim.kpis.run_notes``)."""
+    if not isinstance(manifest, dict) or not {"warmup_weeks", "weeks"} <= set(manifest):
+        return []
+    from sim.kpis import run_notes as notes
+
+    return notes(scenario, manifest)
