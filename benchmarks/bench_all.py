@@ -54,8 +54,8 @@ def section_sim(scenario: str, weeks: int, reps: int, rate_reps: int, bare_event
     return body, error
 
 
-ROSTER_COLUMNS = ["patients", "staff", "limit_s", "required", "placed", "greedy_placed", "first_solution_s",
-                  "objective", "greedy_objective", "best_bound", "gap_pct", "status", "violations"]
+ROSTER_COLUMNS = ["week", "sessions", "staff", "limit_s", "method", "placed", "objective", "cpsat_bound", "lp_bound",
+                  "best_bound", "gap_pct", "wall_s", "status", "violations", "peak_mb"]
 
 
 def markdown_table(lines: list[str]) -> pd.DataFrame:
@@ -72,12 +72,12 @@ def markdown_table(lines: list[str]) -> pd.DataFrame:
     return pd.DataFrame(cells[2:], columns=cells[0])
 
 
-def section_roster(sizes: list[int], limits: list[float]) -> tuple[list[str], str | None]:
+def section_roster(sizes: list[str], limits: list[float]) -> tuple[list[str], str | None]:
     """benchmarks/bench_roster.py's ladder (its Markdown table, key columns) plus CP-SAT's sessions placed over the
     greedy's on the same week (both measured in the same run)."""
     if not (HERE / "bench_roster.py").exists():
         return [], "benchmarks/bench_roster.py is not in this checkout"
-    lines, error = _run_script([str(HERE / "bench_roster.py"), "--sizes", *map(str, sizes),
+    lines, error = _run_script([str(HERE / "bench_roster.py"), "--weeks", *map(str, sizes),
                                 "--limits", *(f"{t:g}" for t in limits)])
     if error:
         return [], error
@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     weeks, reps, rate_reps, bare_events, repeats = (26, 20, 3, 200_000, 1) if a.quick else (52, 100, 5, 400_000, 2)
-    sizes, limits = ([50, 100, 200], [10.0]) if a.quick else ([50, 100, 200, 400, 800], [10.0, 60.0])
-    roster_note = (f"{', '.join(map(str, sizes))} active patients; CP-SAT with 2 workers, wall-clock limits "
+    sizes, limits = (["gen100", "base3"], [10.0]) if a.quick else (["gen100", "base3", "gen1000", "gen3000"], [10.0, 60.0])
+    roster_note = (f"weeks {', '.join(map(str, sizes))}; CP-SAT alone, our search and the greedy, wall-clock limits "
                    f"{', '.join(f'{t:g}' for t in limits)} s")
     started = time.perf_counter()
     load_start = os.getloadavg()[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .history import History, Pin
 from .occupancy import Occupancy
-from .week import DAY, Week
+from .week import DAY, Week, candidate_starts
 
 KIND_ORDER = {"assessment": 0, "acupuncture": 1, "physiotherapy": 2}
 
@@ -16,6 +16,23 @@ def _priority(week: Week, req) -> float:
     if req.session == "assessment" and req.phase == "1":
         return max(r.penalty for r in week.by_patient[req.patient_id])
     return req.penalty
+
+
+#: blockers that do not depend on the practitioner: when one practitioner meets them, every one does
+SHARED_BLOCKERS = frozenset({"patient_busy", "room_full", "spacing", "acu_before_pt", "pt_before_acu", "intake_first"})
+
+
+def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
+    """The practitioners who can give ``req`` at ``t`` (each one available then); stops at the first blocker
+    that holds for everyone (the patient, a room type or a timing rule)."""
+    free = []
+    for s in staff:
+        why = occ.blocker(req, t, s)
+        if why is None:
+            free.append(s)
+        elif why in SHARED_BLOCKERS:
+            break
+    return free
 
 
 def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[int, tuple[int, str]]:
@@ -48,8 +65,9 @@ def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[in
         liked = [t for t in starts if info.prefers(t, req.duration)]
         tries = ([t for t in last_week if t in set(starts)] + [t for t in liked if t // DAY in visit_days] + liked
                  + [t for t in starts if t // DAY in visit_days] + starts)
-        for t in tries:
-            free = [s for s in qualified if occ.blocker(req, t, s) is None]
+        cands = {s: set(ts) for s, ts in candidate_starts(week, req).items()}
+        for t in dict.fromkeys(tries):  # each start once, in order of preference
+            free = _free_staff(occ, req, t, [s for s in qualified if t in cands.get(s, ())])
             if free:
                 s = min(free, key=lambda x: (x not in known, load[x], x))
                 occ.add(req, t, s)

@@ -1,15 +1,37 @@
-"""Fix-and-optimise large-neighbourhood search around the CP-SAT model.
+"""Adaptive large-neighbourhood search over CP-SAT sub-models (fix-and-optimise), two at a time.
 
-On large weeks CP-SAT's own neighbourhoods of the full model are slow (each one reloads thousands of optional
-intervals), so after a first solve of the full model (which also gives the proven bound) we repeatedly free the
-sessions of a few patients, keep every other placement as fixed occupancy, and re-solve that small model with
-one worker, accepting strictly better rosters. Neighbourhoods come from a seeded generator and the loop stops
-on CP-SAT's deterministic time, so the result is reproducible.
+The full model of a large week is slow to search on 2 cores (each of CP-SAT's own neighbourhoods reloads
+thousands of optional intervals), so we search it ourselves: free the sessions of a few patients, keep every
+other placement as fixed occupancy (``build_model(free=..., fixed=...)``), solve that small model with one
+CP-SAT worker, and keep the result when the whole roster costs less and places no fewer sessions. As the
+CP-SAT primer's LNS chapter describes (d-krupke/cpsat-primer, "Large Neighborhood Search"):
+
+- **neighbourhoods** of four kinds: a *day* (patients seen that day, with patients left unscheduled who could
+  come), a *practitioner* (their patients, with unscheduled ones needing their role), a *time window* (patients
+  in a 3-hour window of one day, with unscheduled ones available then) and a *patient group* (unscheduled
+  patients with random others);
+- **size adapted** per kind: a sub-model solved to optimality within its limit grows (+15%), one cut short
+  shrinks (-10%), between :data:`MIN_SIZE` and :data:`MAX_SIZE` patients;
+- **the kind chosen by a bandit** (UCB1 on the improvement per deterministic second, decayed), so the kinds
+  that pay on this week are drawn more often;
+- **two sub-models at once** on disjoint patients (CP-SAT releases the GIL, so two solves use both cores).
+  Their results are merged in a fixed order; the second one is kept only if the rooms and practitioners it
+  uses are still free after the first (a per-slot capacity check: the patients differ, so only capacity can
+  clash).
+
+Reproducible: the neighbourhoods come from a seeded generator, each sub-model stops on CP-SAT's deterministic
+time with one worker, the pair is awaited and merged in order and the bandit is paid in deterministic time, so
+with ``wall_limit=None`` the same inputs give the same roster. With a wall-clock limit the sub-models get wall
+seconds too (faster, not reproducible).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -17,91 +39,267 @@ from ortools.sat.python import cp_model
 from .history import History, Pin
 from .model import build_model
 from .objective import objective_value
+from .occupancy import room_capacity, staff_units
 from .progress import Reporter, Stopper
-from .week import DAY, ROLE_OF_SESSION, Week
+from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Week
 
+Assignment = dict[int, tuple[int, str]]
 
-#: search settings (not model parameters): neighbourhoods start at 10 patients (best of 6/10/25/40 on the
-#: 400-patient week, docs/roster.md) and SUB_TIME deterministic seconds each, doubling after STALE_GROW failures.
-#: SUB_TIME 0.1 rather than 0.2: 400 patients, 1 + 9 dtime, objective 1953 against 2059 (0.05: 1941 but 1.7x
-#: the wall time, Python building the neighbourhoods dominates).
-STALE_GROW = 30
+#: search settings (not model parameters). Sizes in patients: 10 was the best fixed size of 6/10/25/40 on the
+#: 400-patient week (docs/roster.md); the adaptive size moves from there. SUB_TIME deterministic seconds per
+#: sub-model in the reproducible mode (0.1: 1953 against 0.2: 2059 at 400 patients, 1 + 9 dtime), SUB_WALL wall
+#: seconds otherwise.
+KINDS = ("day", "practitioner", "window", "patients")
+START_SIZE = 10
+MIN_SIZE = 4
 MAX_SIZE = 80
+GROW, SHRINK = 1.15, 0.9
 SUB_TIME = 0.1
+SUB_WALL = 0.5
+WINDOW_MINUTES = 180
+UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
+DECAY = 0.3  # weight of the newest reward in each kind's running mean
 
 
-def _neighbourhood(week: Week, rng: np.random.Generator, movable: list[str], assignment, size: int, it: int) -> list[str]:
-    """A few patients whose sessions are re-placed together: random ones, or those sharing one day and role
-    (they compete for the same practitioners), always with some of the patients left partly unscheduled."""
-    if len(movable) <= size:
-        return list(movable)
-    kind = it % 3
-    if kind == 0:
-        return list(rng.choice(movable, size=size, replace=False))
-    short = [p for p in movable if any(r.rid not in assignment for r in week.by_patient[p])]
-    if kind == 1 and short:
-        take = list(rng.choice(short, size=min(len(short), size // 2), replace=False))
-    else:
-        take = []
-    day = int(rng.choice(week.days))
-    role = str(rng.choice(["acupuncturist", "physiotherapist", "physician"]))
-    near = sorted({week.requests[rid].patient_id for rid, (t, s) in assignment.items()
-                   if t // DAY == day and ROLE_OF_SESSION[week.requests[rid].session] == role})
-    near = [p for p in near if p in set(movable) and p not in take]
-    if near:
-        take += list(rng.choice(near, size=min(len(near), size - len(take)), replace=False))
-    rest = [p for p in movable if p not in set(take)]
-    if len(take) < size and rest:
-        take += list(rng.choice(rest, size=min(len(rest), size - len(take)), replace=False))
+@dataclass
+class _Arm:
+    """One kind of neighbourhood: its current size and its bandit statistics."""
+
+    size: float = START_SIZE
+    tries: int = 0
+    reward: float = 0.0
+
+
+@dataclass
+class _Sub:
+    """One sub-model's outcome: the patients it freed, their new placements, whether it was solved to
+    optimality, and the deterministic time it used."""
+
+    kind: str
+    patients: list[str]
+    free: set[int]
+    placed: Assignment | None
+    optimal: bool
+    dtime: float
+
+
+@dataclass
+class _State:
+    """The search's best roster and the facts the neighbourhoods are drawn from."""
+
+    week: Week
+    history: History
+    movable: list[str]
+    best: Assignment
+    best_obj: float
+    arms: dict[str, _Arm] = field(default_factory=lambda: {k: _Arm() for k in KINDS})
+    iterations: int = 0
+    accepted: int = 0
+    dtime: float = 0.0
+
+    def unplaced(self) -> list[str]:
+        return [p for p in self.movable if any(r.rid not in self.best for r in self.week.by_patient[p])]
+
+
+# ------------------------------------------------------------------------------------------ neighbourhoods
+def _sample(rng: np.random.Generator, pool: list[str], k: int, taken: set[str]) -> list[str]:
+    pool = [p for p in pool if p not in taken]
+    if not pool or k <= 0:
+        return []
+    return [str(x) for x in rng.choice(pool, size=min(k, len(pool)), replace=False)]
+
+
+def _fill(rng: np.random.Generator, st: _State, near: list[str], waiting: list[str], size: int,
+          exclude: set[str]) -> list[str]:
+    """Half the neighbourhood from patients left partly unscheduled who could use it, the rest from those
+    placed in it, topped up at random."""
+    take = _sample(rng, waiting, size // 2, exclude)
+    take += _sample(rng, near, size - len(take), exclude | set(take))
+    take += _sample(rng, st.movable, size - len(take), exclude | set(take))
     return take
 
 
-def improve(week: Week, history: History, pins: list[Pin], assignment: dict[int, tuple[int, str]], *, seed: int,
-            budget: float, wall_limit: float | None = None, size: int = 10, sub_time: float = SUB_TIME,
-            reporter: Reporter | None = None,
-            stopper: Stopper | None = None) -> tuple[dict[int, tuple[int, str]], dict]:
-    """Improve ``assignment`` for ``budget`` deterministic seconds (``wall_limit`` seconds at most, if given);
-    each better roster goes to ``reporter``; ``stopper`` ends the search early (the best roster so far is kept)."""
+def _available_on(week: Week, pid: str, lo: int, hi: int) -> bool:
+    return any(a < hi and b > lo for a, b in week.patients[pid].windows)
+
+
+def _by_day(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    d = int(rng.choice(st.week.days))
+    near = sorted({st.week.requests[rid].patient_id for rid, (t, _) in st.best.items() if t // DAY == d})
+    waiting = [p for p in st.unplaced() if _available_on(st.week, p, d * DAY, (d + 1) * DAY)]
+    return _fill(rng, st, near, waiting, size, exclude)
+
+
+def _by_practitioner(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    s = str(rng.choice(sorted(st.week.staff)))
+    roles = st.week.staff[s].roles
+    near = sorted({st.week.requests[rid].patient_id for rid, (_, x) in st.best.items() if x == s})
+    waiting = [p for p in st.unplaced() if any(r.rid not in st.best and ROLE_OF_SESSION[r.session] in roles
+                                               for r in st.week.by_patient[p])]
+    return _fill(rng, st, near, waiting, size, exclude)
+
+
+def _by_window(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    w = st.week
+    d = int(rng.choice(w.days))
+    start = int(rng.integers(w.open_minute, max(w.open_minute + 1, w.close_minute - WINDOW_MINUTES + 1)))
+    lo, hi = d * DAY + start, d * DAY + start + WINDOW_MINUTES
+    near = sorted({w.requests[rid].patient_id for rid, (t, _) in st.best.items()
+                   if t < hi and t + w.requests[rid].duration > lo})
+    waiting = [p for p in st.unplaced() if _available_on(w, p, lo, hi)]
+    return _fill(rng, st, near, waiting, size, exclude)
+
+
+def _by_patients(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    return _fill(rng, st, [], st.unplaced(), size, exclude)
+
+
+PICK = {"day": _by_day, "practitioner": _by_practitioner, "window": _by_window, "patients": _by_patients}
+
+
+# ------------------------------------------------------------------------------------------ bandit
+def _choose_kind(st: _State) -> str:
+    """UCB1: the best mean reward (scaled by the best of all kinds) plus an exploration bonus; untried first."""
+    for kind in KINDS:
+        if st.arms[kind].tries == 0:
+            return kind
+    total = sum(a.tries for a in st.arms.values())
+    top = max(a.reward for a in st.arms.values()) or 1.0
+    return max(KINDS, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
+
+
+def _pay(st: _State, sub: _Sub, gain: float) -> None:
+    """Reward the kind with the gain per deterministic second; adapt its size to how the sub-model went."""
+    arm = st.arms[sub.kind]
+    arm.tries += 1
+    arm.reward = (1 - DECAY) * arm.reward + DECAY * gain / max(sub.dtime, 1e-3)
+    arm.size = min(arm.size * GROW, MAX_SIZE) if sub.optimal else max(arm.size * SHRINK, MIN_SIZE)
+
+
+# ------------------------------------------------------------------------------------------ sub-models
+@dataclass(frozen=True)
+class _Limits:
+    """Per sub-model: deterministic seconds (reproducible) or wall seconds; the seed."""
+
+    seed: int
+    sub_time: float | None
+    sub_wall: float | None
+
+
+def _solve_sub(st: _State, pins: list[Pin], kind: str, pids: list[str], lim: _Limits, it: int,
+               stopper: Stopper) -> _Sub:
+    """Free ``pids``' sessions, fix the rest of the best roster, solve with one worker."""
+    week = st.week
+    free = {r.rid for p in pids for r in week.by_patient[p]}
+    fixed = {rid: v for rid, v in st.best.items() if rid not in free}
+    rm = build_model(week, st.history, pins, free=free, fixed=fixed)
+    rm.hint(st.best)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = 1
+    prm.random_seed = lim.seed + it
+    if lim.sub_time is not None:
+        prm.max_deterministic_time = lim.sub_time
+    if lim.sub_wall is not None:
+        prm.max_time_in_seconds = lim.sub_wall
+    prm.cp_model_probing_level = 0
+    prm.symmetry_level = 0
+    prm.catch_sigint_signal = False
+    with stopper.watching(solver):
+        status = solver.solve(rm.model)
+    placed = rm.assignment(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    return _Sub(kind, pids, free, placed, status == cp_model.OPTIMAL, solver.deterministic_time)
+
+
+def capacity_ok(week: Week, assignment: Assignment) -> bool:
+    """Every practitioner and room type within capacity at every slot (the only rules two neighbourhoods on
+    different patients can break together)."""
+    cap, units = staff_units(week)
+    rcap = room_capacity(week)
+    staff: dict[tuple[str, int], int] = defaultdict(int)
+    rooms: dict[tuple[str, int], int] = defaultdict(int)
+    for rid, (t, s) in assignment.items():
+        req = week.requests[rid]
+        room = ROOM_OF_SESSION[req.session]
+        for k in range(t // week.slot, (t + req.duration) // week.slot):
+            staff[s, k] += units[req.session]
+            rooms[room, k] += 1
+            if staff[s, k] > cap or rooms[room, k] > rcap[room]:
+                return False
+    return True
+
+
+def _merge(st: _State, sub: _Sub, check: bool) -> float:
+    """Apply ``sub`` to the best roster if it costs less and places no fewer sessions; returns the gain."""
+    if sub.placed is None:
+        return 0.0
+    cand = {rid: v for rid, v in st.best.items() if rid not in sub.free}
+    cand.update(sub.placed)
+    if len(cand) < len(st.best) or (check and not capacity_ok(st.week, cand)):
+        return 0.0
+    obj = objective_value(st.week, st.history, cand)
+    if obj >= st.best_obj - 1e-9:
+        return 0.0
+    gain = st.best_obj - obj
+    st.best, st.best_obj, st.accepted = cand, obj, st.accepted + 1
+    return gain
+
+
+def _pair(rng: np.random.Generator, st: _State, parallel: int) -> list[tuple[str, list[str]]]:
+    """``parallel`` neighbourhoods on disjoint patients, each of a kind the bandit picks."""
+    out: list[tuple[str, list[str]]] = []
+    taken: set[str] = set()
+    for _ in range(parallel):
+        kind = _choose_kind(st)
+        pids = PICK[kind](rng, st, int(round(st.arms[kind].size)), taken)
+        if pids:
+            out.append((kind, pids))
+            taken.update(pids)
+    return out
+
+
+def improve(week: Week, history: History, pins: list[Pin], assignment: Assignment, *, seed: int,
+            budget: float, wall_limit: float | None = None, guard: float | None = None, parallel: int = 2,
+            reporter: Reporter | None = None, stopper: Stopper | None = None) -> tuple[Assignment, dict]:
+    """Improve ``assignment`` for ``budget`` deterministic seconds of sub-models, or ``wall_limit`` wall seconds
+    (then each sub-model gets wall seconds, :data:`SUB_WALL`, not deterministic ones). ``guard``: wall seconds
+    after which even a deterministic search stops (a very slow machine). Each better roster goes to
+    ``reporter``; ``stopper`` ends the search (the best roster so far is kept)."""
     stopper = stopper or Stopper()
     rng = np.random.default_rng(seed)
-    pinned_patients = {week.requests[p.rid].patient_id for p in pins}
-    movable = [p for p in sorted(week.by_patient) if p not in pinned_patients and week.by_patient[p]]
-    best = dict(assignment)
-    best_obj = objective_value(week, history, best)
-    used, it, accepted, stale = 0.0, 0, 0, 0
+    pinned = {week.requests[p.rid].patient_id for p in pins}
+    movable = [p for p in sorted(week.by_patient) if p not in pinned and week.by_patient[p]]
+    st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment))
+    lim = _Limits(seed, SUB_TIME if wall_limit is None else None, None if wall_limit is None else SUB_WALL)
     t0 = time.perf_counter()
-    while (used < budget and movable and not stopper.stopped
-           and (wall_limit is None or time.perf_counter() - t0 < wall_limit)):
-        pids = _neighbourhood(week, rng, movable, best, size, it)
-        it += 1
-        free = {r.rid for p in pids for r in week.by_patient[p]}
-        fixed = {rid: v for rid, v in best.items() if rid not in free}
-        rm = build_model(week, history, pins, free=free, fixed=fixed)
-        rm.hint(best)
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = 1
-        prm.random_seed = seed + it
-        prm.max_deterministic_time = min(sub_time, max(budget - used, 0.01))
-        if wall_limit is not None:
-            prm.max_time_in_seconds = max(wall_limit - (time.perf_counter() - t0), 0.05)
-        prm.cp_model_probing_level = 0
-        prm.symmetry_level = 0
-        prm.catch_sigint_signal = False
-        with stopper.watching(solver):
-            status = solver.solve(rm.model)
-        used += solver.deterministic_time
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
-        cand = dict(fixed)
-        cand.update(rm.assignment(solver))
-        obj = objective_value(week, history, cand)
-        if obj < best_obj - 1e-9 and len(cand) >= len(best):
-            best, best_obj, accepted, stale = cand, obj, accepted + 1, 0
-            if reporter is not None:
-                reporter.solution(best_obj, len(best), "neighbourhoods")
-        else:
-            stale += 1
-            if stale >= STALE_GROW:  # stuck: look at bigger neighbourhoods
-                size, sub_time, stale = min(2 * size, MAX_SIZE), min(2 * sub_time, 2.0), 0
-    return best, {"iterations": it, "accepted": accepted, "dtime": used, "wall": time.perf_counter() - t0}
+
+    def running() -> bool:
+        now = time.perf_counter() - t0
+        in_time = (wall_limit is None or now < wall_limit - 0.05) and (guard is None or now < guard)
+        return bool(movable) and st.dtime < budget and in_time and not stopper.stopped
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
+        while running():
+            _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
+    return st.best, {"iterations": st.iterations, "accepted": st.accepted, "dtime": st.dtime,
+                     "wall": time.perf_counter() - t0, "sizes": {k: a.size for k, a in st.arms.items()},
+                     "tries": {k: a.tries for k, a in st.arms.items()}}
+
+
+def _round(pool: ThreadPoolExecutor, rng: np.random.Generator, st: _State, pins: list[Pin], lim: _Limits,
+           parallel: int, stopper: Stopper, wall_limit: float | None, t0: float, reporter: Reporter | None) -> None:
+    """One round: draw the neighbourhoods, solve them at once, merge them in order, pay the bandit."""
+    if wall_limit is not None:  # the last round must end by the wall limit
+        left = wall_limit - (time.perf_counter() - t0)
+        lim = _Limits(lim.seed, None, max(min(SUB_WALL, left - 0.05), 0.05))
+    picks = _pair(rng, st, parallel)
+    futures = [pool.submit(_solve_sub, st, pins, kind, pids, lim, st.iterations + i, stopper)
+               for i, (kind, pids) in enumerate(picks)]
+    subs = [f.result() for f in futures]
+    st.iterations += len(subs)
+    for i, sub in enumerate(subs):
+        st.dtime += sub.dtime
+        gain = _merge(st, sub, check=i > 0)
+        _pay(st, sub, gain)
+        if gain and reporter is not None:
+            reporter.solution(st.best_obj, len(st.best), "neighbourhoods")

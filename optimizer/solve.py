@@ -13,6 +13,8 @@ improves; ``stopper.stop()`` (Ctrl-C, a Stop button) ends the search and the bes
 from __future__ import annotations
 
 import datetime as dt
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from ortools.sat.python import cp_model
 
 from scenarios import Scenario
 
+from .bound import BoundSolver
 from .explain import explain_pin_conflict
 from .greedy import greedy_assign
 from .lns import improve
@@ -72,13 +75,16 @@ class SolveOutcome:
     reproducible: bool = False
     cpsat_bound: float | None = None
     time_limit: float | None = None
+    lp_bound: float | None = None
 
 
-#: share of the time limit given to the full model (bound; small weeks to optimality); the rest goes to the
-#: fix-and-optimise neighbourhoods of optimizer.lns. Settings of the search, not model parameters: with free
-#: workers CP-SAT's own neighbourhoods are the stronger (all the time to the full model); interleaved
-#: (reproducible) workers are weaker on large weeks and ours help (measured in docs/roster.md).
-FULL_MODEL_SHARE = {True: 0.6, False: 1.0}
+#: share of the time limit given to the full model (CP-SAT's bound; small weeks to optimality); the rest goes to
+#: the adaptive neighbourhoods of optimizer.lns, two sub-models at once. Settings of the search, not model
+#: parameters (measured in docs/roster.md): wall-clock mode 30% (baseline week, 10 s: 0% 3274, 30% 3152; the
+#: full model alone 3489).
+FULL_MODEL_SHARE = {True: 0.6, False: 0.3}
+#: wall-clock mode: weeks of at most this many sessions give the full model all the time (search setting)
+SMALL_WEEK = 200
 #: CP-SAT subsolvers left out of the reproducible (interleaved) full-model phase: the full-search ones apart from
 #: default_lp (which gives the root-LP bound and proves small weeks optimal). Interleaved, each takes whole
 #: batches of wall time (max_lp 16 s for 4 dtime on the 400-patient week) while the neighbourhood subsolvers
@@ -95,6 +101,13 @@ MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
 #: reaches it, and then the result may differ from run to run.
 WALL_GUARD = 10.0
+def LP_BOUND_SECONDS(st: "_Settings") -> float:  # noqa: N802  (a setting, computed from the limits)
+    """HiGHS may take the whole search time (it runs beside it); in the reproducible mode up to the guard."""
+    return max(st.wall_left(), 1.0)
+
+
+#: sub-models our neighbourhood search solves at once (one CP-SAT worker each: the 2 cores)
+LNS_PARALLEL = 2
 #: wall-clock mode: share of the user's seconds kept for the steps after the search (rooms, unscheduled reasons,
 #: tables), so that the whole solve ends within the limit (search setting).
 FINISH_SHARE = 0.05
@@ -108,6 +121,7 @@ class _Settings:
     seed: int
     workers: int
     reproducible: bool
+    full_model_only: bool = False
     t0: float = field(default_factory=time.perf_counter)
 
     @property
@@ -129,11 +143,19 @@ def _settings(scenario: Scenario, time_limit: float | None, seed: int | None, wo
                      bool(reproducible))
 
 
-def _parameters(st: _Settings) -> cp_model.CpSolver:
+def _full_share(st: _Settings, week: Week) -> float:
+    """Share of the limit for the full model: all of it for a small week in wall-clock mode (CP-SAT proves
+    those optimal), :data:`FULL_MODEL_SHARE` otherwise."""
+    if st.full_model_only or (not st.reproducible and len(week.requests) <= SMALL_WEEK):
+        return 1.0
+    return FULL_MODEL_SHARE[st.reproducible]
+
+
+def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
     """The full model's solver: a share of the limit; interleaved, trimmed workers when reproducible."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    share = FULL_MODEL_SHARE[st.reproducible]
+    share = _full_share(st, week)
     if st.reproducible:
         prm.max_deterministic_time = share * st.limit
         if st.workers > 1:
@@ -181,12 +203,14 @@ def _full_solve(week: Week, history: History, pins: list[Pin], st: _Settings, re
     """Greedy, then the full model hinted with it (pins behind assumption literals)."""
     greedy = greedy_assign(week, history, pins)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
+    if not _full_share(st, week) and not pins:
+        return _Full(RosterModel(cp_model.CpModel(), week=week), greedy, cp_model.CpSolver(), cp_model.UNKNOWN)
     rm = build_model(week, history, pins)
     if pins:
         rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
     rm.hint(greedy)
-    solver = _parameters(st)
-    if stopper.stopped:  # stopped during the greedy: its roster is the answer
+    solver = _parameters(st, week)
+    if stopper.stopped or not _full_share(st, week):  # stopped during the greedy, or no time for the full model
         return _Full(rm, greedy, solver, cp_model.UNKNOWN)
     reporter.enter("full model")
     with stopper.watching(solver):
@@ -230,25 +254,65 @@ def _choose(week: Week, history: History, full: _Full) -> tuple[Assignment, str]
 def _neighbourhoods(week: Week, history: History, pins: list[Pin], assignment: Assignment, status: str, full: _Full,
                     st: _Settings, reporter: Reporter, stopper: Stopper) -> tuple[Assignment, str]:
     """Our fix-and-optimise search for the rest of the limit (unless the full model proved optimality)."""
-    left = max(st.limit - full.dtime, 0.0) if st.reproducible else 1e9
-    if full.status == cp_model.OPTIMAL or left <= 0 or st.wall_left() <= 0 or stopper.stopped:
+    left = max(st.limit - full.dtime, 0.0) if st.reproducible else math.inf
+    if full.status == cp_model.OPTIMAL or left <= 0 or st.wall_left() <= 0 or stopper.stopped or st.full_model_only:
         return assignment, status
     reporter.enter("neighbourhoods")
-    better, _ = improve(week, history, pins, assignment, seed=st.seed, budget=left, wall_limit=st.wall_left(),
-                        reporter=reporter, stopper=stopper)
+    wall = None if st.reproducible else st.wall_left()
+    better, _ = improve(week, history, pins, assignment, seed=st.seed, budget=left, wall_limit=wall,
+                        guard=st.wall_left(), parallel=LNS_PARALLEL, reporter=reporter, stopper=stopper)
     if objective_value(week, history, better) < objective_value(week, history, assignment):
         return better, "FEASIBLE"
     return assignment, status
 
 
+class _LPBound:
+    """The HiGHS bound of :mod:`optimizer.bound`, computed in a thread beside the search (HiGHS releases the
+    GIL); reported to the run's reporter when it arrives."""
+
+    def __init__(self, week: Week, history: History, seconds: float, reporter: Reporter) -> None:
+        self.value: float | None = None
+        self.seconds: float | None = None
+        self._solver = BoundSolver()
+        self._thread = threading.Thread(target=self._run, args=(week, history, seconds, reporter), daemon=True,
+                                        name="rehabflow-lp-bound")
+        self._thread.start()
+
+    def _run(self, week: Week, history: History, seconds: float, reporter: Reporter) -> None:
+        result = self._solver.solve(week, history, time_limit=seconds)
+        if result is not None:
+            self.value, self.seconds = result.value, result.seconds
+            reporter.new_bound(result.value)
+
+    def result(self, wait: float) -> float | None:
+        """The bound, waiting at most ``wait`` seconds for HiGHS to finish (None if it has not). HiGHS stops on
+        its own time limit (the deadline), so the thread has ended or is about to."""
+        self._thread.join(max(wait, 0.0))
+        return self.value
+
+    def finish(self) -> None:
+        """Cancel HiGHS if it is still running and wait for the thread (a thread left inside HiGHS would abort
+        the interpreter at exit)."""
+        self._solver.cancel()
+        self._thread.join()
+
+
+def _best_bound(*bounds: float | None) -> float | None:
+    known = [b for b in bounds if b is not None]
+    return max(known) if known else None
+
+
 def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
               time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
               seed: int | None = None, workers: int | None = None, reproducible: bool = False,
-              progress: ProgressCallback | None = None, stopper: Stopper | None = None) -> SolveOutcome:
-    """Solve and return the raw outcome (module docstring: modes, progress, stopping)."""
+              progress: ProgressCallback | None = None, stopper: Stopper | None = None,
+              full_model_only: bool = False) -> SolveOutcome:
+    """Solve and return the raw outcome (module docstring: modes, progress, stopping). ``full_model_only``: CP-SAT
+    on the full model for the whole limit, without our neighbourhoods (the benchmark's reference)."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)
     st = _settings(scenario, time_limit, seed, workers, reproducible)
+    st.full_model_only = full_model_only
     stopper = stopper or Stopper()
     base = build_week(scenario, patients, staff, week_start)
     week, pins = attach_pins(base, pinned)
@@ -259,13 +323,18 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
         reporter.required = len(w.requests)
         return _full_solve(w, history, p, st, reporter, stopper)
 
+    lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter) if not pins else None
     full = solve_again(week, pins)
     build_time = time.perf_counter() - st.t0 - full.wall_time
     week, pins, full, explanation = _drop_conflicting_pins(base, pinned, week, pins, full, history, scenario,
                                                            st.seed, solve_again)
-    bound = full.bound
+    if lp is None:  # with pins: the bound of the week whose pins were kept (pins themselves are relaxed)
+        lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter)
     assignment, name = _choose(week, history, full)
     assignment, name = _neighbourhoods(week, history, pins, assignment, name, full, st, reporter, stopper)
+    lp_value = lp.result(0.0 if stopper.stopped else st.wall_left())
+    lp.finish()
+    bound = _best_bound(full.bound, lp_value)
     if bound is not None and objective_value(week, history, assignment) <= bound + 1e-9:
         name = "OPTIMAL"
     if explanation:
@@ -273,7 +342,7 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
     reporter.solution(objective_value(week, history, assignment), len(assignment), "done")
     return SolveOutcome(week, history, pins, assignment, full.greedy, name, bound, time.perf_counter() - st.t0,
                         reporter.first_solution, explanation, reporter.trace, build_time, stopper.stopped,
-                        st.reproducible, bound, st.limit)
+                        st.reproducible, full.bound, st.limit, lp_value)
 
 
 def _rows(week: Week, assignment: Assignment, rooms: dict[int, str]) -> pd.DataFrame:
@@ -307,7 +376,7 @@ def outcome_to_result(out: SolveOutcome) -> RosterResult:
         "gap": _gap(obj, out.best_bound), "status": out.status, "solve_time": out.solve_time,
         "first_solution_time": out.first_solution_time, "build_time": out.build_time, "greedy_placed": len(out.greedy),
         "greedy_objective": objective_value(week, history, out.greedy), "objective_terms": terms,
-        "cpsat_bound": out.cpsat_bound, "stopped": out.stopped,
+        "cpsat_bound": out.cpsat_bound, "lp_bound": out.lp_bound, "stopped": out.stopped,
         "time_mode": "deterministic" if out.reproducible else "wall-clock", "time_limit": out.time_limit,
     }
     return RosterResult(roster, uns, summary, list(out.explanation))

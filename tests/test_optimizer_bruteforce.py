@@ -88,12 +88,13 @@ CASES = {
 AVAILABILITY = {"": "", "early": "Mon,Wed 08:00-08:30", "monwed": "Mon,Wed 08:00-09:00"}
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_tiny_weeks_solved_to_optimality_agree_with_brute_force(tiny, case):
-    patients = CASES[case]
-    table = pd.DataFrame([{"patient_id": pid, "condition": "chronic_low_back_pain", "phase": ph,
-                           "availability": AVAILABILITY[av], "preferred_staff": "",
-                           "priority": 0, "phase_start": "", "needs_assessment": False} for pid, ph, av, _ in patients])
+def _table(patients):
+    return pd.DataFrame([{"patient_id": pid, "condition": "chronic_low_back_pain", "phase": ph,
+                          "availability": AVAILABILITY[av], "preferred_staff": "",
+                          "priority": 0, "phase_start": "", "needs_assessment": False} for pid, ph, av, _ in patients])
+
+
+def _brute_force_best(tiny, patients, table):
     required = {(pid, ph, kind): n for pid, ph, _, needs in patients for kind, n in needs.items()}
 
     def valid(rows):
@@ -103,10 +104,34 @@ def test_tiny_weeks_solved_to_optimality_agree_with_brute_force(tiny, case):
     for pid, _, av, needs in patients:  # extend feasible partial rosters patient by patient (rules are per patient
         alone = [r for r in _patient_rosters(pid, needs, av) if valid(r)]  # or pairwise, so pruning is sound)
         partial = [p + r for p in partial for r in alone if valid(p + r)]
-    best = min(_cost(tiny, rows, required) for rows in partial)
+    return min(_cost(tiny, rows, required) for rows in partial), required
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_tiny_weeks_solved_to_optimality_agree_with_brute_force(tiny, case):
+    patients = CASES[case]
+    table = _table(patients)
+    best, required = _brute_force_best(tiny, patients, table)
 
     res = solve_roster(tiny, table, STAFF, WEEK, time_limit=5.0, workers=1)
     assert res.summary["status"] == "OPTIMAL"
     assert validate_roster(tiny, table, STAFF, res.roster, WEEK) == []
     assert res.summary["objective"] == pytest.approx(best)
     assert _cost(tiny, res.roster.to_dict("records"), required) == pytest.approx(best)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_lp_bound_never_exceeds_the_brute_force_optimum(tiny, case):
+    """The HiGHS bound is a lower bound on a minimisation: at most the best cost of any valid roster (brute
+    force), and above the trivial bound 0 (it sees the capacity: some sessions must stay unscheduled)."""
+    from optimizer.bound import lp_bound
+    from optimizer.history import build_history
+    from optimizer.week import build_week
+
+    patients = CASES[case]
+    table = _table(patients)
+    best, _ = _brute_force_best(tiny, patients, table)
+    week = build_week(tiny, table, STAFF, WEEK)
+    bound = lp_bound(week, build_history(week, None))
+    assert bound is not None
+    assert 0 < bound.value <= best + 1e-9

@@ -1,0 +1,414 @@
+"""An independent lower bound on the roster's objective: the LP relaxation of a time-indexed capacity model,
+solved with HiGHS (``highspy``, which releases the GIL and can be cancelled from another thread).
+
+It shares no code with the CP-SAT model (:mod:`optimizer.model`) so that a weak CP-SAT bound and a weak roster
+can be told apart. Practitioners are pooled by role (a relaxation), patients with the same needs, hours and
+history are pooled into classes (the LP of a pooled class equals the LP of its members: every member's
+constraints are the same, so an optimal LP solution can be averaged over them). Variables:
+
+- ``x[c,k,u]`` >= 0: how many patients of class ``c`` have their ``k``-th session start at slot ``u`` (a
+  candidate start: inside the patient's hours and some qualified practitioner's);
+- ``v[c,d]``: visits of class ``c`` on day ``d``; ``top[role]``: the busiest practitioner of the role.
+
+Rows (each is satisfied by every valid roster, so the LP optimum is a lower bound):
+
+- each session at most once: ``sum_u x[c,k,u] <= n_c``;
+- staff time per slot, for every set ``Q`` of roles: sessions of a role in ``Q`` running at slot ``q`` use at
+  most ``cap x #practitioners holding a role of Q present at q`` units;
+- rooms per slot: sessions of a room type running at ``q`` <= rooms of that type;
+- counting with integer rounding, per kind and day: sessions starting that day <= sum over practitioner windows
+  of ``lanes x floor(window / duration)``;
+- spacing: at most one session of a kind in any ``min_days_between_same_type`` consecutive days;
+- intake first (phase 1) and acupuncture before PT (phase 2): such a PT or acupuncture is placed at most as often
+  as the session it waits for;
+- visits ``v[c,d] >=`` each session that day and the sessions of one kind that day;
+- ``|members| x top[role] >=`` the sessions of that role.
+
+Objective: the same terms as :mod:`optimizer.objective` (unscheduled penalties, fewer trips, time preference,
+stability, workload balance, continuity where no preferred practitioner can give the session at that start).
+Pins are left out (pins only restrict the week, so the bound stays valid). The LP optimum is rounded up to the
+objective's integer grid (``1 / SCALE``), which is sound because every roster's cost lies on that grid.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import highspy
+from scipy.sparse import coo_matrix
+
+from .history import History
+from .objective import SCALE, scaled
+from .occupancy import room_capacity, staff_units
+from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Week, candidate_starts
+
+
+def _silence_banner() -> None:
+    """HiGHS prints its banner on the process's stdout when the first solver object is made (once per process):
+    make that object now, at import, with stdout pointed at /dev/null, so that no output file or pipe gets it."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_silence_banner()
+
+
+@dataclass
+class LPBound:
+    """The bound (objective units), how long HiGHS took, and the LP's size."""
+
+    value: float
+    seconds: float
+    columns: int
+    rows: int
+    classes: int
+
+
+@dataclass
+class _Rows:
+    """Sparse rows ``A x <= b`` collected as triplets."""
+
+    r: list[np.ndarray] = field(default_factory=list)
+    c: list[np.ndarray] = field(default_factory=list)
+    v: list[np.ndarray] = field(default_factory=list)
+    b: list[float] = field(default_factory=list)
+
+    def add(self, cols: np.ndarray, vals: np.ndarray | float, rhs: float) -> None:
+        cols = np.asarray(cols, dtype=np.int64)
+        if not len(cols):
+            return
+        self.r.append(np.full(len(cols), len(self.b), dtype=np.int64))
+        self.c.append(cols)
+        self.v.append(np.broadcast_to(np.asarray(vals, dtype=float), cols.shape).astype(float))
+        self.b.append(float(rhs))
+
+
+@dataclass
+class _Column:
+    """One (class, session) of the template: its starts (slots) and column range."""
+
+    cls: int
+    kind: str
+    duration: int  # slots
+    starts: np.ndarray
+    first: int  # index of its first column
+
+
+def _classes(week: Week, history: History) -> list[tuple[list, int]]:
+    """Patients with identical needs, hours, preferences and history: (template requests, count)."""
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for pid, reqs in week.by_patient.items():
+        if not reqs:
+            continue
+        info = week.patients[pid]
+        key = (info.phase, tuple(info.windows), tuple(info.preferred_windows or ()) if info.preferred_windows
+               is not None else None,
+               tuple((r.session, r.duration, scaled(r.penalty), history.stability.get((pid, r.session)),
+                      history.continuity.get((pid, r.session))) for r in reqs))
+        groups[key].append(pid)
+    return [(week.by_patient[pids[0]], len(pids)) for pids in groups.values()]
+
+
+def _slot(week: Week, t: int) -> int:
+    per_day = (week.close_minute - week.open_minute) // week.slot
+    return (t // DAY) * per_day + (t % DAY - week.open_minute) // week.slot
+
+
+def _column_cost(week: Week, history: History, req, starts: list[int], cands: dict[str, list[int]]) -> np.ndarray:
+    """Scaled cost of placing ``req`` at each start: minus its penalty plus the soft costs that start incurs."""
+    w = week.scenario.roster.weights
+    cost = np.full(len(starts), -scaled(req.penalty), dtype=float)
+    info = week.patients[req.patient_id]
+    if info.preferred_windows is not None:
+        cost += scaled(w.time_preference) * np.array([not info.prefers(t, req.duration) for t in starts])
+    prev = history.stability.get((req.patient_id, req.session))
+    if prev:
+        cost += scaled(w.stability) * np.array([t not in prev for t in starts])
+    known = history.continuity.get((req.patient_id, req.session))
+    if known:
+        ok = {t for s in known if s in cands for t in cands[s]}
+        cost += scaled(w.continuity) * np.array([t not in ok for t in starts])
+    return cost
+
+
+def _columns(week: Week, history: History, classes: list[tuple[list, int]]):
+    """The x columns: per (class, template session) its candidate starts, costs and upper bounds."""
+    cols: list[_Column] = []
+    costs, upper = [], []
+    per_class: list[list[_Column | None]] = []
+    n = 0
+    for c, (reqs, count) in enumerate(classes):
+        mine: list[_Column | None] = []
+        for req in reqs:
+            cands = candidate_starts(week, req)
+            starts = sorted({t for ts in cands.values() for t in ts})
+            if not starts:
+                mine.append(None)
+                continue
+            col = _Column(c, req.session, req.duration // week.slot, np.array([_slot(week, t) for t in starts]), n)
+            cols.append(col)
+            mine.append(col)
+            costs.append(_column_cost(week, history, req, starts, cands))
+            upper.append(np.full(len(starts), count, dtype=float))
+            n += len(starts)
+        per_class.append(mine)
+    return cols, per_class, costs, upper, n
+
+
+def _staff_cover(week: Week, n_slots: int) -> dict[str, np.ndarray]:
+    """Per practitioner, 1 on the slots they are present for."""
+    out = {}
+    for s, info in week.staff.items():
+        cover = np.zeros(n_slots, dtype=int)
+        for a, b in info.windows:
+            u0, u1 = _slot(week, a), _slot(week, a) + (b - a) // week.slot
+            cover[u0:u1] = 1
+        out[s] = cover
+    return out
+
+
+def _capacity_rows(week: Week, rows: _Rows, cols: list[_Column], n_slots: int) -> None:
+    """Staff time per slot for every set of roles, rooms per slot."""
+    cap, units = staff_units(week)
+    cover = _staff_cover(week, n_slots)
+    roles = sorted({r for info in week.staff.values() for r in info.roles})
+    for size in range(1, len(roles) + 1):
+        for group in combinations(roles, size):
+            present = sum((cover[s] for s, info in week.staff.items() if info.roles & set(group)),
+                          np.zeros(n_slots, dtype=int))
+            mine = [col for col in cols if ROLE_OF_SESSION[col.kind] in group]
+            _per_slot_rows(rows, mine, n_slots, lambda col: units[col.kind], cap * present)
+    rcap = room_capacity(week)
+    for room in sorted(set(ROOM_OF_SESSION.values())):
+        mine = [col for col in cols if ROOM_OF_SESSION[col.kind] == room]
+        _per_slot_rows(rows, mine, n_slots, lambda col: 1, np.full(n_slots, rcap[room]))
+
+
+def _per_slot_rows(rows: _Rows, cols: list[_Column], n_slots: int, weight, rhs: np.ndarray) -> None:
+    """One row per slot ``q``: sum of weight x columns whose session runs at ``q`` <= rhs[q]."""
+    if not cols:
+        return
+    slot_of, col_of, val_of = [], [], []
+    for col in cols:
+        idx = col.first + np.arange(len(col.starts))
+        for o in range(col.duration):
+            slot_of.append(col.starts + o)
+            col_of.append(idx)
+            val_of.append(np.full(len(idx), weight(col), dtype=float))
+    q, ci, vi = np.concatenate(slot_of), np.concatenate(col_of), np.concatenate(val_of)
+    order = np.argsort(q, kind="stable")
+    q, ci, vi = q[order], ci[order], vi[order]
+    cuts = np.flatnonzero(np.diff(q)) + 1
+    for qs, cs, vs in zip(np.split(q, cuts), np.split(ci, cuts), np.split(vi, cuts), strict=True):
+        rows.add(cs, vs, float(rhs[qs[0]]) if qs[0] < n_slots else 0.0)
+
+
+def _day_cols(col: _Column, d: int, per_day: int) -> np.ndarray:
+    mask = (col.starts // per_day) == d
+    return col.first + np.flatnonzero(mask)
+
+
+def _counting_rows(week: Week, rows: _Rows, cols: list[_Column], per_day: int) -> None:
+    """Per kind and day: starts that day <= sum over practitioner windows of lanes x floor(minutes / duration)."""
+    cap, units = staff_units(week)
+    for kind in sorted({col.kind for col in cols}):
+        mine = [col for col in cols if col.kind == kind]
+        dur = min(col.duration for col in mine) * week.slot
+        role = ROLE_OF_SESSION[kind]
+        for d in week.days:
+            fits = sum((cap // units[kind]) * (max(0, min(b, (d + 1) * DAY) - max(a, d * DAY)) // dur)
+                       for info in week.staff.values() if role in info.roles for a, b in info.windows)
+            rows.add(np.concatenate([_day_cols(col, d, per_day) for col in mine]), 1.0, fits)
+
+
+def _patient_rows(week: Week, rows: _Rows, per_class: list[list[_Column | None]], classes, n: int,
+                  per_day: int) -> int:
+    """Per class: each session at most once, spacing, intake first, acupuncture before PT, visits. Returns the
+    number of columns after adding the visit columns (they follow the x columns)."""
+    tm = week.scenario.protocol.timing
+    for c, ((reqs, count), mine) in enumerate(zip(classes, per_class, strict=True)):
+        for col in mine:
+            if col is not None:
+                rows.add(col.first + np.arange(len(col.starts)), 1.0, count)
+        _spacing_rows(week, rows, reqs, mine, count, tm.min_days_between_same_type, per_day)
+        _precedence_rows(week, rows, reqs, mine)
+        n = _visit_rows(week, rows, reqs, mine, n, per_day)
+    return n
+
+
+def _all_cols(col: _Column | None) -> np.ndarray:
+    return np.arange(0) if col is None else col.first + np.arange(len(col.starts))
+
+
+def _spacing_rows(week: Week, rows: _Rows, reqs, mine, count: int, gap: int, per_day: int) -> None:
+    """At most one session of a kind in any ``gap`` consecutive days."""
+    if gap < 1:
+        return
+    for kind in ("acupuncture", "physiotherapy"):
+        same = [col for r, col in zip(reqs, mine, strict=True) if r.session == kind and col is not None]
+        if len(same) < 2:
+            continue
+        for d in range(min(week.days), max(week.days) + 1):
+            window = [np.concatenate([_day_cols(col, e, per_day) for col in same]) for e in range(d, d + gap)]
+            rows.add(np.concatenate(window), 1.0, count)
+
+
+def _precedence_rows(week: Week, rows: _Rows, reqs, mine) -> None:
+    """Phase 1 with an intake: each acupuncture at most as often as the intake. Phase 2: each PT at most as often
+    as the acupunctures together (the week's first PT must follow one)."""
+    phase = reqs[0].phase
+    cols = list(zip(reqs, mine, strict=True))
+    if phase == "1" and any(r.session == "assessment" for r in reqs):
+        waits_for = [col for r, col in cols if r.session == "assessment"]
+        _at_most(rows, [col for r, col in cols if r.session == "acupuncture"], waits_for)
+    if phase == "2" and week.scenario.protocol.phase2.acupuncture_per_week > 0:
+        _at_most(rows, [col for r, col in cols if r.session == "physiotherapy"],
+                 [col for r, col in cols if r.session == "acupuncture"])
+
+
+def _at_most(rows: _Rows, later: list, first: list) -> None:
+    """Each of ``later`` placed at most as often as ``first`` together: sum x[later] - sum x[first] <= 0."""
+    before = np.concatenate([_all_cols(col) for col in first]) if first else np.arange(0)
+    for col in later:
+        if col is not None:
+            rows.add(np.concatenate([_all_cols(col), before]),
+                     np.concatenate([np.ones(len(col.starts)), -np.ones(len(before))]), 0.0)
+
+
+def _visit_rows(week: Week, rows: _Rows, reqs, mine, n: int, per_day: int) -> int:
+    """``v[c,d]`` (a new column each) >= each session that day and >= the sessions of one kind that day."""
+    for d in week.days:
+        day = [(r, _day_cols(col, d, per_day)) for r, col in zip(reqs, mine, strict=True) if col is not None]
+        day = [(r, ix) for r, ix in day if len(ix)]
+        if not day:
+            continue
+        v = n
+        n += 1
+        for _, ix in day:
+            rows.add(np.append(ix, v), np.append(np.ones(len(ix)), -1.0), 0.0)
+        for kind in ("acupuncture", "physiotherapy"):
+            same = [ix for r, ix in day if r.session == kind]
+            if len(same) > 1:
+                ix = np.concatenate(same)
+                rows.add(np.append(ix, v), np.append(np.ones(len(ix)), -1.0), 0.0)
+    return n
+
+
+def _balance_rows(week: Week, rows: _Rows, cols: list[_Column], n: int) -> list[int]:
+    """``top[role]`` columns: members x top >= the role's sessions (the busiest has at least the average)."""
+    tops = []
+    for role in sorted({r for info in week.staff.values() for r in info.roles}):
+        members = sum(1 for info in week.staff.values() if role in info.roles)
+        mine = [col.first + np.arange(len(col.starts)) for col in cols if ROLE_OF_SESSION[col.kind] == role]
+        ix = np.concatenate(mine) if mine else np.arange(0)
+        rows.add(np.append(ix, n), np.append(np.ones(len(ix)), -float(members)), 0.0)
+        tops.append(n)
+        n += 1
+    return tops
+
+
+class BoundSolver:
+    """Computes :func:`lp_bound`; ``cancel()`` (from another thread) stops HiGHS, and the bound is then None."""
+
+    def __init__(self) -> None:
+        self._highs: highspy.Highs | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._highs is not None:
+            self._highs.cancelSolve()
+
+    def solve(self, week: Week, history: History, time_limit: float | None = None) -> LPBound | None:
+        """The LP lower bound on the objective (None if HiGHS does not finish within ``time_limit`` seconds)."""
+        t0 = time.perf_counter()
+        lp = _build_lp(week, history)
+        if lp is None:
+            return LPBound(sum(scaled(r.penalty) for r in week.requests) / SCALE, 0.0, 0, 0, 0)
+        cost, a, b, ub, constant, n_classes = lp
+        value = self._run(cost, a, b, ub, time_limit)
+        if value is None:
+            return None
+        total = value + constant
+        grid = math.ceil(total - 1e-6 * max(1.0, abs(total)))
+        return LPBound(grid / SCALE, time.perf_counter() - t0, a.shape[1], a.shape[0], n_classes)
+
+    def _run(self, cost: np.ndarray, a, b: np.ndarray, ub: np.ndarray, time_limit: float | None) -> float | None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", max(float(time_limit), 0.1))
+        h.HandleUserInterrupt = True
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(a.shape[1]), ub
+        lp.row_lower_, lp.row_upper_ = np.full(a.shape[0], -highspy.kHighsInf), b
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr.astype(np.int32), a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        h.passModel(lp)
+        self._highs = h
+        if self._cancelled:
+            return None
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(h.getInfo().objective_function_value)
+
+
+def lp_bound(week: Week, history: History, time_limit: float | None = None) -> LPBound | None:
+    """The LP lower bound on the objective (``None`` if HiGHS does not finish within ``time_limit``)."""
+    return BoundSolver().solve(week, history, time_limit)
+
+
+def _build_lp(week: Week, history: History):
+    """Cost vector, sparse rows ``A x <= b``, upper bounds, the constant and the number of classes (None when
+    no session can be placed at all)."""
+    w = week.scenario.roster.weights
+    classes = _classes(week, history)
+    per_day = (week.close_minute - week.open_minute) // week.slot
+    n_slots = (max(week.days) + 1) * per_day if week.days else 0
+    cols, per_class, costs, upper, n = _columns(week, history, classes)
+    constant = sum(scaled(r.penalty) for r in week.requests)
+    if not n:
+        return None
+    rows = _Rows()
+    _capacity_rows(week, rows, cols, n_slots)
+    _counting_rows(week, rows, cols, per_day)
+    n_x = n
+    n = _patient_rows(week, rows, per_class, classes, n, per_day)
+    n_visits = n - n_x
+    tops = _balance_rows(week, rows, cols, n)
+    n += len(tops)
+    cost = np.concatenate(costs + [np.full(n_visits, scaled(w.fewer_trips), dtype=float),
+                                   np.full(len(tops), scaled(w.workload_balance), dtype=float)])
+    ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops), np.inf)])
+    a = coo_matrix((np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))),
+                   shape=(len(rows.b), n)).tocsr()
+    return cost, a, np.array(rows.b), ub, constant, len(classes)
+
+
+def _visit_caps(week: Week, per_class, classes) -> np.ndarray:
+    """Upper bound of each visit column: the class size (same order as :func:`_visit_rows` creates them)."""
+    caps = []
+    per_day = (week.close_minute - week.open_minute) // week.slot
+    for (reqs, count), mine in zip(classes, per_class, strict=True):
+        for d in week.days:
+            if any(col is not None and len(_day_cols(col, d, per_day)) for col in mine):
+                caps.append(count)
+    return np.array(caps, dtype=float)
