@@ -3,6 +3,8 @@ slot, preferred / last week's practitioner first. Also the CP-SAT model's hint."
 
 from __future__ import annotations
 
+import time
+
 from .history import History, Pin
 from .occupancy import Occupancy
 from .week import DAY, Week, candidate_starts
@@ -35,8 +37,11 @@ def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
     return free
 
 
-def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[int, tuple[int, str]]:
-    """rid -> (start, staff) for every request the greedy could place (pins first, as given).
+def greedy_assign(week: Week, history: History, pins: list[Pin] = (),
+                  deadline: float | None = None) -> dict[int, tuple[int, str]]:
+    """rid -> (start, staff) for every request the greedy could place (pins first, as given). ``deadline``
+    (a ``time.perf_counter()`` value): requests not reached by then stay unplaced (a whole, valid roster of
+    what was placed, for a wall-clock limit too short for the week).
 
     Order: unscheduled penalty (highest first), then the patients with the least available time, each patient's
     sessions together (assessment, acupuncture, PT). Slot: last week's time if free, else the earliest free slot
@@ -55,6 +60,8 @@ def greedy_assign(week: Week, history: History, pins: list[Pin] = ()) -> dict[in
     for _, s in occ.assignment.values():
         load[s] += 1
     for req in order:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         key = (req.patient_id, req.session)
         known = history.continuity.get(key, frozenset())
         qualified = week.staff_for(req.session)

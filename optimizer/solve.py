@@ -111,6 +111,14 @@ LNS_PARALLEL = 2
 #: wall-clock mode: share of the user's seconds kept for the steps after the search (rooms, unscheduled reasons,
 #: tables), so that the whole solve ends within the limit (search setting).
 FINISH_SHARE = 0.05
+#: ... and this many seconds per session (unscheduled reasons take ~1 ms per session at 3,000 sessions)
+FINISH_PER_SESSION = 0.001
+#: wall-clock mode: the greedy stops after this share of the limit (on a busy machine a 3,000-session greedy
+#: takes 5-35 s); what it has not placed, the search may
+GREEDY_SHARE = 0.5
+#: wall-clock mode: the full model is built only when its share of the time is at least this many seconds per
+#: session (building and presolving it costs ~2 ms per session before the search starts)
+FULL_MODEL_SECONDS_PER_SESSION = 0.005
 
 
 @dataclass
@@ -124,12 +132,20 @@ class _Settings:
     full_model_only: bool = False
     t0: float = field(default_factory=time.perf_counter)
 
+    sessions: int = 0
+
     @property
     def deadline(self) -> float:
-        """perf_counter time by which the search must end (the guard, in the reproducible mode)."""
+        """perf_counter time by which the search must end (the guard, in the reproducible mode), leaving time
+        for the finishing steps (rooms, unscheduled reasons: about a millisecond per session)."""
         if self.reproducible:
             return self.t0 + WALL_GUARD * self.limit + 30
-        return self.t0 + self.limit * (1 - FINISH_SHARE)
+        return self.t0 + self.limit * (1 - FINISH_SHARE) - FINISH_PER_SESSION * self.sessions
+
+    @property
+    def greedy_deadline(self) -> float | None:
+        """The greedy stops placing at this time (wall-clock mode only: the reproducible greedy is whole)."""
+        return None if self.reproducible else self.t0 + GREEDY_SHARE * self.limit
 
     def wall_left(self) -> float:
         return max(self.deadline - time.perf_counter(), 0.0)
@@ -149,6 +165,15 @@ def _full_share(st: _Settings, week: Week) -> float:
     if st.full_model_only or (not st.reproducible and len(week.requests) <= SMALL_WEEK):
         return 1.0
     return FULL_MODEL_SHARE[st.reproducible]
+
+
+def _full_model_worth_it(st: _Settings, week: Week) -> bool:
+    """Whether to build the full model at all: always when reproducible; in wall-clock mode only when its share
+    of the time left covers building and presolving it."""
+    if st.reproducible or st.full_model_only:
+        return True
+    slice_ = _full_share(st, week) * st.wall_left()
+    return slice_ > 0 and slice_ >= FULL_MODEL_SECONDS_PER_SESSION * len(week.requests)
 
 
 def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
@@ -201,16 +226,16 @@ class _Full:
 def _full_solve(week: Week, history: History, pins: list[Pin], st: _Settings, reporter: Reporter,
                 stopper: Stopper) -> _Full:
     """Greedy, then the full model hinted with it (pins behind assumption literals)."""
-    greedy = greedy_assign(week, history, pins)
+    greedy = greedy_assign(week, history, pins, deadline=st.greedy_deadline)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
-    if not _full_share(st, week) and not pins:
+    if not _full_model_worth_it(st, week) and not pins:
         return _Full(RosterModel(cp_model.CpModel(), week=week), greedy, cp_model.CpSolver(), cp_model.UNKNOWN)
     rm = build_model(week, history, pins)
     if pins:
         rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
     rm.hint(greedy)
     solver = _parameters(st, week)
-    if stopper.stopped or not _full_share(st, week):  # stopped during the greedy, or no time for the full model
+    if stopper.stopped:  # stopped during the greedy: its roster is the answer
         return _Full(rm, greedy, solver, cp_model.UNKNOWN)
     reporter.enter("full model")
     with stopper.watching(solver):
@@ -316,6 +341,7 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
     stopper = stopper or Stopper()
     base = build_week(scenario, patients, staff, week_start)
     week, pins = attach_pins(base, pinned)
+    st.sessions = len(week.requests)
     history = build_history(week, previous)
     reporter = Reporter(len(week.requests), progress, st.t0)
 

@@ -135,3 +135,19 @@ def test_the_lp_bound_never_exceeds_the_brute_force_optimum(tiny, case):
     bound = lp_bound(week, build_history(week, None))
     assert bound is not None
     assert 0 < bound.value <= best + 1e-9
+
+
+def test_the_lp_bound_stays_below_a_proven_optimum_on_a_generated_week():
+    """A 60-patient generated week that CP-SAT solves to optimality: the HiGHS bound is at most that optimum
+    (and within 10% of it: it is a useful bound, not a trivial one)."""
+    from optimizer.bound import lp_bound
+    from optimizer.history import build_history
+    from optimizer.instances import generate_week
+    from optimizer.week import build_week
+
+    sc, patients, staff = generate_week(60, 1)
+    res = solve_roster(sc, patients, staff, WEEK, time_limit=20.0, workers=2)
+    assert res.summary["status"] == "OPTIMAL"
+    week = build_week(sc, patients, staff, WEEK)
+    bound = lp_bound(week, build_history(week, None))
+    assert 0.9 * res.summary["objective"] <= bound.value <= res.summary["objective"] + 1e-9
