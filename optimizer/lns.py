@@ -57,6 +57,7 @@ GROW, SHRINK = 1.15, 0.9
 SUB_TIME = 0.1
 SUB_WALL = 0.5
 WINDOW_MINUTES = 180
+MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
 DECAY = 0.3  # weight of the newest reward in each kind's running mean
 
@@ -298,7 +299,7 @@ def _round(pool: ThreadPoolExecutor, rng: np.random.Generator, st: _State, pins:
     subs = [f.result() for f in futures]
     st.iterations += len(subs)
     for i, sub in enumerate(subs):
-        st.dtime += sub.dtime
+        st.dtime += max(sub.dtime, MIN_DTIME)
         gain = _merge(st, sub, check=i > 0)
         _pay(st, sub, gain)
         if gain and reporter is not None:
