@@ -26,9 +26,20 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios import AvailabilityError, InputError, Role, Scenario, parse_availability
-from scenarios.availability import format_availability, format_time, intersect, parse_time
+from scenarios.availability import (
+    format_availability,
+    format_time,
+    intersect,
+    parse_time,
+)
 from scenarios.errors import cap_lines, escape_text
-from scenarios.limits import MAX_CSV_BYTES, MAX_PATIENTS, MAX_ROSTER_ROWS, MAX_STAFF, read_user_file
+from scenarios.limits import (
+    MAX_CSV_BYTES,
+    MAX_PATIENTS,
+    MAX_ROSTER_ROWS,
+    MAX_STAFF,
+    read_user_file,
+)
 
 from .tables import (
     PATIENT_COLUMNS,
@@ -41,6 +52,7 @@ from .tables import (
     STAFF_OPTIONAL,
     STAFF_REQUIRED,
 )
+from .validate import canonical_room
 
 #: At most this many problem lines per error; a last line says how many more there were.
 MAX_REPORTED = 50
@@ -494,8 +506,38 @@ def _time(value: str) -> str:
         raise ValueError(f"{value!r} is not a time HH:MM") from None
 
 
+def _room_name(value: str) -> str:
+    """A room in its canonical spelling (``ACU-01`` -> ``ACU-1``); anything else as written (the validator and the
+    pin check say why it is not a room)."""
+    room = canonical_room(value)
+    return f"{room[0]}-{room[1]}" if room else value
+
+
 def _date(value: str) -> str:
     return parse_iso_date(value).isoformat()
+
+
+def _check_known(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str, known: set[str],
+                 what: str) -> None:
+    for row, value in zip(rows, frame[column]):
+        if value and value not in known:
+            problems.cell(row, column, f"{value!r} is not in the {what} file")
+
+
+def _check_in_week(problems: _Problems, frame: pd.DataFrame, rows: list[int], week_start: dt.date) -> None:
+    last = week_start + dt.timedelta(days=6)
+    for row, value in zip(rows, frame["date"]):
+        if _ISO_DATE_RE.match(value) and not week_start.isoformat() <= value <= last.isoformat():
+            problems.cell(row, "date", f"{value} is not in the week {week_start} to {last}")
+
+
+def _check_end_after_start(problems: _Problems, frame: pd.DataFrame, rows: list[int]) -> None:
+    for row, start, end in zip(rows, frame["start"], frame["end"]):
+        try:
+            if parse_time(start) >= parse_time(end):
+                problems.cell(row, "end", f"{end} is not after start {start}")
+        except AvailabilityError:
+            pass  # already reported
 
 
 def read_roster(path: str | Path, label: str = "roster", *, patients: pd.DataFrame | None = None,
@@ -514,25 +556,15 @@ def read_roster(path: str | Path, label: str = "roster", *, patients: pd.DataFra
     for column in ("patient_id", "staff_id", "room"):
         _check_cells(problems, frame, rows, column, _required_text(column))
     _check_cells(problems, frame, rows, "session", _session)
+    _check_cells(problems, frame, rows, "room", _room_name)
     _check_cells(problems, frame, rows, "date", _date)
     _check_cells(problems, frame, rows, "start", _time)
     _check_cells(problems, frame, rows, "end", _time)
     for column, table, key in (("patient_id", patients, "patient_id"), ("staff_id", staff, "staff_id")):
         if table is not None:
-            known = set(table[key])
-            for row, value in zip(rows, frame[column]):
-                if value and value not in known:
-                    problems.cell(row, column, f"{value!r} is not in the {'patients' if key == 'patient_id' else 'staff'} file")
+            _check_known(problems, frame, rows, column, set(table[key]), "patients" if key == "patient_id" else "staff")
     if week_start is not None:
-        last = week_start + dt.timedelta(days=6)
-        for row, value in zip(rows, frame["date"]):
-            if _ISO_DATE_RE.match(value) and not week_start.isoformat() <= value <= last.isoformat():
-                problems.cell(row, "date", f"{value} is not in the week {week_start} to {last}")
-    for row, start, end in zip(rows, frame["start"], frame["end"]):
-        try:
-            if parse_time(start) >= parse_time(end):
-                problems.cell(row, "end", f"{end} is not after start {start}")
-        except AvailabilityError:
-            pass  # already reported
+        _check_in_week(problems, frame, rows, week_start)
+    _check_end_after_start(problems, frame, rows)
     problems.raise_if_any()
     return frame[ROSTER_COLUMNS].reset_index(drop=True)

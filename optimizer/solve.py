@@ -23,20 +23,21 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from scenarios import Scenario
+from scenarios.availability import format_time
 
 from .bound import BoundSolver
 from .explain import explain_pin_conflict
 from .greedy import greedy_assign
-from .lns import improve
 from .history import History, Pin, attach_pins, build_history
+from .lns import improve
 from .model import RosterModel, build_model
 from .objective import SCALE, objective_terms, objective_value
+from .pins import screen_pins
 from .progress import ProgressCallback, Reporter, Stopper
 from .reasons import unscheduled_reasons
 from .rooms import assign_rooms
 from .tables import ROSTER_COLUMNS, UNSCHEDULED_COLUMNS, RosterResult
 from .week import DAY, Week, build_week
-from scenarios.availability import format_time
 
 Assignment = dict[int, tuple[int, str]]
 
@@ -340,6 +341,7 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
     st.full_model_only = full_model_only
     stopper = stopper or Stopper()
     base = build_week(scenario, patients, staff, week_start)
+    pinned, screened = screen_pins(scenario, patients, staff, pinned, week_start)  # rows that cannot be kept: out
     week, pins = attach_pins(base, pinned)
     st.sessions = len(week.requests)
     history = build_history(week, previous)
@@ -356,6 +358,7 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
                                                            st.seed, solve_again)
     if lp is None:  # with pins: the bound of the week whose pins were kept (pins themselves are relaxed)
         lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter)
+    explanation = screened + explanation
     assignment, name = _choose(week, history, full)
     assignment, name = _neighbourhoods(week, history, pins, assignment, name, full, st, reporter, stopper)
     lp_value = lp.result(0.0 if stopper.stopped else st.wall_left())
@@ -426,7 +429,8 @@ def greedy_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFram
     """The greedy baseline alone (earliest feasible slot by priority), as a full result."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)
+    pinned, screened = screen_pins(scenario, patients, staff, pinned, week_start)
     week, pins = attach_pins(build_week(scenario, patients, staff, week_start), pinned)
     history = build_history(week, previous)
     g = greedy_assign(week, history, pins)
-    return outcome_to_result(SolveOutcome(week, history, pins, g, g, "GREEDY", None, 0.0, 0.0))
+    return outcome_to_result(SolveOutcome(week, history, pins, g, g, "GREEDY", None, 0.0, 0.0, explanation=screened))

@@ -13,7 +13,14 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InputError, cap_lines, escape_text
-from .limits import MAX_SCENARIO_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, decode_utf8, read_user_file, too_big
+from .limits import (
+    MAX_SCENARIO_BYTES,
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
+    decode_utf8,
+    read_user_file,
+    too_big,
+)
 from .schema import CrossFieldErrors, Scenario
 
 BUILTIN_PACKAGE = "scenarios"

@@ -19,7 +19,13 @@ import pandas as pd
 import pytest
 
 from rehabflow.cli.outputs import INDEX, default_out
-from tests.hostile import assert_clean, assert_untouched, invoke, prepare_previous_run, snapshot
+from tests.hostile import (
+    assert_clean,
+    assert_untouched,
+    invoke,
+    prepare_previous_run,
+    snapshot,
+)
 
 SIMULATE = ["simulate", "baseline", "-n", "1", "-w", "3", "--seed", "1"]
 SIM_FILES = {"summary.csv", "summary.parquet", "per_replication.csv", "per_replication.parquet", "timeseries.csv",

@@ -11,7 +11,13 @@ import pytest
 import yaml
 
 from scenarios import load_scenario, scenario_to_dict
-from tests.hostile import assert_clean, assert_untouched, invoke, prepare_previous_run, snapshot
+from tests.hostile import (
+    assert_clean,
+    assert_untouched,
+    invoke,
+    prepare_previous_run,
+    snapshot,
+)
 
 BASE = "extends: baseline\n"
 

@@ -265,8 +265,11 @@ def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
 
     if pinned is None or not len(pinned):
         return pinned, 0
-    placed = {tuple(row) for row in roster_table(result)[ROSTER_COLUMNS].itertuples(index=False)}
-    mask = [tuple(row) in placed for row in pinned[ROSTER_COLUMNS].astype(str).itertuples(index=False)]
+    placed = Counter(tuple(row) for row in roster_table(result)[ROSTER_COLUMNS].itertuples(index=False))
+    mask = []
+    for row in pinned[ROSTER_COLUMNS].astype(str).itertuples(index=False):  # a duplicate row is kept once
+        mask.append(placed[tuple(row)] > 0)
+        placed[tuple(row)] -= 1
     return pinned[mask].reset_index(drop=True), len(mask) - sum(mask)
 
 
