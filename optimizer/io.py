@@ -527,8 +527,16 @@ def _check_known(problems: _Problems, frame: pd.DataFrame, rows: list[int], colu
 def _check_in_week(problems: _Problems, frame: pd.DataFrame, rows: list[int], week_start: dt.date) -> None:
     last = week_start + dt.timedelta(days=6)
     for row, value in zip(rows, frame["date"]):
-        if _ISO_DATE_RE.match(value) and not week_start.isoformat() <= value <= last.isoformat():
+        if _is_date(value) and not week_start.isoformat() <= value <= last.isoformat():
             problems.cell(row, "date", f"{value} is not in the week {week_start} to {last}")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        parse_iso_date(value)
+    except ValueError:
+        return False  # already reported
+    return True
 
 
 def _check_end_after_start(problems: _Problems, frame: pd.DataFrame, rows: list[int]) -> None:

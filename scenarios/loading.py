@@ -201,6 +201,11 @@ def _read_yaml(text: str, source: str) -> Any:
         raise ScenarioError([f"{escape_text(source)}: {where}: invalid YAML: {escape_text(reason)}"]) from None
 
 
+def read_yaml_data(text: str, source: str) -> Any:
+    """Plain data of YAML text through the scenario loader's limits (duplicate keys, depth, size, times)."""
+    return _read_yaml(text, source)
+
+
 def read_scenario_file(path: Path, name: str) -> str:
     """The text of a scenario file (a regular UTF-8 file within :data:`MAX_SCENARIO_BYTES`)."""
     try:

@@ -12,7 +12,7 @@ from dashboard.views import roster_view
 from rehabflow.services import optimizer_api
 from dashboard.views.runs import finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
-from rehabflow.services.uploads import decode_upload
+from rehabflow.services.uploads import MAX_CSV_BYTES, decode_upload, markdown_safe
 from scenarios import InputError, builtin_names, scenario_hash
 
 SAMPLE = "Generate a sample week"
@@ -76,10 +76,10 @@ try:
             st.stop()
         p_bytes, s_bytes = p_up.getvalue(), s_up.getvalue()
         for data, file_name in ((p_bytes, p_up.name), (s_bytes, s_up.name)):
-            decode_upload(data, file_name)  # size and encoding first (a call's result is not drawn by magic)
+            decode_upload(data, file_name, MAX_CSV_BYTES)  # size and encoding first (a call's result is not drawn by magic)
         patients, staff = optimizer_api.read_uploads(scenario, (p_up.name, p_bytes), (s_up.name, s_bytes))
 except InputError as e:
-    st.error("These files cannot be used:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()))
+    st.error("These files cannot be used:\n\n" + "\n".join(f"- {markdown_safe(line)}" for line in str(e).splitlines()))
     st.stop()
 
 with st.expander(f"Inputs: {len(patients)} patients, {len(staff)} staff"):
@@ -135,7 +135,7 @@ ok, problems = roster_view.verdict_parts(verdict)
 if ok:
     st.success("Independent validator: every appointment respects staff hours, rooms and the timing rules.")
 else:
-    st.error("Independent validator found problems:\n\n" + "\n".join(f"- {p}" for p in problems))
+    st.error("Independent validator found problems:\n\n" + "\n".join(f"- {markdown_safe(p)}" for p in problems))
 
 hours = (scenario.calendar.opening_time, scenario.calendar.closing_time)
 tabs = st.tabs(["By practitioner", "By room", "Unscheduled", "Appointments"])

@@ -23,7 +23,7 @@ from rehabflow.services.levers import (
     hours_key,
     lever_values,
 )
-from rehabflow.services.uploads import decode_upload, scenario_from_upload
+from rehabflow.services.uploads import decode_upload, markdown_safe, scenario_from_upload
 
 SOURCE_BUILTIN = "Built-in scenario"
 SOURCE_UPLOAD = "Upload a YAML file"
@@ -107,7 +107,7 @@ def _pick_scenario(prefix: str) -> Scenario | None:
             return None
         return scenario_from_upload(text, "pasted scenario")
     except InputError as e:
-        st.error("This scenario cannot be used:\n\n" + "\n".join(f"- {line}" for line in str(e).splitlines()))
+        st.error("This scenario cannot be used:\n\n" + "\n".join(f"- {markdown_safe(line)}" for line in str(e).splitlines()))
         return None
 
 

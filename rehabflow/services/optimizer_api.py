@@ -1,8 +1,8 @@
 """The dashboard's only door into ``optimizer``: reading uploads, sample weeks, solving, validating, exports.
 
-Thin calls, no scheduling logic. Uploaded files are written to a private temporary folder under their own
-names so that the optimizer's ``InputError`` messages name the file the user uploaded (the folder is removed
-from the message).
+Thin calls, no scheduling logic. Uploaded files are written to a private temporary folder under generated names
+(``rehabflow.services.uploads.read_csv_uploads``); the optimizer's ``InputError`` messages name the file as the
+user uploaded it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from scenarios import InputError, Scenario
+from scenarios import Scenario
 
 
 def _opt() -> Any:
@@ -30,30 +30,18 @@ def available() -> bool:
         return False
 
 
-def _safe_name(name: str, default: str) -> str:
-    base = Path(name or default).name
-    return base if base and not base.startswith(".") else default
-
-
 def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse uploaded ``patients.csv`` and ``staff.csv`` with the optimizer's readers (``InputError`` on problems).
 
     Both files are read together (``optimizer.read_inputs``) so that every problem of both is reported at once and
     ``preferred_staff`` is checked against the uploaded staff.
     """
+    from .uploads import (
+        read_csv_uploads,  # saved under generated names, never the user's (rehabflow issue 12)
+    )
+
     opt = _opt()
-    with tempfile.TemporaryDirectory(prefix="rehabflow-upload-") as tmp:
-        folder = Path(tmp)
-        p_path = folder / _safe_name(patients[0], "patients.csv")
-        s_path = folder / _safe_name(staff[0], "staff.csv")
-        if p_path == s_path:
-            s_path = folder / ("staff-" + s_path.name)
-        p_path.write_bytes(patients[1])
-        s_path.write_bytes(staff[1])
-        try:
-            return opt.read_inputs(p_path, s_path, scenario)
-        except InputError as e:
-            raise InputError(str(e).replace(str(folder) + "/", "")) from None
+    return read_csv_uploads([patients, staff], lambda p_path, s_path: opt.read_inputs(p_path, s_path, scenario))
 
 
 def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
