@@ -3,6 +3,8 @@ slot, preferred / last week's practitioner first. Also the CP-SAT model's hint."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import time
 
 from .history import History, Pin
@@ -37,7 +39,7 @@ def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
     return free
 
 
-def greedy_assign(week: Week, history: History, pins: list[Pin] = (),
+def greedy_assign(week: Week, history: History, pins: Sequence[Pin] = (),
                   deadline: float | None = None) -> dict[int, tuple[int, str]]:
     """rid -> (start, staff) for every request the greedy could place (pins first, as given). ``deadline``
     (a ``time.perf_counter()`` value): requests not reached by then stay unplaced (a whole, valid roster of

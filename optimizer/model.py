@@ -10,6 +10,8 @@ assumption literal each so that a conflict can be explained.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -45,10 +47,12 @@ class RosterModel:
     # the model counts time in slots: u = day * slots_per_day + (minute_of_day - opening) / slot
     def enc(self, t: int) -> int:
         w = self.week
+        assert w is not None
         return (t // DAY) * self.per_day + (t % DAY - w.open_minute) // w.slot
 
     def dec(self, u: int) -> int:
         w = self.week
+        assert w is not None
         return (u // self.per_day) * DAY + w.open_minute + (u % self.per_day) * w.slot
 
     def hint(self, assignment: dict[int, tuple[int, str]]) -> None:
@@ -112,7 +116,7 @@ class _Build:
         return self.week.scenario.roster.weights
 
 
-def build_model(week: Week, history: History, pins: list[Pin] = (), *, free: set[int] | None = None,
+def build_model(week: Week, history: History, pins: Sequence[Pin] = (), *, free: set[int] | None = None,
                 fixed: dict[int, tuple[int, str]] | None = None) -> RosterModel:
     """The model of the week; with ``free``, only those requests are variables and ``fixed`` placements of the
     others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients).
@@ -347,7 +351,7 @@ def _add_workload_balance(b: _Build) -> None:
             [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0)))
 
 
-def _add_pins(b: _Build, pins: list[Pin], free: set[int] | None) -> None:
+def _add_pins(b: _Build, pins: Sequence[Pin], free: set[int] | None) -> None:
     """Each pin behind its own literal (an assumption, so that a conflict can be explained): placed, at the
     pinned start, with the pinned practitioner. A pin the model cannot express gets a literal forced false."""
     m, rm = b.m, b.rm

@@ -205,7 +205,7 @@ class _Full:
     rm: RosterModel
     greedy: Assignment
     solver: cp_model.CpSolver
-    status: int
+    status: cp_model.CpSolverStatus
 
     @property
     def found(self) -> bool:
@@ -260,6 +260,7 @@ def _drop_conflicting_pins(base: Week, pinned: pd.DataFrame | None, week: Week, 
             core = set(range(len(pins)))
         explanation.extend(msgs)
         keep = [p for i, p in enumerate(pins) if i not in core]
+        assert kept is not None  # pins come from a pinned table
         kept = kept.iloc[[p.row for p in keep]].reset_index(drop=True) if keep else None
         week, pins = attach_pins(base, kept)
         full = solve_again(week, pins)
