@@ -212,9 +212,11 @@ class ClassProbabilities(PerClass):
 
 
 class ClassEffects(PerClass):
-    responder: Annotated[float, Field(ge=0.0, le=5.0)]
-    partial: Annotated[float, Field(ge=0.0, le=5.0)]
-    non_responder: Annotated[float, Field(ge=0.0, le=5.0)]
+    """Specific (needling) relief per responder class: the fraction of pain a full course removes at most."""
+
+    responder: Annotated[float, Field(ge=0.0, le=0.95)]
+    partial: Annotated[float, Field(ge=0.0, le=0.95)]
+    non_responder: Annotated[float, Field(ge=0.0, le=0.95)]
 
 
 class AnalgesicWindow(Strict):
@@ -226,18 +228,58 @@ class AnalgesicWindow(Strict):
 
 
 class DropoutSpec(Strict):
-    """Weekly dropout hazard h = base + per_vas_point * VAS + per_week_waiting * weeks waited (capped at 1)."""
+    """Weekly dropout hazard h = base + per_vas_point * pain + per_exercise_vas_point * pain during the last PT
+    session + per_week_waiting * weeks waited (capped at 1)."""
 
     base_weekly: Probability
     per_vas_point: Probability
     per_week_waiting: Probability
+    per_exercise_vas_point: Probability = 0.0
 
 
 class NaturalHistory(Strict):
-    """Regression to the mean: without treatment, dU/dt = -rate * (U - floor_fraction * U0) per week."""
+    """Untreated pain N = F + X + E (docs/model.md): a transient excess E (the flare that brought the patient in:
+    regression to the mean) fading like a flare-up; the persistent part P0 = U0 - E0 splits into a floor
+    F = floor_fraction * P0 and a resolvable part X that recovers at a rate falling with how long the pain has
+    lasted, ``scale / (D + offset + t)**2`` per week: ``X(t) = X0 exp(-scale (1/(D + offset) - 1/(D + offset + t)))``
+    (t, D in weeks)."""
 
-    weekly_rate: Annotated[float, Field(ge=0.0, le=1.0)]
+    entry_excess_fraction: Annotated[float, Field(ge=0.0, le=0.45)]  # mean share of U0; per patient U(0, 2 mean)
     floor_fraction: Annotated[float, Field(ge=0.0, le=1.0)]
+    recovery_scale_weeks: Annotated[float, Field(ge=0.0, le=5000.0)]
+    recovery_offset_weeks: Annotated[float, Field(ge=0.0, le=520.0)]
+
+
+class PainDuration(Strict):
+    """How long the pain has lasted at entry (weeks): log-uniform between min and max."""
+
+    min: Annotated[float, Field(ge=0.0, le=5200.0)]
+    max: Annotated[float, Field(ge=0.0, le=5200.0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PainDuration":
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class FunctionScale(Strict):
+    """The published scale that function 0-100 (100 = full function) maps to, linearly: a score s on 0..max is
+    function ``100 * s / max`` if higher is better, else ``100 * (1 - s / max)``."""
+
+    name: str = Field(min_length=1, max_length=40)
+    max: Positive
+    higher_is_better: bool
+
+
+class FunctionSpec(Strict):
+    """Function F (0-100): ``F = F0 + per_vas_point * (U0 - U) + G``, G the gain from PT loading (docs/model.md);
+    F0 ~ Normal(baseline_mean - per_vas_point * (U0 - mean entry pain), baseline_sd) clipped to [0, 100]."""
+
+    baseline_mean: Annotated[float, Field(ge=0.0, le=100.0)]
+    baseline_sd: Annotated[float, Field(ge=0.0, le=50.0)]
+    per_vas_point: Annotated[float, Field(ge=0.0, le=30.0)]
+    scale: FunctionScale
 
 
 class ConditionSpec(Strict):
@@ -245,12 +287,15 @@ class ConditionSpec(Strict):
 
     chronic: bool
     baseline_vas: BaselinePain
+    pain_duration_weeks: PainDuration
     responder_probabilities: ClassProbabilities
-    acupuncture_effect: ClassEffects  # VAS points off the underlying pain at the first session
+    acupuncture_effect: ClassEffects  # fraction of pain a full course of real needling removes, by class
     analgesic_window: AnalgesicWindow
     natural_history: NaturalHistory
     flare_ups_per_week: Annotated[float, Field(ge=0.0, le=7.0)]  # at most one a day on average
     flare_up_vas: Annotated[float, Field(ge=0.0, le=10.0)]
+    flare_duration_weeks: Annotated[float, Field(gt=0.0, le=52.0)]  # mean duration (exponential fading)
+    function: FunctionSpec
     no_show_probability: Probability
     dropout: DropoutSpec
     recurrence_12_months: Probability
@@ -260,16 +305,37 @@ class ConditionSpec(Strict):
 
 
 # --------------------------------------------------------------------------------------------- pain model
+class PtLoad(Strict):
+    """Load a PT session delivers (0-1) from the pain at the session: 1 at or below ``full_load_max_vas``,
+    falling linearly to ``min_load`` at ``min_load_vas`` and above."""
+
+    full_load_max_vas: VAS
+    min_load_vas: VAS
+    min_load: Probability
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PtLoad":
+        if self.min_load_vas <= self.full_load_max_vas:
+            raise ValueError("min_load_vas must be above full_load_max_vas")
+        return self
+
+
 class PainModelSpec(Strict):
     """Parameters shared by all conditions (see docs/model.md)."""
 
     diminishing_returns: Annotated[float, Field(gt=0.0, le=1.0)]
     patient_effect_sd: Annotated[float, Field(ge=0.0, le=2.0)]
     effect_persistence_weekly: Annotated[float, Field(ge=0.0, le=1.0)]
+    contextual_effect: Annotated[float, Field(ge=0.0, le=0.95)]  # fraction of pain a full course of needling
+    #                                                              (real or sham) removes, non-specifically
     fatigue_penalty: Probability
-    limited_pt_credit: Probability
-    pt_effective_max_vas: VAS
-    pt_pain_relief_per_effective_session: Annotated[float, Field(ge=0.0, le=3.0)]
+    fatigue_hours: Annotated[float, Field(ge=0.0, le=48.0)]  # how long after PT needling is weakened (physiology;
+    #                                                          the booking rule M is protocol.timing)
+    vas_noise_sd: Annotated[float, Field(ge=0.0, le=3.0)]
+    pt_load: PtLoad
+    pt_pain_relief: Annotated[float, Field(ge=0.0, le=0.95)]  # fraction of pain a full course of fully loaded PT removes
+    pt_function_gain: Probability  # share of the remaining function deficit one fully loaded PT session recovers
+    pt_effective_min_load: Probability  # a PT session counts as "effective" (KPI) at or above this load
 
 
 # ------------------------------------------------------------------------------------------------ protocol
@@ -309,6 +375,7 @@ class TimingRules(Strict):
     """The protocol's timing rules, in hours and days."""
 
     acupuncture_day_before_pt: bool
+    pair_acupuncture_with_pt: bool = True  # phases 2-3: each acupuncture paired with a PT session after it
     same_day_acupuncture_min_hours_before_pt: Annotated[float, Field(ge=0.0, le=12.0)]  # N
     no_pt_within_hours_before_acupuncture: Annotated[float, Field(ge=0.0, le=24.0)]  # M
     min_days_between_same_type: int = Field(ge=1, le=7)
@@ -376,6 +443,16 @@ class RunSpec(Strict):
     warmup: WarmupSpec
     replications: int = Field(ge=1, le=10000)
     seed: int = Field(ge=0, le=MAX_RUN_SEED)
+    # read-outs: VAS, goal and function this many weeks after the intake (KPIs vas_week<w>.mean, ...)
+    readout_weeks: list[Annotated[int, Field(ge=1, le=520)]] = Field(default_factory=lambda: [6], min_length=1,
+                                                                     max_length=8)
+
+    @field_validator("readout_weeks")
+    @classmethod
+    def _distinct(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
+            raise ValueError("a read-out week is listed twice")
+        return sorted(v)
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> "RunSpec":

@@ -275,6 +275,11 @@ class GreedyEarliestFit:
             return self._book_series(book, "acupuncture", days, req.n_acu, req.last_acu_day, acu_from, req.phase)
         if req.n_pt and not req.n_acu:
             return self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
+        if req.n_acu and req.n_pt and not req.paired:  # pairing lifted (timing.pair_acupuncture_with_pt: false):
+            acu = self._book_series(book, "acupuncture", days, req.n_acu, req.last_acu_day, acu_from, req.phase)
+            taken = {a.start // DAY for a in acu}  # each kind on its own, never two sessions on one day
+            return acu + self._book_series(book, "physiotherapy", [d for d in days if d not in taken], req.n_pt,
+                                           req.last_pt_day, req.earliest, req.phase)
         if not req.n_acu and not req.n_pt:
             return []
         out: list[Appointment] = []

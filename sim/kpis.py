@@ -27,9 +27,15 @@ KPI_META: dict[str, tuple[str, str]] = {
     "goal_by_week3.share": ("Reached VAS below goal within 3 weeks of first acupuncture", "share"),
     "pt_in_window.share": ("PT sessions inside the analgesic window", "share"),
     "pt_effective.share": ("PT sessions with pain low enough for full loading", "share"),
-    "vas_week6.mean": ("Pain (VAS) 6 weeks after the intake (mean)", "VAS points"),
-    "goal_at_week6.share": ("VAS below goal 6 weeks after the intake", "share"),
     "vas_at_discharge.mean": ("Pain (VAS) at discharge (mean)", "VAS points"),
+    "vas_below_half_at_discharge.share": ("Discharged with a VAS reading below 0.5", "share"),
+    "responders_30_at_discharge.share": ("Discharged with pain at least 30% below entry", "share"),
+    "responders_50_at_discharge.share": ("Discharged with pain at least 50% below entry", "share"),
+    "function_at_discharge.mean": ("Function (0-100) at discharge (mean)", "points"),
+    "function_gain_at_discharge.mean": ("Function gained, intake to discharge (mean)", "points"),
+    "pt_function_gain_in_window.mean": ("Function gained per PT session inside the analgesic window", "points"),
+    "pt_function_gain_outside_window.mean": ("Function gained per PT session outside the analgesic window",
+                                             "points"),
     "programme_length_weeks.mean": ("Programme length, intake to discharge (mean)", "weeks"),
     "referrals.per_week": ("Referrals, new and recurrences", "per week"),
     "completions.per_week": ("Patients discharged (of those referred after the warm-up)", "per week"),
@@ -43,6 +49,10 @@ KPI_META: dict[str, tuple[str, str]] = {
     "waitlist.mean": ("Waiting list, patients not yet treated (mean)", "patients"),
     "maintenance_sessions.per_week": ("Maintenance acupuncture sessions", "per week"),
 }
+GOAL_CURVE_SESSIONS = (2, 4, 6, 8)  # KPI definition: share below goal by acupuncture session k (all patients)
+for _k in GOAL_CURVE_SESSIONS:
+    KPI_META[f"goal_by_session{_k}.share"] = (f"Reached VAS below goal within {_k} acupuncture sessions (all "
+                                              "patients who started)", "share")
 ROLE_LABELS = {"physician": "physicians", "acupuncturist": "acupuncturists", "physiotherapist": "physiotherapists"}
 ROOM_LABELS = {"consultation_rooms": "consultation rooms", "acupuncture_rooms": "acupuncture rooms",
                "gym_stations": "gym stations"}
@@ -50,10 +60,25 @@ for _k, _v in {**ROLE_LABELS, **ROOM_LABELS}.items():
     KPI_META[f"utilisation_{_k}.share"] = (f"Utilisation of {_v}", "share")
 
 
+def _readout_label(key: str) -> tuple[str, str] | None:
+    """Labels of the read-out KPIs (weeks from ``run.readout_weeks``): vas_week<w>.mean, goal_at_week<w>.share,
+    function_week<w>.mean."""
+    for prefix, label, unit in (("vas_week", "Pain (VAS) {w} weeks after the intake (mean)", "VAS points"),
+                                ("goal_at_week", "VAS below goal {w} weeks after the intake", "share"),
+                                ("function_week", "Function (0-100) {w} weeks after the intake (mean)", "points")):
+        w = key[len(prefix):].split(".")[0]
+        if key.startswith(prefix) and w.isdigit():
+            return label.format(w=w), unit
+    return None
+
+
 def kpi_label(key: str) -> tuple[str, str]:
     """Label and unit of a KPI key (per-practitioner utilisation keys are made from the staff id)."""
     if key.startswith("utilisation_staff_") and key.endswith(".share"):
         return f"Utilisation of {key[len('utilisation_staff_'):-len('.share')]}", "share"
+    readout = _readout_label(key)
+    if readout is not None:
+        return readout
     return KPI_META.get(key, (key, ""))
 
 
@@ -90,10 +115,9 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
     pts = c["pt_sessions"].sum()
     out["pt_in_window.share"] = float(c["pt_in_window"].sum() / pts) if pts else math.nan
     out["pt_effective.share"] = float(c["pt_effective"].sum() / pts) if pts else math.nan
-    v6 = c["vas_week6"].to_numpy(float)
-    out["vas_week6.mean"] = _mean(v6)
-    out["goal_at_week6.share"] = float(np.mean(v6[np.isfinite(v6)] < goal)) if np.isfinite(v6).any() else math.nan
-    out["vas_at_discharge.mean"] = _mean(c["vas_discharge"].to_numpy(float))
+    out.update(_readout_kpis(c, goal))
+    out.update(_outcome_kpis(c))
+    out.update(_goal_curve(c, t_end))
     out["programme_length_weeks.mean"] = _mean((c["discharge_t"].to_numpy(float) - c["intake_t"].to_numpy(float))
                                                / WEEK)
     n_weeks = max(weeks - warmup, 1)
@@ -161,6 +185,50 @@ def share_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float,
     half = z / denom * math.sqrt(m * (1.0 - m) / n_eff + z * z / (4.0 * n_eff * n_eff))
     lo, hi = max(0.0, centre - half), min(1.0, centre + half)
     return (m, lo, hi, (hi - lo) / 2.0, n)
+
+
+def _share(mask: np.ndarray, among: np.ndarray) -> float:
+    return float(np.mean(mask[among])) if among.any() else math.nan
+
+
+def _readout_kpis(c: pd.DataFrame, goal: float) -> dict[str, float]:
+    """VAS, goal and function at each read-out week (patients still in the clinic then)."""
+    out: dict[str, float] = {}
+    for col in c.columns:
+        if col.startswith("vas_week") and col[len("vas_week"):].isdigit():
+            w = col[len("vas_week"):]
+            v = c[col].to_numpy(float)
+            out[f"vas_week{w}.mean"] = _mean(v)
+            out[f"goal_at_week{w}.share"] = _share(v < goal, np.isfinite(v))
+            out[f"function_week{w}.mean"] = _mean(c[f"function_week{w}"].to_numpy(float))
+    return out
+
+
+def _outcome_kpis(c: pd.DataFrame) -> dict[str, float]:
+    """Pain and function at discharge, responder shares (reduction from the intake reading), and function gained
+    per PT session inside vs outside the analgesic window."""
+    vd, v0 = c["vas_discharge"].to_numpy(float), c["vas_entry"].to_numpy(float)
+    fd, f0 = c["function_discharge"].to_numpy(float), c["function_entry"].to_numpy(float)
+    done = np.isfinite(vd) & np.isfinite(v0) & (v0 > 0)
+    red = np.where(done, (v0 - vd) / np.where(done, v0, 1.0), 0.0)
+    n_in = c["pt_in_window"].to_numpy(float).sum()
+    n_out = c["pt_sessions"].to_numpy(float).sum() - n_in
+    return {"vas_at_discharge.mean": _mean(vd), "vas_below_half_at_discharge.share": _share(vd < 0.5, np.isfinite(vd)),
+            "responders_30_at_discharge.share": _share(red >= 0.3, done),
+            "responders_50_at_discharge.share": _share(red >= 0.5, done),
+            "function_at_discharge.mean": _mean(fd), "function_gain_at_discharge.mean": _mean(fd - f0),
+            "pt_function_gain_in_window.mean": float(c["pt_gain_in"].sum() / n_in) if n_in else math.nan,
+            "pt_function_gain_outside_window.mean": float(c["pt_gain_out"].sum() / n_out) if n_out else math.nan}
+
+
+def _goal_curve(c: pd.DataFrame, t_end: float) -> dict[str, float]:
+    """Sessions to goal as a survival-style curve over ALL patients who started phase-1 acupuncture at least 6 weeks
+    before the end (so that 8 sessions at 2/week plus a re-evaluation fit): share with VAS below goal first seen
+    within k sessions; a patient who never reached it counts as not reached at every k."""
+    first = c["first_acu_t"].to_numpy(float)
+    started = np.isfinite(first) & (first <= t_end - 6 * WEEK)
+    stg = np.nan_to_num(c["sessions_to_goal"].to_numpy(float), nan=np.inf)
+    return {f"goal_by_session{k}.share": _share(stg <= k, started) for k in GOAL_CURVE_SESSIONS}
 
 
 def utilisation_table(busy: np.ndarray, available: np.ndarray, resources: list[tuple[str, str]],

@@ -39,7 +39,6 @@ WAITING, PHASE1, REEVAL, PHASE2, PHASE3, MAINTENANCE, COMPLETED, DROPPED, EXITED
 
 SEED_BATCH = 256
 N_SAMPLE_PATIENTS = 6  # sample pain trajectories kept per replication (a display setting, not a model parameter)
-VAS_FOLLOW_UP_WEEKS = 6  # an outcome measurement point (KPI definition, like "by week 3"), not a model parameter
 
 
 #: The simulated calendar starts on 1 January of a non-leap year (``monthly_multipliers`` are Jan..Dec).
@@ -69,7 +68,8 @@ class ClinicModel:
         self.policy = policy or GreedyEarliestFit.from_scenario(scenario)
         self.p = p
         self.goal = p.goal_vas
-        self.fatigue_hours = p.timing.no_pt_within_hours_before_acupuncture
+        self.readout_weeks = scenario.run.readout_weeks
+        self.full_load = scenario.pain_model.pt_effective_min_load
         self.conditions = list(scenario.demand.condition_mix.keys())
         mix = np.array([scenario.demand.condition_mix[c] for c in self.conditions], dtype=float)
         self.mix_cum = np.cumsum(mix / mix.sum()).tolist()
@@ -122,7 +122,7 @@ class ClinicModel:
             idx = next((i for i, c in enumerate(self.mix_cum) if u < c), len(self.mix_cum) - 1)
             condition = self.conditions[idx]
         cond = self.sc.conditions[condition]
-        pain = PainState(cond, self.sc.pain_model, draws, t, random.Random(attr.getrandbits(64)), self.fatigue_hours)
+        pain = PainState(cond, self.sc.pain_model, draws, t, random.Random(attr.getrandbits(64)))
         pid = len(self.patients)
         p = Patient(pid, pid if origin is None else origin, origin is not None, getattr(condition, "value", condition),
                     cond, t, pain, random.Random(seeds[1]), self.p.phase1.session_cap)
@@ -174,8 +174,8 @@ class ClinicModel:
         n_acu, n_pt = weekly_sessions(self.p, phase, week - start, chronic=True)  # maintenance: chosen at discharge
         if phase is Phase.PAIN_CONTROL:
             n_acu = min(n_acu, p.cap - p.n_acu_p1)
-        req = WeekRequest(week, earliest, n_acu, n_pt, pairs_acupuncture_with_pt(phase), p.last_acu_day,
-                          p.last_pt_day, p.last_pt_end, p.state)
+        paired = pairs_acupuncture_with_pt(phase) and self.p.timing.pair_acupuncture_with_pt  # (a what-if lifts it)
+        req = WeekRequest(week, earliest, n_acu, n_pt, paired, p.last_acu_day, p.last_pt_day, p.last_pt_end, p.state)
         if req.n_acu <= 0 and req.n_pt <= 0:
             return
         appts = self.policy.book_week(self.book, req)
@@ -211,8 +211,9 @@ class ClinicModel:
                     continue
                 if p.state in ACTIVE and self._drops_out(p, now):
                     continue
-                if math.isnan(p.vas_week6) and now - p.intake_t >= VAS_FOLLOW_UP_WEEKS * WEEK:
-                    p.vas_week6 = p.pain.vas(now)
+                if p.readouts is not None and len(p.readouts) < len(self.readout_weeks) \
+                        and now - p.intake_t >= self.readout_weeks[len(p.readouts)] * WEEK:
+                    p.readouts.append((p.pain.vas(now), p.pain.function(now)))
                 if p.state == PHASE2:
                     if phase_complete(pr.phase2, p.progress, w - p.phase_start_week):
                         self._enter(p, PHASE3, w)
@@ -251,7 +252,8 @@ class ClinicModel:
     def _drops_out(self, p: Patient, now: float) -> bool:
         d = p.cond.dropout
         waited = (now - p.referral_t) / WEEK if p.state == WAITING else 0.0
-        h = weekly_dropout_probability(d.base_weekly, d.per_vas_point, d.per_week_waiting, p.pain.vas(now), waited)
+        h = weekly_dropout_probability(d.base_weekly, d.per_vas_point, d.per_week_waiting, p.pain.pain(now), waited)
+        h += d.per_exercise_vas_point * p.pt_pain_last  # pain during exercise (CP §4, Jack 2010)
         if p.behave.random() < h:
             p.cancel_pending(self)
             p.state = DROPPED
@@ -276,6 +278,7 @@ class ClinicModel:
         p.discharge_t = now
         p.discharge_week = week
         p.vas_discharge = p.pain.vas(now)
+        p.fn_discharge = p.pain.function(now)
         self.counters["completions"] += 1
         m = self.p.maintenance
         maint = maintenance_applies(self.p, p.cond.chronic)
@@ -301,6 +304,8 @@ class ClinicModel:
         kind = a.kind
         if kind == "intake":
             p.intake_t = t
+            p.vas_entry, p.fn_entry = p.pain.vas(t), p.pain.function(t)
+            p.readouts = []
             self.counters["intakes"] += 1
             if p.sample:
                 self.traj.append((p.pid, t / DAY, p.pain.vas(t), ""))
@@ -361,11 +366,16 @@ class ClinicModel:
             else:
                 p.pain.acupuncture(t)
         else:  # physiotherapy
-            credit, inside = p.pain.physiotherapy(t, a.end)
+            p.pt_pain_last = p.pain.pain(t)
+            credit, inside, gain = p.pain.physiotherapy(t, a.end)  # credit: the load delivered (0-1)
             p.pt_sessions += 1
             p.pt_in_window += inside
+            if inside:
+                p.pt_gain_in += gain
+            else:
+                p.pt_gain_out += gain
             p.pt_credit += credit
-            p.pt_effective += credit >= 1.0
+            p.pt_effective += credit >= self.full_load
             p.progress += credit
             self.counters["pt_sessions"] += 1
             if self.log_events:

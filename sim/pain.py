@@ -1,25 +1,30 @@
-"""Pain response of one patient: a small, pure, fast state object (plain floats, ``math.exp``).
+"""Pain and function of one patient: a small, pure, fast state object (plain floats, ``math.exp``).
 
-Time ``t`` is in minutes since the start of the run. For a patient with entry pain U0 and condition
-parameters from ``ConditionSpec`` (``scenarios/schema.py``; every default cited in ``baseline.yaml``):
+Time ``t`` is in minutes since the start of the run. The equations (docs/model.md, parameters in
+``ConditionSpec`` / ``PainModelSpec``, every default cited in ``scenarios/builtin/baseline.yaml``):
 
-* Attributes, drawn once per patient (inverse-CDF transforms of the patient's own uniforms/normals, so that
-  patient i of a replication has the same attributes whatever the scenario, i.e. common random numbers):
-  U0 ~ Normal(mean, sd) truncated to [min, 10]; responder class ~ Categorical(responder_probabilities);
-  factor f ~ LogNormal(0, patient_effect_sd); window length tau ~ LogNormal(ln median_hours, sigma) hours.
-* Natural history (regression to the mean) of the untreated pain N, floor F = floor_fraction * U0:
-  ``N(t) = F + (N(s) - F) * exp(-weekly_rate * (t - s) / 1 week)``.
-* Flare-ups: a Poisson process with rate ``flare_ups_per_week``; each adds ``flare_up_vas`` to N (and so
-  decays back by natural history).
-* Treatment relief R (VAS points), persisting with ``effect_persistence_weekly`` per week:
-  ``R(t) = R(s) * effect_persistence_weekly ** ((t - s) / 1 week)``.
-  Acupuncture session k (k = 1, 2, ...) adds ``effect[class] * diminishing_returns**(k-1) * f * (1 - p)``
-  with p = ``fatigue_penalty`` if a PT session ended less than M hours before it, else 0.
-  A PT session adds ``pt_pain_relief_per_effective_session * credit``.
-* Underlying pain ``U(t) = max(0, N(t) - R(t))``; observed ``VAS(t) = clip(U(t) - W * exp(-h / tau), 0, 10)``
-  with W = ``analgesic_window.relief_vas`` and h the hours since the last acupuncture (W = 0 before any).
-* A PT session is an effective loading session (credit 1) if its VAS <= ``pt_effective_max_vas``, otherwise
-  it counts ``limited_pt_credit``. It is "inside the analgesic window" if h <= tau.
+* Attributes, drawn once per patient from its own uniforms/normals (common random numbers): entry pain U0
+  ~ Normal truncated to [min, 10]; pain duration D (weeks) log-uniform in ``pain_duration_weeks``; entry excess
+  share e ~ Uniform(0, 2 * entry_excess_fraction); responder class; factor f ~ LogNormal(0, patient_effect_sd);
+  window length tau ~ LogNormal(ln median_hours, sigma); entry function F0.
+* Untreated pain N = F + X + E. E (transient: the entry excess e * U0 plus flare-ups of ``flare_up_vas``
+  arriving as a Poisson process) fades as ``exp(-t / flare_duration_weeks)``; F = floor_fraction * (U0 - e U0);
+  the resolvable rest X recovers at the rate ``a / (D + h + t)**2`` per week (a = recovery_scale_weeks,
+  h = recovery_offset_weeks): ``X(t) = X0 exp(-a (1/(D + h) - 1/(D + h + t)))``; the longer the pain has lasted,
+  the slower it regresses.
+* Treatment relief, three fractions of N: contextual C (any needling, real or sham), specific S (real needling
+  only), PT P. Each session moves its fraction towards its ceiling by ``(1 - diminishing_returns)`` of the gap
+  (after k sessions: ceiling * (1 - d**k)); ceilings f * contextual_effect, f * acupuncture_effect[class],
+  pt_pain_relief (the PT step scaled by the session's load). All fade with ``effect_persistence_weekly`` per
+  week. A real session within ``fatigue_hours`` after a PT session gains ``1 - fatigue_penalty`` of its specific
+  step.
+  Underlying pain ``U = N (1 - C)(1 - S)(1 - P)``.
+* Pain at time t: ``U - W exp(-h / tau)`` (the analgesic window; W = relief_vas, h = hours since the last real
+  needling), clipped to [0, 10]. A VAS reading adds day-to-day test-retest noise Normal(0, vas_noise_sd) (the
+  same on one calendar day), clipped to [0, 10].
+* A PT session delivers load L(pain at the session) in [min_load, 1] (``PtLoad``: falls linearly with pain), and
+  recovers ``pt_function_gain * L`` of the remaining function deficit: G += g L (100 - F). Function
+  ``F = clip(F0 + per_vas_point * (U0 - U) + G, 0, 100)``.
 
 :func:`simulate_sessions_to_goal` runs the phase-1 part of this model alone, with sessions at the ideal times
 the earliest-fit booking gives under unlimited capacity, to validate the simulation against it.
@@ -38,22 +43,29 @@ from scenarios.protocol import DAY, WEEK
 from scenarios.schema import CalendarSpec, ConditionSpec, PainModelSpec, ProtocolSpec, ResponderClass
 
 _STD = NormalDist()
+_INV = _STD.inv_cdf
 CLASSES = (ResponderClass.responder, ResponderClass.partial, ResponderClass.non_responder)
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
 class PatientDraws:
-    """The random inputs of one patient's attributes: uniforms for condition, class, baseline; normals."""
+    """The random inputs of one patient's attributes (uniforms and standard normals) and its noise seed."""
 
     u_condition: float
     u_class: float
     u_baseline: float
     z_factor: float
     z_tau: float
+    u_excess: float = 0.5
+    u_duration: float = 0.5
+    z_function: float = 0.0
+    noise_seed: int = 0
 
     @classmethod
     def from_random(cls, rnd: random.Random) -> "PatientDraws":
-        return cls(rnd.random(), rnd.random(), rnd.random(), rnd.gauss(0.0, 1.0), rnd.gauss(0.0, 1.0))
+        return cls(rnd.random(), rnd.random(), rnd.random(), rnd.gauss(0.0, 1.0), rnd.gauss(0.0, 1.0),
+                   rnd.random(), rnd.random(), rnd.gauss(0.0, 1.0), rnd.getrandbits(63))
 
 
 def truncated_normal_ppf(u: float, mean: float, sd: float, lo: float, hi: float) -> float:
@@ -76,25 +88,57 @@ def responder_class(u: float, cond: ConditionSpec) -> int:
     return 2
 
 
-class PainState:
-    """The pain of one patient over time (see the module docstring for the equations)."""
+def pain_duration(u: float, cond: ConditionSpec) -> float:
+    """Weeks the pain has lasted at entry: log-uniform in ``pain_duration_weeks`` (uniform if min is 0)."""
+    lo, hi = cond.pain_duration_weeks.min, cond.pain_duration_weeks.max
+    if lo <= 0.0 or hi <= lo:
+        return lo + u * (hi - lo)
+    return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
 
-    __slots__ = ("u0", "floor", "n", "relief", "t", "nh_rate", "persist_log", "flare_rate", "flare_vas",
-                 "next_flare", "window", "tau", "effect", "dim", "factor", "fatigue", "fatigue_minutes",
-                 "pt_relief", "pt_max_vas", "limited_credit", "n_acu", "last_acu", "last_pt_end", "klass", "rnd")
+
+def day_noise(seed: int, day: int) -> float:
+    """A standard normal that depends only on (seed, day): splitmix64 of the pair, then the inverse CDF."""
+    z = (seed + (day + 1) * 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return _INV(((z >> 11) + 0.5) / 9007199254740992.0)
+
+
+def pt_load(pain: float, full_max: float, zero_vas: float, min_load: float) -> float:
+    """Load a PT session delivers at ``pain``: 1 up to ``full_max``, linearly down to ``min_load`` at ``zero_vas``."""
+    if pain <= full_max:
+        return 1.0
+    if pain >= zero_vas:
+        return min_load
+    return 1.0 - (1.0 - min_load) * (pain - full_max) / (zero_vas - full_max)
+
+
+class PainState:
+    """The pain and function of one patient over time (see the module docstring for the equations)."""
+
+    __slots__ = ("u0", "floor", "x", "trans", "dur", "expo", "t", "persist_log", "trans_rate", "flare_rate",
+                 "flare_vas", "next_flare", "window", "tau", "step", "ctx", "ctx_max", "spec", "spec_max",
+                 "ptr", "ptr_max", "fatigue", "fatigue_minutes", "n_acu", "last_acu", "last_pt_end", "klass",
+                 "rnd", "factor", "duration", "noise_sd", "noise_seed", "f0", "kappa", "gain", "g", "load_full",
+                 "load_zero", "load_min")
 
     def __init__(self, cond: ConditionSpec, pm: PainModelSpec, draws: PatientDraws, t0: float,
-                 rnd: random.Random, fatigue_hours: float):
-        b = cond.baseline_vas
-        self.u0 = truncated_normal_ppf(draws.u_baseline, b.mean, b.sd, b.min, 10.0)
+                 rnd: random.Random, fatigue_hours: float | None = None):
+        b, nh = cond.baseline_vas, cond.natural_history
+        self.u0 = u0 = truncated_normal_ppf(draws.u_baseline, b.mean, b.sd, b.min, 10.0)
         self.klass = responder_class(draws.u_class, cond)
-        self.floor = cond.natural_history.floor_fraction * self.u0
-        self.n = self.u0
-        self.relief = 0.0
+        self.duration = pain_duration(draws.u_duration, cond)
+        excess = min(0.9, 2.0 * nh.entry_excess_fraction * draws.u_excess) * u0
+        self.trans = excess
+        self.floor = nh.floor_fraction * (u0 - excess)
+        self.x = u0 - excess - self.floor
+        self.dur = max(self.duration + nh.recovery_offset_weeks, 1e-6)  # weeks, advanced with time
+        self.expo = nh.recovery_scale_weeks
         self.t = t0
-        self.nh_rate = cond.natural_history.weekly_rate / WEEK
         p = pm.effect_persistence_weekly
         self.persist_log = (math.log(p) / WEEK) if p > 0 else -math.inf
+        self.trans_rate = 1.0 / (cond.flare_duration_weeks * WEEK)
         self.flare_rate = cond.flare_ups_per_week / WEEK
         self.flare_vas = cond.flare_up_vas
         self.rnd = rnd
@@ -102,17 +146,27 @@ class PainState:
         w = cond.analgesic_window
         self.window = w.relief_vas
         self.tau = 60.0 * math.exp(math.log(w.median_hours) + w.sigma * draws.z_tau)  # minutes
-        self.effect = cond.acupuncture_effect[CLASSES[self.klass]]
-        self.dim = pm.diminishing_returns
-        self.factor = math.exp(pm.patient_effect_sd * draws.z_factor)
+        self.factor = f = math.exp(pm.patient_effect_sd * draws.z_factor)
+        self.step = 1.0 - pm.diminishing_returns
+        self.ctx = self.spec = self.ptr = 0.0
+        self.ctx_max = min(0.95, pm.contextual_effect * f)
+        self.spec_max = min(0.95, cond.acupuncture_effect[CLASSES[self.klass]] * f)
+        self.ptr_max = pm.pt_pain_relief
         self.fatigue = pm.fatigue_penalty
-        self.fatigue_minutes = 60.0 * fatigue_hours
-        self.pt_relief = pm.pt_pain_relief_per_effective_session
-        self.pt_max_vas = pm.pt_effective_max_vas
-        self.limited_credit = pm.limited_pt_credit
+        self.fatigue_minutes = 60.0 * (pm.fatigue_hours if fatigue_hours is None else fatigue_hours)
         self.n_acu = 0
         self.last_acu = -math.inf
         self.last_pt_end = -math.inf
+        self.noise_sd = pm.vas_noise_sd
+        self.noise_seed = draws.noise_seed
+        fn = cond.function
+        self.kappa = fn.per_vas_point
+        f0 = fn.baseline_mean - fn.per_vas_point * (u0 - b.mean) + fn.baseline_sd * draws.z_function
+        self.f0 = min(max(f0, 0.0), 100.0)
+        self.gain = 0.0
+        self.g = pm.pt_function_gain
+        ld = pm.pt_load
+        self.load_full, self.load_zero, self.load_min = ld.full_load_max_vas, ld.min_load_vas, ld.min_load
 
     def advance(self, t: float) -> None:
         """Move the state to time ``t`` (natural history, flare-ups, fading relief)."""
@@ -120,59 +174,78 @@ class PainState:
             return
         while self.next_flare <= t:
             self._decay(self.next_flare)
-            self.n += self.flare_vas
+            self.trans += self.flare_vas
             self.next_flare += self.rnd.expovariate(self.flare_rate)
         self._decay(t)
 
     def _decay(self, t: float) -> None:
         dt = t - self.t
         if dt > 0:
-            floor = self.floor
-            self.n = floor + (self.n - floor) * math.exp(-self.nh_rate * dt)
-            self.relief *= math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
+            self.trans *= math.exp(-self.trans_rate * dt)
+            dw = dt / WEEK
+            if self.x > 0.0:
+                d = self.dur
+                self.x *= math.exp(-self.expo * dw / (d * (d + dw)))
+            self.dur += dw
+            k = math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
+            self.ctx *= k
+            self.spec *= k
+            self.ptr *= k
             self.t = t
 
-    def underlying(self, t: float) -> float:
-        if t > self.t:
-            self.advance(t)
-        u = self.n - self.relief
-        return u if u > 0.0 else 0.0
+    def untreated(self, t: float) -> float:
+        """Natural history N(t) (floor + resolvable part + transient excess and flare-ups)."""
+        self.advance(t)
+        return self.floor + self.x + self.trans
 
-    def vas(self, t: float) -> float:
-        """Observed VAS at ``t``: underlying pain minus the fading analgesic window, clipped to [0, 10]."""
-        dt = t - self.t
-        if dt > 0:
-            if self.next_flare <= t:
-                self.advance(t)
-            else:  # no flare-up before t: :meth:`_decay` inlined (the hottest call of the model)
-                floor = self.floor
-                self.n = floor + (self.n - floor) * math.exp(-self.nh_rate * dt)
-                self.relief *= math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
-                self.t = t
-        u = self.n - self.relief
+    def underlying(self, t: float) -> float:
+        """Pain without the analgesic window: N (1 - C)(1 - S)(1 - P)."""
+        self.advance(t)
+        return (self.floor + self.x + self.trans) * (1.0 - self.ctx) * (1.0 - self.spec) * (1.0 - self.ptr)
+
+    def pain(self, t: float) -> float:
+        """True pain at ``t``: underlying pain minus the fading analgesic window, clipped to [0, 10]."""
+        u = self.underlying(t)
         if self.last_acu > -math.inf:
             u -= self.window * math.exp(-(t - self.last_acu) / self.tau)
         return 0.0 if u < 0.0 else (10.0 if u > 10.0 else u)
 
-    def acupuncture(self, t: float) -> float:
-        """Apply an acupuncture session at ``t``; returns the relief added (VAS points)."""
+    def vas(self, t: float) -> float:
+        """A VAS reading at ``t``: the pain plus the day's test-retest noise, clipped to [0, 10]."""
+        v = self.pain(t)
+        if self.noise_sd > 0.0:
+            v += self.noise_sd * day_noise(self.noise_seed, int(t // DAY))
+        return 0.0 if v < 0.0 else (10.0 if v > 10.0 else v)
+
+    def function(self, t: float) -> float:
+        """Function 0-100 at ``t``: F0 + per_vas_point * (U0 - U) + PT gain, clipped."""
+        f = self.f0 + self.kappa * (self.u0 - self.underlying(t)) + self.gain
+        return 0.0 if f < 0.0 else (100.0 if f > 100.0 else f)
+
+    def acupuncture(self, t: float, sham: bool = False) -> float:
+        """A needling session at ``t`` (sham: the contextual part only); returns the specific step added."""
         self.advance(t)
-        delta = self.effect * self.dim ** self.n_acu * self.factor
+        step = self.step
+        self.ctx += (self.ctx_max - self.ctx) * step
+        if sham:
+            return 0.0
+        delta = (self.spec_max - self.spec) * step if self.spec_max > self.spec else 0.0
         if t - self.last_pt_end < self.fatigue_minutes:
             delta *= 1.0 - self.fatigue
-        self.relief += delta
+        self.spec += delta
         self.n_acu += 1
         self.last_acu = t
         return delta
 
-    def physiotherapy(self, t: float, end: float) -> tuple[float, bool]:
-        """Apply a PT session starting at ``t``; returns (credit, inside the analgesic window)."""
-        v = self.vas(t)
-        credit = 1.0 if v <= self.pt_max_vas else self.limited_credit
-        in_window = (t - self.last_acu) <= self.tau
-        self.relief += self.pt_relief * credit
+    def physiotherapy(self, t: float, end: float) -> tuple[float, bool, float]:
+        """A PT session from ``t`` to ``end``; returns (load delivered, inside the analgesic window, function
+        gained)."""
+        load = pt_load(self.pain(t), self.load_full, self.load_zero, self.load_min)
+        gain = self.g * load * (100.0 - self.function(t))
+        self.gain += gain if gain > 0.0 else 0.0
+        self.ptr += (self.ptr_max - self.ptr) * self.step * load
         self.last_pt_end = end
-        return credit, in_window
+        return load, (t - self.last_acu) <= self.tau, gain
 
 
 # ------------------------------------------------------------------------------------- standalone model
@@ -227,8 +300,7 @@ def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: 
         draws = PatientDraws.from_random(attr)
         behave = random.Random(int(seeds[i, 1]))
         t_ref = float(referral[i])
-        st = PainState(cond, pm, draws, t_ref, random.Random(attr.getrandbits(64)),
-                       tm.no_pt_within_hours_before_acupuncture)
+        st = PainState(cond, pm, draws, t_ref, random.Random(attr.getrandbits(64)))
         intake = _earliest_in_windows(phys, calendar, t_ref, dur.intake_assessment, horizon)
         if intake is None:
             continue

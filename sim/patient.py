@@ -12,9 +12,9 @@ Decisions (scenario ``protocol``):
 - at the re-evaluation: phase 1 ended at the goal, or VAS (measured then) < goal -> phase 2; else
   ``non_responder_policy``: ``extend``
   (``extension_sessions`` more phase-1 sessions once, then phase 2), ``reduced_load`` (phase 2, where PT at high
-  pain earns only ``limited_pt_credit``) or ``exit``.
-- phase 2 -> 3 and 3 -> discharge at the weekly booking, when the phase's effective-session credit reaches
-  ``progress_target`` or it has lasted ``max_weeks``.
+  pain delivers less load) or ``exit``.
+- phase 2 -> 3 and 3 -> discharge at the weekly booking, when the phase's PT credit (the load delivered, 0-1 a
+  session, falling with the pain at the session) reaches ``progress_target`` or it has lasted ``max_weeks``.
 - no-shows (``no_show_probability``) lose treatment sessions (acupuncture, PT); intakes and re-evaluations are
   attended (assumption).
 """
@@ -47,8 +47,8 @@ class Patient:
                  "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
                  "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
                  "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
-                 "sample", "p1_goal", "vas_discharge", "vas_week6", "pt_effective",
-                 "first_pt_t", "p1_end_t", "p2_first_t")
+                 "sample", "p1_goal", "vas_discharge", "pt_effective", "vas_entry", "fn_entry", "fn_discharge",
+                 "readouts", "pt_gain_in", "pt_gain_out", "pt_pain_last", "first_pt_t", "p1_end_t", "p2_first_t")
 
     def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
                  pain: PainState, behave: random.Random, cap: int):
@@ -78,10 +78,13 @@ class Patient:
         self.recur_t = math.inf
         self.sample = False
         self.p1_goal = False  # phase 1 ended because the goal was reached
-        self.vas_discharge = self.vas_week6 = math.nan
+        self.vas_discharge = self.vas_entry = self.fn_entry = self.fn_discharge = math.nan
         self.pt_effective = 0
         # access KPIs: first physiotherapy session, end of phase 1 (re-evaluation due), first phase-2 session
         self.first_pt_t = self.p1_end_t = self.p2_first_t = math.nan
+        self.readouts: list[tuple[float, float]] | None = None  # (VAS, function) at run.readout_weeks after intake
+        self.pt_gain_in = self.pt_gain_out = 0.0  # function gained by PT sessions inside / outside the window
+        self.pt_pain_last = 0.0  # pain during the last PT session (adherence: CP §4)
 
     @property
     def done(self) -> bool:

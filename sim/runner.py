@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import math
+
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -32,8 +34,9 @@ Progress = Callable[[int, int], None]
 PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_class", "baseline_vas", "referral_t",
                    "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
                    "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "pt_effective", "maintenance_sessions",
-                   "no_shows", "discharge_t", "end_t", "outcome", "vas_week6", "vas_discharge", "phase_start_week",
-                   "discharge_week", "first_pt_t", "p1_end_t", "p2_first_t")
+                   "no_shows", "discharge_t", "end_t", "outcome", "vas_discharge", "phase_start_week",
+                   "discharge_week", "vas_entry", "function_entry", "function_discharge", "pt_gain_in", "pt_gain_out",
+                   "first_pt_t", "p1_end_t", "p2_first_t")
 
 
 def _version() -> str:
@@ -59,10 +62,16 @@ def _patients_frame(model: ClinicModel) -> pd.DataFrame:
             [p.acu_sessions for p in ps], [p.pt_sessions for p in ps], [p.pt_in_window for p in ps],
             [p.pt_credit for p in ps], [p.pt_effective for p in ps], [p.maint_sessions for p in ps],
             [p.no_shows for p in ps], [p.discharge_t for p in ps], [p.end_t for p in ps], [p.state for p in ps],
-            [p.vas_week6 for p in ps], [p.vas_discharge for p in ps], [p.phase_start_week for p in ps],
-            [p.discharge_week for p in ps], [p.first_pt_t for p in ps], [p.p1_end_t for p in ps],
-            [p.p2_first_t for p in ps]]
-    return pd.DataFrame(dict(zip(PATIENT_COLUMNS, cols, strict=True)), columns=list(PATIENT_COLUMNS))
+            [p.vas_discharge for p in ps], [p.phase_start_week for p in ps],
+            [p.discharge_week for p in ps], [p.vas_entry for p in ps], [p.fn_entry for p in ps],
+            [p.fn_discharge for p in ps], [p.pt_gain_in for p in ps], [p.pt_gain_out for p in ps],
+            [p.first_pt_t for p in ps], [p.p1_end_t for p in ps], [p.p2_first_t for p in ps]]
+    frame = dict(zip(PATIENT_COLUMNS, cols, strict=True))
+    for j, w in enumerate(model.readout_weeks):  # read-outs: vas_week<w>, function_week<w> (NaN: not reached)
+        got = [p.readouts[j] if p.readouts is not None and len(p.readouts) > j else (math.nan, math.nan) for p in ps]
+        frame[f"vas_week{w}"] = [g[0] for g in got]
+        frame[f"function_week{w}"] = [g[1] for g in got]
+    return pd.DataFrame(frame)
 
 
 def _appointments_frame(model: ClinicModel) -> pd.DataFrame:
