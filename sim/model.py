@@ -334,7 +334,8 @@ class ClinicModel:
             p.first_pt_t = t
         if p.state == PHASE2 and math.isnan(p.p2_first_t):
             p.p2_first_t = t
-        vas = p.pain.vas(t)
+        # the reading (test-retest noise) matters for phase 1's goal check; elsewhere only for the records
+        vas = p.pain.vas(t) if p.state == PHASE1 or p.sample or self.log_events else math.nan
         if p.sample:
             self.traj.append((p.pid, t / DAY, vas, kind))
         if kind == "acupuncture":
@@ -366,8 +367,8 @@ class ClinicModel:
             else:
                 p.pain.acupuncture(t)
         else:  # physiotherapy
-            p.pt_pain_last = p.pain.pain(t)
             credit, inside, gain = p.pain.physiotherapy(t, a.end)  # credit: the load delivered (0-1)
+            p.pt_pain_last = p.pain.last_pt_pain
             p.pt_sessions += 1
             p.pt_in_window += inside
             if inside:

@@ -20,8 +20,9 @@ Time ``t`` is in minutes since the start of the run. The equations (docs/model.m
   step.
   Underlying pain ``U = N (1 - C)(1 - S)(1 - P)``.
 * Pain at time t: ``U - W exp(-h / tau)`` (the analgesic window; W = relief_vas, h = hours since the last real
-  needling), clipped to [0, 10]. A VAS reading adds day-to-day test-retest noise Normal(0, vas_noise_sd) (the
-  same on one calendar day), clipped to [0, 10].
+  needling), clipped to [0, 10]. A VAS reading multiplies it by day-to-day test-retest noise
+  ``exp(c z - c^2 / 2)``, c = vas_noise_sd / 5, z ~ Normal(0, 1) the same on one calendar day (SD vas_noise_sd at
+  VAS 5, smaller near 0: someone with little pain reports little pain), clipped to 10.
 * A PT session delivers load L(pain at the session) in [min_load, 1] (``PtLoad``: falls linearly with pain), and
   recovers ``pt_function_gain * L`` of the remaining function deficit: G += g L (100 - F). Function
   ``F = clip(F0 + per_vas_point * (U0 - U) + G, 0, 100)``.
@@ -46,6 +47,7 @@ _STD = NormalDist()
 _INV = _STD.inv_cdf
 CLASSES = (ResponderClass.responder, ResponderClass.partial, ResponderClass.non_responder)
 _MASK = (1 << 64) - 1
+NOISE_REF_VAS = 5.0  # vas_noise_sd is the SD of a reading at this pain level (the noise scales with the pain)
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ class PainState:
     __slots__ = ("u0", "floor", "x", "trans", "dur", "expo", "t", "persist_log", "trans_rate", "flare_rate",
                  "flare_vas", "next_flare", "window", "tau", "step", "ctx", "ctx_max", "spec", "spec_max",
                  "ptr", "ptr_max", "fatigue", "fatigue_minutes", "n_acu", "last_acu", "last_pt_end", "klass",
-                 "rnd", "factor", "duration", "noise_sd", "noise_seed", "f0", "kappa", "gain", "g", "load_full",
-                 "load_zero", "load_min")
+                 "rnd", "factor", "duration", "noise_c", "noise_shift", "noise_seed", "f0", "kappa", "gain", "g", "load_full",
+                 "load_zero", "load_min", "last_pt_pain")
 
     def __init__(self, cond: ConditionSpec, pm: PainModelSpec, draws: PatientDraws, t0: float,
                  rnd: random.Random, fatigue_hours: float | None = None):
@@ -157,7 +159,9 @@ class PainState:
         self.n_acu = 0
         self.last_acu = -math.inf
         self.last_pt_end = -math.inf
-        self.noise_sd = pm.vas_noise_sd
+        self.last_pt_pain = 0.0
+        self.noise_c = c = pm.vas_noise_sd / NOISE_REF_VAS
+        self.noise_shift = 0.5 * c * c
         self.noise_seed = draws.noise_seed
         fn = cond.function
         self.kappa = fn.per_vas_point
@@ -179,18 +183,25 @@ class PainState:
         self._decay(t)
 
     def _decay(self, t: float) -> None:
+        """Natural history and fading relief from ``self.t`` to ``t`` (no flare-up in between)."""
         dt = t - self.t
         if dt > 0:
-            self.trans *= math.exp(-self.trans_rate * dt)
+            trans = self.trans
+            if trans > 1e-9:
+                self.trans = trans * math.exp(-self.trans_rate * dt)
+            elif trans:
+                self.trans = 0.0  # faded: skip the exponential from now on
             dw = dt / WEEK
-            if self.x > 0.0:
-                d = self.dur
-                self.x *= math.exp(-self.expo * dw / (d * (d + dw)))
-            self.dur += dw
-            k = math.exp(self.persist_log * dt) if self.persist_log > -math.inf else 0.0
-            self.ctx *= k
-            self.spec *= k
-            self.ptr *= k
+            d = self.dur
+            x = self.x
+            if x > 1e-9:
+                self.x = x * math.exp(-self.expo * dw / (d * (d + dw)))
+            self.dur = d + dw
+            if self.ctx or self.spec or self.ptr:
+                k = math.exp(self.persist_log * dt)  # persist_log = -inf (no persistence): k = 0
+                self.ctx *= k
+                self.spec *= k
+                self.ptr *= k
             self.t = t
 
     def untreated(self, t: float) -> float:
@@ -200,22 +211,32 @@ class PainState:
 
     def underlying(self, t: float) -> float:
         """Pain without the analgesic window: N (1 - C)(1 - S)(1 - P)."""
-        self.advance(t)
+        if t > self.t:
+            if self.next_flare <= t:
+                self.advance(t)
+            else:
+                self._decay(t)
         return (self.floor + self.x + self.trans) * (1.0 - self.ctx) * (1.0 - self.spec) * (1.0 - self.ptr)
 
     def pain(self, t: float) -> float:
         """True pain at ``t``: underlying pain minus the fading analgesic window, clipped to [0, 10]."""
-        u = self.underlying(t)
+        if t > self.t:  # :meth:`underlying` inlined (a hot call)
+            if self.next_flare <= t:
+                self.advance(t)
+            else:
+                self._decay(t)
+        u = (self.floor + self.x + self.trans) * (1.0 - self.ctx) * (1.0 - self.spec) * (1.0 - self.ptr)
         if self.last_acu > -math.inf:
-            u -= self.window * math.exp(-(t - self.last_acu) / self.tau)
+            u -= self.window * math.exp((self.last_acu - t) / self.tau)
         return 0.0 if u < 0.0 else (10.0 if u > 10.0 else u)
 
     def vas(self, t: float) -> float:
-        """A VAS reading at ``t``: the pain plus the day's test-retest noise, clipped to [0, 10]."""
+        """A VAS reading at ``t``: the pain times the day's test-retest noise (see the module docstring):
+        log-normal and mean-preserving, SD vas_noise_sd at VAS 5, smaller near 0."""
         v = self.pain(t)
-        if self.noise_sd > 0.0:
-            v += self.noise_sd * day_noise(self.noise_seed, int(t // DAY))
-        return 0.0 if v < 0.0 else (10.0 if v > 10.0 else v)
+        if self.noise_c:
+            v *= math.exp(self.noise_c * day_noise(self.noise_seed, int(t // DAY)) - self.noise_shift)
+        return 10.0 if v > 10.0 else v
 
     def function(self, t: float) -> float:
         """Function 0-100 at ``t``: F0 + per_vas_point * (U0 - U) + PT gain, clipped."""
@@ -239,9 +260,12 @@ class PainState:
 
     def physiotherapy(self, t: float, end: float) -> tuple[float, bool, float]:
         """A PT session from ``t`` to ``end``; returns (load delivered, inside the analgesic window, function
-        gained)."""
-        load = pt_load(self.pain(t), self.load_full, self.load_zero, self.load_min)
-        gain = self.g * load * (100.0 - self.function(t))
+        gained); the pain during it is kept in ``last_pt_pain``."""
+        self.last_pt_pain = pain = self.pain(t)
+        load = pt_load(pain, self.load_full, self.load_zero, self.load_min)
+        u = (self.floor + self.x + self.trans) * (1.0 - self.ctx) * (1.0 - self.spec) * (1.0 - self.ptr)
+        f = self.f0 + self.kappa * (self.u0 - u) + self.gain  # :meth:`function` at t (state already at t)
+        gain = self.g * load * (100.0 - (0.0 if f < 0.0 else (100.0 if f > 100.0 else f)))
         self.gain += gain if gain > 0.0 else 0.0
         self.ptr += (self.ptr_max - self.ptr) * self.step * load
         self.last_pt_end = end

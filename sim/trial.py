@@ -30,9 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scenarios import InputError, Scenario, load_scenario
 from scenarios.loading import validation_problems
-from scenarios.schema import BaselinePain, Condition, ConditionSpec, FunctionScale, PainDuration
+from scenarios.schema import (
+    BaselinePain,
+    Condition,
+    ConditionSpec,
+    FunctionScale,
+    PainDuration,
+)
 
-from .pain import DAY, WEEK, PainState, PatientDraws
+from .pain import DAY, PainState, PatientDraws
 
 TRIALS_PACKAGE, TRIALS_DIR = "scenarios", "trials"
 READ_MINUTE = 9 * 60  # read-outs and sessions at 09:00 (DESIGN.md, "Trial files")
@@ -59,7 +65,7 @@ class Course(_Strict):
     start_week: int = Field(0, ge=0, le=104)
 
     @model_validator(mode="after")
-    def _one_form(self) -> "Course":
+    def _one_form(self) -> Course:
         if self.schedule is not None and (self.count is not None or self.per_week is not None):
             raise ValueError("give either schedule or count and per_week, not both")
         if self.schedule is None and (self.count is None or self.per_week is None):
@@ -119,7 +125,7 @@ class TrialSpec(_Strict):
     published: list[Published] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _names(self) -> "TrialSpec":
+    def _names(self) -> TrialSpec:
         names = [a.name for a in self.arms]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

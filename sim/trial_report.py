@@ -126,8 +126,8 @@ def render(n: int | None, window_n: int) -> str:
         "parameters over the simulation: `rehabflow sweep baseline --vary "
         "conditions.chronic_low_back_pain.analgesic_window.median_hours=6,24,72` (and `...relief_vas=0,1.2,2.4`).\n")
     parts.append("## Plausibility in the clinic simulation (3 replications x 52 weeks)\n")
-    lines = ["| scenario | discharged with VAS < 0.5 | VAS at discharge | >= 30% pain reduction at discharge | "
-             "function gained | per PT session inside / outside the window | below goal within 6 sessions (all) |",
+    lines = [("| scenario | discharged with VAS < 0.5 | VAS at discharge | >= 30% pain reduction at discharge | "
+              "function gained | per PT session inside / outside the window | below goal within 6 sessions (all) |"),
              "|---|---|---|---|---|---|---|"]
     for _, r in clinic.iterrows():
         lines.append(f"| {r['scenario']} | {100 * r['vas_below_half']:.1f}% | {r['vas_at_discharge']:.2f} | "

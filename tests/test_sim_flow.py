@@ -159,8 +159,9 @@ def test_the_booking_policy_is_pluggable():
 
 
 def test_pain_outcomes_are_defined_in_both_arms_so_the_comparator_measures_the_acupuncture_effect():
-    """Without acupuncture (pt_only) the arm-neutral pain KPIs exist, and with acupuncture effects set to zero
-    (a sham arm) the integrated arm loses its pain advantage at 6 weeks."""
+    """Without acupuncture (pt_only) the arm-neutral pain KPIs exist, and with every needling effect set to zero
+    (specific, contextual and the window: needling that does nothing) the integrated arm loses its pain advantage
+    at 6 weeks."""
     import copy
 
     base = load_scenario("baseline")
@@ -172,8 +173,9 @@ def test_pain_outcomes_are_defined_in_both_arms_so_the_comparator_measures_the_a
     for c in data["conditions"].values():
         c["acupuncture_effect"] = {"responder": 0.0, "partial": 0.0, "non_responder": 0.0}
         c["analgesic_window"]["relief_vas"] = 0.0
+    data["pain_model"]["contextual_effect"] = 0.0
     sham = run_replication(build(data, "sham"), 0, 6, weeks=WEEKS, warmup_weeks=0).kpis
-    assert acu["vas_week6.mean"] < sham["vas_week6.mean"] - 1.0
+    assert acu["vas_week6.mean"] < sham["vas_week6.mean"] - 0.6
     assert acu["pt_effective.share"] > sham["pt_effective.share"]
 
 

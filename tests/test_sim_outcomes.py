@@ -3,8 +3,11 @@ lifting a timing rule, against independent computations from the patients table 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from scipy import stats
 
 import sim
 from scenarios import load_scenario
@@ -29,13 +32,20 @@ def test_the_goal_curve_counts_every_patient_who_started_not_only_those_who_reac
     stg = p["sessions_to_goal"].to_numpy(float)[started]
     curve = [r.kpis[f"goal_by_session{k}.share"] for k in GOAL_CURVE_SESSIONS]
     assert curve == pytest.approx([float(np.mean(np.nan_to_num(stg, nan=np.inf) <= k)) for k in GOAL_CURVE_SESSIONS])
-    assert all(a <= b for a, b in zip(curve, curve[1:])) and curve[-1] < 1.0
+    assert all(a <= b for a, b in itertools.pairwise(curve)) and curve[-1] < 1.0
     assert np.isnan(stg).any()  # some patients never reach the goal: they stay in the denominator
 
 
 def test_discharged_pain_is_plausible_and_pt_inside_the_window_builds_more_function(baseline_run):
+    """Discharged with a VAS reading below 0.5 (the issue: 31% overall and 61% post-surgical before): at most a few
+    % in the chronic conditions; post-surgical below the share that Heiberg 2010's 3-month figure (CP §1: 24 of 100,
+    SD 19) puts below 0.5 if normal, about 16%."""
     k = baseline_run.kpis
-    assert k["vas_below_half_at_discharge.share"] < 0.08  # the issue: 31% before, implausible above a few %
+    p = baseline_run.patients.dropna(subset=["vas_discharge"])
+    post = p["condition"] == "post_surgical_orthopaedic"
+    assert (p.loc[~post, "vas_discharge"] < 0.5).mean() < 0.03
+    assert (p.loc[post, "vas_discharge"] < 0.5).mean() < stats.norm.cdf(0.5, 2.4, 1.9) + 0.03
+    assert k["vas_below_half_at_discharge.share"] < 0.1
     assert 2.0 < k["vas_at_discharge.mean"] < 5.0
     assert k["pt_function_gain_in_window.mean"] > k["pt_function_gain_outside_window.mean"]
     assert k["function_gain_at_discharge.mean"] > 0
@@ -48,7 +58,7 @@ def test_discharged_pain_is_plausible_and_pt_inside_the_window_builds_more_funct
 def test_read_out_weeks_are_a_run_setting():
     data = baseline_data()
     data["run"]["readout_weeks"] = [3, 9]
-    r = run_replication(build(data), 0, 5, weeks=20)
+    r = run_replication(build(data), 0, 5, weeks=30, warmup_weeks=4)
     assert {"vas_week3.mean", "vas_week9.mean", "function_week9.mean", "goal_at_week3.share"} <= set(r.kpis)
     assert "vas_week6.mean" not in r.kpis
     assert r.kpis["vas_week3.mean"] > r.kpis["vas_week9.mean"]  # pain falls over the programme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -10,8 +11,23 @@ import pytest
 from scipy import integrate, stats
 
 from sim import run_replication
-from sim.pain import DAY, WEEK, PainState, PatientDraws, day_noise, pt_load, simulate_sessions_to_goal, truncated_normal_ppf
-from tests.sim_builders import baseline_data, build, no_attrition, set_all_conditions, unlimited_capacity
+from sim.pain import (
+    DAY,
+    WEEK,
+    PainState,
+    PatientDraws,
+    day_noise,
+    pt_load,
+    simulate_sessions_to_goal,
+    truncated_normal_ppf,
+)
+from tests.sim_builders import (
+    baseline_data,
+    build,
+    no_attrition,
+    set_all_conditions,
+    unlimited_capacity,
+)
 
 STATIC = dict(  # a patient whose pain only treatment changes: no natural history, no flare-up, no noise
     baseline_vas={"mean": 7.0, "sd": 0.0, "min": 0.0},
@@ -76,7 +92,7 @@ def test_pain_that_has_lasted_longer_regresses_less():
         set_all_conditions(d, pain_duration_weeks={"min": duration, "max": duration})
         s = state(build(d))
         drops.append(s.u0 - s.pain(8 * WEEK))
-    assert all(a > b for a, b in zip(drops, drops[1:]))
+    assert all(a > b for a, b in itertools.pairwise(drops))
     assert drops[0] > 3 * drops[-1]
 
 
@@ -157,17 +173,24 @@ def test_needling_soon_after_pt_gains_less_specific_relief():
         (1 - pm.fatigue_penalty) * fresh.acupuncture(45.0 + 60.0 * (pm.fatigue_hours + 1)))
 
 
-def test_vas_readings_carry_day_to_day_noise_of_the_scenarios_sd():
-    """Readings on 4000 days of a patient whose pain is constant: mean = pain, SD = vas_noise_sd (0.8 here); the
-    same reading twice on one day; and the noise is a function of (patient, day) only (common random numbers)."""
-    sc = build(static_data(vas_noise_sd=0.8))
-    s = state(sc, draws=PatientDraws(0.5, 0.1, 0.5, 0.0, 0.0, noise_seed=12345))
-    days = np.arange(4000)
-    readings = np.array([s.vas(d * DAY + 540.0) for d in days])
-    assert abs(readings.mean() - 7.0) < 4 * 0.8 / math.sqrt(4000)
-    assert readings.std(ddof=1) == pytest.approx(0.8, rel=0.05)
+@pytest.mark.parametrize("pain", [5.0, 7.0, 1.0])
+def test_vas_readings_carry_day_to_day_log_normal_noise_scaled_to_the_scenarios_sd_at_vas_5(pain):
+    """Readings on 4000 days of a patient whose pain is constant: log(reading / pain) ~ Normal(-c^2/2, c) with
+    c = vas_noise_sd / 5 (mean preserved; SD vas_noise_sd at VAS 5, smaller near 0); the same reading twice on
+    one day; the noise depends only on (patient, day) (common random numbers)."""
+    d = static_data(vas_noise_sd=0.8)
+    set_all_conditions(d, baseline_vas={"mean": pain, "sd": 0.0, "min": 0.0})
+    s = state(build(d), draws=PatientDraws(0.5, 0.1, 0.5, 0.0, 0.0, noise_seed=12345))
+    readings = np.array([s.vas(day * DAY + 540.0) for day in range(4000)])
+    c = 0.8 / 5
+    sd = pain * math.sqrt(math.exp(c * c) - 1)
+    assert abs(readings.mean() - pain) < 4 * sd / math.sqrt(4000)
+    assert readings.std(ddof=1) == pytest.approx(sd, rel=0.05)
+    assert stats.kstest(np.log(readings / pain), "norm", args=(-c * c / 2, c)).pvalue > 0.001
     assert s.vas(10 * DAY + 540.0) == s.vas(10 * DAY + 600.0)
-    assert stats.shapiro(np.array([day_noise(7, int(d)) for d in days[:500]])).pvalue > 0.001
+    other = state(build(d), draws=PatientDraws(0.5, 0.1, 0.5, 0.0, 0.0, noise_seed=54321))
+    assert other.vas(3 * DAY + 540.0) != readings[3]  # another patient, another day-3 noise
+    assert stats.shapiro(np.array([day_noise(7, day) for day in range(500)])).pvalue > 0.001
 
 
 def test_flare_ups_arrive_as_a_poisson_process():

@@ -11,8 +11,17 @@ import pytest
 
 from scenarios import load_scenario, parse_scenario, scenario_to_dict
 from sim.pain import pt_load
-from sim.trial import (RESULT_COLUMNS, Course, TrialError, arm_events, builtin_trials, comparison, load_trial,
-                       parse_trial, run_trial)
+from sim.trial import (
+    RESULT_COLUMNS,
+    Course,
+    TrialError,
+    arm_events,
+    builtin_trials,
+    comparison,
+    load_trial,
+    parse_trial,
+    run_trial,
+)
 
 BUILTIN = ("cherkin2009", "gerac", "menezes_costa2012")
 

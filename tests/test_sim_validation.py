@@ -205,7 +205,9 @@ def test_an_episode_recurs_within_its_window_or_not_at_all():
 # ----------------------------------------------------------------------------------------------- dropout
 def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
     """Intake-bound pt_only clinic (2 intakes a week for 4 referrals: long waits), deterministic untreated pain
-    (baseline sd 0, no flare-ups, so VAS(t) = F + (U0 - F) exp(-rate t) by natural history alone). At each
+    (baseline sd 0, no flare-ups or entry excess, pain of 30 weeks at referral, so the pain is
+    F + (U0 - F) exp(-a (1/D - 1/(D + t))) by natural history alone; the hazard uses the pain, not a noisy
+    reading). At each
     Monday round a waiting patient drops out with h = base + per_vas_point * VAS + per_week_waiting * weeks
     waited. Observed dropouts from the waiting list vs the sum of h over every patient-round at risk (computed
     here from the patients' timestamps): z = (obs - sum h) / sqrt(sum h (1 - h)) within +-3.3 (alpha 0.001).
@@ -218,7 +220,8 @@ def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
     data["demand"]["referrals_per_week"] = 4.0
     for c in data["conditions"].values():
         c["baseline_vas"]["sd"] = 0.0
-        c.update(flare_ups_per_week=0.0, recurrence_12_months=0.0,
+        c["natural_history"]["entry_excess_fraction"] = 0.0
+        c.update(flare_ups_per_week=0.0, recurrence_12_months=0.0, pain_duration_weeks={"min": 30.0, "max": 30.0},
                  dropout={"base_weekly": 0.01, "per_vas_point": 0.004, "per_week_waiting": 0.015})
     sc = build(data, "dropout")
     obs, exp, var, exp_no_wait = 0, 0.0, 0.0, 0.0
@@ -228,10 +231,12 @@ def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
             cond = sc.conditions[row.condition]
             u0, nh, dr = cond.baseline_vas.mean, cond.natural_history, cond.dropout
             floor = nh.floor_fraction * u0
+            d0 = 30.0 + nh.recovery_offset_weeks  # pain duration at referral (+ offset), weeks
             s = (math.floor(row.referral_t / WEEK) + 1) * WEEK  # first Monday round after the referral
             while s < r.weeks * WEEK and not (row.intake_t <= s):  # NaN intake: never
                 waited = (s - row.referral_t) / WEEK
-                vas = min(max(floor + (u0 - floor) * math.exp(-nh.weekly_rate * waited), 0.0), 10.0)
+                decay = math.exp(-nh.recovery_scale_weeks * (1 / d0 - 1 / (d0 + waited)))  # docs/model.md
+                vas = min(max(floor + (u0 - floor) * decay, 0.0), 10.0)
                 h = min(1.0, dr.base_weekly + dr.per_vas_point * vas + dr.per_week_waiting * waited)
                 exp, var = exp + h, var + h * (1 - h)
                 exp_no_wait += dr.base_weekly + dr.per_vas_point * vas

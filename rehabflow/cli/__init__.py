@@ -11,6 +11,7 @@ from . import roster_cmd  # noqa: F401  (registers `rehabflow roster`, `check-ro
 from . import simulate_cmd  # noqa: F401  (registers `rehabflow simulate` and `rehabflow compare`)
 from . import sweep_cmd  # noqa: F401  (registers `rehabflow sweep` and `rehabflow recommend`)
 from . import clinic_cmd  # noqa: F401  (registers `rehabflow clinic ...`)
+from . import trial_cmd  # noqa: F401  (registers `rehabflow trial`)
 from .app import app
 
 
