@@ -80,8 +80,7 @@ class Players:
         cond = self.scenario.conditions[Condition(condition)]
         prior = prior_sessions(self.scenario, phase, max(0, (FIRST_WEEK - phase_start).days // 7))
         start = t0 - prior * DAY * DAYS_PER_WEEK / 2
-        state = PainState(cond, self.scenario.pain_model, PatientDraws.from_random(pain_rnd), start, pain_rnd,
-                          self.scenario.protocol.timing.no_pt_within_hours_before_acupuncture)
+        state = PainState(cond, self.scenario.pain_model, PatientDraws.from_random(pain_rnd), start, pain_rnd)
         for k in range(prior):
             state.acupuncture(start + k * DAY * DAYS_PER_WEEK / 2)
         self.states[patient_id] = state

@@ -11,9 +11,9 @@ the Monday after the latest planned week), each active patient is read against t
   handling** by ``non_responder_policy`` (``extend``: ``extension_sessions`` more phase-1 sessions, once;
   ``reduced_load``: phase 2 with reduced load; ``exit``);
 * phases 2 and 3: **progression** / **discharge** when :func:`~scenarios.protocol.phase_complete` says so, the
-  phase's credit being its attended PT sessions (1 each when the pre-session VAS is at most
-  ``pain_model.pt_effective_max_vas``, else ``pain_model.limited_pt_credit``: the simulation's reading of
-  "strengthening with pain does not work"; an unmeasured VAS counts as limited); discharge goes to
+  phase's credit being the load its attended PT sessions delivered (``pain_model.pt_load``: 1 at or below
+  ``full_load_max_vas``, falling with the pre-session VAS to ``min_load``: the simulation's reading of
+  "strengthening with pain does not work"; an unmeasured VAS counts as ``min_load``); discharge goes to
   **maintenance** when :func:`~scenarios.protocol.maintenance_applies`;
 * maintenance: **end of maintenance** after ``maintenance.duration_weeks``;
 * any patient: a **follow-up** call after ``no_show_follow_up`` no-shows in a row (a register setting).
@@ -103,7 +103,7 @@ def referral_note(scen: Scenario, p: Patient, vas: float | None, sessions: int, 
     restrictions = [f"no intense exercise within {tm.no_pt_within_hours_before_acupuncture:g} h before acupuncture",
                     "acupuncture the day before PT" + (f" or at least {tm.same_day_acupuncture_min_hours_before_pt:g} h "
                                                        "earlier the same day"),
-                    f"load counts as effective only with VAS <= {pm.pt_effective_max_vas:g}"]
+                    f"full load only with VAS <= {pm.pt_load.full_load_max_vas:g}"]
     if reduced:
         restrictions.insert(0, "reduced load: pain is still above the goal (non-responder)")
     return {"functional_diagnosis": diagnosis, "target_muscles": src.get("target_muscles", "as assessed"),
@@ -145,7 +145,7 @@ def _non_responder(scen: Scenario, p: Patient, vas: float | None, n: int, cap: i
 
 def pt_credit(scen: Scenario, a: Appointment) -> float:
     pm = scen.pain_model
-    return 1.0 if a.vas_before is not None and a.vas_before <= pm.pt_effective_max_vas else pm.limited_pt_credit
+    return pm.pt_load.load(a.vas_before) if a.vas_before is not None else pm.pt_load.min_load
 
 
 def _later_phase(scen: Scenario, p: Patient, appts: list[Appointment], week: dt.date) -> Proposal | None:

@@ -268,7 +268,7 @@ class FunctionScale(Strict):
     function ``100 * s / max`` if higher is better, else ``100 * (1 - s / max)``."""
 
     name: str = Field(min_length=1, max_length=40)
-    max: Positive
+    max: Annotated[float, Field(gt=0.0, le=1000.0)]
     higher_is_better: bool
 
 
@@ -318,6 +318,14 @@ class PtLoad(Strict):
         if self.min_load_vas <= self.full_load_max_vas:
             raise ValueError("min_load_vas must be above full_load_max_vas")
         return self
+
+    def load(self, vas: float) -> float:
+        """The load delivered at pain ``vas`` (``sim.pain.pt_load`` is the same rule on plain floats, for speed)."""
+        if vas <= self.full_load_max_vas:
+            return 1.0
+        if vas >= self.min_load_vas:
+            return self.min_load
+        return 1.0 - (1.0 - self.min_load) * (vas - self.full_load_max_vas) / (self.min_load_vas - self.full_load_max_vas)
 
 
 class PainModelSpec(Strict):

@@ -44,7 +44,12 @@ from scenarios.protocol import DAY, WEEK
 from scenarios.schema import CalendarSpec, ConditionSpec, PainModelSpec, ProtocolSpec, ResponderClass
 
 _STD = NormalDist()
-_INV = _STD.inv_cdf
+try:  # the C function behind NormalDist.inv_cdf, without its Python wrapper (3x faster per reading)
+    from _statistics import _normal_dist_inv_cdf as _inv_cdf
+except ImportError:  # pragma: no cover - other Python implementations
+
+    def _inv_cdf(p: float, mu: float, sigma: float) -> float:
+        return NormalDist(mu, sigma).inv_cdf(p)
 CLASSES = (ResponderClass.responder, ResponderClass.partial, ResponderClass.non_responder)
 _MASK = (1 << 64) - 1
 NOISE_REF_VAS = 5.0  # vas_noise_sd is the SD of a reading at this pain level (the noise scales with the pain)
@@ -104,7 +109,7 @@ def day_noise(seed: int, day: int) -> float:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
     z ^= z >> 31
-    return _INV(((z >> 11) + 0.5) / 9007199254740992.0)
+    return _inv_cdf(((z >> 11) + 0.5) / 9007199254740992.0, 0.0, 1.0)
 
 
 def pt_load(pain: float, full_max: float, zero_vas: float, min_load: float) -> float:

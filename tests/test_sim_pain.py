@@ -147,7 +147,11 @@ def test_the_analgesic_window_fades_with_the_patients_tau():
 
 @pytest.mark.parametrize("pain,expected", [(0.0, 1.0), (3.0, 1.0), (5.5, 0.55), (8.0, 0.1), (10.0, 0.1)])
 def test_pt_load_falls_linearly_with_pain_between_full_and_minimal_load(pain, expected):
+    """The fast rule of the simulation and the schema's (which the clinic register uses) agree."""
     assert pt_load(pain, 3.0, 8.0, 0.1) == pytest.approx(expected)
+    from scenarios.schema import PtLoad
+
+    assert PtLoad(full_load_max_vas=3.0, min_load_vas=8.0, min_load=0.1).load(pain) == pytest.approx(expected)
 
 
 def test_a_pt_session_recovers_its_load_times_the_gain_of_the_remaining_function_deficit():

@@ -175,4 +175,4 @@ def test_with_the_default_parameters_pt_the_day_after_needling_builds_more_funct
     """The clinic defaults (wide prior on tau, moderate W): same patients in both arms (common random numbers)."""
     r = run_trial(parse_trial(window_trial((24.0, 72.0), n=1000), "window.yaml")).set_index(["arm", "week"])
     gain = r.loc[("pt_24h", 8), "mean_function_change"] - r.loc[("pt_72h", 8), "mean_function_change"]
-    assert gain > 0.3, gain
+    assert gain > 0.15, gain  # 0.34 at the defaults; -0.01 with no window (docs/validation.md)
