@@ -59,3 +59,10 @@ def test_an_unknown_trial_name_and_a_missing_argument_exit_2():
     assert r.exit_code == 2 and "built-in: cherkin2009" in r.output
     r = runner.invoke(app, ["trial"])
     assert r.exit_code == 2 and "missing FILE" in r.output
+
+
+def test_a_bad_out_is_one_line_before_any_run(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = runner.invoke(app, ["trial", "gerac", "--out", str(f)])
+    assert r.exit_code == 2 and "is a file, not a folder" in r.output and "published" not in r.output

@@ -2,8 +2,9 @@
 on a cohort configured like a published trial (shared/DESIGN.md, "Trial files"; the model is ``sim.trial``).
 
 Prints one row per arm and read-out, and the published figures the file lists beside the model's; with ``--out``
-writes ``results.csv`` (the stable columns) and, if the file has published figures, ``comparison.csv``, each
-atomically. A bad trial file is one line per problem and exit status 2.
+writes ``results.csv`` (the stable columns) and, if the file has published figures, ``comparison.csv``, into a
+folder that is whole or absent (``outputs.staged_output``). A bad trial file is one line per problem and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .app import app, atomic_path, user_errors
-from .sweep_cmd import _csv_safe, _out_folder
+from .app import app, user_errors
+from .outputs import check_out, staged_output
+from .sweep_cmd import _csv_safe
 
 _N = typer.Option(None, "--n", "-n", min=1, max=200_000, help="Patients per arm (default: the file's cohort.n).")
 _OUT = typer.Option(None, "--out", "-o", help="Folder for results.csv (and comparison.csv).")
@@ -39,8 +41,7 @@ def _table(title: str, df: pd.DataFrame, pct: tuple[str, ...]) -> Table:
 
 
 def _write_csv(df: pd.DataFrame, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        _csv_safe(df).to_csv(tmp, index=False, float_format="%.6g")
+    _csv_safe(df).to_csv(target, index=False, float_format="%.6g")  # inside the staged folder
 
 
 def _list_trials(console: Console) -> None:
@@ -67,7 +68,7 @@ def trial(file: str = typer.Argument(None, help="A trial YAML file or a built-in
     if not file:
         raise InputError("missing FILE (a trial YAML file or a built-in name; `rehabflow trial --list`)")
     spec = load_trial(file)
-    folder = _out_folder(out) if out is not None else None
+    out = check_out(out) if out is not None else None  # a bad --out is one line before any work
     results = run_trial(spec, n=n)
     console.print(_table(f"{spec.name}: {spec.description}".rstrip(": "), results, ("responders_30", "responders_50")))
     comp = comparison(spec, results) if spec.published else pd.DataFrame()
@@ -75,8 +76,9 @@ def trial(file: str = typer.Argument(None, help="A trial YAML file or a built-in
         shown = comp[["arm", "week", "measure", "published", "model", "tolerance", "within"]].copy()
         shown["within"] = shown["within"].map({True: "yes", False: "NO"})
         console.print(_table("published vs model", shown, ()))
-    if folder is not None:
-        _write_csv(results, folder / "results.csv")
-        if not comp.empty:
-            _write_csv(comp, folder / "comparison.csv")
-        console.print(f"wrote {folder / 'results.csv'}" + (" and comparison.csv" if not comp.empty else ""))
+    if out is not None:
+        with staged_output(out, stale=("comparison.csv",)) as folder:  # whole or absent (outputs.py)
+            _write_csv(results, folder / "results.csv")
+            if not comp.empty:
+                _write_csv(comp, folder / "comparison.csv")
+        console.print(f"wrote {out / 'results.csv'}" + (" and comparison.csv" if not comp.empty else ""))
