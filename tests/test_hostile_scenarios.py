@@ -206,3 +206,22 @@ def test_anchors_within_the_limits_still_work(tmp_path):
                     "  - {id: AC1, roles: [acupuncturist]}\n  - {id: PT1, roles: [physiotherapist]}\n", encoding="utf-8")
     assert invoke(["validate", path]).code == 0
     assert yaml.safe_load(path.read_text())["staff"][0]["id"] == "MD1"
+
+
+EDGES = {
+    "most_referrals": "demand:\n  referrals_per_week: 200\n  monthly_multipliers: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]\n",
+    "shortest_window_most_flares": "conditions:\n  fibromyalgia:\n    analgesic_window: {relief_vas: 10, median_hours: 0.1, sigma: 3}\n"
+                                   "    flare_ups_per_week: 7\n",
+    "longest_window": "conditions:\n  fibromyalgia:\n    analgesic_window: {relief_vas: 10, median_hours: 720, sigma: 3}\n",
+    "largest_seed": "run:\n  seed: 9223372036854775807\n",
+}
+
+
+@pytest.mark.parametrize("edge", sorted(EDGES))
+def test_what_validate_accepts_at_the_edges_of_its_ranges_simulate_runs(tmp_path, edge):
+    path = tmp_path / "edge.yaml"
+    path.write_text(BASE + "name: edge\n" + EDGES[edge], encoding="utf-8")
+    assert invoke(["validate", path]).code == 0
+    outcome = invoke(["simulate", path, "-n", "1", "-w", "8", "--out", tmp_path / "out"])
+    assert outcome.code == 0, outcome.stderr[-500:]
+    assert (tmp_path / "out" / "manifest.json").is_file()
