@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -237,7 +238,7 @@ def _check_staff_capacity(ctx: _Roster) -> list[str]:
 
 def _check_room_double_booking(ctx: _Roster) -> list[str]:
     """A concrete room (by canonical name) holds one patient at a time."""
-    out = []
+    out: list[str] = []
     for room, items in _grouped(ctx.appts, lambda a: _room_label(a.room)).items():
         items = sorted(items, key=lambda x: (x.date, x.start))
         for i, a in enumerate(items):
@@ -282,7 +283,7 @@ def _patient_frequencies(ctx: _Roster, pid: str, items: list[_Appt], p: dict | N
                        f"the protocol gives {limit}")
         if kind != "assessment":
             out.extend(f"patient {pid}: {kind} on {x.when} and {y.when} are less than {gap} days apart"
-                       for x, y in zip(mine, mine[1:]) if (y.date - x.date).days < gap)
+                       for x, y in pairwise(mine) if (y.date - x.date).days < gap)
     return out
 
 
@@ -309,8 +310,8 @@ def _patient_phase2_first_pt(ctx: _Roster, pid: str, items: list[_Appt], p: dict
              or (a.date == first.date and first.start - a.start >= n_min) for a in items if a.session == "acupuncture")
     if ok:
         return []
-    return [f"patient {pid} (phase 2): first physiotherapy on {first.when} has no acupuncture the day before "
-            f"or {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day"]
+    return [(f"patient {pid} (phase 2): first physiotherapy on {first.when} has no acupuncture the day before "
+             f"or {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day")]
 
 
 def _patient_intake_first(ctx: _Roster, pid: str, items: list[_Appt], p: dict | None) -> list[str]:

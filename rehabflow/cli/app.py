@@ -35,15 +35,17 @@ import click
 import typer
 from typer.core import TyperGroup
 
-try:  # typer >= 0.22 vendors its own click: its usage errors derive from TyperException
-    from typer.exceptions import Abort as _TyperAbort
-    from typer.exceptions import TyperException as _TyperError
-except ImportError:  # pragma: no cover  (older typer: click's own)
-    _TyperAbort, _TyperError = click.exceptions.Abort, click.ClickException
+# typer >= 0.22 vendors its own click: its usage errors derive from TyperException, its aborts are typer's
+from typer.exceptions import Abort as _TyperAbort
+from typer.exceptions import TyperException as _TyperError
+
 _CLICK_ERRORS = (click.ClickException, _TyperError)
 _ABORTS = (click.exceptions.Abort, _TyperAbort)
 
-from optimizer.files import atomic_path, write_text_atomic  # noqa: F401  (re-exported for the commands)
+from optimizer.files import (  # re-exported for the commands (see __all__)
+    atomic_path,
+    write_text_atomic,
+)
 from scenarios import InputError
 from scenarios.errors import cap_lines, escape_text
 from scenarios.schema import MAX_ROSTER_SEED, MAX_RUN_SEED
@@ -159,7 +161,7 @@ class GuardedGroup(TyperGroup):
         return name, command, rest
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         _STATE["debug"] = False
         code = self._guarded(argv, prog_name, complete_var, **extra)
@@ -181,7 +183,7 @@ class GuardedGroup(TyperGroup):
             return _interrupted(Interrupted(signal.SIGINT), argv)
         except Interrupted as e:
             return _interrupted(e, argv)
-        except Exception as e:  # the last resort: a bug, one line (the corpus in tests/ never reaches it)
+        except Exception as e:  # noqa: BLE001  (the last resort: a bug, one line; the corpus in tests/ never reaches it)
             return _internal_error(e, argv)
 
 
