@@ -127,11 +127,11 @@ def test_headline_shows_the_change_against_the_starting_scenarios_run(stub_sim):
     at.number_input(key="lever_run__replications").set_value(2).run()
     at.number_input(key="lever_run__horizon_weeks").set_value(8).run()
     at.button(key="wi_run").click().run()  # the starting scenario with these run settings
-    assert at.metric[0].value == "12.0 weeks"
+    assert at.metric[0].value == "12.0"
     at.number_input(key="lever_demand__referrals_per_week").set_value(13.0).run()
     at.button(key="wi_run").click().run()
     assert not at.exception
-    assert at.metric[0].value == "13.0 weeks"
+    assert at.metric[0].value == "13.0"
     assert at.metric[0].proto.delta == "+1.00 weeks" and at.metric[1].proto.delta == "+0.0 pp"
     assert any(e.label.startswith("Run manifest") for e in at.expander)
 
@@ -140,3 +140,44 @@ def test_sessions_to_goal_histogram_shows_patients_already_below_goal_apart():
     fig = charts.sessions_to_goal_figure(np.array([0, 0, 0, 2, 3, 3]), 4.0)
     assert sorted(fig.data[0].x) == [2, 3, 3]
     assert any("3 already below the goal at the first visit" in a.text for a in fig.layout.annotations)
+
+
+# ------------------------------------------------------------------------------------------------- Compare
+from rehabflow.services import compare_view  # noqa: E402
+
+
+def _comparison():
+    diff = pd.DataFrame([
+        dict(kpi="goal_by_week3.share", label="Reached VAS below goal within 3 weeks", unit="share",
+             scenario="plus_pt", mean_diff=0.031, ci_low=0.01, ci_high=0.052, n=8),
+        dict(kpi="wait_to_first_pt_days.p90", label="Wait to first PT (p90)", unit="days", scenario="plus_pt",
+             mean_diff=-10.0, ci_low=-12.0, ci_high=-8.0, n=8)])
+    summaries = {
+        "baseline": pd.DataFrame({"kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"], "mean": [0.5, 40.0],
+                                  "ci_low": [0.48, 39.0], "ci_high": [0.52, 41.0]}),
+        "plus_pt": pd.DataFrame({"kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"], "mean": [0.531, 30.0],
+                                 "ci_low": [0.51, 29.0], "ci_high": [0.55, 31.0]})}
+    return diff, summaries
+
+
+def test_compare_table_has_each_scenarios_own_value_beside_the_difference_and_shares_in_points():
+    diff, summaries = _comparison()
+    table = compare_view.pretty_differences(diff, summaries, "baseline")
+    share = table.iloc[0]
+    assert share["baseline"] == 50.0 and share["reference 95% CI"] == "48.00 to 52.00" and share["unit"] == "%"
+    assert share["scenario value"] == 53.1 and share["scenario 95% CI"] == "51.00 to 55.00"
+    assert share["difference"] == 3.1 and share["difference unit"] == "pp"
+    assert share["95% CI low"] == 1.0 and share["95% CI high"] == 5.2 and share["clear difference?"] == "yes"
+    wait = table.iloc[1]
+    assert wait["difference"] == -10.0 and wait["difference unit"] == "days" and wait["scenario value"] == 30.0
+    csv = table.to_csv(index=False)
+    assert "3.1,pp" in csv and "0.031" not in csv  # the download is in points too
+
+
+def test_compare_draws_one_grouped_forest_plot_of_every_difference():
+    diff, summaries = _comparison()
+    table = compare_view.pretty_differences(diff, summaries, "baseline")
+    fig = charts.forest_figure(table, ["Outcomes", "Access"])
+    [trace] = fig.data  # one scenario: one trace holding every KPI
+    assert list(trace.y[0]) == ["Outcomes", "Access"] and len(trace.x) == 2
+    assert trace.x[0] == pytest.approx(100 * 3.1 / 50.0) and trace.x[1] == pytest.approx(-25.0)

@@ -7,6 +7,7 @@ import hashlib
 import streamlit as st
 
 from dashboard.views import charts
+from dashboard.views.results import group_of
 from rehabflow.services import compare_view, sim_api
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
@@ -78,14 +79,14 @@ if result is None:
     st.stop()
 
 diff = compare_view.difference_table(result)
+table = compare_view.pretty_differences(diff, compare_view.summaries_of(result), scenarios[0].name)
 st.subheader(f"Differences against {scenarios[0].name}")
-st.caption("Mean paired difference (scenario minus reference) with its 95% confidence interval. Dark bars: the "
-           "interval excludes zero (a clear difference); grey: it contains zero (no clear difference). "
-           "Shares are in percentage points.")
-st.dataframe(compare_view.pretty_differences(diff), hide_index=True, key="cmp_table")
-chart_cols = st.columns(2)
-for i, (kpi, label, unit) in enumerate(compare_view.key_kpis(diff)):
-    with chart_cols[i % 2]:
-        st.plotly_chart(charts.difference_figure(diff[diff["kpi"] == kpi], label, unit), key=f"cmp_chart_{kpi}")
-st.download_button("Download differences (CSV)", diff.to_csv(index=False), file_name=f"{key}.csv", mime="text/csv",
-                   key="cmp_download", icon=":material/download:")
+st.caption("Each scenario's own mean with its 95% CI beside the mean paired difference (scenario minus reference) "
+           "and its 95% CI, under common random numbers. Shares are in percent, their differences in percentage "
+           "points (pp). A difference is clear when its interval excludes zero.")
+st.dataframe(table, hide_index=True, key="cmp_table", width="stretch",
+             column_config={"KPI": st.column_config.TextColumn(width="large"),
+                            "scenario": st.column_config.TextColumn(width="medium")})
+st.plotly_chart(charts.forest_figure(table, [group_of(k) for k in diff["kpi"]]), key="cmp_forest")
+st.download_button("Download the comparison (CSV, shares in percent and pp)", table.to_csv(index=False),
+                   file_name=f"{key}.csv", mime="text/csv", key="cmp_download", icon=":material/download:")

@@ -144,3 +144,30 @@ def difference_figure(diff: pd.DataFrame, kpi_label: str, unit: str = "") -> go.
     fig.update_layout(title=kpi_label, yaxis_title=f"difference{f' ({unit_text})' if unit_text else ''}",
                       **{**LAYOUT, "height": 300})
     return fig
+
+
+def forest_figure(table: pd.DataFrame, groups: list[str]) -> go.Figure:
+    """One chart of every paired difference: a row per KPI (grouped, ``groups`` in table order), a point and
+    its 95% CI per scenario, as a percentage of the reference's value so that KPIs of any unit share one axis
+    (shares: percentage points of the reference share, i.e. also relative). Filled: the CI excludes 0."""
+    ref_col = table.columns[3]
+    d = table.assign(group=groups)
+    d = d[pd.to_numeric(d[ref_col], errors="coerce").abs() > 1e-12]
+    fig = go.Figure()
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for i, (name, part) in enumerate(d.groupby("scenario", sort=False)):
+        ref = part[ref_col].astype(float)
+        rel = 100 * part["difference"] / ref.abs()
+        lo, hi = 100 * part["95% CI low"] / ref.abs(), 100 * part["95% CI high"] / ref.abs()
+        clear = part["clear difference?"] == "yes"
+        fig.add_trace(go.Scatter(
+            x=rel, y=[part["group"], part["KPI"]], mode="markers", name=str(name),
+            marker=dict(color=colours[i % 4], size=9, symbol=["circle" if c else "circle-open" for c in clear]),
+            error_x=dict(type="data", symmetric=False, array=hi - rel, arrayminus=rel - lo),
+            customdata=part[["difference", "difference unit"]].to_numpy(),
+            hovertemplate="%{y}<br>%{x:.1f}% of the reference (%{customdata[0]} %{customdata[1]})<extra></extra>"))
+    fig.add_vline(x=0, line_color="#666")
+    fig.update_layout(title="Differences against the reference (% of its value, 95% CI)", height=max(400, 24 * d["KPI"].nunique() + 150),
+                      xaxis_title="difference, % of the reference value", yaxis=dict(autorange="reversed"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"), margin=dict(l=10, r=10, t=80, b=40))
+    return fig

@@ -194,8 +194,10 @@ def headline(summary: pd.DataFrame, reference: pd.DataFrame | None, notes: dict[
     for i, (_, row) in enumerate(rows.iterrows()):
         with cols[i % 3].container(border=True):
             unit = str(row.get("unit", "") or "")
-            st.markdown(f"**{row.get('label') or row['kpi']}**")  # full label (a metric's would be cut)
-            st.metric(str(row.get("label") or row["kpi"]), fmt_value(row["mean"], unit), delta=_delta(row, reference),
+            in_label = unit not in ("%", "percent", "share", "fraction", "proportion") and bool(unit)
+            label = str(row.get("label") or row["kpi"])
+            st.markdown(f"**{label}**" + (f" ({unit})" if in_label else ""))  # full label, the unit once
+            st.metric(label, fmt_value(row["mean"], "" if in_label else unit), delta=_delta(row, reference),
                       delta_color="off", label_visibility="collapsed",
                       help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}")
             st.caption(notes.get(row["kpi"]) or ci_text(row))

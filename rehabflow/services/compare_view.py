@@ -77,17 +77,48 @@ def key_kpis(diff: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
-def pretty_differences(diff: pd.DataFrame) -> pd.DataFrame:
-    """The difference table for people: KPI label, scenario, difference and interval, rounded."""
-    out = pd.DataFrame({
-        "KPI": diff["label"] if "label" in diff.columns else diff["kpi"],
-        "scenario": diff["scenario"],
-        "difference": diff["mean_diff"].round(3),
-        "95% CI low": diff["ci_low"].round(3),
-        "95% CI high": diff["ci_high"].round(3),
-    })
-    if "n" in diff.columns:
-        out["replications"] = diff["n"]
-    out["clear difference?"] = ["yes" if (lo > 0 or hi < 0) else "no"
-                                for lo, hi in zip(diff["ci_low"], diff["ci_high"], strict=True)]
-    return out
+SHARE_UNITS = ("share", "fraction", "proportion")
+
+
+def _own(summaries: dict[str, pd.DataFrame], name: str, kpi: str) -> tuple[float, float, float]:
+    """(mean, ci_low, ci_high) of ``kpi`` in scenario ``name``'s own summary; NaN when not available."""
+    s = summaries.get(name)
+    if s is None or "kpi" not in s.columns or kpi not in set(s["kpi"]):
+        return (float("nan"),) * 3
+    row = s.set_index("kpi").loc[kpi]
+    return float(row["mean"]), float(row.get("ci_low", float("nan"))), float(row.get("ci_high", float("nan")))
+
+
+def _ci(lo: float, hi: float, digits: int = 2) -> str:
+    return "" if pd.isna(lo) or pd.isna(hi) else f"{lo:.{digits}f} to {hi:.{digits}f}"
+
+
+def pretty_differences(diff: pd.DataFrame, summaries: dict[str, pd.DataFrame] | None = None,
+                       reference: str = "") -> pd.DataFrame:
+    """The comparison for people (and the CSV): per KPI and scenario, the reference's and the scenario's own
+    value with its 95% CI beside the paired difference and its CI. Shares are in percent and their differences
+    in percentage points (pp), everywhere."""
+    summaries = summaries or {}
+    rows = []
+    for r in diff.to_dict("records"):
+        unit = str(r.get("unit", "") or "")
+        scale, value_unit, diff_unit = (100.0, "%", "pp") if unit in SHARE_UNITS else (1.0, unit, unit)
+        ref = [x * scale for x in _own(summaries, reference, r["kpi"])]
+        own = [x * scale for x in _own(summaries, str(r["scenario"]), r["kpi"])]
+        lo, hi = r["ci_low"] * scale, r["ci_high"] * scale
+        rows.append({
+            "KPI": r.get("label") or r["kpi"], "scenario": r["scenario"], "unit": value_unit,
+            f"{reference or 'reference'}": round(ref[0], 2), "reference 95% CI": _ci(ref[1], ref[2]),
+            "scenario value": round(own[0], 2), "scenario 95% CI": _ci(own[1], own[2]),
+            "difference": round(r["mean_diff"] * scale, 3), "difference unit": diff_unit,
+            "95% CI low": round(lo, 3), "95% CI high": round(hi, 3),
+            "replications": r.get("n"),
+            "clear difference?": "yes" if (lo > 0 or hi < 0) else "no",
+        })
+    return pd.DataFrame(rows)
+
+
+def summaries_of(result: Any) -> dict[str, pd.DataFrame]:
+    """Each scenario's own summary from ``sim.compare_scenarios`` (empty for a bare difference table)."""
+    value = getattr(result, "summaries", None)
+    return dict(value) if isinstance(value, dict) else {}
