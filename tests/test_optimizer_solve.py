@@ -339,7 +339,7 @@ def test_every_roster_of_our_neighbourhood_search_is_valid_and_no_worse_than_the
     history = build_history(w, None)
     greedy = greedy_assign(w, history)
     best, info = improve(w, history, [], greedy, seed=seed, budget=0.1)
-    assert info["iterations"] > 0
+    assert info["iterations"] > 0 or not w.requests  # a week with nothing to place has nothing to search
     assert len(best) >= len(greedy)
     assert objective_value(w, history, best) <= objective_value(w, history, greedy)
     res = _as_result(w, history, best)
