@@ -1,16 +1,16 @@
 """The appointment book (numpy counts of used units per staff member and per room type per slot) and the
 greedy earliest-fit booking policy.
 
-A policy is any object with ``book_week(book, request) -> list[Appointment]`` and
-``book_single(book, kind, earliest, latest) -> Appointment | None``; :class:`GreedyEarliestFit` places each
-session at the earliest slot that satisfies the protocol's timing rules (module docstring of
-``sim.patient``), so that a CP-SAT roster can later replace it without touching the model.
+A booking policy is any object that satisfies :class:`BookingPolicy` (``book_week`` and ``book_single``);
+:class:`GreedyEarliestFit` places each session at the earliest slot that satisfies the protocol's timing rules
+(module docstring of ``sim.patient``), so that a CP-SAT roster can later replace it without touching the model.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -55,6 +55,27 @@ class WeekRequest:
     last_pt_day: int = -10**6
     last_pt_end: float = -math.inf
     phase: str = ""
+
+
+class BookingPolicy(Protocol):
+    """How the clinic model books sessions in the :class:`AppointmentBook` (``sim.ClinicModel(policy=...)``).
+
+    A policy takes the capacity it books from the book (``AppointmentBook.take``) and returns what it booked; it
+    never books outside the book's horizon and never double-books (the book's counts forbid it).
+    """
+
+    def book_week(self, book: AppointmentBook, req: WeekRequest) -> list[Appointment]:
+        """One patient's sessions for week ``req.week`` (the weekly round): up to ``req.n_acu`` acupuncture and
+        ``req.n_pt`` physiotherapy sessions, no session before ``req.earliest``, respecting the timing state of
+        ``req`` (pairing, gaps after ``req.last_acu_day``/``req.last_pt_day``, no PT just before acupuncture).
+        Fewer sessions than asked (or none) when the calendar is full; in time order."""
+        ...
+
+    def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
+                    phase: str = "") -> Appointment | None:
+        """One session of ``kind`` (a key of ``SlotGrid.kinds``, e.g. an intake or a re-evaluation) starting in
+        ``[earliest, latest)`` minutes, tagged with ``phase``; ``None`` when nothing is free in that window."""
+        ...
 
 
 class AppointmentBook:
@@ -103,7 +124,7 @@ class AppointmentBook:
 
     @property
     def staff_load(self) -> np.ndarray:
-        """Used units per staff member and slot (numpy, for inspection and tests)."""
+        """Used units per staff member and slot (numpy, for inspection)."""
         return self.staff_cap - np.array(self.staff_rem, dtype=np.int64)
 
     @property
@@ -221,7 +242,7 @@ class GreedyEarliestFit:
     _cache: dict = field(default_factory=dict)
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> "GreedyEarliestFit":
+    def from_scenario(cls, scenario: Scenario) -> GreedyEarliestFit:
         t = scenario.protocol.timing
         return cls(t.min_days_between_same_type, 60.0 * t.same_day_acupuncture_min_hours_before_pt,
                    60.0 * t.no_pt_within_hours_before_acupuncture, t.acupuncture_day_before_pt)
@@ -334,4 +355,4 @@ class GreedyEarliestFit:
         return None
 
 
-__all__ = ["Appointment", "AppointmentBook", "GreedyEarliestFit", "WeekRequest", "WEEK", "DAY"]
+__all__ = ["Appointment", "AppointmentBook", "BookingPolicy", "GreedyEarliestFit", "WeekRequest", "WEEK", "DAY"]

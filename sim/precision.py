@@ -12,7 +12,7 @@ N_sol, and the run stops when all are accepted or at ``max_reps`` (the cap; thos
 Why not ``sim_tools.output_analysis.ReplicationsAlgorithm`` (the same method): it asks for one replication at a
 time (no parallel workers), divides by the signed mean (a KPI with a negative mean always "passes"; a
 zero-mean KPI never does), and may run past its budget by the look-ahead. The few lines below avoid all three;
-``tests/test_sim_study.py`` checks them against sim-tools on positive-mean data.
+they agree with sim-tools on positive-mean data (the validation suite checks it).
 
 Replication i always uses stream i of the root seed, and the decision is taken replication by replication on
 the growing sequence, so the result (and the replications returned) are the same whatever the number of
@@ -22,6 +22,7 @@ workers or the batch sizes: auto mode gives exactly the first n replications of 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from scenarios import InputError, Scenario
+
+from .executors import ExecutorSpec, run_tasks
+from .results import ExperimentResult, ReplicationResult
+from .runner import assemble_experiment, choose_warmup, finalise, run_replication
+
 Progress = Callable[[int, int], None]
+Replicate = Callable[..., ReplicationResult]
+"""``replicate(scenario, rep, root_seed, weeks, **options) -> ReplicationResult`` (default ``sim.run_replication``)."""
 
 # Hoad, Robinson & Davies (2010): 95% CIs, 5% relative precision, 3 initial replications, kLimit = 5.
 DEFAULT_PRECISION = 0.05
@@ -257,15 +266,15 @@ DEFAULT_KPIS = ("wait_to_intake_days.mean", "wait_to_first_acupuncture_days.mean
 
 @dataclass
 class PreciseRun:
-    """An automatic run: the replications, how their number was chosen (``outcome``), and, on the model, the
-    experiment assembled exactly as ``sim.run_experiment(replications=n)`` would (``experiment``)."""
+    """An automatic run: the replications, how their number was chosen (``outcome``), and the experiment
+    assembled exactly as ``sim.run_experiment(replications=n)`` would (``experiment``)."""
 
-    replications: list[Any]
+    replications: list[ReplicationResult]
     outcome: SequentialOutcome
     seed: int
-    weeks: int | None
-    decision_warmup_weeks: int | None = None
-    experiment: Any = None
+    weeks: int
+    decision_warmup_weeks: int | None
+    experiment: ExperimentResult
 
     @property
     def n(self) -> int:
@@ -291,8 +300,35 @@ def pilot_size(spec: PrecisionSpec) -> int:
     return min(spec.max_reps, spec.initial + spec.look_ahead_for(spec.initial))
 
 
+@dataclass
+class WarmedBatches:
+    """``replicate(indices)`` for :func:`run_sequential`: replications ``indices`` of the scenario on the executor,
+    each finalised with one warm-up, chosen (as ``run_experiment`` chooses it) on the pilot, the first batch."""
+
+    scenario: Scenario
+    replication: Replicate
+    root_seed: int
+    weeks: int
+    executor: ExecutorSpec
+    pilot: int
+    event_log: bool = False
+    warmup: int | None = None
+
+    def __call__(self, indices: Sequence[int]) -> list[ReplicationResult]:
+        extra = {"event_log": True} if self.event_log else {}
+        tasks = [(self.replication, self.scenario, i, self.root_seed, self.weeks, extra) for i in indices]
+        results: list[ReplicationResult] = run_tasks(_one_replication, tasks, self.executor)
+        if self.warmup is None:  # the first batch always starts at 0 and holds the whole pilot
+            self.warmup = choose_warmup(self.scenario, results[: self.pilot], self.weeks)[0]
+        return [finalise(r, self.warmup) for r in results]
+
+
+def _local_executor(workers: int) -> ExecutorSpec:
+    return ExecutorSpec("serial" if workers <= 1 else "processes", max(1, workers))
+
+
 def run_until_precise(
-    scenario: Any,
+    scenario: Scenario,
     kpis: Sequence[str] = DEFAULT_KPIS,
     precision: float = DEFAULT_PRECISION,
     max_reps: int = DEFAULT_MAX_REPS,
@@ -303,71 +339,50 @@ def run_until_precise(
     weeks: int | None = None,
     seed: int | None = None,
     workers: int = 1,
-    executor: Any = None,
+    executor: ExecutorSpec | None = None,
     progress: Progress | None = None,
     event_log: bool = False,
-    replication: Callable[..., Any] | None = None,
+    replication: Replicate = run_replication,
 ) -> PreciseRun:
-    """Replications of ``scenario`` (``sim.run_replication(scenario, i, seed, weeks)``, i = 0, 1, ...) until every
-    KPI in ``kpis`` has a CI half-width within ``precision`` of its mean, held over the look-ahead, or ``max_reps``.
+    """Replications of ``scenario`` (``replication(scenario, i, seed, weeks)``, i = 0, 1, ...) until every KPI in
+    ``kpis`` has a CI half-width within ``precision`` of its mean, held over the look-ahead, or ``max_reps``.
 
-    On the model, the warm-up for the decision is chosen (as ``run_experiment`` does) on the first
-    :func:`pilot_size` replications and kept; the returned ``experiment`` is then assembled from the n
-    replications exactly as a fixed run of n (its own warm-up choice), so ``--replications n`` reproduces it.
-    ``replication`` replaces the model (tests); then KPIs are taken as returned and ``experiment`` is None.
-    Batches run on ``executor`` (default: ``workers`` local processes); the result is the same for any.
+    The warm-up for the decision is chosen (as ``run_experiment`` does) on the first :func:`pilot_size`
+    replications and kept; the returned ``experiment`` is then assembled from the n replications exactly as a
+    fixed run of n (its own warm-up choice), so ``--replications n`` reproduces it. Batches run on ``executor``
+    (default: ``workers`` local processes); the result is the same for any.
     """
-    import time
-
-    from .executors import ExecutorSpec, run_tasks
-
     t0 = time.perf_counter()
-    model = replication is None
-    if model:
-        from .runner import run_replication as replication
     spec = PrecisionSpec(precision=precision, alpha=alpha, initial=initial, look_ahead=look_ahead, max_reps=max_reps)
     root = int(scenario.run.seed if seed is None else seed)
-    wk = int(weeks if weeks is not None else getattr(getattr(scenario, "run", None), "horizon_weeks", 0) or 0) or None
-    ex = executor or ExecutorSpec("serial" if workers <= 1 else "processes", max(1, workers))
-    state: dict[str, Any] = {"warm": None}
-
-    def replicate(indices: Sequence[int]) -> list[Any]:
-        extra = {"event_log": True} if event_log else {}
-        res = run_tasks(_one_replication, [(replication, scenario, i, root, wk, extra) for i in indices], ex)
-        if model:
-            from .runner import choose_warmup, finalise
-
-            if state["warm"] is None:  # the first batch always starts at 0 and holds the whole pilot
-                state["warm"] = choose_warmup(scenario, res[: pilot_size(spec)], wk)[0]
-            for r in res:
-                finalise(r, state["warm"])
-        return res
-
-    outcome = run_sequential(replicate, lambda r: r.kpis, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
-    run = PreciseRun(outcome.results, outcome, root, wk, state["warm"])
-    if model:
-        from .runner import assemble_experiment, choose_warmup
-
-        warm, method = choose_warmup(scenario, outcome.results, wk)
-        run.experiment = assemble_experiment(scenario, outcome.results, warm, method, root, wk, ex.workers,
-                                   time.perf_counter() - t0)
-        run.experiment.manifest["replications_auto"] = run.manifest()
+    wk = int(weeks if weeks is not None else scenario.run.horizon_weeks)
+    ex = executor or _local_executor(workers)
+    batches = WarmedBatches(scenario, replication, root, wk, ex, pilot_size(spec), event_log)
+    outcome = run_sequential(batches, _kpis_of, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
+    warm, method = choose_warmup(scenario, outcome.results, wk)
+    experiment = assemble_experiment(scenario, outcome.results, warm, method, root, wk, ex.workers,
+                                     time.perf_counter() - t0)
+    run = PreciseRun(outcome.results, outcome, root, wk, batches.warmup, experiment)
+    experiment.manifest["replications_auto"] = run.manifest()
     return run
 
 
-def _one_replication(replication: Callable[..., Any], scenario: Any, rep: int, root: int, weeks: int | None,
-                     extra: dict[str, Any]) -> Any:
+def _kpis_of(result: ReplicationResult) -> dict[str, float]:
+    return result.kpis
+
+
+def _one_replication(replication: Replicate, scenario: Scenario, rep: int, root: int, weeks: int,
+                     extra: dict[str, Any]) -> ReplicationResult:
     """Top level (picklable) so that local processes and Dask workers can run it."""
-    return replication(scenario, rep, root, weeks=weeks, **extra)
+    return replication(scenario, rep, root, weeks, **extra)
 
 
-def run_auto_experiment(scenario: Any, *, precision: float = DEFAULT_PRECISION, max_reps: int | None = None,
+def run_auto_experiment(scenario: Scenario, *, precision: float = DEFAULT_PRECISION, max_reps: int | None = None,
                         kpis: Sequence[str] = DEFAULT_KPIS, weeks: int | None = None, seed: int | None = None,
-                        workers: int = 1, progress: Progress | None = None, event_log: bool = False) -> Any:
+                        workers: int = 1, progress: Progress | None = None, event_log: bool = False
+                        ) -> ExperimentResult:
     """``run_experiment`` with the number of replications chosen by :func:`run_until_precise` (CLI
     ``--auto-replications``); bad settings are :class:`scenarios.InputError` (one line, exit 2)."""
-    from scenarios import InputError
-
     cap = DEFAULT_MAX_REPS if max_reps is None else int(max_reps)
     if cap < DEFAULT_INITIAL:
         raise InputError(f"--replications: with --auto-replications it is the cap and must be {DEFAULT_INITIAL} "

@@ -36,13 +36,9 @@ from scenarios import ROLE_LEVERS, InputError, Scenario, apply_overrides
 
 from .executors import ExecutorSpec, Progress, TaskRunner
 from .stats import t_interval
-from .sweep import (
-    Replicate,
-    ReplicationKpis,
-    choose_warmup,
-    default_replicate,
-    replication_kpis,
-)
+from .kpis import KPI_META
+from .runner import run_replication
+from .sweep import Replicate, ReplicationKpis, choose_warmup, replication_kpis
 from .targets import Target, check_kpis_known
 
 MET, FAILS, UNCLEAR, NO_DATA = "meets", "fails", "unclear", "no data"
@@ -188,14 +184,11 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
         raise InputError(f"--max-replications: must be at least --replications ({replications}), got {max_replications}")
     if batch < 1:
         raise InputError(f"--batch: must be 1 or more (got {batch})")
-    if replicate is None:  # the real model: check the target KPIs against its catalogue before any run
-        from .kpis import KPI_META
-
-        check_kpis_known(list(targets), set(KPI_META))
+    check_kpis_known(list(targets), set(KPI_META))  # against the model's catalogue, before any run
     if lookahead < 1:
         raise InputError(f"--lookahead: must be 1 or more (got {lookahead})")
     valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
-    replicate = replicate or default_replicate()
+    replicate = replicate or run_replication
     with TaskRunner(spec) as runner:
         rec = _search(valid, skipped, order, targets, confidence, replications, batch, max_replications, root_seed,
                       weeks, runner, replicate, report, progress, lookahead)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from scenarios import InputError, Scenario, scenario_hash
 
+from .booking import BookingPolicy
 from .calendar import ROOM_TYPES
 from .executors import ExecutorSpec, run_tasks
 from .kpis import compute_kpis, kpi_label, outcome_counts, share_interval, utilisation_table
@@ -28,6 +29,7 @@ from .model import ClinicModel
 from .results import ComparisonResult, ExperimentResult, ReplicationResult
 from .stats import paired_differences, t_interval
 from .streams import ReplicationStreams
+from .warmup import mser5, system_census
 
 Progress = Callable[[int, int], None]
 
@@ -90,12 +92,13 @@ def finalise(r: ReplicationResult, warmup: int) -> ReplicationResult:
 
 
 def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None,
-                    event_log: bool = False, warmup_weeks: int | None = None, policy=None) -> ReplicationResult:
+                    event_log: bool = False, warmup_weeks: int | None = None,
+                    policy: BookingPolicy | None = None) -> ReplicationResult:
     """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
 
     ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
-    its own choice with :func:`finalise`. ``policy``: a booking policy (``book_week``/``book_single``, see
-    ``sim.booking``; default greedy earliest-fit). The input scenario is not modified.
+    its own choice with :func:`finalise`. ``policy``: a :class:`sim.booking.BookingPolicy` (default: greedy
+    earliest-fit). The input scenario is not modified.
     """
     weeks = int(weeks or scenario.run.horizon_weeks)
     warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
@@ -120,21 +123,22 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
     return finalise(result, warm)
 
 
-def choose_warmup(scenario: Scenario, reps: list[ReplicationResult], weeks: int) -> tuple[int, str]:
-    """One warm-up for the experiment: fixed weeks, or MSER-5 on the mean weekly census of patients in the system
-    (waiting + phases 1-3, ``sim.warmup.system_census``) across replications, capped at ``run.warmup.weeks`` and
-    half the run. The census rather than the waiting list alone: when the clinic is not congested the waiting
-    list is flat from week 1 while the programme fills for 15-25 weeks (docs/stress_des.md, open points)."""
+def choose_warmup(scenario: Scenario, reps: Sequence[ReplicationResult], weeks: int) -> tuple[int, str]:
+    """One warm-up for the experiment, chosen on its replications' weekly time series (:func:`warmup_for_series`)."""
+    return warmup_for_series(scenario, [r.timeseries for r in reps], weeks)
+
+
+def warmup_for_series(scenario: Scenario, series: Sequence[pd.DataFrame], weeks: int) -> tuple[int, str]:
+    """Fixed weeks, or MSER-5 on the mean weekly census of patients in the system (waiting + phases 1-3,
+    ``sim.warmup.system_census``) across replications, capped at ``run.warmup.weeks`` and half the run. The
+    census rather than the waiting list alone: when the clinic is not congested the waiting list is flat from
+    week 1 while the programme fills for 15-25 weeks (docs/stress_des.md, open points)."""
     spec = scenario.run.warmup
-    if spec.method == "mser5":
-        try:
-            from .warmup import mser5, system_census
-        except ImportError:
-            return fixed_warmup(scenario, weeks), "fixed (MSER-5 not available)"
-        series = np.mean([system_census(r.timeseries) for r in reps], axis=0)
-        w = int(mser5(series))
-        return max(0, min(w, spec.weeks, weeks // 2)), "mser5 (system census)"
-    return fixed_warmup(scenario, weeks), "fixed"
+    if spec.method != "mser5":
+        return fixed_warmup(scenario, weeks), "fixed"
+    census = np.mean([system_census(ts) for ts in series], axis=0)
+    w = int(mser5(census))
+    return max(0, min(w, spec.weeks, weeks // 2)), "mser5 (system census)"
 
 
 def _summary(per_rep: pd.DataFrame) -> pd.DataFrame:

@@ -26,10 +26,12 @@ from scipy import stats
 from scenarios import ROLE_LEVERS, InputError, Scenario, ScenarioError, apply_overrides, scenario_hash
 
 from .executors import ExecutorSpec, Progress, TaskRunner
+from .results import ReplicationResult
+from .runner import finalise, fixed_warmup, run_replication, warmup_for_series
 from .targets import Vary
 
-Replicate = Callable[..., Any]
-"""``replicate(scenario, rep, root_seed, weeks) -> object with .kpis`` (default: ``sim.run_replication``)."""
+Replicate = Callable[[Scenario, int, int, int | None], ReplicationResult]
+"""``replicate(scenario, rep, root_seed, weeks) -> ReplicationResult`` (default: ``sim.runner.run_replication``)."""
 
 #: KPIs plotted (and the first ``SUMMARY_KPIS`` tabled) by default when the model reports them: the questions
 #: managers ask first, access to both therapies (a physiotherapy lever moves the waits to PT, not to acupuncture)
@@ -65,7 +67,8 @@ def grid_points(varies: Sequence[Vary]) -> list[dict[str, Any]]:
     """The cartesian product of the values, first ``--vary`` slowest: ``[{path: value, ...}, ...]``."""
     if not varies:
         return [{}]
-    return [dict(zip([v.path for v in varies], combo)) for combo in itertools.product(*[v.values for v in varies])]
+    paths = [v.path for v in varies]
+    return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*[v.values for v in varies])]
 
 
 def point_label(point: dict[str, Any]) -> str:
@@ -103,32 +106,27 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, Any]]) -> list[Sc
 @dataclass
 class ReplicationKpis:
     """What a sweep task sends back: ``values[i, j]`` is KPI ``names[j]`` for warm-up ``warmups[i]`` weeks (every
-    warm-up the experiment could choose; ``None`` for a model that fixes its own), and the weekly time series
-    (waiting list, patients per phase) that the choice is made on. A float array, not dicts: a sweep of 10,000
-    tasks keeps tens of MB, not hundreds."""
+    warm-up the experiment could choose), and the weekly time series (waiting list, patients per phase) that the
+    choice is made on. A float array, not dicts: a sweep of 10,000 tasks keeps tens of MB, not hundreds."""
 
     names: tuple[str, ...]
-    warmups: tuple[int | None, ...]
+    warmups: tuple[int, ...]
     values: np.ndarray
-    timeseries: pd.DataFrame | None = None
+    timeseries: pd.DataFrame
 
     @classmethod
-    def from_dicts(cls, by_warmup: dict[int | None, dict[str, float]], timeseries: pd.DataFrame | None = None
-                   ) -> "ReplicationKpis":
+    def from_dicts(cls, by_warmup: dict[int, dict[str, float]], timeseries: pd.DataFrame) -> ReplicationKpis:
         names = tuple(sorted(next(iter(by_warmup.values()))))
         values = np.array([[float(k.get(n, np.nan)) for n in names] for k in by_warmup.values()], dtype=float)
         return cls(names, tuple(by_warmup), values, timeseries)
 
-    def kpis(self, warmup: int | None) -> dict[str, float]:
-        """The KPIs for ``warmup`` weeks (a model that fixes its own warm-up has only the ``None`` row)."""
-        row = 0 if self.warmups == (None,) else self.warmups.index(warmup)
-        return dict(zip(self.names, self.values[row].tolist()))
+    def kpis(self, warmup: int) -> dict[str, float]:
+        """The KPIs for ``warmup`` weeks (one of ``warmups``: another is a ``ValueError``)."""
+        return dict(zip(self.names, self.values[self.warmups.index(warmup)].tolist(), strict=True))
 
 
 def warmup_candidates(scenario: Scenario, weeks: int) -> list[int]:
     """Every warm-up ``sim.run_experiment`` could pick: the fixed weeks, or 0..the MSER-5 search limit."""
-    from .runner import fixed_warmup
-
     spec = scenario.run.warmup
     if spec.method == "fixed":
         return [fixed_warmup(scenario, weeks)]
@@ -140,36 +138,15 @@ def replication_kpis(replicate: Replicate, scenario: Scenario, rep: int, root_se
     """One task: run replication ``rep``; keep only its KPIs for each candidate warm-up (recomputing them is
     ~1 ms each, a few % of the run) and the weekly time series: small to send back from a worker."""
     result = replicate(scenario, rep, root_seed, weeks)
-    if not hasattr(result, "patients"):  # a model without raw tables (tests' stand-in): its KPIs as they are
-        return ReplicationKpis.from_dicts({None: dict(result.kpis)})
-    from .runner import finalise
-
     by_warmup = {w: dict(finalise(result, w).kpis) for w in warmup_candidates(scenario, result.weeks)}
     return ReplicationKpis.from_dicts(by_warmup, result.timeseries)
 
 
-def choose_warmup(scenario: Scenario, results: Sequence[ReplicationKpis], weeks: int | None) -> tuple[int | None, str]:
+def choose_warmup(scenario: Scenario, results: Sequence[ReplicationKpis], weeks: int | None) -> tuple[int, str]:
     """The warm-up ``sim.run_experiment`` would choose for these replications (its own rule, called on their
-    time series: fixed weeks, or MSER-5 on the mean weekly census); ``(None, "model")`` for a model without
-    time series (tests' stand-in)."""
-    if not results or results[0].timeseries is None:
-        return None, "model"
-    from types import SimpleNamespace
-
-    from .runner import choose_warmup
-
+    time series: fixed weeks, or MSER-5 on the mean weekly census)."""
     wk = int(weeks or scenario.run.horizon_weeks)
-    return choose_warmup(scenario, [SimpleNamespace(timeseries=r.timeseries) for r in results], wk)
-
-
-def default_replicate() -> Replicate:
-    """``sim.run_replication`` (looked up at call time, so tests can stand in a model of known answer)."""
-    import sim
-
-    found = getattr(sim, "run_replication", None)
-    if found is None:
-        from .runner import run_replication as found
-    return found
+    return warmup_for_series(scenario, [r.timeseries for r in results], wk)
 
 
 def summarise(table: pd.DataFrame, paths: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
@@ -200,7 +177,7 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     varies = list(varies)
     points = grid_points(varies)
     scenarios = point_scenarios(base, points)  # raises before any run
-    replicate = replicate or default_replicate()
+    replicate = replicate or run_replication
     tasks = [(replicate, s, r, root_seed, weeks) for s in scenarios for r in range(replications)]
     started = time.perf_counter()
     if runner is None:
@@ -213,8 +190,7 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     # of the warm-ups run_experiment would choose at each point (as compare_scenarios does).
     choices = [choose_warmup(s, results[i * replications:(i + 1) * replications], weeks)
                for i, s in enumerate(scenarios)]
-    known = [c[0] for c in choices if c[0] is not None]
-    warmup = max(known) if known else None
+    warmup = max(c[0] for c in choices)
     kpis = [r.kpis(warmup) for r in results]
     table = tidy_table(varies, points, replications, kpis)
     paths = [v.path for v in varies]
@@ -228,8 +204,7 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
         "root_seed": root_seed,
         "weeks": weeks or base.run.horizon_weeks,
         "warmup_weeks": warmup,
-        "warmup_method": (f"{choices[0][1]}: the longest of the points' choices, applied to all"
-                          if known else "the model's own"),
+        "warmup_method": f"{choices[0][1]}: the longest of the points' choices, applied to all",
         "warmup_weeks_by_point": [c[0] for c in choices],
         "common_random_numbers": "replication r uses the same seed at every grid point",
         "executor": {"kind": used.kind, "workers": used.workers, "address": used.address},
@@ -286,7 +261,7 @@ def kpi_figure(result: SweepResult, kpi: str) -> Any:
         x_name = paths[0]
         others = paths[1:]
         groups = (
-            [(", ".join(f"{p}={v}" for p, v in zip(others, key if isinstance(key, tuple) else (key,))), g)
+            [(", ".join(f"{p}={v}" for p, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)), g)
              for key, g in s.groupby(others, sort=False)] if others else [("", s)]
         )
     for name, g in groups:

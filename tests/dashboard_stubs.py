@@ -1,6 +1,6 @@
 """A stand-in for the simulation, used only to test the dashboard's own behaviour (not the model).
 
-``stub_result`` builds an object with the ExperimentResult fields the dashboard reads. ``install`` patches
+``stub_result`` builds a real ``sim.ExperimentResult`` with small made-up tables. ``install`` patches
 ``rehabflow.services.sim_api`` so that the pages run against it. ``dashboard_stub_app.py`` serves the real app
 with the stub installed, for the browser test of the run flow.
 """
@@ -8,10 +8,12 @@ with the stub installed, for the browser test of the run flow.
 from __future__ import annotations
 
 import time
-import types
 
 import numpy as np
 import pandas as pd
+
+from optimizer import RosterResult
+from sim import ExperimentResult, ReplicationResult
 
 
 def stub_result(scenario):
@@ -28,9 +30,12 @@ def stub_result(scenario):
                               available_minutes=60) for d in range(5) for h in range(8, 12)])
     traj = pd.DataFrame({"patient": ["P1"] * 3, "day": [0, 3, 7], "vas": [7.0, 5.0, 3.5],
                          "session": ["acupuncture", "acupuncture", ""]})
-    rep = types.SimpleNamespace(trajectories=traj, sessions_to_goal=np.array([3, 4, 5]))
-    return types.SimpleNamespace(summary=summary, per_replication=pd.DataFrame(), timeseries=ts,
-                                 utilisation=util, replications=[rep], manifest={"replications": reps})
+    rep = ReplicationResult(replication=0, weeks=weeks, warmup_weeks=0, kpis={}, timeseries=ts[ts.replication == 0],
+                            utilisation=util, trajectories=traj, sessions_to_goal=np.array([3.0, 4.0, 5.0]),
+                            outcomes={}, patients=pd.DataFrame())
+    return ExperimentResult(summary=summary, per_replication=pd.DataFrame(), timeseries=ts, utilisation=util,
+                            replications=[rep], manifest={"replications": reps, "weeks": weeks,
+                                                                "warmup_weeks": 0})
 
 
 def make_run_experiment(calls: list, delay: float = 0.0):
@@ -51,7 +56,6 @@ def install(calls: list | None = None, delay: float = 0.0) -> list:
     from rehabflow.services import sim_api
 
     calls = [] if calls is None else calls
-    sim_api.available = lambda: True
     sim_api.run_experiment = make_run_experiment(calls, delay)
     return calls
 
@@ -86,15 +90,14 @@ def install_optimizer(monkeypatch, calls: list) -> None:
 
     def solve(scenario, patients, staff, week_start, time_limit, reproducible=False, **progress_and_stopper):
         calls.append(("solve", time_limit))
-        return types.SimpleNamespace(
+        return RosterResult(
             roster=ROSTER, unscheduled=pd.DataFrame([dict(patient_id="P3", session="physiotherapy",
                                                           reason="no physiotherapist free")]),
             summary=dict(placed=3, required=4, objective=10, best_bound=12, gap=0.1, status="FEASIBLE",
                          solve_time=1.2))
 
-    monkeypatch.setattr(optimizer_api, "available", lambda: True)
     monkeypatch.setattr(optimizer_api, "sample_week", sample_week)
     monkeypatch.setattr(optimizer_api, "read_uploads", read_uploads)
     monkeypatch.setattr(optimizer_api, "solve", solve)
-    monkeypatch.setattr(optimizer_api, "validate", lambda *a: ["PT1 double-booked Tue 09:00"])
+    monkeypatch.setattr(optimizer_api, "validate", lambda *a: optimizer_api.RosterVerdict(["PT1 double-booked Tue 09:00"]))
     monkeypatch.setattr(optimizer_api, "export_bytes", lambda kind, *a: f"{kind} bytes".encode())

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dashboard_stubs
 import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import dashboard_stubs
 from rehabflow.services import sim_api
+from sim import ComparisonResult
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -23,7 +24,6 @@ APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 @pytest.fixture()
 def stub_sim(monkeypatch):
     calls = []
-    monkeypatch.setattr(sim_api, "available", lambda: True)
     monkeypatch.setattr(sim_api, "run_experiment", dashboard_stubs.make_run_experiment(calls))
     st.cache_resource.clear()
     return calls
@@ -81,9 +81,8 @@ def stub_compare(monkeypatch):
         rows = [dict(kpi="wait", label="Wait to start", unit="weeks", scenario=s.name, mean_diff=-1.0 * i,
                      ci_low=-1.0 * i - 0.5, ci_high=-1.0 * i + 0.5, n=replications)
                 for i, s in enumerate(scenarios[1:], start=1)]
-        return pd.DataFrame(rows)
+        return ComparisonResult(differences=pd.DataFrame(rows), summaries={}, experiments={}, manifest={})
 
-    monkeypatch.setattr(sim_api, "compare_available", lambda: True)
     monkeypatch.setattr(sim_api, "compare_scenarios", compare_scenarios)
     st.cache_resource.clear()
     return calls

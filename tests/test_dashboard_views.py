@@ -9,11 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rehabflow.cli import app
-from rehabflow.cli import dashboard_cmd
 from dashboard.views import charts, roster_view
-from rehabflow.services import compare_view
 from dashboard.views.results import fmt_value
+from rehabflow.cli import app, dashboard_cmd
+from rehabflow.services import compare_view
 from scenarios import InputError
 
 
@@ -86,14 +85,24 @@ def test_day_table_lists_one_rooms_appointments_in_time_order():
     assert list(table["start"]) == ["08:00", "10:00"]
 
 
-@pytest.mark.parametrize(
-    ("verdict", "ok", "n"),
-    [([], True, 0), (["PT1 double-booked Mon 09:00"], False, 1),
-     (pd.DataFrame({"rule": ["room"], "detail": ["ACU-1 twice"]}), False, 1), (None, True, 0)],
-)
-def test_validator_verdicts_of_any_shape_are_read(verdict, ok, n):
-    got_ok, problems = roster_view.verdict_parts(verdict)
-    assert got_ok is ok and len(problems) == n
+def test_the_validators_verdict_reaches_the_dashboard_as_ok_and_problems():
+    """The adapter wraps the real validator: a valid roster is ok; a double-booking is one named problem."""
+    from optimizer import RosterResult
+    from rehabflow.services.optimizer_api import validate
+    from scenarios import load_scenario, parse_scenario, scenario_to_dict
+    from test_optimizer_validate import PATIENTS, STAFF, VALID, WEEK, appt
+
+    data = scenario_to_dict(load_scenario("baseline"))
+    data["rooms"]["acupuncture_rooms"] = 2
+    scenario = parse_scenario(data, "test")
+
+    def verdict(rows):
+        return validate(scenario, PATIENTS, STAFF, RosterResult(pd.DataFrame(rows), pd.DataFrame()), WEEK)
+
+    assert verdict(VALID).ok and verdict(VALID).problems == []
+    bad = verdict([appt("P2", "assessment", "MD1", "CONS-1", "Mon", "08:00"),
+                   appt("P3", "assessment", "MD1", "CONS-1", "Mon", "08:00")])
+    assert not bad.ok and any("staff MD1 double-booked" in p for p in bad.problems)
 
 
 def test_compare_variant_adds_a_physiotherapist_and_renames(baseline):

@@ -212,35 +212,26 @@ def test_look_ahead_grows_in_proportion_past_100_replications():
 
 
 # ------------------------------------------------------------------------------- run_until_precise (wiring)
-class FakeResult:
-    def __init__(self, rep: int, kpis: dict[str, float]):
-        self.rep, self.kpis = rep, kpis
-
-
-def fake_replication(scenario, rep, root_seed, weeks=None):
-    """Stands in for sim.run_replication: KPIs from replication ``rep``'s own stream of ``root_seed``."""
-    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(rep,)))
-    return FakeResult(rep, {"wait": float(rng.normal(10, 2)), "exits": 0.0, "weeks": float(weeks or 0)})
-
-
-class FakeScenario:
-    class run:  # noqa: N801 - mimics scenario.run.seed
-        seed = 42
-
-
-def test_run_until_precise_gives_the_same_replications_serially_and_on_two_processes():
+def test_run_until_precise_gives_the_same_replications_serially_and_on_two_processes(baseline):
+    """On the clinic of known answer (real results: finalised with the pilot's warm-up, assembled into the
+    experiment): VAS at discharge 5 + N(0, 1) needs about (1.96 * 0.2 / 0.08)^2 = 24 replications; no dropouts."""
+    from sim import finalise
     from sim.precision import run_until_precise
+    from sweep_fakes import arithmetic_replication
 
-    serial = run_until_precise(FakeScenario(), ["wait", "exits"], 0.05, 300, weeks=7, replication=fake_replication)
-    parallel = run_until_precise(FakeScenario(), ["wait", "exits"], 0.05, 300, weeks=7, workers=2,
-                                 replication=fake_replication)
+    kpis = ["vas_at_discharge.mean", "dropouts.count"]
+    serial = run_until_precise(baseline, kpis, 0.08, 300, weeks=7, replication=arithmetic_replication)
+    parallel = run_until_precise(baseline, kpis, 0.08, 300, weeks=7, workers=2, replication=arithmetic_replication)
     assert serial.n == parallel.n == len(serial.replications) and serial.outcome.converged
-    assert [r.rep for r in parallel.replications] == list(range(serial.n))
+    assert [r.replication for r in parallel.replications] == list(range(serial.n))
     assert [r.kpis for r in parallel.replications] == [r.kpis for r in serial.replications]
-    assert serial.replications[0].kpis == fake_replication(None, 0, 42, weeks=7).kpis  # seed from the scenario
+    first = finalise(arithmetic_replication(baseline, 0, baseline.run.seed, 7), serial.decision_warmup_weeks)
+    assert serial.replications[0].kpis == first.kpis  # seed from the scenario, the pilot's warm-up applied
+    assert len(serial.experiment.replications) == serial.n and serial.experiment.manifest["weeks"] == 7
     m = serial.manifest()
-    assert m["replications_run"] == serial.n and m["precision_reached"] and m["precision"] == 0.05
+    assert m["replications_run"] == serial.n and m["precision_reached"] and m["precision"] == 0.08
     assert m["replications_needed"] <= serial.n
+    assert serial.experiment.manifest["replications_auto"] == m
 
 
 def test_kpi_undefined_in_the_pilot_is_not_judged_and_nan_values_are_left_out():

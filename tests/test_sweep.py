@@ -1,6 +1,7 @@
 """Sweeps: the grid x replications table, common random numbers, CIs, and bad grid points before any run.
 
-These use a stand-in model with a known answer (tests/sweep_fakes.py); tests/test_sweep_model.py runs the real one.
+These use a clinic of known answer (tests/sweep_fakes.py: real result objects, finalised and warmed up by the
+code under test, with KPIs from arithmetic); tests/test_sweep_model.py runs the simulation.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from scenarios import InputError
 from sim.executors import ExecutorSpec
 from sim.sweep import grid_points, run_sweep
 from sim.targets import parse_vary
-from sweep_fakes import NOISE_SD, expected_wait, failing_replication, fake_replication
+from sweep_fakes import (
+    NOISE_SD,
+    VAS_MEAN,
+    arithmetic_replication,
+    expected_wait,
+    failing_replication,
+    replication_noise,
+)
 
 PHYSIOS = "staff.physiotherapists"
 REFERRALS = "demand.referrals_per_week"
@@ -22,7 +30,7 @@ REFERRALS = "demand.referrals_per_week"
 
 def small_sweep(baseline, spec=None, replications=4):
     varies = [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20")]
-    return run_sweep(baseline, varies, replications=replications, root_seed=7, spec=spec, replicate=fake_replication)
+    return run_sweep(baseline, varies, replications=replications, root_seed=7, spec=spec, replicate=arithmetic_replication)
 
 
 def test_grid_is_the_cartesian_product_first_vary_slowest():
@@ -34,18 +42,22 @@ def test_table_has_one_row_per_point_replication_and_kpi(baseline):
     result = small_sweep(baseline)
     t = result.table
     assert list(t.columns) == [PHYSIOS, REFERRALS, "point", "replication", "kpi", "value"]
-    assert len(t) == 6 * 4 * 3
-    assert t.groupby(["point", "replication"]).size().eq(3).all()
-    # every row's grid values are the ones the model actually saw
-    staff = t[t.kpi == "staff.count"]
-    assert (staff["value"] == len(baseline.staff) - 2 + staff[PHYSIOS]).all()
+    assert t.groupby(["point", "replication"]).ngroups == 6 * 4
+    assert not t.duplicated(["point", "replication", "kpi"]).any()
+    # every row's grid values are the ones the model actually saw: one utilisation KPI per practitioner
+    per_staff = t[t.kpi.str.startswith("utilisation_staff_")].groupby(["point", "replication", PHYSIOS]).size()
+    for (_, _, physios), n in per_staff.items():
+        assert n == len(baseline.staff) - baseline.role_counts()["physiotherapist"] + physios
 
 
 def test_replication_r_uses_the_same_random_numbers_at_every_grid_point(baseline):
     t = small_sweep(baseline).table
-    noise = t[t.kpi == "noise.value"].pivot(index="replication", columns="point", values="value")
+    vas = t[t.kpi == "vas_at_discharge.mean"].pivot(index="replication", columns="point", values="value")
+    noise = vas - VAS_MEAN
     assert noise.nunique(axis=1).eq(1).all()  # common random numbers across points
     assert noise.iloc[:, 0].nunique() == len(noise)  # but different between replications
+    # replication r ran on the streams of (root seed, r), the simulation's own
+    np.testing.assert_allclose(noise.iloc[:, 0], [replication_noise(7, r) for r in noise.index])
 
 
 def test_kpis_follow_the_levers(baseline):
@@ -63,6 +75,10 @@ def test_summary_ci_is_the_t_interval_of_the_replications(baseline):
     for (point, kpi), g in t.groupby(["point", "kpi"]):
         row = s[(s.point == point) & (s.kpi == kpi)].iloc[0]
         values = g["value"].to_numpy()
+        values = values[np.isfinite(values)]
+        if len(values) == 0:  # a KPI the clinic does not define (e.g. no acupuncture wait): no interval
+            assert row["n"] == 0 and np.isnan(row["mean"])
+            continue
         if values.std() == 0:
             assert row["half_width"] == 0 and row["mean"] == values[0]
             continue
@@ -102,7 +118,7 @@ def test_task_results_keep_every_warmup_row_and_give_back_the_dicts():
     from sim.sweep import ReplicationKpis
 
     by = {0: {"b.mean": 2.0, "a.p90": 1.0}, 5: {"b.mean": 4.0, "a.p90": float("nan")}}
-    r = ReplicationKpis.from_dicts(by)
+    r = ReplicationKpis.from_dicts(by, pd.DataFrame({"week": [0, 1]}))
     assert r.names == ("a.p90", "b.mean") and r.warmups == (0, 5) and r.values.shape == (2, 2)
     assert r.kpis(0) == {"a.p90": 1.0, "b.mean": 2.0}
     assert r.kpis(5)["b.mean"] == 4.0 and np.isnan(r.kpis(5)["a.p90"])
@@ -147,12 +163,12 @@ def test_summary_matches_sim_stats_t_interval_with_undefined_values():
 def test_plots_for_no_vary_and_three_varies(baseline):
     from sim.sweep import kpi_figure
 
-    one = run_sweep(baseline, [], replications=2, root_seed=1, replicate=fake_replication)
+    one = run_sweep(baseline, [], replications=2, root_seed=1, replicate=arithmetic_replication)
     fig = kpi_figure(one, "wait_to_intake_days.mean")
     assert len(fig.data) == 1 and list(fig.data[0].x) == [baseline.name]
     three = run_sweep(baseline, [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20"),
                                  parse_vary("rooms.gym_stations=4,6")], replications=2, root_seed=1,
-                      replicate=fake_replication)
+                      replicate=arithmetic_replication)
     fig = kpi_figure(three, "wait_to_intake_days.mean")
     assert len(fig.data) == 4  # one line per (referrals, gym stations) combination
     assert all(list(tr.x) == [1, 2, 3] for tr in fig.data)

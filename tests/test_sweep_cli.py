@@ -1,7 +1,8 @@
 """`rehabflow sweep` and `rehabflow recommend` from the command line: files written, exit codes, one-line errors.
 
-The model is the stand-in of tests/sweep_fakes.py (patched in as ``sim.run_replication``, serial), so these
-check the command layer; tests/test_sweep_model.py runs the real simulation.
+The model is the clinic of known answer of tests/sweep_fakes.py (patched in for ``run_replication`` where the
+sweep and recommend modules look it up, serial), so these check the command layer; tests/test_sweep_model.py runs
+the real simulation.
 """
 
 from __future__ import annotations
@@ -12,22 +13,25 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import sim
+import sim.recommend
+import sim.sweep
 from rehabflow.cli import app
 from scenarios import apply_overrides, dump_scenario_yaml
-from sweep_fakes import failing_replication, fake_replication
+from sweep_fakes import arithmetic_replication, failing_replication
 
 runner = CliRunner()
 
 
 @pytest.fixture()
 def fake_model(monkeypatch):
-    monkeypatch.setattr(sim, "run_replication", fake_replication, raising=False)
+    for module in (sim.sweep, sim.recommend):
+        monkeypatch.setattr(module, "run_replication", arithmetic_replication)
 
 
 @pytest.fixture()
 def no_model(monkeypatch):
-    monkeypatch.setattr(sim, "run_replication", failing_replication, raising=False)
+    for module in (sim.sweep, sim.recommend):
+        monkeypatch.setattr(module, "run_replication", failing_replication)
 
 
 def test_sweep_writes_tables_plots_and_manifest(fake_model, tmp_path):
@@ -41,7 +45,7 @@ def test_sweep_writes_tables_plots_and_manifest(fake_model, tmp_path):
         assert (out / name).exists(), name
     csv = pd.read_csv(out / "results.csv")
     parquet = pd.read_parquet(out / "results.parquet")
-    assert len(csv) == len(parquet) == 4 * 3 * 3
+    assert len(csv) == len(parquet) and parquet.groupby(["point", "replication"]).ngroups == 4 * 3
     assert list(parquet.columns) == ["staff.physiotherapists", "demand.referrals_per_week", "point", "replication",
                                      "kpi", "value"]
     manifest = json.loads((out / "manifest.json").read_text())

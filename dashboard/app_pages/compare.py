@@ -78,7 +78,7 @@ if result is None:
     st.info("Press **Run comparison**.")
     st.stop()
 
-diff = compare_view.difference_table(result)
+diff = result.differences
 table = compare_view.pretty_differences(diff, compare_view.summaries_of(result), scenarios[0].name)
 st.subheader(f"Differences against {scenarios[0].name}")
 st.caption("Each scenario's own mean with its 95% CI beside the mean paired difference (scenario minus reference) "

@@ -54,9 +54,6 @@ if picked_day != week_start:
     st.info(f"{picked_day:%A %d %B} is not a Monday: the roster covers the week starting Monday {week_start:%d %B}.")
 
 source = st.radio("Patients and staff", [SAMPLE, UPLOAD], key="ro_source", horizontal=True)
-if not optimizer_api.available():
-    st.info("The optimizer package is not installed in this build yet.")
-    st.stop()
 
 try:
     if source == SAMPLE:
@@ -116,7 +113,7 @@ if result is None:
     st.stop()
 
 res, verdict = result["result"], result["verdict"]
-summary = dict(getattr(res, "summary", {}) or {})
+summary = dict(res.summary)
 roster = res.roster
 unscheduled = res.unscheduled
 m = st.columns(5)
@@ -131,7 +128,7 @@ m[4].metric("Solve time", f"{float(summary.get('solve_time', 0.0)):.1f} s")
 if summary.get("stopped"):
     st.info("Stopped before the time limit: this is the best roster found so far (complete, and checked below).")
 
-ok, problems = roster_view.verdict_parts(verdict)
+ok, problems = verdict.ok, verdict.problems
 if ok:
     st.success("Independent validator: every appointment respects staff hours, rooms and the timing rules.")
 else:

@@ -62,10 +62,7 @@ with c2:
                        mime="application/x-yaml", key="wi_download_yaml", icon=":material/download:")
 with c3:
     clicked = st.button("Run simulation", key="wi_run", type="primary", icon=":material/play_arrow:",
-                        disabled=not sim_api.available(), width="stretch")
-if not sim_api.available():
-    st.info("The simulation package is not installed in this build yet; the levers and downloads work.")
-    st.stop()
+                        width="stretch")
 
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
@@ -81,5 +78,5 @@ reference_key = starting_scenario_key(base, edited)
 if reference_key != key:
     reference = finished_result(reference_key)
 results.show_experiment(result, key=key, scenario=edited, reference=reference,
-                        notes=sim_api.kpi_notes(edited, getattr(result, "summary", None)),
-                        run_notes=sim_api.run_notes(edited, getattr(result, "manifest", None)))
+                        notes=sim_api.kpi_notes(edited, result.summary),
+                        run_notes=sim_api.run_notes(edited, result.manifest))

@@ -73,19 +73,3 @@ def day_table(roster: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
 def counts_by_session(roster: pd.DataFrame) -> pd.DataFrame:
     return roster.groupby("session").size().rename("appointments").reset_index()
 
-
-def verdict_parts(verdict: object) -> tuple[bool, list[str]]:
-    """``(ok, problems)`` from the validator's answer: a list of problems, a DataFrame, or an object with them."""
-    if verdict is None:
-        return True, []
-    if isinstance(verdict, bool):
-        return verdict, []
-    if isinstance(verdict, pd.DataFrame):
-        return verdict.empty, [" · ".join(f"{k}: {v}" for k, v in row.items()) for row in verdict.to_dict("records")]
-    if isinstance(verdict, (list, tuple)):
-        return len(verdict) == 0, [str(v) for v in verdict]
-    problems = getattr(verdict, "violations", None) or getattr(verdict, "problems", None) or []
-    ok = getattr(verdict, "ok", None)
-    if ok is None:
-        ok = getattr(verdict, "valid", len(problems) == 0)
-    return bool(ok), [str(p) for p in problems]

@@ -1,6 +1,6 @@
 """Streamlit widgets shared by the pages: pick a scenario (built-in, upload or pasted YAML) and edit its levers.
 
-Every widget has a stable key (tests set them by key). Lever values survive a trip to another page: Streamlit
+Every widget has a stable key (it can be set by key). Lever values survive a trip to another page: Streamlit
 drops the state of widgets that a page run does not draw, so the values are shadowed in ``_levers_saved``.
 """
 

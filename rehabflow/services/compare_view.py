@@ -57,17 +57,6 @@ def describe(s: Scenario) -> str:
             f"{c['physiotherapist']} physiotherapist(s); {s.demand.referrals_per_week:g} referrals/week")
 
 
-def difference_table(result: Any) -> pd.DataFrame:
-    """The paired-difference table from ``sim.compare_scenarios`` (a DataFrame, or an object holding one)."""
-    if isinstance(result, pd.DataFrame):
-        return result
-    for name in ("differences", "diff", "table"):
-        value = getattr(result, name, None)
-        if isinstance(value, pd.DataFrame):
-            return value
-    raise TypeError(f"cannot read a difference table from {type(result).__name__}")
-
-
 def key_kpis(diff: pd.DataFrame) -> list[tuple[str, str, str]]:
     """``(kpi, label, unit)`` for each KPI in the table, in the table's order."""
     out = []

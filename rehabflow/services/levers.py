@@ -33,7 +33,7 @@ class Lever:
 
     @property
     def key(self) -> str:
-        """A stable Streamlit widget key (tests address widgets by it)."""
+        """A stable Streamlit widget key (scripts and sessions address the widget by it)."""
         return "lever_" + self.path.replace(".", "__")
 
 

@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+import optimizer
+from optimizer import RosterResult
+from optimizer.progress import ProgressCallback, SolveProgress, Stopper
 from scenarios import Scenario
 
 
-def _opt() -> Any:
-    import optimizer
+@dataclass(frozen=True)
+class RosterVerdict:
+    """The independent validator's answer on a roster: every hard-rule violation, as a plain sentence."""
 
-    return optimizer
+    problems: list[str] = field(default_factory=list)
 
-
-def available() -> bool:
-    try:
-        return hasattr(_opt(), "solve_roster")
-    except ImportError:
-        return False
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -40,8 +41,7 @@ def read_uploads(scenario: Scenario, patients: tuple[str, bytes], staff: tuple[s
         read_csv_uploads,  # saved under generated names, never the user's (rehabflow issue 12)
     )
 
-    opt = _opt()
-    return read_csv_uploads([patients, staff], lambda p_path, s_path: opt.read_inputs(p_path, s_path, scenario))
+    return read_csv_uploads([patients, staff], lambda p_path, s_path: optimizer.read_inputs(p_path, s_path, scenario))
 
 
 def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,26 +50,25 @@ def sample_week(scenario: Scenario, seed: int, week_start: dt.date) -> tuple[pd.
     from sim.snapshot import population_at_end
 
     population = population_at_end(scenario, seed, week_start)
-    return _opt().sample_week(scenario, seed, week_start=week_start, population=population)
+    return optimizer.sample_week(scenario, seed, week_start=week_start, population=population)
 
 
 def solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date,
-          time_limit: float, reproducible: bool = False, progress: Any = None, stopper: Any = None) -> Any:
+          time_limit: float, reproducible: bool = False, progress: ProgressCallback | None = None,
+          stopper: Stopper | None = None) -> RosterResult:
     """``time_limit`` wall-clock seconds (free workers); ``reproducible``: deterministic seconds instead (same
     inputs, same roster). ``progress`` gets each improvement (``optimizer.progress.SolveProgress``);
     ``stopper.stop()`` ends the search with the best roster so far."""
-    return _opt().solve_roster(scenario, patients, staff, week_start, time_limit=time_limit, reproducible=reproducible,
-                               progress=progress, stopper=stopper)
+    return optimizer.solve_roster(scenario, patients, staff, week_start, time_limit=time_limit,
+                                  reproducible=reproducible, progress=progress, stopper=stopper)
 
 
-def new_stopper() -> Any:
+def new_stopper() -> Stopper:
     """A Stop button's handle on a solve (``optimizer.progress.Stopper``)."""
-    from optimizer.progress import Stopper
-
     return Stopper()
 
 
-def progress_text(event: Any) -> str:
+def progress_text(event: SolveProgress) -> str:
     """One line for a progress report: sessions placed, objective, bound, gap."""
     gap = "n/a" if event.gap is None else f"{100 * event.gap:.1f}%"
     bound = "n/a" if event.bound is None else f"{event.bound:.0f}"
@@ -77,14 +76,17 @@ def progress_text(event: Any) -> str:
             f"bound {bound} · gap {gap} · {event.phase}")
 
 
-def validate(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, result: Any, week_start: dt.date) -> Any:
-    return _opt().validate_roster(scenario, patients, staff, result.roster, week_start)
+def validate(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, result: RosterResult,
+             week_start: dt.date) -> RosterVerdict:
+    """The independent validator (``optimizer.validate_roster``) on the roster of ``result``."""
+    return RosterVerdict(list(optimizer.validate_roster(scenario, patients, staff, result.roster, week_start)))
 
 
-def export_bytes(kind: str, result: Any, scenario: Scenario, week_start: dt.date) -> bytes:
+def export_bytes(kind: str, result: RosterResult, scenario: Scenario, week_start: dt.date) -> bytes:
     """The roster as CSV, XLSX or ICS bytes, written by the optimizer's own writers (same as the CLI)."""
-    opt = _opt()
-    writer = {"csv": opt.write_roster_csv, "xlsx": opt.write_roster_xlsx, "ics": opt.write_roster_ics}[kind]
+    writers = {"csv": optimizer.write_roster_csv, "xlsx": optimizer.write_roster_xlsx,
+               "ics": optimizer.write_roster_ics}
+    writer = writers[kind]
     with tempfile.TemporaryDirectory(prefix="rehabflow-export-") as tmp:
         path = Path(tmp) / f"roster.{kind}"
         writer(result, path)
