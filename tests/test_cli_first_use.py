@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import sim
+import sim.sweep
 from rehabflow.cli import app
 from rehabflow.cli.progress import progress_bar
 from rehabflow.cli.roster_cmd import future_phase_starts, next_roster_command
@@ -65,7 +65,7 @@ def test_a_sweep_whose_model_fails_prints_the_error_alone(monkeypatch, tmp_path)
     def broken(*args, **kwargs):
         raise InputError("demand.referrals_per_week: something the model refused")
 
-    monkeypatch.setattr(sim, "run_replication", broken, raising=False)
+    monkeypatch.setattr(sim.sweep, "run_replication", broken)  # where run_sweep looks its model up
     r = runner.invoke(app, ["sweep", "baseline", "--vary", "demand.referrals_per_week=10", "-n", "2",
                             "--workers", "1", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
