@@ -110,13 +110,14 @@ def main(argv: list[str] | None = None) -> int:
                    f"{', '.join(f'{t:g}' for t in limits)} s")
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
-    import numpy, simpy  # noqa: E401
+    import numpy  # noqa: E401
+    import simpy
 
     errors: list[str] = []
     sim_lines, error = section_sim(a.scenario, weeks, reps, rate_reps, bare_events, repeats, a.seed, not a.no_dask)
     errors += [error] if error else []
     lines = [
-        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC with "
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with "
         f"`python benchmarks/bench_all.py{' --quick' if a.quick else ''}`: Python {platform.python_version()}, "
         f"SimPy {simpy.__version__}, numpy {numpy.__version__}, {platform.machine()}, {os.cpu_count()} cores "
         "(shared with other work: compare the ratios, not the absolute figures).",

@@ -99,7 +99,7 @@ def bare_heapq(n_events: int, n_processes: int = 200, seed: int = 0) -> int:
 class EnvironmentSpy:
     """Keeps every SimPy Environment created while active, to count its events afterwards."""
 
-    def __enter__(self) -> "EnvironmentSpy":
+    def __enter__(self) -> EnvironmentSpy:
         self.envs: list[simpy.Environment] = []
         self._orig = simpy.Environment.__init__
         spy = self

@@ -11,11 +11,11 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from scenarios import Scenario
+from scenarios.availability import format_time
 
 from .history import History, Pin
 from .model import build_model
 from .week import DAY, Week
-from scenarios.availability import format_time
 
 
 def _pin_rows(week: Week, pins: list[Pin]) -> pd.DataFrame:

@@ -219,7 +219,7 @@ def _grid_sheet(ws: Any, title: str, roster: pd.DataFrame, by: str, value: str, 
     for j, d in enumerate(days, start=2):
         _put(ws, 2, j, f"{WEEKDAYS[d.weekday()]} {d.isoformat()}").font = Font(bold=True)
         ws.column_dimensions[ws.cell(row=2, column=j).column_letter].width = 30
-    for i, (t, row) in enumerate(zip(times, cells), start=3):
+    for i, (t, row) in enumerate(zip(times, cells, strict=True), start=3):
         _put(ws, i, 1, t).font = Font(bold=True)
         for j, (text, session) in enumerate(row, start=2):
             if text:
@@ -276,7 +276,7 @@ def appointment_uids(roster: pd.DataFrame) -> list[str]:
     rank: Counter[tuple[str, str, str]] = Counter()
     order = roster.sort_values(["date", "start", "patient_id", "session"], kind="stable")
     by_index = {}
-    for idx, rec in zip(order.index, order.itertuples(index=False)):
+    for idx, rec in zip(order.index, order.itertuples(index=False), strict=True):
         day = dt.date.fromisoformat(rec.date)
         monday = (day - dt.timedelta(days=day.weekday())).isoformat()
         key = (monday, rec.patient_id, rec.session)
@@ -299,7 +299,7 @@ def calendar(roster: pd.DataFrame, name: str, timezone: str | None = None, uids:
 
         tz = ZoneInfo(timezone)
     cal = Calendar.new(prodid=PRODID, name=name)
-    for uid, rec in zip(appointment_uids(roster) if uids is None else uids, roster.itertuples(index=False)):
+    for uid, rec in zip(appointment_uids(roster) if uids is None else uids, roster.itertuples(index=False), strict=True):
         day = dt.date.fromisoformat(rec.date)
         start = dt.datetime.combine(day, dt.time(*divmod(parse_time(rec.start), 60)), tzinfo=tz)
         end_min = parse_time(rec.end)

@@ -72,7 +72,7 @@ def weekly_capacity(scenario: Scenario, staff: pd.DataFrame) -> dict[str, int]:
     clinic = scenario.calendar.windows()
     k = parallel_sessions(scenario)
     out = {r.value: 0 for r in Role}
-    for sid, roles, availability in zip(staff["staff_id"], staff["role"], staff["availability"]):
+    for _sid, roles, availability in zip(staff["staff_id"], staff["role"], staff["availability"], strict=True):
         own = parse_availability(availability)
         windows = clinic if own is None else intersect(own, clinic)
         minutes = sum(w.end - w.start for w in windows)
@@ -102,14 +102,11 @@ def _role_staff(scenario: Scenario, role: Role, demand: int, load: float) -> lis
     rest = need - n_full * full_cap
     staff = [{"id": f"{ID_PREFIX[role]}{i + 1:02d}", "roles": [role.value], "availability": ""} for i in range(n_full)]
     if rest > 0 or not staff:
-        best = None
+        options = []  # (error, days a week, minutes a day): the first smallest error wins, as min() keeps it
         for n_days in range(1, len(days) + 1):
-            per_day = round(rest / (k * n_days) / slot) * slot
-            per_day = min(day_minutes, max(longest, per_day))
-            error = abs(k * n_days * per_day - rest)
-            if best is None or error < best[0]:
-                best = (error, n_days, per_day)
-        _, n_days, per_day = best
+            per_day = min(day_minutes, max(longest, round(rest / (k * n_days) / slot) * slot))
+            options.append((abs(k * n_days * per_day - rest), n_days, per_day))
+        _, n_days, per_day = min(options, key=lambda o: o[0])
         window = f"{format_time(cal.open_minute)}-{format_time(cal.open_minute + per_day)}"
         staff.append({"id": f"{ID_PREFIX[role]}{len(staff) + 1:02d}", "roles": [role.value],
                       "availability": "; ".join(f"{day} {window}" for day in days[:n_days])})
@@ -128,7 +125,7 @@ def generate_week(n_patients: int, seed: int, scenario: Scenario | None = None, 
     rng = np.random.default_rng(np.random.SeedSequence([seed, n_patients]))
     means = steady_state_patients(base)
     shares = np.array([means[ph] for ph in PHASES], dtype=float)
-    counts = dict(zip(PHASES, (int(c) for c in rng.multinomial(n_patients, shares / shares.sum()))))
+    counts = dict(zip(PHASES, (int(c) for c in rng.multinomial(n_patients, shares / shares.sum())), strict=True))
     population = draw_population(base, counts, rng, week_start)
     no_staff = pd.DataFrame({"staff_id": [], "role": []}, dtype=str)
     draft = complete_patients(base, population, rng, week_start, no_staff)

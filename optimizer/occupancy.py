@@ -38,24 +38,24 @@ def room_capacity(week: Week) -> dict[str, int]:
     return {"ACU": r.acupuncture_rooms, "GYM": r.gym_stations, "CONS": r.consultation_rooms}
 
 
-def patient_rule(week: Week, placed: list[tuple[Request, int]]) -> str | None:
-    """The patient-level timing rules on one patient's placed sessions ``(request, start)``; a code or None."""
-    tm = week.timing
-    gap = tm.min_days_between_same_type
-    by_kind: dict[str, list[int]] = defaultdict(list)
-    for req, t in placed:
-        by_kind[req.session].append(t)
+def _spacing_broken(by_kind: dict[str, list[int]], gap: int) -> bool:
+    """Two sessions of one kind fewer than ``gap`` calendar days apart."""
     for kind in ("acupuncture", "physiotherapy"):
         ts = sorted(by_kind[kind])
-        for a, b in zip(ts, ts[1:]):
-            if b // DAY - a // DAY < gap:
-                return "spacing"
-    acu, pts = sorted(by_kind["acupuncture"]), sorted(by_kind["physiotherapy"])
-    d = week.scenario.protocol.durations_minutes
-    for p in pts:
-        for a in acu:
-            if p // DAY == a // DAY and p < a and a - (p + d.physiotherapy) < tm.no_pt_within_hours_before_acupuncture * 60:
-                return "pt_before_acu"
+        if any(b // DAY - a // DAY < gap for a, b in zip(ts, ts[1:], strict=False)):
+            return True
+    return False
+
+
+def _pt_just_before_acu(week: Week, acu: list[int], pts: list[int]) -> bool:
+    """A PT session ending less than M hours before an acupuncture session the same day."""
+    tm, d = week.timing, week.scenario.protocol.durations_minutes
+    limit = tm.no_pt_within_hours_before_acupuncture * 60
+    return any(p // DAY == a // DAY and p < a and a - (p + d.physiotherapy) < limit for p in pts for a in acu)
+
+
+def _phase_rule(week: Week, placed: list[tuple[Request, int]], acu: list[int], pts: list[int]) -> str | None:
+    """Phase 1: the intake before the first needle; phase 2: an acupuncture opening the first PT's window."""
     phase = placed[0][0].phase if placed else ""
     if phase == "1" and acu and not intake_precedes(week, placed):
         return "intake_first"
@@ -63,6 +63,19 @@ def patient_rule(week: Week, placed: list[tuple[Request, int]]) -> str | None:
         if not any(acu_precedes_pt(week, a, pts[0]) for a in acu):
             return "acu_before_pt"
     return None
+
+
+def patient_rule(week: Week, placed: list[tuple[Request, int]]) -> str | None:
+    """The patient-level timing rules on one patient's placed sessions ``(request, start)``; a code or None."""
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for req, t in placed:
+        by_kind[req.session].append(t)
+    if _spacing_broken(by_kind, week.timing.min_days_between_same_type):
+        return "spacing"
+    acu, pts = sorted(by_kind["acupuncture"]), sorted(by_kind["physiotherapy"])
+    if _pt_just_before_acu(week, acu, pts):
+        return "pt_before_acu"
+    return _phase_rule(week, placed, acu, pts)
 
 
 def intake_precedes(week: Week, placed: list[tuple[Request, int]]) -> bool:

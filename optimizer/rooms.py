@@ -8,6 +8,7 @@ appointments keep the room they were booked in.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from .history import Pin
 from .occupancy import room_capacity
@@ -18,7 +19,7 @@ def room_names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}-{i}" for i in range(1, count + 1)]
 
 
-def assign_rooms(week: Week, assignment: dict[int, tuple[int, str]], pins: list[Pin] = ()) -> dict[int, str]:
+def assign_rooms(week: Week, assignment: dict[int, tuple[int, str]], pins: Sequence[Pin] = ()) -> dict[int, str]:
     caps = room_capacity(week)
     busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
     out: dict[int, str] = {}

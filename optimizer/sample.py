@@ -15,11 +15,12 @@ assumptions about a typical clinic, not model parameters: the solver never reads
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scenarios import InputError, Role, Scenario
+from scenarios import Condition, InputError, Role, Scenario
 from scenarios.availability import format_availability, format_time, parse_availability
 
 from .tables import PATIENT_COLUMNS, PHASES, STAFF_COLUMNS
@@ -67,7 +68,7 @@ def maintenance_conditions(scenario: Scenario) -> dict[str, float]:
     """Condition shares among maintenance patients (the chronic ones when ``chronic_only``), renormalised."""
     mix = {c.value: share for c, share in scenario.demand.condition_mix.items() if share > 0}
     if scenario.protocol.maintenance.chronic_only:
-        mix = {c: s for c, s in mix.items() if scenario.conditions[c].chronic}
+        mix = {c: s for c, s in mix.items() if scenario.conditions[Condition(c)].chronic}
     total = sum(mix.values())
     return {c: s / total for c, s in mix.items()} if total > 0 else {}
 
@@ -131,7 +132,7 @@ def complete_patients(scenario: Scenario, population: pd.DataFrame, rng: np.rand
         if rng.random() < SAMPLE_SHARE_PREFERRED:
             roles = MAIN_ROLE[phase]
             role = roles[int(rng.integers(len(roles)))]
-            who = [s for s, r in zip(staff["staff_id"], staff["role"]) if role.value in r.split("|")]
+            who = [s for s, r in zip(staff["staff_id"], staff["role"], strict=True) if role.value in r.split("|")]
             if who:
                 preferred = who[int(rng.integers(len(who)))]
         priority = 1 if rng.random() < SAMPLE_SHARE_URGENT else 0
@@ -151,7 +152,7 @@ def draw_population(scenario: Scenario, counts: dict[str, int], rng: np.random.G
     mix = {c.value: s for c, s in scenario.demand.condition_mix.items() if s > 0}
     maint_mix = maintenance_conditions(scenario)
     weeks = phase_weeks(scenario)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for phase in PHASES:
         for _ in range(counts.get(phase, 0)):
             condition = _choice(rng, maint_mix if phase == "maintenance" else mix)

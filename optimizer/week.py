@@ -8,7 +8,9 @@ two day offsets is a number of calendar days (what the spacing and "day before" 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 
@@ -20,10 +22,13 @@ from scenarios.protocol import (
     ROOM_OF_SESSION,
     Assessment,
     Phase,
-    assessment_minutes as protocol_assessment_minutes,
     session_minutes,
     weekly_sessions,
 )
+from scenarios.protocol import (
+    assessment_minutes as protocol_assessment_minutes,
+)
+from scenarios.schema import ConditionSpec
 
 __all__ = ["DAY", "ROLE_OF_SESSION", "ROOM_OF_SESSION", "Week", "build_week", "session_counts"]
 
@@ -140,7 +145,8 @@ def session_counts(scenario: Scenario, phase: str, condition: str, phase_start: 
     The protocol's table (:func:`scenarios.protocol.weekly_sessions`), with the weeks in phase counted from the
     patient's ``phase_start`` (blank: due now).
     """
-    cond = scenario.conditions.get(condition)  # type: ignore[call-overload]  (a Condition is a str)
+    conditions = cast(Mapping[str, ConditionSpec], scenario.conditions)  # a Condition is a str: look up by value
+    cond = conditions.get(condition)
     chronic = bool(cond.chronic) if cond is not None else False
     counts = weekly_sessions(scenario.protocol, Phase.from_code(phase), weeks_since(phase_start, week_start),
                              chronic=chronic)

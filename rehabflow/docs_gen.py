@@ -160,7 +160,9 @@ def _default_text(info: FieldInfo) -> str:
         return "(empty)" if value in ([], {}) else "(see the fields below)" if isinstance(value, BaseModel) else f"`{value}`"
     if info.default is PydanticUndefined:
         return "required"
-    return "`null`" if info.default is None else f"`{info.default}`"
+    if info.default is None:
+        return "`null`"
+    return '`""` (empty)' if info.default == "" else f"`{info.default}`"
 
 
 def _placeholder(key_type: Any) -> str:

@@ -135,7 +135,7 @@ class AppointmentBook:
         """Earliest (slot within day, staff row) on global day ``gday`` at or after ``from_slot``, or None."""
         return self.find(kind, gday, gday * DAY + self._open + from_slot * self._slot)
 
-    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
+    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:  # noqa: C901 - the hot path of every booking, one frame for speed (docs/dev/performance.md)
         """Earliest (slot within day, staff row) on global day ``gday`` starting at or after minute
         ``not_before``, or None (nothing free; a closed day has no room capacity). Ties go to the first row."""
         L, _u, _room, _minutes, room_days, staff_rows = self._kinds[kind]
@@ -189,6 +189,7 @@ class AppointmentBook:
                     else:
                         days[gday] &= ~bit
         else:
+            assert room_masks is not None, "a room update needs the room's masks"
             m = room_masks[gday]
             for j in range(length):
                 g = g0 + j

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.protocol import DAY, WEEK
+from scenarios.protocol import DAY
+from scenarios.protocol import WEEK as WEEK  # re-exported: sim.calendar is where the model reads its time units
 from scenarios.schema import Role, Scenario
 
 KINDS = ("intake", "reevaluation", "acupuncture", "physiotherapy")
@@ -71,9 +72,9 @@ class SlotGrid:
         self.room_cap = np.zeros((3, self.week_slots), dtype=np.int16)
         for d in self.open_days:
             self.room_cap[:, d * self.spd:(d + 1) * self.spd] = np.array(self.room_counts, dtype=np.int16)[:, None]
-        d = scenario.protocol.durations_minutes
-        minutes = {"intake": d.intake_assessment, "reevaluation": d.reevaluation, "acupuncture": d.acupuncture,
-                   "physiotherapy": d.physiotherapy}
+        dur = scenario.protocol.durations_minutes
+        minutes = {"intake": dur.intake_assessment, "reevaluation": dur.reevaluation, "acupuncture": dur.acupuncture,
+                   "physiotherapy": dur.physiotherapy}
         units = {"intake": c, "reevaluation": c, "acupuncture": c // r.acupuncture_rooms_per_acupuncturist,
                  "physiotherapy": c // r.pt_patients_per_therapist}
         self.kinds = {k: KindSpec(k, np.array([i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles],

@@ -28,7 +28,7 @@ class ExecutorSpec:
     address: str | None = None
 
     @classmethod
-    def parse(cls, workers: int = 1, dask: str | None = None) -> "ExecutorSpec":
+    def parse(cls, workers: int = 1, dask: str | None = None) -> ExecutorSpec:
         """From CLI options: ``--workers K`` and ``--dask [ADDRESS|local]``."""
         if workers < 1:
             raise InputError(f"--workers: must be 1 or more (got {workers})")
@@ -96,7 +96,7 @@ class TaskRunner:
         self._cluster: Any = None
         self._client: Any = None
 
-    def __enter__(self) -> "TaskRunner":
+    def __enter__(self) -> TaskRunner:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:

@@ -26,12 +26,14 @@ import random
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from .booking import Appointment
 from scenarios.protocol import ACTIVE_STATES, DAY, END_STATES, PatientState
 
+from .booking import Appointment
 from .pain import PainState
 
 if TYPE_CHECKING:
+    import simpy
+
     from .model import ClinicModel
 
 ACTIVE = ACTIVE_STATES
@@ -68,7 +70,7 @@ class Patient:
         self.progress = 0.0
         self.phase_start_week = 0
         self.pending: list[Appointment] = []
-        self.wake = None
+        self.wake: simpy.Event | None = None
         self.last_acu_day = self.last_pt_day = -10**6
         self.last_pt_end = -math.inf
         self.acu_sessions = self.pt_sessions = self.pt_in_window = self.maint_sessions = self.no_shows = 0
@@ -114,7 +116,7 @@ class Patient:
         if wake is not None and not wake.triggered:
             wake.succeed()
 
-    def cancel_pending(self, model: "ClinicModel", phase: str | None = None) -> None:
+    def cancel_pending(self, model: ClinicModel, phase: str | None = None) -> None:
         """Release booked, not yet attended appointments (all, or those of one phase)."""
         keep = []
         for a in self.pending:
@@ -124,7 +126,7 @@ class Patient:
                 keep.append(a)
         self.pending = keep
 
-    def process(self, model: "ClinicModel"):
+    def process(self, model: ClinicModel):
         """The SimPy process: sleep until each booked appointment, attend it; idle until given more."""
         env = model.env
         timeout, attend = env.timeout, model.attend

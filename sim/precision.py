@@ -205,6 +205,31 @@ class SequentialOutcome:
         ])
 
 
+def _read_values(results: Sequence[Any], kpi_values: Callable[[Any], Mapping[str, float]], kpis: Sequence[str],
+                 values: dict[str, list[float]]) -> None:
+    """Append each result's value of every KPI in ``kpis`` to ``values`` (a KPI the result lacks is a KeyError)."""
+    for r in results:
+        got = kpi_values(r)
+        for k in kpis:
+            if k not in got:
+                raise KeyError(f"KPI {k!r} is not among the replication's KPIs ({', '.join(sorted(got))})")
+            values[k].append(float(got[k]))
+
+
+def _undefined_in_pilot(values: dict[str, list[float]], kpis: Sequence[str], spec: PrecisionSpec) -> list[str]:
+    """KPIs with no finite value in the pilot (e.g. acupuncture waits in pt_only): they are not judged."""
+    undefined = [k for k in kpis if not np.isfinite(values[k][: pilot_size(spec)]).any()]
+    if len(undefined) == len(kpis):
+        raise ValueError(f"no KPI to judge the precision on: {', '.join(undefined)} undefined in every replication")
+    return undefined
+
+
+def _next_batch(decisions: dict[str, KpiDecision], n_done: int, spec: PrecisionSpec, batch: int) -> int:
+    """How many replications to run next: 0 when every KPI is accepted or the cap is reached."""
+    need = max(min_more_needed(d, n_done, spec) for d in decisions.values())
+    return 0 if need == 0 else max(0, min(max(need, batch), spec.max_reps - n_done))
+
+
 def run_sequential(
     replicate: Callable[[Sequence[int]], list[Any]],
     kpi_values: Callable[[Any], Mapping[str, float]],
@@ -228,25 +253,13 @@ def run_sequential(
     values: dict[str, list[float]] = {k: [] for k in kpis}
     decisions = {k: decide([], spec) for k in kpis}
     undefined: list[str] = []
-    while True:
-        n_done = len(results)
-        need = max(min_more_needed(decisions[k], n_done, spec) for k in kpis)
-        size = min(max(need, batch), spec.max_reps - n_done)
-        if need == 0 or size <= 0:
-            break
-        new = replicate(list(range(n_done, n_done + size)))
-        for r in new:
-            got = kpi_values(r)
-            for k in kpis:
-                if k not in got:
-                    raise KeyError(f"KPI {k!r} is not among the replication's KPIs ({', '.join(sorted(got))})")
-                values[k].append(float(got[k]))
-        results.extend(new)
-        if n_done == 0:  # after the pilot: a KPI with no finite value (e.g. acupuncture waits in pt_only) is dropped
-            undefined = [k for k in kpis if not np.isfinite(values[k][: pilot_size(spec)]).any()]
+    while size := _next_batch(decisions, len(results), spec, batch):
+        new = replicate(list(range(len(results), len(results) + size)))
+        _read_values(new, kpi_values, kpis, values)
+        if not results:  # after the pilot: a KPI with no finite value is dropped
+            undefined = _undefined_in_pilot(values, kpis, spec)
             kpis = [k for k in kpis if k not in undefined]
-            if not kpis:
-                raise ValueError(f"no KPI to judge the precision on: {', '.join(undefined)} undefined in every replication")
+        results.extend(new)
         decisions = {k: decide(values[k], spec) for k in kpis}
         if progress:
             progress(len(results), spec.max_reps)

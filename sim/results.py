@@ -26,8 +26,8 @@ class ReplicationResult:
     patients: pd.DataFrame
     event_log: pd.DataFrame | None = None
     appointments: pd.DataFrame | None = None
-    busy: np.ndarray | None = None  # resource x week x weekday x hour, busy minutes
-    available: np.ndarray | None = None  # resource x weekday x hour, available minutes per week
+    busy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7, 24)))  # resource x week x weekday x hour
+    available: np.ndarray = field(default_factory=lambda: np.zeros((0, 7, 24)))  # resource x weekday x hour, per week
     resources: list[tuple[str, str]] = field(default_factory=list)  # (resource, role_or_room)
     n_events: int = 0
     goal_vas: float = 4.0  # the scenario's protocol.goal_vas (for the goal KPIs)

@@ -200,6 +200,24 @@ def run_experiment(scenario: Scenario, *, replications: int | None = None, weeks
     return assemble_experiment(scenario, results, warm, method, sd, wk, spec.workers, time.perf_counter() - t0)
 
 
+def _paired_differences(exps: dict[str, ExperimentResult], names: Sequence[str]) -> pd.DataFrame:
+    """Per KPI (in the first scenario's summary order) and scenario: the paired difference against the first."""
+    base = exps[names[0]].per_replication.pivot(index="replication", columns="kpi", values="value")
+    order = list(exps[names[0]].summary["kpi"])  # the summary's order (waits, pain, flow, utilisation)
+    rows = []
+    for name in names[1:]:
+        other = exps[name].per_replication.pivot(index="replication", columns="kpi", values="value")
+        for kpi in order:
+            if kpi not in other.columns:
+                continue
+            mean, lo, hi, hw, n = paired_differences(base[kpi].to_numpy(float), other[kpi].to_numpy(float))
+            label, unit = kpi_label(str(kpi))
+            rows.append(dict(kpi=kpi, label=label, unit=unit, scenario=name, mean_diff=mean, ci_low=lo, ci_high=hi,
+                             half_width=hw, n=n))
+    return pd.DataFrame(rows, columns=["kpi", "label", "unit", "scenario", "mean_diff", "ci_low", "ci_high",
+                                       "half_width", "n"])
+
+
 def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None = None, weeks: int | None = None,
                       seed: int | None = None, workers: int = 1, progress: Progress | None = None,
                       executor: ExecutorSpec | None = None) -> ComparisonResult:
@@ -225,20 +243,7 @@ def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None
     wall = time.perf_counter() - t0
     exps = {s.name: assemble_experiment(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
             for i, s in enumerate(scenarios)}
-    base = exps[names[0]].per_replication.pivot(index="replication", columns="kpi", values="value")
-    rows = []
-    for name in names[1:]:
-        other = exps[name].per_replication.pivot(index="replication", columns="kpi", values="value")
-        order = list(exps[names[0]].summary["kpi"])  # the summary's order (waits, pain, flow, utilisation)
-        for kpi in order:
-            if kpi not in other.columns:
-                continue
-            mean, lo, hi, hw, n = paired_differences(base[kpi].to_numpy(float), other[kpi].to_numpy(float))
-            label, unit = kpi_label(str(kpi))
-            rows.append(dict(kpi=kpi, label=label, unit=unit, scenario=name, mean_diff=mean, ci_low=lo, ci_high=hi,
-                             half_width=hw, n=n))
-    diff = pd.DataFrame(rows, columns=["kpi", "label", "unit", "scenario", "mean_diff", "ci_low", "ci_high",
-                                       "half_width", "n"])
+    diff = _paired_differences(exps, names)
     manifest = dict(scenarios=names, scenario_hashes=[scenario_hash(s) for s in scenarios], root_seed=sd,
                     replications=reps, weeks=wk, warmup_weeks=warm, version=_version(),
                     wall_time_seconds=round(wall, 3), workers=spec.workers, common_random_numbers=True)

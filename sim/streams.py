@@ -22,6 +22,6 @@ class ReplicationStreams:
     patients: np.random.Generator
 
     @classmethod
-    def create(cls, root_seed: int, rep: int) -> "ReplicationStreams":
+    def create(cls, root_seed: int, rep: int) -> ReplicationStreams:
         children = np.random.SeedSequence(root_seed, spawn_key=(rep,)).spawn(len(PURPOSES))
         return cls(*(np.random.Generator(np.random.PCG64(c)) for c in children))

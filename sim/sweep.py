@@ -191,19 +191,25 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     choices = [choose_warmup(s, results[i * replications:(i + 1) * replications], weeks)
                for i, s in enumerate(scenarios)]
     warmup = max(c[0] for c in choices)
-    kpis = [r.kpis(warmup) for r in results]
-    table = tidy_table(varies, points, replications, kpis)
+    table = tidy_table(varies, points, replications, [r.kpis(warmup) for r in results])
     paths = [v.path for v in varies]
     used = runner.spec if runner is not None else (spec or ExecutorSpec("serial", 1))
-    manifest = {
+    manifest = _sweep_manifest(base, varies, replications, root_seed, weeks, choices, used, wall)
+    return SweepResult(varies, points, table, summarise(table, paths, confidence), manifest)
+
+
+def _sweep_manifest(base: Scenario, varies: Sequence[Vary], replications: int, root_seed: int, weeks: int | None,
+                    choices: Sequence[tuple[int, str]], used: ExecutorSpec, wall: float) -> dict[str, Any]:
+    """What reproduces a sweep: the scenario and its hash, the grid, seeds, warm-ups, executor, version."""
+    return {
         "scenario": base.name,
         "scenario_hash": scenario_hash(base),
         "vary": {v.path: list(v.values) for v in varies},
-        "grid_points": len(points),
+        "grid_points": len(choices),
         "replications": replications,
         "root_seed": root_seed,
         "weeks": weeks or base.run.horizon_weeks,
-        "warmup_weeks": warmup,
+        "warmup_weeks": max(c[0] for c in choices),
         "warmup_method": f"{choices[0][1]}: the longest of the points' choices, applied to all",
         "warmup_weeks_by_point": [c[0] for c in choices],
         "common_random_numbers": "replication r uses the same seed at every grid point",
@@ -211,7 +217,6 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
         "wall_time_seconds": round(wall, 3),
         "version": _version(),
     }
-    return SweepResult(varies, points, table, summarise(table, paths, confidence), manifest)
 
 
 def tidy_table(varies: Sequence[Vary], points: Sequence[dict[str, Any]], replications: int,

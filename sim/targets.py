@@ -57,9 +57,8 @@ class Target:
         return f"{self.kpi} {self.op} {self.value:g}"
 
 
-def parse_vary(text: str) -> Vary:
-    """``staff.physiotherapists=2..5`` -> Vary('staff.physiotherapists', (2, 3, 4, 5))."""
-    where = f"--vary {text!r}"
+def _split_vary(text: str, where: str) -> tuple[str, str]:
+    """``PATH=SPEC`` -> (path, spec), each checked for shape."""
     if "=" not in text:
         raise InputError(f"{where}: expected PATH=VALUES, e.g. staff.physiotherapists=2..5 or demand.referrals_per_week=10,15,20")
     path, _, spec = text.partition("=")
@@ -68,32 +67,59 @@ def parse_vary(text: str) -> Vary:
         raise InputError(f"{where}: {path!r} is not a dotted scenario path like demand.referrals_per_week")
     if not spec:
         raise InputError(f"{where}: no values after '='")
-    m = _RANGE.match(spec)
-    if m:
-        lo, hi, step = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
-        if step < 1:
-            raise InputError(f"{where}: the step after '/' must be 1 or more")
-        if lo > hi:
-            raise InputError(f"{where}: range {lo}..{hi} is empty (the first number must not exceed the second)")
-        values: tuple[Any, ...] = tuple(range(lo, hi + 1, step))
-    elif ".." in spec:
+    return path, spec
+
+
+def _range_values(match: re.Match[str], where: str) -> tuple[Any, ...]:
+    """``LO..HI`` or ``LO..HI/STEP``: whole numbers, both ends included."""
+    lo, hi, step = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
+    if step < 1:
+        raise InputError(f"{where}: the step after '/' must be 1 or more")
+    if lo > hi:
+        raise InputError(f"{where}: range {lo}..{hi} is empty (the first number must not exceed the second)")
+    return tuple(range(lo, hi + 1, step))
+
+
+def _list_values(spec: str, where: str) -> tuple[Any, ...]:
+    """``V1,V2,...``: each typed like ``scenarios.parse_value``; numbers must be finite."""
+    parts = [p.strip() for p in spec.split(",")]
+    if any(p == "" for p in parts):
+        raise InputError(f"{where}: empty value in the list (write values separated by single commas)")
+    values = tuple(parse_value(p) for p in parts)
+    for v in values:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise InputError(f"{where}: {v!r} is not a finite number")
+    return values
+
+
+def _spec_values(spec: str, where: str) -> tuple[Any, ...]:
+    match = _RANGE.match(spec)
+    if match:
+        return _range_values(match, where)
+    if ".." in spec:
         raise InputError(f"{where}: a range is two whole numbers like 2..5 (optionally 0..10/2)")
-    else:
-        parts = [p.strip() for p in spec.split(",")]
-        if any(p == "" for p in parts):
-            raise InputError(f"{where}: empty value in the list (write values separated by single commas)")
-        values = tuple(parse_value(p) for p in parts)
-        for v in values:
-            if isinstance(v, float) and not math.isfinite(v):
-                raise InputError(f"{where}: {v!r} is not a finite number")
+    return _list_values(spec, where)
+
+
+def _check_values(path: str, values: tuple[Any, ...], where: str) -> None:
+    """At most MAX_VALUES_PER_VARY, none twice, and head-counts whole and 0 or more."""
     if len(values) > MAX_VALUES_PER_VARY:
         raise InputError(f"{where}: {len(values)} values; at most {MAX_VALUES_PER_VARY} per --vary")
     if len(set(map(repr, values))) != len(values):
         raise InputError(f"{where}: a value is listed twice")
-    if path in ROLE_LEVERS:
-        for v in values:
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise InputError(f"{where}: a head-count must be a whole number 0 or more (got {v!r})")
+    if path not in ROLE_LEVERS:
+        return
+    for v in values:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise InputError(f"{where}: a head-count must be a whole number 0 or more (got {v!r})")
+
+
+def parse_vary(text: str) -> Vary:
+    """``staff.physiotherapists=2..5`` -> Vary('staff.physiotherapists', (2, 3, 4, 5))."""
+    where = f"--vary {text!r}"
+    path, spec = _split_vary(text, where)
+    values = _spec_values(spec, where)
+    _check_values(path, values, where)
     return Vary(path, values)
 
 
