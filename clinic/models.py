@@ -3,8 +3,8 @@
 Every table a person edits carries a ``version`` column used by SQLAlchemy's optimistic locking
 (``version_id_col``): an UPDATE names the version it read, so when two people edit the same row the second
 write matches no row and fails (:class:`sqlalchemy.orm.exc.StaleDataError`) instead of silently overwriting.
-The schema itself is created and upgraded only by the Alembic migrations in ``clinic/migrations``; a test
-checks that the migrations and these classes describe the same schema.
+The schema itself is created and upgraded only by the Alembic migrations in ``clinic/migrations``; the
+migrations and these classes are checked to describe the same schema.
 """
 
 from __future__ import annotations
