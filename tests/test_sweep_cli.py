@@ -37,7 +37,7 @@ def no_model(monkeypatch):
 def test_sweep_writes_tables_plots_and_manifest(fake_model, tmp_path):
     out = tmp_path / "sw"
     r = runner.invoke(app, ["sweep", "baseline", "--vary", "staff.physiotherapists=1..2", "--vary",
-                            "demand.referrals_per_week=10,20", "--replications", "3", "--seed", "5",
+                            "demand.referrals_per_week=10,20", "--replications", "3", "--weeks", "6", "--seed", "5",
                             "--workers", "1", "--out", str(out), "--plot-kpi", "wait_to_intake_days.mean"])
     assert r.exit_code == 0, r.output
     for name in ("results.csv", "results.parquet", "summary.csv", "summary.parquet", "manifest.json",
@@ -85,7 +85,7 @@ def test_recommend_prints_evidence_and_the_answer(fake_model, baseline, tmp_path
     scenario = tmp_path / "busy.yaml"
     scenario.write_text(dump_scenario_yaml(apply_overrides(baseline, {"demand.referrals_per_week": 30})))
     r = runner.invoke(app, ["recommend", str(scenario), "--target", "wait_to_intake_days.mean <= 1.5", "--lever",
-                            "staff.physiotherapists", "--max-per-lever", "8", "--workers", "1",
+                            "staff.physiotherapists", "--max-per-lever", "8", "--weeks", "6", "--workers", "1",
                             "--out", str(tmp_path / "rec")])
     assert r.exit_code == 0, r.output
     assert "Recommended (cheapest by scenario costs): physiotherapists=3" in r.stdout
@@ -106,7 +106,7 @@ def test_dask_address_may_follow_the_flag_and_is_checked(no_model):
 
 def test_recommend_without_an_answer_exits_1_with_a_message(fake_model):
     r = runner.invoke(app, ["recommend", "baseline", "--target", "wait_to_intake_days.mean <= 0.5", "--lever",
-                            "staff.physiotherapists", "--max-per-lever", "2", "--workers", "1"])
+                            "staff.physiotherapists", "--max-per-lever", "2", "--weeks", "6", "--workers", "1"])
     assert r.exit_code == 1, r.output
     assert "No staffing with 1..2 per lever meets every target (2 of 2 candidates tried)" in r.stderr
 
@@ -128,7 +128,7 @@ def test_malformed_recommend_input_is_one_line_and_exit_2(no_model, args, expect
 def test_text_values_that_look_like_formulas_are_neutralised_in_csv_only(fake_model, tmp_path):
     out = tmp_path / "sw"
     r = runner.invoke(app, ["sweep", "baseline", "--vary", "description==HYPERLINK(\"x\"),plain", "--replications", "2",
-                            "--workers", "1", "--out", str(out)])
+                            "--weeks", "6", "--workers", "1", "--out", str(out)])
     assert r.exit_code == 0, r.output
     csv = pd.read_csv(out / "results.csv")
     assert set(csv["description"]) == {"'=HYPERLINK(\"x\")", "plain"}
