@@ -35,9 +35,9 @@ from scipy import stats
 from scenarios import ROLE_LEVERS, InputError, Scenario, apply_overrides
 
 from .executors import ExecutorSpec, Progress, TaskRunner
-from .stats import t_interval
 from .kpis import KPI_META
 from .runner import run_replication
+from .stats import t_interval
 from .sweep import Replicate, ReplicationKpis, choose_warmup, replication_kpis
 from .targets import Target, check_kpis_known
 
