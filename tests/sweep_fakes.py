@@ -6,12 +6,16 @@ finalises it for each warm-up and chooses the warm-up exactly as it does for the
 are made by arithmetic instead of by SimPy:
 
 - each physiotherapist clears ``PT_CAPACITY`` referrals a week and each acupuncturist ``ACU_CAPACITY``;
-- one referral a week; every referral waits ``expected_wait(...) + NOISE_SD * z`` days for its intake, where z
-  is drawn from the replication's own streams (``sim.streams.ReplicationStreams``, the simulation's), so the
-  common random numbers tested are the production ones;
+- ``round(referrals_per_week)`` referrals a week; every referral waits ``expected_wait(...) + NOISE_SD * z`` days
+  for its intake, where z is drawn from the replication's own streams (``sim.streams.ReplicationStreams``, the
+  simulation's), so the common random numbers tested are the production ones;
 - every referral leaves with VAS ``VAS_MEAN + z`` (``vas_at_discharge.mean`` - ``VAS_MEAN`` is the noise);
-- every resource is busy ``min(1, load)`` of its available minutes, load = referrals / capacity
-  (``utilisation_*.share``), and each practitioner has its own ``utilisation_staff_<id>.share`` KPI.
+- the programme is limited by physiotherapy: it lasts ``BASE_PROGRAMME_WEEKS + max(0, referrals - 4 p) + 0.1 z``
+  weeks, and only the first ``min(referrals, 4 p)`` referrals of each week are ever discharged
+  (``completions.per_week``);
+- physiotherapists are busy ``min(1, referrals / (PT_UTILISATION_CAPACITY * p))`` of their available minutes,
+  every other resource ``min(1, referrals / capacity)`` (``utilisation_*.share``); each practitioner has its own
+  ``utilisation_staff_<id>.share`` KPI.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ ACU_CAPACITY = 6.0
 WAIT_PER_EXCESS = 2.0
 NOISE_SD = 0.3
 VAS_MEAN = 5.0
+BASE_PROGRAMME_WEEKS = 9.0
+PT_UTILISATION_CAPACITY = 5.0
 
 
 def capacity(scenario: Scenario) -> float:
@@ -51,13 +57,18 @@ def replication_noise(root_seed: int, rep: int) -> float:
     return float(ReplicationStreams.create(root_seed, rep).arrivals.standard_normal())
 
 
-def _patients(weeks: int, wait_days: float, vas: float) -> pd.DataFrame:
-    """One referral a week; every column of the simulation's patient table (NaN where the clinic has no value)."""
-    referral = np.arange(weeks, dtype=float) * WEEK
-    columns: dict[str, object] = {c: np.full(weeks, math.nan) for c in PATIENT_COLUMNS}
-    columns.update(patient=np.arange(weeks), referral_t=referral, intake_t=referral + wait_days * DAY,
-                   vas_discharge=np.full(weeks, vas), outcome=np.full(weeks, "completed"),
-                   recurrence=np.zeros(weeks, dtype=bool))
+def _patients(weeks: int, per_week: int, discharged_per_week: int, wait_days: float, vas: float,
+              programme_weeks: float) -> pd.DataFrame:
+    """``per_week`` referrals a week; every column of the simulation's patient table (NaN where the clinic has no
+    value); the first ``discharged_per_week`` of each week are discharged after ``programme_weeks``."""
+    n = weeks * per_week
+    referral = np.repeat(np.arange(weeks, dtype=float) * WEEK, per_week)
+    intake = referral + wait_days * DAY
+    discharged = np.tile(np.arange(per_week) < discharged_per_week, weeks)
+    columns: dict[str, object] = {c: np.full(n, math.nan) for c in PATIENT_COLUMNS}
+    columns.update(patient=np.arange(n), referral_t=referral, intake_t=intake, vas_discharge=np.full(n, vas),
+                   discharge_t=np.where(discharged, intake + programme_weeks * WEEK, math.nan),
+                   outcome=np.where(discharged, "completed", "phase3"), recurrence=np.zeros(n, dtype=bool))
     return pd.DataFrame(columns)
 
 
@@ -70,17 +81,24 @@ def arithmetic_replication(scenario: Scenario, rep: int, root_seed: int, weeks: 
     counts = scenario.role_counts()
     referrals = scenario.demand.referrals_per_week
     wait = expected_wait(counts["physiotherapist"], counts["acupuncturist"], referrals) + NOISE_SD * z
+    physios = counts["physiotherapist"]
+    per_week = round(referrals)
+    programme = BASE_PROGRAMME_WEEKS + max(0.0, referrals - PT_CAPACITY * physios) + 0.1 * z
+    patients = _patients(weeks, per_week, min(per_week, round(PT_CAPACITY * physios)), wait, VAS_MEAN + z, programme)
     grid = SlotGrid(scenario)
     available = grid.available_minutes()
-    load = min(1.0, referrals / capacity(scenario))
-    busy = np.repeat(load * available[:, None, :, :], weeks, axis=1)
+    load = np.full(len(available), min(1.0, referrals / capacity(scenario)))
+    pt_rows = [i for i, role in enumerate(grid.staff_roles) if "physiotherapist" in role.split("+")]
+    load[pt_rows] = min(1.0, referrals / (PT_UTILISATION_CAPACITY * physios)) if physios else 1.0
+    busy = np.repeat(load[:, None, None, None] * available[:, None, :, :], weeks, axis=1)
     timeseries = pd.DataFrame({"week": np.arange(weeks), "maintenance_sessions": 0.0,
                                **{c: float(referrals) for c in SYSTEM_COLUMNS}})
     resources = [*zip(grid.staff_ids, grid.staff_roles, strict=True), *((room, room) for room in ROOM_TYPES)]
     return ReplicationResult(
         replication=rep, weeks=weeks, warmup_weeks=0, kpis={}, timeseries=timeseries, utilisation=pd.DataFrame(),
         trajectories=pd.DataFrame(columns=["patient", "day", "vas", "session"]), sessions_to_goal=np.array([]),
-        outcomes={"completed": weeks, "referrals": weeks}, patients=_patients(weeks, wait, VAS_MEAN + z),
+        outcomes={"completed": int(patients["discharge_t"].notna().sum()), "referrals": len(patients)},
+        patients=patients,
         busy=busy, available=available, resources=resources, goal_vas=scenario.protocol.goal_vas)
 
 

@@ -79,7 +79,6 @@ MIX = "lever_demand__condition_mix__fibromyalgia"
 @pytest.fixture()
 def stub_sim(monkeypatch):
     calls: list = []
-    monkeypatch.setattr(sim_api, "available", lambda: True)
     monkeypatch.setattr(sim_api, "run_experiment", dashboard_stubs.make_run_experiment(calls))
     st.cache_resource.clear()
     return calls

@@ -2,7 +2,7 @@
 
 The clinic of tests/sweep_fakes.py (real result objects, KPIs from arithmetic) makes the wait 1 day + 2 days per
 referral a week above capacity 4 * physiotherapists + 6 * acupuncturists, with N(0, 0.3) noise, and every
-resource busy referrals / capacity of its time: so the answer follows from arithmetic.
+resource but the physiotherapists busy referrals / capacity of its time: so the answer follows from arithmetic.
 tests/test_recommend_model.py runs the real simulation.
 """
 
@@ -105,7 +105,7 @@ def test_no_candidate_within_the_limits_gives_no_answer(baseline):
 
 def test_several_targets_must_all_hold(baseline):
     base = small_clinic(baseline, 20, None)
-    rec = recommend(base, [parse_target(f"{WAIT} <= 1.5"), parse_target("utilisation_physiotherapist.share <= 0.6")],
+    rec = recommend(base, [parse_target(f"{WAIT} <= 1.5"), parse_target("utilisation_acupuncturist.share <= 0.6")],
                     [PHYSIOS, ACUS], max_per_lever=5, replicate=arithmetic_replication, weeks=WEEKS)
     # load 20 / (4p + 6a) <= 0.6 -> 4p + 6a >= 33.4 (the wait needs only >= 20): first in (p + a, p) order is (1, 5)
     assert rec.best.overrides == {PHYSIOS: 1, ACUS: 5}

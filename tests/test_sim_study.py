@@ -219,7 +219,7 @@ def test_run_until_precise_gives_the_same_replications_serially_and_on_two_proce
     from sim.precision import run_until_precise
     from sweep_fakes import arithmetic_replication
 
-    kpis = ["vas_at_discharge.mean", "dropouts.count"]
+    kpis = ["vas_at_discharge.mean", "dropouts.per_week"]
     serial = run_until_precise(baseline, kpis, 0.08, 300, weeks=7, replication=arithmetic_replication)
     parallel = run_until_precise(baseline, kpis, 0.08, 300, weeks=7, workers=2, replication=arithmetic_replication)
     assert serial.n == parallel.n == len(serial.replications) and serial.outcome.converged

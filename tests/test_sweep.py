@@ -54,7 +54,7 @@ def test_table_has_one_row_per_point_replication_and_kpi(baseline):
 def test_replication_r_uses_the_same_random_numbers_at_every_grid_point(baseline):
     t = small_sweep(baseline).table
     vas = t[t.kpi == "vas_at_discharge.mean"].pivot(index="replication", columns="point", values="value")
-    noise = vas - VAS_MEAN
+    noise = (vas - VAS_MEAN).round(9)  # a mean over more or fewer patients differs in the last bits only
     assert noise.nunique(axis=1).eq(1).all()  # common random numbers across points
     assert noise.iloc[:, 0].nunique() == len(noise)  # but different between replications
     # replication r ran on the streams of (root seed, r), the simulation's own
