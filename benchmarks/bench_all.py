@@ -12,7 +12,7 @@
 
 Each script runs as a subprocess with its own command line (its stable interface), one after the other. The
 machine is shared and has 2 cores: read the ratios, not the absolute figures. The output is the body of
-docs/benchmarks.md; exit status 1 if a script failed (its last error line is in the output and on stderr).
+docs/dev/benchmarks.md; exit status 1 if a script failed (its last error line is in the output and on stderr).
 """
 
 from __future__ import annotations

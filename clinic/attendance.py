@@ -1,6 +1,6 @@
 """``clinic record attendance.csv``: what happened at each planned appointment, with VAS when measured.
 
-The file (shared/DESIGN.md, "Clinic records"): ``patient_id, date, start, session, status, vas_before,
+The file (docs/reference/formats.md, "Clinic records"): ``patient_id, date, start, session, status, vas_before,
 vas_after``; ``patient_id, date, start, session`` name a planned appointment of the register; ``status`` is
 ``attended``, ``no_show`` or ``cancelled``; VAS on 0-10, blank when not measured (and only for an attended
 appointment). Every row is checked first and every problem is reported, one line each (file, row, column,

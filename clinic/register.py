@@ -1,7 +1,7 @@
 """The register's state as the optimizer's tables, and the commands that load and show it.
 
 ``init`` stores the scenario (its YAML text, so the register does not depend on a file that may move) and the
-register's own settings; ``import_csv`` loads today's patients.csv and staff.csv (shared/DESIGN.md);
+register's own settings; ``import_csv`` loads today's patients.csv and staff.csv (docs/reference/formats.md);
 ``week_patients`` / ``week_staff`` turn the register into those tables for a given week (staff absences taken
 out of the hours); ``export_week`` writes the files of a week.
 """

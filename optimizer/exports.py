@@ -79,7 +79,7 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def write_roster_csv(result: RosterResult, path: str | Path) -> None:
-    """roster.csv: ``patient_id, session, staff_id, room, date, start, end`` (shared/DESIGN.md)."""
+    """roster.csv: ``patient_id, session, staff_id, room, date, start, end`` (docs/reference/formats.md)."""
     write_bytes_atomic(path, _csv_bytes(roster_table(result)))
 
 

@@ -46,7 +46,7 @@ from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Week
 Assignment = dict[int, tuple[int, str]]
 
 #: search settings (not model parameters). Sizes in patients: 10 was the best fixed size of 6/10/25/40 on the
-#: 400-patient week (docs/roster.md); the adaptive size moves from there. SUB_TIME deterministic seconds per
+#: 400-patient week (docs/background/roster.md); the adaptive size moves from there. SUB_TIME deterministic seconds per
 #: sub-model in the reproducible mode (0.1: 1953 against 0.2: 2059 at 400 patients, 1 + 9 dtime), SUB_WALL wall
 #: seconds otherwise.
 KINDS = ("day", "practitioner", "window", "patients")

@@ -1,4 +1,4 @@
-"""The CP-SAT model of one week (variables, hard rules, objective; written out in docs/roster.md).
+"""The CP-SAT model of one week (variables, hard rules, objective; written out in docs/background/roster.md).
 
 Per required session r (pruned to the starts where the patient and at least one qualified practitioner are
 both available): presence ``p[r]``, start ``t[r]`` (minutes of the week), day literals ``z[r,d]`` (exactly one
@@ -121,7 +121,7 @@ def build_model(week: Week, history: History, pins: Sequence[Pin] = (), *, free:
     """The model of the week; with ``free``, only those requests are variables and ``fixed`` placements of the
     others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients).
 
-    The rules, in the order they are added (docs/roster.md lists each with its constraint)."""
+    The rules, in the order they are added (docs/background/roster.md lists each with its constraint)."""
     cap, units = staff_units(week)
     b = _Build(week, history, RosterModel(cp_model.CpModel(), week=week), cap, units, room_capacity(week))
     for req in week.requests:

@@ -1,6 +1,6 @@
 """``solve_roster``: week demand -> greedy -> CP-SAT (hinted with the greedy) -> our neighbourhoods -> rooms -> tables.
 
-Two modes (docs/roster.md). By default ``time_limit`` is **wall-clock seconds** for the whole solve (reading the
+Two modes (docs/background/roster.md). By default ``time_limit`` is **wall-clock seconds** for the whole solve (reading the
 week, the greedy, CP-SAT, our neighbourhoods and the finishing steps), with free CP-SAT workers: the best roster
 this machine finds in that time. ``reproducible=True`` makes ``time_limit`` a work budget in CP-SAT's
 *deterministic* seconds with a fixed seed and worker count (from scenario.roster unless given), so the same
@@ -81,7 +81,7 @@ class SolveOutcome:
 
 #: share of the time limit given to the full model (CP-SAT's bound; small weeks to optimality); the rest goes to
 #: the adaptive neighbourhoods of optimizer.lns, two sub-models at once. Settings of the search, not model
-#: parameters (measured in docs/roster.md): wall-clock mode 30% (baseline week, 10 s: 0% 3274, 30% 3152; the
+#: parameters (measured in docs/background/roster.md): wall-clock mode 30% (baseline week, 10 s: 0% 3274, 30% 3152; the
 #: full model alone 3489).
 FULL_MODEL_SHARE = {True: 0.6, False: 0.3}
 #: wall-clock mode: weeks of at most this many sessions give the full model all the time (search setting)
@@ -185,7 +185,7 @@ def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
     if st.reproducible:
         prm.max_deterministic_time = share * st.limit
         if st.workers > 1:
-            prm.interleave_search = True  # deterministic with several workers (and slower: see docs/roster.md)
+            prm.interleave_search = True  # deterministic with several workers (and slower: see docs/background/roster.md)
             prm.ignore_subsolvers.extend(REPRODUCIBLE_IGNORED_SUBSOLVERS)
         prm.max_time_in_seconds = max(st.wall_left(), 0.01)  # the guard only (a share of it was hit under load)
     else:

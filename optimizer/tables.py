@@ -1,6 +1,6 @@
 """The optimizer's boundary: column names of the stable CSV formats and the result of one solve.
 
-Formats are fixed by shared/DESIGN.md (other tools read them). Readers (``optimizer.io``) return DataFrames
+Formats are fixed by docs/reference/formats.md (other tools read them). Readers (``optimizer.io``) return DataFrames
 with exactly the normalised columns below; the solver (``optimizer.solve``) and the validator
 (``optimizer.validate``) take those DataFrames; writers (``optimizer.exports``) take a :class:`RosterResult`.
 """

@@ -1,6 +1,6 @@
 """Resource limits on user input, and reading a user's file within them.
 
-Every limit is a product rule with a clear message (docs/roster-io.md, "Limits"): a file that is too big, too
+Every limit is a product rule with a clear message (docs/reference/roster-io.md, "Limits"): a file that is too big, too
 deep or too long is refused before it can exhaust memory or time. Only regular files are read: a FIFO would
 block for ever and ``/dev/zero`` never ends, so both are refused before anything is read.
 """

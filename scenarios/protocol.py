@@ -10,7 +10,7 @@ Words (one vocabulary from schema to UI):
 
 * **phases**: 1 *pain control* (acupuncture only), 2 *transition* (acupuncture paired with physiotherapy),
   3 *consolidation* (physiotherapy, acupuncture every k weeks), then *maintenance* (monthly preventive
-  acupuncture, chronic conditions). Files write them ``1``, ``2``, ``3``, ``maintenance`` (shared/DESIGN.md).
+  acupuncture, chronic conditions). Files write them ``1``, ``2``, ``3``, ``maintenance`` (docs/reference/formats.md).
 * **session kinds**: ``acupuncture``, ``physiotherapy`` and ``assessment``; an assessment is the physician's, and
   is either the *intake* (first assessment, before phase 1) or a *re-evaluation* (end of phase 1).
 * **patient states** (the simulation's): waiting, the three phases, awaiting re-evaluation, maintenance, and
@@ -50,7 +50,7 @@ class Phase(StrEnum):
 
     @property
     def code(self) -> str:
-        """How files write the phase (shared/DESIGN.md: patients.csv ``phase``)."""
+        """How files write the phase (docs/reference/formats.md: patients.csv ``phase``)."""
         return self.value
 
     @property
@@ -75,7 +75,7 @@ PHASE_CODES: tuple[str, ...] = tuple(p.code for p in Phase)
 
 # ------------------------------------------------------------------------------------------ session kinds
 class SessionKind(StrEnum):
-    """A kind of appointment in the roster (shared/DESIGN.md: roster.csv ``session``)."""
+    """A kind of appointment in the roster (docs/reference/formats.md: roster.csv ``session``)."""
 
     ACUPUNCTURE = "acupuncture"
     PHYSIOTHERAPY = "physiotherapy"

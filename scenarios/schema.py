@@ -1,7 +1,7 @@
 """The typed scenario: one object drives the simulation, the roster and the dashboard.
 
 Every model parameter lives here, with its default in the built-in YAML files (each citing a row of
-``shared/clinical-parameters.md`` or marked "assumption"). Models are strict: unknown keys, wrong types and
+``docs/reference/clinical-parameters.md`` or marked "assumption"). Models are strict: unknown keys, wrong types and
 impossible values are errors with a field path. Cross-field rules are in :class:`Scenario`'s validator.
 """
 
@@ -238,7 +238,7 @@ class DropoutSpec(Strict):
 
 
 class NaturalHistory(Strict):
-    """Untreated pain N = F + X + E (docs/model.md): a transient excess E (the flare that brought the patient in:
+    """Untreated pain N = F + X + E (docs/background/model.md): a transient excess E (the flare that brought the patient in:
     regression to the mean) fading like a flare-up; the persistent part P0 = U0 - E0 splits into a floor
     F = floor_fraction * P0 and a resolvable part X that recovers at a rate falling with how long the pain has
     lasted, ``scale / (D + offset + t)**2`` per week: ``X(t) = X0 exp(-scale (1/(D + offset) - 1/(D + offset + t)))``
@@ -273,7 +273,7 @@ class FunctionScale(Strict):
 
 
 class FunctionSpec(Strict):
-    """Function F (0-100): ``F = F0 + per_vas_point * (U0 - U) + G``, G the gain from PT loading (docs/model.md);
+    """Function F (0-100): ``F = F0 + per_vas_point * (U0 - U) + G``, G the gain from PT loading (docs/background/model.md);
     F0 ~ Normal(baseline_mean - per_vas_point * (U0 - mean entry pain), baseline_sd) clipped to [0, 100]."""
 
     baseline_mean: Annotated[float, Field(ge=0.0, le=100.0)]
@@ -283,7 +283,7 @@ class FunctionSpec(Strict):
 
 
 class ConditionSpec(Strict):
-    """Pain-response and adherence parameters of one condition (see docs/model.md for the equations)."""
+    """Pain-response and adherence parameters of one condition (see docs/background/model.md for the equations)."""
 
     chronic: bool
     baseline_vas: BaselinePain
@@ -329,7 +329,7 @@ class PtLoad(Strict):
 
 
 class PainModelSpec(Strict):
-    """Parameters shared by all conditions (see docs/model.md)."""
+    """Parameters shared by all conditions (see docs/background/model.md)."""
 
     diminishing_returns: Annotated[float, Field(gt=0.0, le=1.0)]
     patient_effect_sd: Annotated[float, Field(ge=0.0, le=2.0)]

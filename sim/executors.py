@@ -185,7 +185,7 @@ class TaskRunner:
             client.cancel(futures)
             where = self.spec.address or "the LocalCluster"
             raise InputError(f"--dask: the workers of {where} cannot import {e.name or e}: install the same "
-                             "rehabflow version on every worker (see docs/sweeps.md)") from None
+                             "rehabflow version on every worker (see docs/how-to/sweeps.md)") from None
         except BaseException:
             client.cancel(futures)
             raise

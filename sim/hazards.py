@@ -1,6 +1,6 @@
 """Time-to-event rules of the patient's behaviour: dropout probability per week and time to recurrence.
 
-Pure functions of the scenario's numbers and the patient's uniform/exponential draws (docs/model.md).
+Pure functions of the scenario's numbers and the patient's uniform/exponential draws (docs/background/model.md).
 """
 
 from __future__ import annotations

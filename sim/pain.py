@@ -1,6 +1,6 @@
 """Pain and function of one patient: a small, pure, fast state object (plain floats, ``math.exp``).
 
-Time ``t`` is in minutes since the start of the run. The equations (docs/model.md, parameters in
+Time ``t`` is in minutes since the start of the run. The equations (docs/background/model.md, parameters in
 ``ConditionSpec`` / ``PainModelSpec``, every default cited in ``scenarios/builtin/baseline.yaml``):
 
 * Attributes, drawn once per patient from its own uniforms/normals (common random numbers): entry pain U0

@@ -132,7 +132,7 @@ def warmup_for_series(scenario: Scenario, series: Sequence[pd.DataFrame], weeks:
     """Fixed weeks, or MSER-5 on the mean weekly census of patients in the system (waiting + phases 1-3,
     ``sim.warmup.system_census``) across replications, capped at ``run.warmup.weeks`` and half the run. The
     census rather than the waiting list alone: when the clinic is not congested the waiting list is flat from
-    week 1 while the programme fills for 15-25 weeks (docs/stress_des.md, open points)."""
+    week 1 while the programme fills for 15-25 weeks (docs/background/stress_des.md, open points)."""
     spec = scenario.run.warmup
     if spec.method != "mser5":
         return fixed_warmup(scenario, weeks), "fixed"

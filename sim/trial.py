@@ -1,5 +1,5 @@
 """Trial mode: the pain and outcome model alone (no capacity, no booking) on cohorts configured like a published
-trial (shared/DESIGN.md, "Trial files").
+trial (docs/reference/formats.md, "Trial files").
 
 A trial file names a scenario (its ``conditions`` and ``pain_model`` are used unchanged: the trials validate the
 model that clinics run), a cohort, arms with fixed schedules and read-out weeks. Patient i has the same attributes

@@ -1,5 +1,5 @@
 """Helpers for the clinic register tests: a database per test on SQLite, and on PostgreSQL when
-``REHABFLOW_TEST_PG_URL`` is set (CI sets it; see docs/clinic.md to start a local server)."""
+``REHABFLOW_TEST_PG_URL`` is set (CI sets it; see docs/how-to/clinic.md to start a local server)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The brute force shares nothing with the model: it enumerates every placement of every patient's sessions on a
 tiny grid (3 days x 2 slots, one practitioner per role, one room per kind), keeps the rosters the independent
-validator accepts, and prices them with the objective as documented in docs/roster.md, computed here from
+validator accepts, and prices them with the objective as documented in docs/background/roster.md, computed here from
 the rows.
 """
 

@@ -226,7 +226,7 @@ def test_sample_week_uses_a_given_population():
 
 
 def _independent_load(scenario, patients, staff, week):
-    """Demand/capacity per role written out from the protocol table of shared/DESIGN.md, baseline numbers."""
+    """Demand/capacity per role written out from the protocol table of docs/reference/formats.md, baseline numbers."""
     demand = {"physician": 0, "acupuncturist": 0, "physiotherapist": 0}
     for r in patients.itertuples():
         weeks_in = (week - dt.date.fromisoformat(r.phase_start)).days // 7

@@ -322,7 +322,7 @@ def test_mser5_on_the_system_census_covers_the_fill_up_of_the_baseline_clinic():
     """The clinic starts empty and its programme fills for ~15-25 weeks. MSER-5 on the mean census of patients
     in the system must cut at least 15 weeks, and what it cut must be the fill-up: the first 5 weeks hold less
     than half the census of the 10 weeks after the cut. (The census then still drifts up slowly, ~1 patient a
-    week, as recurrences and maintenance accumulate: docs/stress_des.md, open points.)"""
+    week, as recurrences and maintenance accumulate: docs/background/stress_des.md, open points.)"""
     import sim
     from scenarios import load_scenario
     from sim.warmup import mser5_replications, system_census

@@ -235,7 +235,7 @@ def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
             s = (math.floor(row.referral_t / WEEK) + 1) * WEEK  # first Monday round after the referral
             while s < r.weeks * WEEK and not (row.intake_t <= s):  # NaN intake: never
                 waited = (s - row.referral_t) / WEEK
-                decay = math.exp(-nh.recovery_scale_weeks * (1 / d0 - 1 / (d0 + waited)))  # docs/model.md
+                decay = math.exp(-nh.recovery_scale_weeks * (1 / d0 - 1 / (d0 + waited)))  # docs/background/model.md
                 vas = min(max(floor + (u0 - floor) * decay, 0.0), 10.0)
                 h = min(1.0, dr.base_weekly + dr.per_vas_point * vas + dr.per_week_waiting * waited)
                 exp, var = exp + h, var + h * (1 - h)

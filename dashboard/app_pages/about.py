@@ -15,7 +15,7 @@ from rehabflow.services.levers import CONDITION_LABELS
 from dashboard.views.scenario_inputs import builtin_scenario
 from scenarios import builtin_names
 
-MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
+MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "background" / "model.md"
 
 st.title("About the model")
 st.markdown(
@@ -137,5 +137,5 @@ acupuncture reduces recurrence. Treat results that depend on them as what-ifs an
 """
 )
 if MODEL_DOC.is_file():
-    with st.expander("Full model description (docs/model.md)"):
+    with st.expander("Full model description (docs/background/model.md)"):
         st.markdown(MODEL_DOC.read_text(encoding="utf-8"))

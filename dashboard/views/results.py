@@ -152,7 +152,7 @@ _ROOMS = ("utilisation_consultation_rooms.share", "utilisation_acupuncture_rooms
 
 def headline_kpis(summary: pd.DataFrame) -> list[str]:
     """The 5-6 decisive KPIs: access, goal, programme length, throughput, the busiest practitioner and room.
-    A model reporting none of them (a stand-in) gets its first six."""
+    A summary holding none of them gets its first six."""
     keys = list(summary["kpi"])
     chosen = [k for k in HEADLINE if k in keys]
     means = summary.set_index("kpi")["mean"]

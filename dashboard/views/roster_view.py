@@ -1,6 +1,6 @@
 """Roster presentation: week calendars (Gantt) per practitioner and per room. Pure: tables in, figures out.
 
-The roster table has the stable columns of shared/DESIGN.md: ``patient_id, session, staff_id, room, date,
+The roster table has the stable columns of docs/reference/formats.md: ``patient_id, session, staff_id, room, date,
 start, end`` (ISO date, HH:MM times).
 """
 

@@ -11,7 +11,7 @@ and exit status 2, never a traceback. Around every command, :class:`GuardedGroup
 - any other exception is a bug: one line naming the command and the error, exit status 1; ``--debug`` (or
   ``REHABFLOW_DEBUG=1``) shows the traceback.
 
-Exit statuses (README, "Bad input"; docs/roster-io.md): 0 done; 1 done with problems to look at (pins not kept,
+Exit statuses (README, "Bad input"; docs/reference/roster-io.md): 0 done; 1 done with problems to look at (pins not kept,
 validator violations, no staffing meets the targets) or an internal error; 2 bad input or an unusable
 ``--out``; 3 outputs could not be written (disk full, folder turned read-only), nothing left behind;
 130 / 143 interrupted, nothing left behind.

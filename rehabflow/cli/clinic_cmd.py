@@ -60,8 +60,8 @@ def init(db: str | None = typer.Option(None, "--db", help=DB_HELP),
 
 @clinic_app.command("import")
 @user_errors
-def import_cmd(patients: Path = typer.Option(..., "--patients", help="patients.csv (shared/DESIGN.md)."),
-               staff: Path = typer.Option(..., "--staff", help="staff.csv (shared/DESIGN.md)."),
+def import_cmd(patients: Path = typer.Option(..., "--patients", help="patients.csv (docs/reference/formats.md)."),
+               staff: Path = typer.Option(..., "--staff", help="staff.csv (docs/reference/formats.md)."),
                scenario: str | None = typer.Option(None, "--scenario", help="Replace the register's scenario first."),
                week: str | None = typer.Option(None, "--week", help="Monday a blank phase_start means (default: next Monday)."),
                db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:

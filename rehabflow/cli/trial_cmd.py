@@ -1,5 +1,5 @@
 """``rehabflow trial FILE.yaml|NAME [--out DIR]`` and ``rehabflow trial --list``: the pain and outcome model alone
-on a cohort configured like a published trial (shared/DESIGN.md, "Trial files"; the model is ``sim.trial``).
+on a cohort configured like a published trial (docs/reference/formats.md, "Trial files"; the model is ``sim.trial``).
 
 Prints one row per arm and read-out, and the published figures the file lists beside the model's; with ``--out``
 writes ``results.csv`` (the stable columns) and, if the file has published figures, ``comparison.csv``, into a
