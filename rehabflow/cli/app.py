@@ -183,7 +183,7 @@ class GuardedGroup(TyperGroup):
             return _interrupted(Interrupted(signal.SIGINT), argv)
         except Interrupted as e:
             return _interrupted(e, argv)
-        except Exception as e:  # noqa: BLE001  (the last resort: a bug, one line; the corpus in tests/ never reaches it)
+        except Exception as e:  # noqa: BLE001  (the last resort: a bug, one line; the hostile-input corpus never reaches it)
             return _internal_error(e, argv)
 
 
