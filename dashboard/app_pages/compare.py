@@ -62,11 +62,7 @@ if problems or len(scenarios) < 2:
 key = "cmp-" + hashlib.sha256(
     "|".join([*(scenario_hash(s) for s in scenarios), str(reps), str(weeks), str(seed)]).encode()
 ).hexdigest()[:16]
-clicked = st.button("Run comparison", key="cmp_run", type="primary", icon=":material/play_arrow:",
-                    disabled=not sim_api.compare_available())
-if not sim_api.compare_available():
-    st.info("The simulation package is not installed in this build yet.")
-    st.stop()
+clicked = st.button("Run comparison", key="cmp_run", type="primary", icon=":material/play_arrow:")
 
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
