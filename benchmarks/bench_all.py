@@ -40,13 +40,28 @@ def _run_script(args: list[str]) -> tuple[list[str], str | None]:
     return done.stdout.splitlines(), None
 
 
-def section_sim(scenario: str, weeks: int, reps: int, rate_reps: int, bare_events: int, repeats: int, seed: int,
-                dask: bool) -> tuple[list[str], str | None]:
+def section_sim(
+    scenario: str, weeks: int, reps: int, rate_reps: int, bare_events: int, repeats: int, seed: int, dask: bool
+) -> tuple[list[str], str | None]:
     """benchmarks/bench_sim.py: event rates (model, bare SimPy, bare heapq) and experiment wall times serially,
     with 2 local processes and on a Dask LocalCluster; its Markdown as it prints it."""
-    args = [str(HERE / "bench_sim.py"), "--scenario", scenario, "--weeks", str(weeks), "--replications", str(reps),
-            "--rate-replications", str(rate_reps), "--bare-events", str(bare_events), "--repeats", str(repeats),
-            "--seed", str(seed)] + ([] if dask else ["--no-dask"])
+    args = [
+        str(HERE / "bench_sim.py"),
+        "--scenario",
+        scenario,
+        "--weeks",
+        str(weeks),
+        "--replications",
+        str(reps),
+        "--rate-replications",
+        str(rate_reps),
+        "--bare-events",
+        str(bare_events),
+        "--repeats",
+        str(repeats),
+        "--seed",
+        str(seed),
+    ] + ([] if dask else ["--no-dask"])
     lines, error = _run_script(args)
     body = [line for line in lines if not line.startswith("# ")]
     while body and not body[0].strip():
@@ -54,8 +69,23 @@ def section_sim(scenario: str, weeks: int, reps: int, rate_reps: int, bare_event
     return body, error
 
 
-ROSTER_COLUMNS = ["week", "sessions", "staff", "limit_s", "method", "placed", "objective", "cpsat_bound", "lp_bound",
-                  "best_bound", "gap_pct", "wall_s", "status", "violations", "peak_mb"]
+ROSTER_COLUMNS = [
+    "week",
+    "sessions",
+    "staff",
+    "limit_s",
+    "method",
+    "placed",
+    "objective",
+    "cpsat_bound",
+    "lp_bound",
+    "best_bound",
+    "gap_pct",
+    "wall_s",
+    "status",
+    "violations",
+    "peak_mb",
+]
 
 
 def markdown_table(lines: list[str]) -> pd.DataFrame:
@@ -77,8 +107,9 @@ def section_roster(sizes: list[str], limits: list[float]) -> tuple[list[str], st
     greedy's on the same week (both measured in the same run)."""
     if not (HERE / "bench_roster.py").exists():
         return [], "benchmarks/bench_roster.py is not in this checkout"
-    lines, error = _run_script([str(HERE / "bench_roster.py"), "--weeks", *map(str, sizes),
-                                "--limits", *(f"{t:g}" for t in limits)])
+    lines, error = _run_script(
+        [str(HERE / "bench_roster.py"), "--weeks", *map(str, sizes), "--limits", *(f"{t:g}" for t in limits)]
+    )
     if error:
         return [], error
     table = markdown_table(lines)
@@ -105,9 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     weeks, reps, rate_reps, bare_events, repeats = (26, 20, 3, 200_000, 1) if a.quick else (52, 100, 5, 400_000, 2)
-    sizes, limits = (["gen100", "base3"], [10.0]) if a.quick else (["gen100", "base3", "gen1000", "gen3000"], [10.0, 60.0])
-    roster_note = (f"weeks {', '.join(map(str, sizes))}; CP-SAT alone, our search and the greedy, wall-clock limits "
-                   f"{', '.join(f'{t:g}' for t in limits)} s")
+    sizes, limits = (
+        (["gen100", "base3"], [10.0]) if a.quick else (["gen100", "base3", "gen1000", "gen3000"], [10.0, 60.0])
+    )
+    roster_note = (
+        f"weeks {', '.join(map(str, sizes))}; CP-SAT alone, our search and the greedy, wall-clock limits "
+        f"{', '.join(f'{t:g}' for t in limits)} s"
+    )
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
     import numpy  # noqa: E401
@@ -121,17 +156,29 @@ def main(argv: list[str] | None = None) -> int:
         f"`python benchmarks/bench_all.py{' --quick' if a.quick else ''}`: Python {platform.python_version()}, "
         f"SimPy {simpy.__version__}, numpy {numpy.__version__}, {platform.machine()}, {os.cpu_count()} cores "
         "(shared with other work: compare the ratios, not the absolute figures).",
-        "", "### Event loop and replications (benchmarks/bench_sim.py)", "", *(sim_lines or [f"({error})"]),
+        "",
+        "### Event loop and replications (benchmarks/bench_sim.py)",
+        "",
+        *(sim_lines or [f"({error})"]),
     ]
     if not a.no_roster:
         roster_lines, error = section_roster(sizes, limits)
         errors += [error] if error else []
-        lines += ["", "### Roster ladder, CP-SAT (benchmarks/bench_roster.py)", "", roster_note + ".", "",
-                  *(roster_lines or [f"({error})"])]
+        lines += [
+            "",
+            "### Roster ladder, CP-SAT (benchmarks/bench_roster.py)",
+            "",
+            roster_note + ".",
+            "",
+            *(roster_lines or [f"({error})"]),
+        ]
     load_end = os.getloadavg()[0]
-    lines += ["", f"Total benchmark wall time {time.perf_counter() - started:.0f} s; 1-minute load average "
-                  f"{load_start:.1f} at the start, {load_end:.1f} at the end (above 2 = other work competed for the "
-                  "2 cores, which hits the parallel rows hardest)."]
+    lines += [
+        "",
+        f"Total benchmark wall time {time.perf_counter() - started:.0f} s; 1-minute load average "
+        f"{load_start:.1f} at the start, {load_end:.1f} at the end (above 2 = other work competed for the "
+        "2 cores, which hits the parallel rows hardest).",
+    ]
     print("\n".join(lines))
     for e in errors:
         print(e, file=sys.stderr)

@@ -62,8 +62,12 @@ def main() -> None:
 
     ref = statistics.median(first)
     print(f"model: {model}; {args.replications} replications x {args.weeks} weeks; median of {args.repeat}")
-    for name, xs in (("first open", first), ("lever change", lever), ("run (click to cards)", run),
-                     ("re-open finished run", reopen)):
+    for name, xs in (
+        ("first open", first),
+        ("lever change", lever),
+        ("run (click to cards)", run),
+        ("re-open finished run", reopen),
+    ):
         med = statistics.median(xs)
         print(f"{name:24s} {med * 1000:8.1f} ms   x{med / ref:6.2f} of first open")
 

@@ -52,9 +52,23 @@ def export_sim(rev: str, dest: Path) -> None:
 def measure(path: Path, args: argparse.Namespace) -> float:
     """CPU seconds per replication with ``path`` first on the child's module path."""
     env = dict(os.environ, PYTHONPATH=str(path))
-    out = subprocess.run([sys.executable, "-c", CHILD, args.scenario, str(args.weeks), str(args.reps),
-                          str(args.repeats), str(args.seed)], env=env, cwd=tempfile.gettempdir(),
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            args.scenario,
+            str(args.weeks),
+            str(args.reps),
+            str(args.repeats),
+            str(args.seed),
+        ],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert Path(out[1]).resolve().is_relative_to(path.resolve()), f"imported {out[1]}, not from {path}"
     return float(out[0])
 

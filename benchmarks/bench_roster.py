@@ -60,18 +60,35 @@ def _greedy_row(sc, patients, staff) -> dict:
     res = greedy_roster(sc, patients, staff, WEEK)
     wall = time.perf_counter() - t0
     bad = validate_roster(sc, patients, staff, res.roster, WEEK)
-    return {"method": "greedy", "placed": res.summary["placed"], "objective": res.summary["objective"],
-            "wall_s": round(wall, 2), "status": "GREEDY", "cpsat_bound": None, "lp_bound": None, "violations": len(bad)}
+    return {
+        "method": "greedy",
+        "placed": res.summary["placed"],
+        "objective": res.summary["objective"],
+        "wall_s": round(wall, 2),
+        "status": "GREEDY",
+        "cpsat_bound": None,
+        "lp_bound": None,
+        "violations": len(bad),
+    }
 
 
 def _solve_row(sc, patients, staff, limit: float, method: str, workers: int, seed: int) -> dict:
-    out = run_solve(sc, patients, staff, WEEK, time_limit=limit, workers=workers, seed=seed,
-                    full_model_only=method == "cpsat")
+    out = run_solve(
+        sc, patients, staff, WEEK, time_limit=limit, workers=workers, seed=seed, full_model_only=method == "cpsat"
+    )
     res = outcome_to_result(out)
     s = res.summary
     bad = validate_roster(sc, patients, staff, res.roster, WEEK)
-    return {"method": method, "placed": s["placed"], "objective": s["objective"], "wall_s": round(s["solve_time"], 2),
-            "status": s["status"], "cpsat_bound": s["cpsat_bound"], "lp_bound": s["lp_bound"], "violations": len(bad)}
+    return {
+        "method": method,
+        "placed": s["placed"],
+        "objective": s["objective"],
+        "wall_s": round(s["solve_time"], 2),
+        "status": s["status"],
+        "cpsat_bound": s["cpsat_bound"],
+        "lp_bound": s["lp_bound"],
+        "violations": len(bad),
+    }
 
 
 def run(weeks: list[str], limits: list[float], workers: int, seed: int) -> pd.DataFrame:
@@ -86,9 +103,19 @@ def run(weeks: list[str], limits: list[float], workers: int, seed: int) -> pd.Da
             best = max(bounds) if bounds else None
             for r in batch:
                 gap = None if best is None else round(100 * max(0.0, r["objective"] - best) / r["objective"], 2)
-                rows.append({"week": name, "sessions": required, "staff": len(staff), "limit_s": limit, **r,
-                             "best_bound": best, "gap_pct": gap, "peak_mb": round(_peak_mb()),
-                             "loadavg_1min": round(os.getloadavg()[0], 1)})
+                rows.append(
+                    {
+                        "week": name,
+                        "sessions": required,
+                        "staff": len(staff),
+                        "limit_s": limit,
+                        **r,
+                        "best_bound": best,
+                        "gap_pct": gap,
+                        "peak_mb": round(_peak_mb()),
+                        "loadavg_1min": round(os.getloadavg()[0], 1),
+                    }
+                )
                 print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     return pd.DataFrame(rows)
 
@@ -96,7 +123,9 @@ def run(weeks: list[str], limits: list[float], workers: int, seed: int) -> pd.Da
 def markdown(table: pd.DataFrame) -> str:
     cols = list(table.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |" for row in table.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -112,8 +141,10 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     table = run(a.weeks, a.limits, a.workers, a.seed)
     print(markdown(table))
-    print(f"\nTotal {time.perf_counter() - t0:.0f} s; 1-minute load average {load0:.1f} at the start, "
-          f"{os.getloadavg()[0]:.1f} at the end (2 cores).")
+    print(
+        f"\nTotal {time.perf_counter() - t0:.0f} s; 1-minute load average {load0:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end (2 cores)."
+    )
     if a.out:
         table.to_csv(a.out, index=False)
 

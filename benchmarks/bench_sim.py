@@ -166,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("distributed").setLevel(logging.CRITICAL)  # heartbeat noise when a LocalCluster closes
 
     load0 = os.getloadavg()[0]
-    print(f"# Python {platform.python_version()}, SimPy {simpy.__version__}, numpy {np.__version__}, "
-          f"{platform.machine()}, {os.cpu_count()} cores")
+    print(
+        f"# Python {platform.python_version()}, SimPy {simpy.__version__}, numpy {np.__version__}, "
+        f"{platform.machine()}, {os.cpu_count()} cores"
+    )
     ev, s = best_of(3, lambda: bare_simpy(a.bare_events))
     simpy_rate = Rate("bare SimPy loop (timeouts only)", ev, s)
     ev, s = best_of(3, lambda: bare_heapq(a.bare_events))
@@ -194,17 +196,23 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| event loop | events | seconds | events/s | ratio to bare SimPy |")
     print("|---|---:|---:|---:|---:|")
     for r in rates:
-        print(f"| {r.name} | {r.events:,} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.per_second / simpy_rate.per_second:.2f} |")
+        print(
+            f"| {r.name} | {r.events:,} | {r.seconds:.3f} | {r.per_second:,.0f} | {r.per_second / simpy_rate.per_second:.2f} |"
+        )
     if walls:
-        print(f"\n{a.scenario}, {a.weeks} weeks, {a.replications} replications (fastest of {a.repeats}; load average "
-              f"{load0:.1f} at start, {os.getloadavg()[0]:.1f} at end on {os.cpu_count()} cores)")
+        print(
+            f"\n{a.scenario}, {a.weeks} weeks, {a.replications} replications (fastest of {a.repeats}; load average "
+            f"{load0:.1f} at start, {os.getloadavg()[0]:.1f} at end on {os.cpu_count()} cores)"
+        )
         print("\n| execution | wall s | per replication s | speed-up vs serial | CPU s (all processes) |")
         print("|---|---:|---:|---:|---:|")
         for name, w, cpu in walls:
             print(f"| {name} | {w:.2f} | {w / a.replications:.3f} | {walls[0][1] / w:.2f} | {cpu:.1f} |")
         share = rates[0].events / simpy_rate.per_second / rates[0].seconds
-        print(f"\nSimPy's own event handling is ~{100 * share:.0f}% of the model's serial time "
-              f"({rates[0].events / a.rate_replications:,.0f} events per replication); the rest is the model's work.")
+        print(
+            f"\nSimPy's own event handling is ~{100 * share:.0f}% of the model's serial time "
+            f"({rates[0].events / a.rate_replications:,.0f} events per replication); the rest is the model's work."
+        )
     return 0
 
 

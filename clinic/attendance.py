@@ -53,9 +53,15 @@ def _find(s: Session, row: dict[str, str]) -> Appointment | None:
         date = dt.date.fromisoformat(row["date"])
     except ValueError:
         return None
-    return s.scalar(select(Appointment).where(
-        Appointment.patient_id == row["patient_id"], Appointment.session == row["session"],
-        Appointment.date == date, Appointment.start == row["start"], Appointment.status != WITHDRAWN))
+    return s.scalar(
+        select(Appointment).where(
+            Appointment.patient_id == row["patient_id"],
+            Appointment.session == row["session"],
+            Appointment.date == date,
+            Appointment.start == row["start"],
+            Appointment.status != WITHDRAWN,
+        )
+    )
 
 
 def _check_row(problems, s: Session, n: int, row: dict[str, str]) -> tuple[Appointment, dict] | None:  # noqa: ANN001
@@ -77,8 +83,11 @@ def _check_row(problems, s: Session, n: int, row: dict[str, str]) -> tuple[Appoi
             found = False
     appt = _find(s, row)
     if appt is None:
-        problems.row(n, f"no planned appointment {row['session']} of {row['patient_id']!r} on {row['date']} at "
-                        f"{row['start']} in the register (patient_id, date, start, session must match the roster)")
+        problems.row(
+            n,
+            f"no planned appointment {row['session']} of {row['patient_id']!r} on {row['date']} at "
+            f"{row['start']} in the register (patient_id, date, start, session must match the roster)",
+        )
         return None
     return (appt, {"status": row["status"], **values}) if found else None
 

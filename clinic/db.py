@@ -99,12 +99,16 @@ def open_register(url: str | None = None) -> Engine:
     try:
         rev = current_revision(engine)
     except OperationalError as e:
-        raise InputError(f"database: cannot open {engine.url.render_as_string(hide_password=True)} ({_short(e)})") from None
+        raise InputError(
+            f"database: cannot open {engine.url.render_as_string(hide_password=True)} ({_short(e)})"
+        ) from None
     if rev is None:
         raise InputError("database: the register has no schema (create it with `rehabflow clinic init`)")
     if rev != head_revision():
-        raise InputError(f"database: the register's schema is at {rev}, this version needs {head_revision()} "
-                         "(upgrade it with `rehabflow clinic init`)")
+        raise InputError(
+            f"database: the register's schema is at {rev}, this version needs {head_revision()} "
+            "(upgrade it with `rehabflow clinic init`)"
+        )
     return engine
 
 
@@ -117,11 +121,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
         session.commit()
     except StaleDataError:
         session.rollback()
-        raise ConflictError("someone else changed the same records while this command ran; nothing was saved "
-                            "(run it again to work on the current state)") from None
+        raise ConflictError(
+            "someone else changed the same records while this command ran; nothing was saved "
+            "(run it again to work on the current state)"
+        ) from None
     except IntegrityError as e:
         session.rollback()
-        raise ConflictError(f"the change clashes with the register's current state; nothing was saved ({_short(e)})") from None
+        raise ConflictError(
+            f"the change clashes with the register's current state; nothing was saved ({_short(e)})"
+        ) from None
     except OperationalError as e:
         session.rollback()
         raise InputError(f"database: {_short(e)}; nothing was saved") from None

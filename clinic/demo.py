@@ -91,8 +91,15 @@ class Players:
         """What happened at one appointment (and its effect on the patient's pain)."""
         state, rnd = self.states[a.patient_id], self.streams[a.patient_id]
         cond = self.scenario.conditions[Condition(self.conditions[a.patient_id])]
-        row = {"patient_id": a.patient_id, "date": a.date.isoformat(), "start": a.start, "session": a.session,
-               "status": ATTENDED, "vas_before": "", "vas_after": ""}
+        row = {
+            "patient_id": a.patient_id,
+            "date": a.date.isoformat(),
+            "start": a.start,
+            "session": a.session,
+            "status": ATTENDED,
+            "vas_before": "",
+            "vas_after": "",
+        }
         if a.session != SessionKind.ASSESSMENT and rnd.random() < cond.no_show_probability:
             return {**row, "status": NO_SHOW}
         row["vas_before"] = f"{state.vas(t):.1f}"
@@ -113,8 +120,12 @@ def prior_sessions(scen: Scenario, phase: str, weeks_in_phase: int) -> int:
     p2 = pr.phase2.acupuncture_per_week * pr.phase2.typical_weeks
     k3 = pr.phase3.acupuncture_every_weeks
     p3 = pr.phase3.typical_weeks // k3 if k3 > 0 else 0
-    by_phase = {Phase.PAIN_CONTROL: pr.phase1.acupuncture_per_week * weeks_in_phase, Phase.TRANSITION: p1,
-                Phase.CONSOLIDATION: p1 + p2, Phase.MAINTENANCE: p1 + p2 + p3}
+    by_phase = {
+        Phase.PAIN_CONTROL: pr.phase1.acupuncture_per_week * weeks_in_phase,
+        Phase.TRANSITION: p1,
+        Phase.CONSOLIDATION: p1 + p2,
+        Phase.MAINTENANCE: p1 + p2 + p3,
+    }
     return by_phase[Phase.from_code(phase)]
 
 
@@ -143,9 +154,15 @@ def referrals(scen: Scenario, rng: np.random.Generator, week: dt.date, index: in
     names, shares = list(mix), np.array(list(mix.values()), dtype=float)
     k = int(rng.poisson(scen.demand.referrals_per_week * scale))
     conditions: list[str] = [str(c) for c in rng.choice(names, size=k, p=shares / shares.sum())] if k else []
-    pop = pd.DataFrame({"patient_id": [f"N{index:02d}{j:02d}" for j in range(k)], "condition": conditions,
-                        "phase": [Phase.PAIN_CONTROL.code] * k, "phase_start": [week.isoformat()] * k},
-                       columns=["patient_id", "condition", "phase", "phase_start"])
+    pop = pd.DataFrame(
+        {
+            "patient_id": [f"N{index:02d}{j:02d}" for j in range(k)],
+            "condition": conditions,
+            "phase": [Phase.PAIN_CONTROL.code] * k,
+            "phase_start": [week.isoformat()] * k,
+        },
+        columns=["patient_id", "condition", "phase", "phase_start"],
+    )
     return complete_patients(scen, pop, rng, week, staff_table(scen)) if k else pop
 
 
@@ -157,8 +174,9 @@ def _phase_counts(engine: Engine) -> dict[str, int]:
     return dict(Counter(ph if st == "active" else st for ph, st in rows))
 
 
-def _add_patients(engine: Engine, players: Players, patients: pd.DataFrame, staff: pd.DataFrame | None,
-                  week: dt.date) -> None:
+def _add_patients(
+    engine: Engine, players: Players, patients: pd.DataFrame, staff: pd.DataFrame | None, week: dt.date
+) -> None:
     from optimizer.tables import STAFF_COLUMNS
 
     with db.transaction(engine) as s:
@@ -183,8 +201,17 @@ def play_week(engine: Engine, players: Players, week: dt.date, folder: Path) -> 
     return path
 
 
-def run_demo(*, out: Path, weeks: int, seed: int, scenario: str, n_patients: int, time_limit: float,
-             url: str | None = None, echo: Callable[[str], None] = print) -> list[WeekReport]:
+def run_demo(
+    *,
+    out: Path,
+    weeks: int,
+    seed: int,
+    scenario: str,
+    n_patients: int,
+    time_limit: float,
+    url: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> list[WeekReport]:
     """Run the demo (see the module docstring); returns one report per week."""
     from optimizer.sample import steady_state_patients
 
@@ -223,8 +250,10 @@ def _line(r: WeekReport) -> str:
     kinds = Counter(x.kind.replace("_", " ") for x in r.accepted)
     dec = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
     ph = ", ".join(f"{k}: {v}" for k, v in sorted(r.phases.items()))
-    return (f"Week of {r.week}: +{r.referrals} referrals; planned {r.plan.placed}/{r.plan.required} "
-            f"({r.plan.status}, valid); {att}; {r.readings} VAS readings; decisions: {dec}; now {ph}")
+    return (
+        f"Week of {r.week}: +{r.referrals} referrals; planned {r.plan.placed}/{r.plan.required} "
+        f"({r.plan.status}, valid); {att}; {r.readings} VAS readings; decisions: {dec}; now {ph}"
+    )
 
 
 __all__ = ["FIRST_WEEK", "WEEK", "WeekReport", "prior_sessions", "run_demo"]

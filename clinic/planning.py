@@ -91,23 +91,39 @@ def _ghosts(appts: list[Appointment], week: dt.date, from_day: int) -> list[Appo
     ``from_day`` was paired with: the past cannot be re-planned, so the solve keeps its slot (no make-up)."""
     out = []
     for a in appts:
-        if a.session != SessionKind.ACUPUNCTURE or a.status not in (NO_SHOW, CANCELLED) or (a.date - week).days >= from_day:
+        if (
+            a.session != SessionKind.ACUPUNCTURE
+            or a.status not in (NO_SHOW, CANCELLED)
+            or (a.date - week).days >= from_day
+        ):
             continue
-        if any(b.patient_id == a.patient_id and b.session == SessionKind.PHYSIOTHERAPY and b.status in (PLANNED, ATTENDED)
-               and (b.date - week).days < from_day and pairs_acupuncture_with_pt(Phase.from_code(b.phase))
-               and (a.date, a.start) <= (b.date, b.start) for b in appts):
+        if any(
+            b.patient_id == a.patient_id
+            and b.session == SessionKind.PHYSIOTHERAPY
+            and b.status in (PLANNED, ATTENDED)
+            and (b.date - week).days < from_day
+            and pairs_acupuncture_with_pt(Phase.from_code(b.phase))
+            and (a.date, a.start) <= (b.date, b.start)
+            for b in appts
+        ):
             out.append(a)
     return out
 
 
 def _pt_following(appts: list[Appointment], moving: set[int], ghosts: set[int]) -> set[str]:
     """Patients with an acupuncture this week that was missed (and may be made up) or is being placed again."""
-    return {a.patient_id for a in appts if a.session == SessionKind.ACUPUNCTURE and a.id not in ghosts
-            and (a.status in (NO_SHOW, CANCELLED) or a.id in moving)}
+    return {
+        a.patient_id
+        for a in appts
+        if a.session == SessionKind.ACUPUNCTURE
+        and a.id not in ghosts
+        and (a.status in (NO_SHOW, CANCELLED) or a.id in moving)
+    }
 
 
-def split_week(s: Session, week: dt.date, from_day: int,
-               appts: list[Appointment]) -> tuple[list[Appointment], dict[int, str], list[Appointment]]:
+def split_week(
+    s: Session, week: dt.date, from_day: int, appts: list[Appointment]
+) -> tuple[list[Appointment], dict[int, str], list[Appointment]]:
     """The appointments kept as they are, the affected ones (id -> why it is placed again), and the missed
     sessions whose slot the solve keeps (see :func:`_ghosts`)."""
     patients = {p.patient_id: p for p in s.query(Patient).filter(Patient.patient_id.in_({a.patient_id for a in appts}))}
@@ -125,8 +141,14 @@ def split_week(s: Session, week: dt.date, from_day: int,
     paired = _pt_following(appts, set(affected), {g.id for g in ghosts})
     for a in appts:
         day = (a.date - week).days
-        if (a.status == PLANNED and day >= from_day and a.id not in affected and a.patient_id in paired
-                and a.session == SessionKind.PHYSIOTHERAPY and pairs_acupuncture_with_pt(Phase.from_code(a.phase))):
+        if (
+            a.status == PLANNED
+            and day >= from_day
+            and a.id not in affected
+            and a.patient_id in paired
+            and a.session == SessionKind.PHYSIOTHERAPY
+            and pairs_acupuncture_with_pt(Phase.from_code(a.phase))
+        ):
             affected[a.id] = "moves with the acupuncture it follows (the day before or earlier the same day)"
     kept = [a for a in held(appts) if a.id not in affected and patients[a.patient_id].status == ACTIVE]
     return kept + ghosts, affected, ghosts
@@ -164,32 +186,62 @@ def _passed(missed: list[Appointment], week: dt.date, from_day: int) -> dict[str
     return out
 
 
-def close_earlier_days(frame: pd.DataFrame, key: str, scenario: Scenario, from_day: int,
-                       own: dict[str, list[Window]], passed: dict[str, dict[int, int]] | None = None) -> pd.DataFrame:
+def close_earlier_days(
+    frame: pd.DataFrame,
+    key: str,
+    scenario: Scenario,
+    from_day: int,
+    own: dict[str, list[Window]],
+    passed: dict[str, dict[int, int]] | None = None,
+) -> pd.DataFrame:
     """``frame`` (patients or staff) with only their own kept windows on days before ``from_day``; rows left
     with no window at all are dropped."""
     if from_day <= 0 and not passed:
         return frame
     out = frame.copy()
-    out["availability"] = [_restricted(text, scenario, from_day, own.get(i, []), (passed or {}).get(i, {}))
-                           for i, text in zip(out[key], out["availability"])]
+    out["availability"] = [
+        _restricted(text, scenario, from_day, own.get(i, []), (passed or {}).get(i, {}))
+        for i, text in zip(out[key], out["availability"])
+    ]
     return out[out["availability"] != ""].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------- the solve
-def _solve(scen: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week: dt.date, pinned: pd.DataFrame,
-           previous: pd.DataFrame, time_limit: float | None, seed: int | None):  # noqa: ANN202  (RosterResult)
+def _solve(
+    scen: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    week: dt.date,
+    pinned: pd.DataFrame,
+    previous: pd.DataFrame,
+    time_limit: float | None,
+    seed: int | None,
+):  # noqa: ANN202  (RosterResult)
     from optimizer import solve_roster
 
-    return solve_roster(scen, patients, staff, week, time_limit=time_limit, pinned=pinned if len(pinned) else None,
-                        previous=previous if len(previous) else None, seed=seed, reproducible=True)
+    return solve_roster(
+        scen,
+        patients,
+        staff,
+        week,
+        time_limit=time_limit,
+        pinned=pinned if len(pinned) else None,
+        previous=previous if len(previous) else None,
+        seed=seed,
+        reproducible=True,
+    )
 
 
 def _key(row: dict | Appointment) -> tuple[str, ...]:
     get = (lambda k: getattr(row, k)) if isinstance(row, Appointment) else row.get
     date = get("date")
-    return (str(get("patient_id")), str(get("session")), date.isoformat() if isinstance(date, dt.date) else str(date),
-            str(get("start")), str(get("staff_id")))
+    return (
+        str(get("patient_id")),
+        str(get("session")),
+        date.isoformat() if isinstance(date, dt.date) else str(date),
+        str(get("start")),
+        str(get("staff_id")),
+    )
 
 
 def _reason_for(unscheduled: pd.DataFrame, patient_id: str, session: str) -> str:
@@ -201,8 +253,15 @@ def _where(row: dict) -> str:
     return f"{row['date']} {row['start']} {row['staff_id']} {row['room']}"
 
 
-def _apply(s: Session, week: dt.date, result, kept: list[Appointment], affected: dict[int, str],  # noqa: ANN001
-           appts: list[Appointment], missed: list[Appointment]) -> list[Move]:
+def _apply(
+    s: Session,
+    week: dt.date,
+    result,
+    kept: list[Appointment],
+    affected: dict[int, str],  # noqa: ANN001
+    appts: list[Appointment],
+    missed: list[Appointment],
+) -> list[Move]:
     """Store the roster: kept rows stay, affected rows move onto new rows of the same session or are
     withdrawn, remaining new rows are added. Returns what changed."""
     by_id = {a.id: a for a in appts}
@@ -228,9 +287,20 @@ def _apply(s: Session, week: dt.date, result, kept: list[Appointment], affected:
         moves.append(Move("moved", a.patient_id, a.session, before, _where(match), why))
     missed_by = {(m.patient_id, m.session): m for m in missed}
     for r in new_rows:
-        s.add(Appointment(week=week, patient_id=r["patient_id"], session=r["session"], staff_id=r["staff_id"],
-                          room=r["room"], date=dt.date.fromisoformat(r["date"]), start=r["start"], end=r["end"],
-                          phase=phases[r["patient_id"]], status=PLANNED))
+        s.add(
+            Appointment(
+                week=week,
+                patient_id=r["patient_id"],
+                session=r["session"],
+                staff_id=r["staff_id"],
+                room=r["room"],
+                date=dt.date.fromisoformat(r["date"]),
+                start=r["start"],
+                end=r["end"],
+                phase=phases[r["patient_id"]],
+                status=PLANNED,
+            )
+        )
         m = missed_by.get((r["patient_id"], r["session"]))
         why = f"make-up for the {m.status.replace('_', '-')} on {m.date.isoformat()} {m.start}" if m else "planned"
         moves.append(Move("added", r["patient_id"], r["session"], "", _where(r), why))
@@ -242,12 +312,31 @@ def _log(s: Session, week: dt.date, moves: list[Move], who: str, kind: str) -> N
     for m in moves:
         if kind == "plan" and m.action == "added" and m.reason == "planned":
             continue  # a fresh plan's new appointments are the plan itself, not changes
-        s.add(Change(week=week, patient_id=m.patient_id, session=m.session, action=m.action, before=m.before,
-                     after=m.after, reason=m.reason, made_by=who, made_at=at))
+        s.add(
+            Change(
+                week=week,
+                patient_id=m.patient_id,
+                session=m.session,
+                action=m.action,
+                before=m.before,
+                after=m.after,
+                reason=m.reason,
+                made_by=who,
+                made_at=at,
+            )
+        )
 
 
-def replan(engine: Engine, week: dt.date, from_day: int, *, kind: str, who: str, time_limit: float | None = None,
-           seed: int | None = None) -> PlanOutcome:
+def replan(
+    engine: Engine,
+    week: dt.date,
+    from_day: int,
+    *,
+    kind: str,
+    who: str,
+    time_limit: float | None = None,
+    seed: int | None = None,
+) -> PlanOutcome:
     """Plan ``week`` from day offset ``from_day`` on (0 = the whole week) in one transaction (see module doc)."""
     from optimizer import validate_roster
 
@@ -256,8 +345,10 @@ def replan(engine: Engine, week: dt.date, from_day: int, *, kind: str, who: str,
         scen = scenario_of(s)
         appts = week_appointments(s, week)
         if kind == "plan" and any(a.status != PLANNED for a in appts):
-            raise InputError(f"--week {week}: attendance is already recorded for this week; use `clinic rebook` "
-                             "to re-plan the rest of it")
+            raise InputError(
+                f"--week {week}: attendance is already recorded for this week; use `clinic rebook` "
+                "to re-plan the rest of it"
+            )
         kept, affected, ghosts = split_week(s, week, from_day, appts)
         patients = week_patients(s, week)
         if not len(patients):
@@ -266,34 +357,65 @@ def replan(engine: Engine, week: dt.date, from_day: int, *, kind: str, who: str,
         pinned = roster_frame(kept)
         previous = roster_frame(held(week_appointments(s, week - dt.timedelta(days=7))))
         missed = [a for a in appts if a.status in (NO_SHOW, CANCELLED) and a not in ghosts]
-        solve_p = close_earlier_days(patients, "patient_id", scen, from_day, _own_windows(kept, "patient_id", week, from_day),
-                                     _passed(missed, week, from_day))
+        solve_p = close_earlier_days(
+            patients,
+            "patient_id",
+            scen,
+            from_day,
+            _own_windows(kept, "patient_id", week, from_day),
+            _passed(missed, week, from_day),
+        )
         solve_s = close_earlier_days(staff, "staff_id", scen, from_day, _own_windows(kept, "staff_id", week, from_day))
         result = _solve(scen, solve_p, solve_s, week, pinned, previous, time_limit, seed)
         still = [a for a in kept if _key(a) in {_key(r) for r in result.roster.to_dict("records")}]
         violations = validate_roster(scen, patients, staff, result.roster, week, pinned=roster_frame(still))
         if violations:
-            raise PlanError("the roster failed the independent validator; nothing was saved:\n"
-                            + "\n".join(violations))
+            raise PlanError("the roster failed the independent validator; nothing was saved:\n" + "\n".join(violations))
         moves = _apply(s, week, result, kept, affected, appts, missed)
         _log(s, week, moves, who, kind)
         unscheduled = result.unscheduled.to_dict("records")
         sm = result.summary
-        s.add(PlanRun(week=week, kind=kind, status=str(sm.get("status")), placed=int(sm.get("placed", 0)),
-                      required=int(sm.get("required", 0)), unscheduled=json.dumps(unscheduled), made_by=who,
-                      made_at=now()))
-        return PlanOutcome(week, kind, int(sm.get("placed", 0)), int(sm.get("required", 0)), str(sm.get("status")),
-                           len(still), moves, unscheduled, list(result.explanation))
+        s.add(
+            PlanRun(
+                week=week,
+                kind=kind,
+                status=str(sm.get("status")),
+                placed=int(sm.get("placed", 0)),
+                required=int(sm.get("required", 0)),
+                unscheduled=json.dumps(unscheduled),
+                made_by=who,
+                made_at=now(),
+            )
+        )
+        return PlanOutcome(
+            week,
+            kind,
+            int(sm.get("placed", 0)),
+            int(sm.get("required", 0)),
+            str(sm.get("status")),
+            len(still),
+            moves,
+            unscheduled,
+            list(result.explanation),
+        )
 
 
-def plan_week(engine: Engine, week: dt.date, *, who: str, time_limit: float | None = None,
-              seed: int | None = None) -> PlanOutcome:
+def plan_week(
+    engine: Engine, week: dt.date, *, who: str, time_limit: float | None = None, seed: int | None = None
+) -> PlanOutcome:
     """``clinic plan``: the whole week; appointments already booked for it are kept."""
     return replan(engine, week, 0, kind="plan", who=who, time_limit=time_limit, seed=seed)
 
 
-def rebook_week(engine: Engine, week: dt.date, from_date: dt.date, *, who: str, time_limit: float | None = None,
-                seed: int | None = None) -> PlanOutcome:
+def rebook_week(
+    engine: Engine,
+    week: dt.date,
+    from_date: dt.date,
+    *,
+    who: str,
+    time_limit: float | None = None,
+    seed: int | None = None,
+) -> PlanOutcome:
     """``clinic rebook``: re-plan ``week`` from ``from_date`` on with as few changes as possible."""
     check_monday(week)
     day = (from_date - week).days

@@ -108,13 +108,25 @@ def import_tables(s: Session, patients: pd.DataFrame, staff: pd.DataFrame, week:
     s.flush()
     for row in patients.itertuples(index=False):
         p = s.get(Patient, str(row.patient_id))
-        fields = {"condition": str(row.condition), "availability": str(row.availability),
-                  "preferred_staff": str(row.preferred_staff), "preferred_times": str(row.preferred_times),
-                  "priority": int(row.priority)}
+        fields = {
+            "condition": str(row.condition),
+            "availability": str(row.availability),
+            "preferred_staff": str(row.preferred_staff),
+            "preferred_times": str(row.preferred_times),
+            "priority": int(row.priority),
+        }
         if p is None:
-            s.add(Patient(patient_id=str(row.patient_id), phase=Phase.from_code(str(row.phase)).code,
-                          phase_start=_date_or(str(row.phase_start), week), status=ACTIVE,
-                          needs_assessment=bool(row.needs_assessment), extra_sessions=0, **fields))
+            s.add(
+                Patient(
+                    patient_id=str(row.patient_id),
+                    phase=Phase.from_code(str(row.phase)).code,
+                    phase_start=_date_or(str(row.phase_start), week),
+                    status=ACTIVE,
+                    needs_assessment=bool(row.needs_assessment),
+                    extra_sessions=0,
+                    **fields,
+                )
+            )
             counts["patients_added"] += 1
         else:
             for k, v in fields.items():
@@ -123,8 +135,9 @@ def import_tables(s: Session, patients: pd.DataFrame, staff: pd.DataFrame, week:
     return counts
 
 
-def import_files(engine: Engine, patients_path: Path, staff_path: Path, week: dt.date,
-                 scenario_name: str | None = None) -> dict[str, int]:
+def import_files(
+    engine: Engine, patients_path: Path, staff_path: Path, week: dt.date, scenario_name: str | None = None
+) -> dict[str, int]:
     """``clinic import``: read and check both files in full, then load them in one transaction."""
     from optimizer.io import read_inputs
 
@@ -146,11 +159,20 @@ def active_patients(s: Session) -> list[Patient]:
 
 def week_patients(s: Session, week: dt.date) -> pd.DataFrame:
     """The register's active patients as the optimizer's patients table for ``week``."""
-    rows = [{"patient_id": p.patient_id, "condition": p.condition, "phase": p.phase, "availability": p.availability,
-             "preferred_staff": p.preferred_staff, "priority": int(p.priority),
-             "phase_start": p.phase_start.isoformat() if p.phase_start else "",
-             "needs_assessment": bool(p.needs_assessment), "preferred_times": p.preferred_times}
-            for p in active_patients(s)]
+    rows = [
+        {
+            "patient_id": p.patient_id,
+            "condition": p.condition,
+            "phase": p.phase,
+            "availability": p.availability,
+            "preferred_staff": p.preferred_staff,
+            "priority": int(p.priority),
+            "phase_start": p.phase_start.isoformat() if p.phase_start else "",
+            "needs_assessment": bool(p.needs_assessment),
+            "preferred_times": p.preferred_times,
+        }
+        for p in active_patients(s)
+    ]
     return pd.DataFrame(rows, columns=PATIENT_COLUMNS)
 
 
@@ -187,8 +209,18 @@ def week_staff(s: Session, scenario: Scenario, week: dt.date, from_day: int = 0)
 
 
 def roster_frame(appointments: list[Appointment]) -> pd.DataFrame:
-    rows = [{"patient_id": a.patient_id, "session": a.session, "staff_id": a.staff_id, "room": a.room,
-             "date": a.date.isoformat(), "start": a.start, "end": a.end} for a in appointments]
+    rows = [
+        {
+            "patient_id": a.patient_id,
+            "session": a.session,
+            "staff_id": a.staff_id,
+            "room": a.room,
+            "date": a.date.isoformat(),
+            "start": a.start,
+            "end": a.end,
+        }
+        for a in appointments
+    ]
     return pd.DataFrame(rows, columns=ROSTER_COLUMNS).astype(str)
 
 
@@ -196,7 +228,9 @@ def week_appointments(s: Session, week: dt.date, *, include_withdrawn: bool = Fa
     q = select(Appointment).where(Appointment.week == week)
     if not include_withdrawn:
         q = q.where(Appointment.status != WITHDRAWN)
-    return list(s.scalars(q.order_by(Appointment.date, Appointment.start, Appointment.staff_id, Appointment.patient_id)))
+    return list(
+        s.scalars(q.order_by(Appointment.date, Appointment.start, Appointment.staff_id, Appointment.patient_id))
+    )
 
 
 def held(appointments: list[Appointment]) -> list[Appointment]:
@@ -219,10 +253,18 @@ def describe(a: Appointment) -> str:
 # --------------------------------------------------------------------------------------------------- export
 def attendance_template(appointments: list[Appointment]) -> pd.DataFrame:
     """The attendance file to fill in: one row per planned appointment, status and VAS blank (or as recorded)."""
-    rows = [{"patient_id": a.patient_id, "date": a.date.isoformat(), "start": a.start, "session": a.session,
-             "status": "" if a.status == "planned" else a.status,
-             "vas_before": "" if a.vas_before is None else f"{a.vas_before:g}",
-             "vas_after": "" if a.vas_after is None else f"{a.vas_after:g}"} for a in appointments]
+    rows = [
+        {
+            "patient_id": a.patient_id,
+            "date": a.date.isoformat(),
+            "start": a.start,
+            "session": a.session,
+            "status": "" if a.status == "planned" else a.status,
+            "vas_before": "" if a.vas_before is None else f"{a.vas_before:g}",
+            "vas_after": "" if a.vas_after is None else f"{a.vas_after:g}",
+        }
+        for a in appointments
+    ]
     return pd.DataFrame(rows, columns=ATTENDANCE_COLUMNS)
 
 
@@ -241,12 +283,17 @@ def export_week(engine: Engine, week: dt.date, out: Path, timezone: str | None =
 
     with db.transaction(engine) as s:
         scen = scenario_of(s)
-        patients = week_patients(s, week).assign(needs_assessment=lambda d: d["needs_assessment"].map({True: "yes", False: "no"}))
+        patients = week_patients(s, week).assign(
+            needs_assessment=lambda d: d["needs_assessment"].map({True: "yes", False: "no"})
+        )
         staff = week_staff(s, scen, week)
         appts = week_appointments(s, week)
         unscheduled = last_unscheduled(s, week)
-    result = RosterResult(roster_frame(held(appts)), pd.DataFrame(unscheduled, columns=UNSCHEDULED_COLUMNS).astype(str),
-                          {"week_start": week.isoformat(), "placed": len(held(appts))})
+    result = RosterResult(
+        roster_frame(held(appts)),
+        pd.DataFrame(unscheduled, columns=UNSCHEDULED_COLUMNS).astype(str),
+        {"week_start": week.isoformat(), "placed": len(held(appts))},
+    )
     out.mkdir(parents=True, exist_ok=True)
     write_csv(patients, out / "patients.csv")
     write_csv(staff, out / "staff.csv")
@@ -256,8 +303,16 @@ def export_week(engine: Engine, week: dt.date, out: Path, timezone: str | None =
     write_roster_ics(result, out / "roster.ics", timezone)
     write_staff_ics(result, out / "ics", timezone)
     write_csv(attendance_template(appts), out / "attendance.csv")
-    return ["patients.csv", "staff.csv", "roster.csv", "unscheduled.csv", "roster.xlsx", "roster.ics", "ics/",
-            "attendance.csv"]
+    return [
+        "patients.csv",
+        "staff.csv",
+        "roster.csv",
+        "unscheduled.csv",
+        "roster.xlsx",
+        "roster.ics",
+        "ics/",
+        "attendance.csv",
+    ]
 
 
 def last_unscheduled(s: Session, week: dt.date) -> list[dict[str, str]]:
@@ -279,20 +334,56 @@ def add_absence(engine: Engine, staff_id: str, date_from: dt.date, date_to: dt.d
         if s.get(Staff, staff_id) is None:
             raise InputError(f"{staff_id}: no such staff member in the register")
         s.add(Absence(staff_id=staff_id, date_from=date_from, date_to=date_to, recorded_by=who, recorded_at=now()))
-        return len(list(s.scalars(select(Appointment).where(
-            Appointment.staff_id == staff_id, Appointment.status == "planned", Appointment.date >= date_from,
-            Appointment.date <= date_to))))
+        return len(
+            list(
+                s.scalars(
+                    select(Appointment).where(
+                        Appointment.staff_id == staff_id,
+                        Appointment.status == "planned",
+                        Appointment.date >= date_from,
+                        Appointment.date <= date_to,
+                    )
+                )
+            )
+        )
 
 
 def week_table(engine: Engine, week: dt.date) -> pd.DataFrame:
     """The week's appointments for a screen: one row each, with status and VAS (withdrawn ones included)."""
     with db.transaction(engine) as s:
         appts = week_appointments(s, week, include_withdrawn=True)
-    rows = [{"patient_id": a.patient_id, "date": a.date.isoformat(), "start": a.start, "end": a.end,
-             "session": a.session, "staff_id": a.staff_id, "room": a.room, "phase": a.phase, "status": a.status,
-             "vas_before": a.vas_before, "vas_after": a.vas_after} for a in appts]
-    return pd.DataFrame(rows, columns=["patient_id", "date", "start", "end", "session", "staff_id", "room", "phase",
-                                       "status", "vas_before", "vas_after"])
+    rows = [
+        {
+            "patient_id": a.patient_id,
+            "date": a.date.isoformat(),
+            "start": a.start,
+            "end": a.end,
+            "session": a.session,
+            "staff_id": a.staff_id,
+            "room": a.room,
+            "phase": a.phase,
+            "status": a.status,
+            "vas_before": a.vas_before,
+            "vas_after": a.vas_after,
+        }
+        for a in appts
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "patient_id",
+            "date",
+            "start",
+            "end",
+            "session",
+            "staff_id",
+            "room",
+            "phase",
+            "status",
+            "vas_before",
+            "vas_after",
+        ],
+    )
 
 
 def record_rows(engine: Engine, rows: pd.DataFrame, folder: Path) -> object:

@@ -72,13 +72,24 @@ def _weeks(a: dt.date, b: dt.date | None) -> int:
 
 
 def _history(s: Session, p: Patient) -> list[Appointment]:
-    return list(s.scalars(select(Appointment).where(Appointment.patient_id == p.patient_id)
-                          .order_by(Appointment.date, Appointment.start)))
+    return list(
+        s.scalars(
+            select(Appointment)
+            .where(Appointment.patient_id == p.patient_id)
+            .order_by(Appointment.date, Appointment.start)
+        )
+    )
 
 
 def _in_phase(appts: list[Appointment], p: Patient, session: str) -> list[Appointment]:
-    return [a for a in appts if a.session == session and a.status == ATTENDED and a.phase == p.phase
-            and (p.phase_start is None or a.date >= p.phase_start)]
+    return [
+        a
+        for a in appts
+        if a.session == session
+        and a.status == ATTENDED
+        and a.phase == p.phase
+        and (p.phase_start is None or a.date >= p.phase_start)
+    ]
 
 
 def _latest_vas(appts: list[Appointment]) -> float | None:
@@ -100,14 +111,19 @@ def referral_note(scen: Scenario, p: Patient, vas: float | None, sessions: int, 
     tm, pm = scen.protocol.timing, scen.pain_model
     vas_text = "not measured" if vas is None else f"{vas:.1f}"
     diagnosis = f"{p.condition.replace('_', ' ')}; {src.get('impediment', 'pain limits loading')}; VAS {vas_text} after {sessions} acupuncture sessions"
-    restrictions = [f"no intense exercise within {tm.no_pt_within_hours_before_acupuncture:g} h before acupuncture",
-                    "acupuncture the day before PT" + (f" or at least {tm.same_day_acupuncture_min_hours_before_pt:g} h "
-                                                       "earlier the same day"),
-                    f"full load only with VAS <= {pm.pt_load.full_load_max_vas:g}"]
+    restrictions = [
+        f"no intense exercise within {tm.no_pt_within_hours_before_acupuncture:g} h before acupuncture",
+        "acupuncture the day before PT"
+        + (f" or at least {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day"),
+        f"full load only with VAS <= {pm.pt_load.full_load_max_vas:g}",
+    ]
     if reduced:
         restrictions.insert(0, "reduced load: pain is still above the goal (non-responder)")
-    return {"functional_diagnosis": diagnosis, "target_muscles": src.get("target_muscles", "as assessed"),
-            "restrictions": "; ".join(restrictions)}
+    return {
+        "functional_diagnosis": diagnosis,
+        "target_muscles": src.get("target_muscles", "as assessed"),
+        "restrictions": "; ".join(restrictions),
+    }
 
 
 def _phase1(scen: Scenario, p: Patient, appts: list[Appointment]) -> Proposal | None:
@@ -116,31 +132,52 @@ def _phase1(scen: Scenario, p: Patient, appts: list[Appointment]) -> Proposal | 
     for k, a in enumerate(sessions):
         if a.vas_before is not None and phase1_goal_reached(pr, a.vas_before, k):
             why = f"re-evaluation due: VAS {a.vas_before:.1f} below the goal {pr.goal_vas:g} at session {k + 1}"
-            return Proposal(p.patient_id, "reevaluation", p.phase, Phase.TRANSITION.code, why,
-                            referral_note(scen, p, a.vas_before, len(sessions), False))
+            return Proposal(
+                p.patient_id,
+                "reevaluation",
+                p.phase,
+                Phase.TRANSITION.code,
+                why,
+                referral_note(scen, p, a.vas_before, len(sessions), False),
+            )
     cap = pr.phase1.session_cap + p.extra_sessions
     if len(sessions) < cap:
         return None
     vas = _latest_vas(sessions)
     if vas is not None and vas < pr.goal_vas:
         why = f"re-evaluation due: session cap {cap} reached, latest VAS {vas:.1f} below the goal {pr.goal_vas:g}"
-        return Proposal(p.patient_id, "reevaluation", p.phase, Phase.TRANSITION.code, why,
-                        referral_note(scen, p, vas, len(sessions), False))
+        return Proposal(
+            p.patient_id,
+            "reevaluation",
+            p.phase,
+            Phase.TRANSITION.code,
+            why,
+            referral_note(scen, p, vas, len(sessions), False),
+        )
     return _non_responder(scen, p, vas, len(sessions), cap)
 
 
 def _non_responder(scen: Scenario, p: Patient, vas: float | None, n: int, cap: int) -> Proposal:
     p1 = scen.protocol.phase1
     vas_text = "not measured" if vas is None else f"{vas:.1f}"
-    why = (f"re-evaluation due: session cap {cap} reached with VAS {vas_text}, not below the goal "
-           f"{scen.protocol.goal_vas:g}: non-responder ({p1.non_responder_policy})")
+    why = (
+        f"re-evaluation due: session cap {cap} reached with VAS {vas_text}, not below the goal "
+        f"{scen.protocol.goal_vas:g}: non-responder ({p1.non_responder_policy})"
+    )
     if p1.non_responder_policy == "extend" and p.extra_sessions == 0 and p1.extension_sessions > 0:
-        return Proposal(p.patient_id, "non_responder", p.phase, p.phase,
-                        f"{why}: {p1.extension_sessions} more phase-1 sessions")
+        return Proposal(
+            p.patient_id, "non_responder", p.phase, p.phase, f"{why}: {p1.extension_sessions} more phase-1 sessions"
+        )
     if p1.non_responder_policy == "exit":
         return Proposal(p.patient_id, "non_responder", p.phase, EXITED, f"{why}: leaves the programme")
-    return Proposal(p.patient_id, "non_responder", p.phase, Phase.TRANSITION.code, f"{why}: phase 2 with reduced load",
-                    referral_note(scen, p, vas, n, True))
+    return Proposal(
+        p.patient_id,
+        "non_responder",
+        p.phase,
+        Phase.TRANSITION.code,
+        f"{why}: phase 2 with reduced load",
+        referral_note(scen, p, vas, n, True),
+    )
 
 
 def pt_credit(scen: Scenario, a: Appointment) -> float:
@@ -156,8 +193,11 @@ def _later_phase(scen: Scenario, p: Patient, appts: list[Appointment], week: dt.
     weeks = _weeks(week, p.phase_start)
     if not phase_complete(spec, progress, weeks):
         return None
-    why = (f"credit {progress:g} of {spec.progress_target:g} effective PT sessions" if progress >= spec.progress_target
-           else f"{weeks} weeks in the phase (at most {spec.max_weeks})")
+    why = (
+        f"credit {progress:g} of {spec.progress_target:g} effective PT sessions"
+        if progress >= spec.progress_target
+        else f"{weeks} weeks in the phase (at most {spec.max_weeks})"
+    )
     if p.phase == Phase.TRANSITION:
         return Proposal(p.patient_id, "progression", p.phase, Phase.CONSOLIDATION.code, f"phase 2 complete: {why}")
     chronic = bool(scen.conditions[Condition(p.condition)].chronic)
@@ -177,20 +217,34 @@ def _maintenance(scen: Scenario, p: Patient, week: dt.date) -> Proposal | None:
     since = _weeks(week, discharge_week_of(scen, p))
     if since <= m.duration_weeks:
         return None
-    return Proposal(p.patient_id, "maintenance_end", p.phase, COMPLETED,
-                    f"maintenance over: {since} weeks since discharge (duration {m.duration_weeks})")
+    return Proposal(
+        p.patient_id,
+        "maintenance_end",
+        p.phase,
+        COMPLETED,
+        f"maintenance over: {since} weeks since discharge (duration {m.duration_weeks})",
+    )
 
 
 def _follow_up(s: Session, p: Patient, appts: list[Appointment], threshold: int) -> Proposal | None:
     """``threshold`` no-shows in a row, counted since the last follow-up decision."""
-    done = s.scalar(select(Decision.week).where(Decision.patient_id == p.patient_id, Decision.kind == FOLLOW_UP)
-                    .order_by(Decision.id.desc()).limit(1))
+    done = s.scalar(
+        select(Decision.week)
+        .where(Decision.patient_id == p.patient_id, Decision.kind == FOLLOW_UP)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
     recorded = [a for a in appts if a.status in (ATTENDED, NO_SHOW, CANCELLED) and (done is None or a.date >= done)]
     tail = recorded[-threshold:] if threshold > 0 else []
     if threshold <= 0 or len(tail) < threshold or any(a.status != NO_SHOW for a in tail):
         return None
-    return Proposal(p.patient_id, FOLLOW_UP, p.phase, p.phase,
-                    f"{threshold} no-shows in a row (last on {tail[-1].date.isoformat()}): call the patient")
+    return Proposal(
+        p.patient_id,
+        FOLLOW_UP,
+        p.phase,
+        p.phase,
+        f"{threshold} no-shows in a row (last on {tail[-1].date.isoformat()}): call the patient",
+    )
 
 
 def proposals_for(s: Session, scen: Scenario, p: Patient, week: dt.date, threshold: int) -> list[Proposal]:
@@ -247,8 +301,10 @@ def _apply(scen: Scenario, p: Patient, to: str, week: dt.date, kind: str) -> Non
     if to == Phase.MAINTENANCE:
         chronic = bool(scen.conditions[Condition(p.condition)].chronic)
         if not maintenance_applies(pr, chronic):
-            raise InputError(f"--to maintenance: {p.patient_id}'s condition {p.condition} is not chronic and scenario "
-                             f"{scen.name!r} keeps maintenance for chronic conditions (protocol.maintenance.chronic_only)")
+            raise InputError(
+                f"--to maintenance: {p.patient_id}'s condition {p.condition} is not chronic and scenario "
+                f"{scen.name!r} keeps maintenance for chronic conditions (protocol.maintenance.chronic_only)"
+            )
         p.discharge_week = week
         p.phase_start = week + dt.timedelta(weeks=maintenance_start_week(pr, 0))
     else:
@@ -257,8 +313,17 @@ def _apply(scen: Scenario, p: Patient, to: str, week: dt.date, kind: str) -> Non
     p.phase = to
 
 
-def decide(engine: Engine, patient_id: str, to: str, *, who: str, note: str = "", week: dt.date | None = None,
-           referral: dict[str, str] | None = None, expected_version: int | None = None) -> Decision:
+def decide(
+    engine: Engine,
+    patient_id: str,
+    to: str,
+    *,
+    who: str,
+    note: str = "",
+    week: dt.date | None = None,
+    referral: dict[str, str] | None = None,
+    expected_version: int | None = None,
+) -> Decision:
     """``clinic decide PATIENT --to PHASE``: apply and keep the decision (who, when, why) in one transaction.
 
     The reason is the proposal's when there is one for ``to``; otherwise ``note`` must say why. With
@@ -272,8 +337,10 @@ def decide(engine: Engine, patient_id: str, to: str, *, who: str, note: str = ""
         if p is None or p.status != ACTIVE:
             raise InputError(f"{patient_id}: not an active patient of the register")
         if expected_version is not None and p.version != expected_version:
-            raise db.ConflictError(f"{patient_id} was changed by someone else since you looked (version "
-                                   f"{expected_version}, now {p.version}); nothing was saved: review again")
+            raise db.ConflictError(
+                f"{patient_id} was changed by someone else since you looked (version "
+                f"{expected_version}, now {p.version}); nothing was saved: review again"
+            )
         w, props = _review(s, week)
         match = next((x for x in props if x.patient_id == patient_id and x.to == to), None)
         if match is None and not note.strip():
@@ -281,13 +348,31 @@ def decide(engine: Engine, patient_id: str, to: str, *, who: str, note: str = ""
         return _record(s, scen, p, match, to, w, who, note, referral)
 
 
-def _record(s: Session, scen: Scenario, p: Patient, match: Proposal | None, to: str, week: dt.date, who: str,
-            note: str, referral: dict[str, str] | None) -> Decision:
+def _record(
+    s: Session,
+    scen: Scenario,
+    p: Patient,
+    match: Proposal | None,
+    to: str,
+    week: dt.date,
+    who: str,
+    note: str,
+    referral: dict[str, str] | None,
+) -> Decision:
     ref = dict(match.referral) if match else {}
     ref.update({k: v for k, v in (referral or {}).items() if v})
-    d = Decision(patient_id=p.patient_id, week=week, kind=match.kind if match else "manual", from_phase=p.phase,
-                 to_phase=to, reason=match.reason if match else note, note=note, referral=json.dumps(ref) if ref else "",
-                 decided_by=who, decided_at=now())
+    d = Decision(
+        patient_id=p.patient_id,
+        week=week,
+        kind=match.kind if match else "manual",
+        from_phase=p.phase,
+        to_phase=to,
+        reason=match.reason if match else note,
+        note=note,
+        referral=json.dumps(ref) if ref else "",
+        decided_by=who,
+        decided_at=now(),
+    )
     _apply(scen, p, to, week, d.kind)
     s.add(d)
     return d
@@ -311,8 +396,24 @@ def decisions_table(engine: Engine, patient_id: str | None = None) -> list[dict]
         q = select(Decision).order_by(Decision.id)
         if patient_id:
             q = q.where(Decision.patient_id == patient_id)
-        return [{k: getattr(d, k) for k in ("patient_id", "week", "kind", "from_phase", "to_phase", "reason", "note",
-                                            "referral", "decided_by", "decided_at")} for d in s.scalars(q)]
+        return [
+            {
+                k: getattr(d, k)
+                for k in (
+                    "patient_id",
+                    "week",
+                    "kind",
+                    "from_phase",
+                    "to_phase",
+                    "reason",
+                    "note",
+                    "referral",
+                    "decided_by",
+                    "decided_at",
+                )
+            }
+            for d in s.scalars(q)
+        ]
 
 
 __all__ = ["Proposal", "accept_all", "asdict", "decide", "decisions_table", "review"]

@@ -15,14 +15,28 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="rehabflow", page_icon=":material/healing:", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "app_pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="whatif",
-            default=True),
-    st.Page(str(HERE / "app_pages" / "compare.py"), title="Compare", icon=":material/compare_arrows:",
-            url_path="compare-scenarios"),
-    st.Page(str(HERE / "app_pages" / "roster.py"), title="Roster", icon=":material/calendar_month:",
-            url_path="weekly-roster"),
+    st.Page(
+        str(HERE / "app_pages" / "whatif.py"), title="What-if", icon=":material/tune:", url_path="whatif", default=True
+    ),
+    st.Page(
+        str(HERE / "app_pages" / "compare.py"),
+        title="Compare",
+        icon=":material/compare_arrows:",
+        url_path="compare-scenarios",
+    ),
+    st.Page(
+        str(HERE / "app_pages" / "roster.py"),
+        title="Roster",
+        icon=":material/calendar_month:",
+        url_path="weekly-roster",
+    ),
     st.Page(str(HERE / "app_pages" / "clinic.py"), title="Clinic", icon=":material/local_hospital:", url_path="clinic"),
-    st.Page(str(HERE / "app_pages" / "about.py"), title="About the model", icon=":material/info:", url_path="about-the-model"),
+    st.Page(
+        str(HERE / "app_pages" / "about.py"),
+        title="About the model",
+        icon=":material/info:",
+        url_path="about-the-model",
+    ),
 ]
 
 

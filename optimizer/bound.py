@@ -38,8 +38,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
-import numpy as np
 import highspy
+import numpy as np
 from scipy.sparse import coo_matrix
 
 from .history import History
@@ -116,10 +116,21 @@ def _classes(week: Week, history: History) -> list[tuple[list, int]]:
         if not reqs:
             continue
         info = week.patients[pid]
-        key = (info.phase, tuple(info.windows), tuple(info.preferred_windows or ()) if info.preferred_windows
-               is not None else None,
-               tuple((r.session, r.duration, scaled(r.penalty), history.stability.get((pid, r.session)),
-                      history.continuity.get((pid, r.session))) for r in reqs))
+        key = (
+            info.phase,
+            tuple(info.windows),
+            tuple(info.preferred_windows or ()) if info.preferred_windows is not None else None,
+            tuple(
+                (
+                    r.session,
+                    r.duration,
+                    scaled(r.penalty),
+                    history.stability.get((pid, r.session)),
+                    history.continuity.get((pid, r.session)),
+                )
+                for r in reqs
+            ),
+        )
         groups[key].append(pid)
     return [(week.by_patient[pids[0]], len(pids)) for pids in groups.values()]
 
@@ -189,8 +200,9 @@ def _capacity_rows(week: Week, rows: _Rows, cols: list[_Column], n_slots: int) -
     roles = sorted({r for info in week.staff.values() for r in info.roles})
     for size in range(1, len(roles) + 1):
         for group in combinations(roles, size):
-            present = sum((cover[s] for s, info in week.staff.items() if info.roles & set(group)),
-                          np.zeros(n_slots, dtype=int))
+            present = sum(
+                (cover[s] for s, info in week.staff.items() if info.roles & set(group)), np.zeros(n_slots, dtype=int)
+            )
             mine = [col for col in cols if ROLE_OF_SESSION[col.kind] in group]
             _per_slot_rows(rows, mine, n_slots, lambda col: units[col.kind], cap * present)
     rcap = room_capacity(week)
@@ -231,17 +243,20 @@ def _counting_rows(week: Week, rows: _Rows, cols: list[_Column], per_day: int) -
         dur = min(col.duration for col in mine) * week.slot
         role = ROLE_OF_SESSION[kind]
         for d in week.days:
-            fits = sum((cap // units[kind]) * (max(0, min(b, (d + 1) * DAY) - max(a, d * DAY)) // dur)
-                       for info in week.staff.values() if role in info.roles for a, b in info.windows)
+            fits = sum(
+                (cap // units[kind]) * (max(0, min(b, (d + 1) * DAY) - max(a, d * DAY)) // dur)
+                for info in week.staff.values()
+                if role in info.roles
+                for a, b in info.windows
+            )
             rows.add(np.concatenate([_day_cols(col, d, per_day) for col in mine]), 1.0, fits)
 
 
-def _patient_rows(week: Week, rows: _Rows, per_class: list[list[_Column | None]], classes, n: int,
-                  per_day: int) -> int:
+def _patient_rows(week: Week, rows: _Rows, per_class: list[list[_Column | None]], classes, n: int, per_day: int) -> int:
     """Per class: each session at most once, spacing, intake first, acupuncture before PT, visits. Returns the
     number of columns after adding the visit columns (they follow the x columns)."""
     tm = week.scenario.protocol.timing
-    for c, ((reqs, count), mine) in enumerate(zip(classes, per_class, strict=True)):
+    for _c, ((reqs, count), mine) in enumerate(zip(classes, per_class, strict=True)):
         for col in mine:
             if col is not None:
                 rows.add(col.first + np.arange(len(col.starts)), 1.0, count)
@@ -277,8 +292,11 @@ def _precedence_rows(week: Week, rows: _Rows, reqs, mine) -> None:
         waits_for = [col for r, col in cols if r.session == "assessment"]
         _at_most(rows, [col for r, col in cols if r.session == "acupuncture"], waits_for)
     if phase == "2" and week.scenario.protocol.phase2.acupuncture_per_week > 0:
-        _at_most(rows, [col for r, col in cols if r.session == "physiotherapy"],
-                 [col for r, col in cols if r.session == "acupuncture"])
+        _at_most(
+            rows,
+            [col for r, col in cols if r.session == "physiotherapy"],
+            [col for r, col in cols if r.session == "acupuncture"],
+        )
 
 
 def _at_most(rows: _Rows, later: list, first: list) -> None:
@@ -286,8 +304,11 @@ def _at_most(rows: _Rows, later: list, first: list) -> None:
     before = np.concatenate([_all_cols(col) for col in first]) if first else np.arange(0)
     for col in later:
         if col is not None:
-            rows.add(np.concatenate([_all_cols(col), before]),
-                     np.concatenate([np.ones(len(col.starts)), -np.ones(len(before))]), 0.0)
+            rows.add(
+                np.concatenate([_all_cols(col), before]),
+                np.concatenate([np.ones(len(col.starts)), -np.ones(len(before))]),
+                0.0,
+            )
 
 
 def _visit_rows(week: Week, rows: _Rows, reqs, mine, n: int, per_day: int) -> int:
@@ -395,11 +416,17 @@ def _build_lp(week: Week, history: History):
     n_visits = n - n_x
     tops = _balance_rows(week, rows, cols, n)
     n += len(tops)
-    cost = np.concatenate(costs + [np.full(n_visits, scaled(w.fewer_trips), dtype=float),
-                                   np.full(len(tops), scaled(w.workload_balance), dtype=float)])
+    cost = np.concatenate(
+        costs
+        + [
+            np.full(n_visits, scaled(w.fewer_trips), dtype=float),
+            np.full(len(tops), scaled(w.workload_balance), dtype=float),
+        ]
+    )
     ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops), np.inf)])
-    a = coo_matrix((np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))),
-                   shape=(len(rows.b), n)).tocsr()
+    a = coo_matrix(
+        (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))), shape=(len(rows.b), n)
+    ).tocsr()
     return cost, a, np.array(rows.b), ub, constant, len(classes)
 
 
@@ -407,7 +434,7 @@ def _visit_caps(week: Week, per_class, classes) -> np.ndarray:
     """Upper bound of each visit column: the class size (same order as :func:`_visit_rows` creates them)."""
     caps = []
     per_day = (week.close_minute - week.open_minute) // week.slot
-    for (reqs, count), mine in zip(classes, per_class, strict=True):
+    for (_reqs, count), mine in zip(classes, per_class, strict=True):
         for d in week.days:
             if any(col is not None and len(_day_cols(col, d, per_day)) for col in mine):
                 caps.append(count)

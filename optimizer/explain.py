@@ -22,14 +22,23 @@ def _pin_rows(week: Week, pins: list[Pin]) -> pd.DataFrame:
     rows = []
     for p in pins:
         r = week.requests[p.rid]
-        rows.append({"patient_id": r.patient_id, "session": r.session, "staff_id": p.staff_id, "room": p.room,
-                     "date": week.date_of(p.t).isoformat(), "start": format_time(p.t % DAY),
-                     "end": format_time(p.t % DAY + r.duration)})
+        rows.append(
+            {
+                "patient_id": r.patient_id,
+                "session": r.session,
+                "staff_id": p.staff_id,
+                "room": p.room,
+                "date": week.date_of(p.t).isoformat(),
+                "start": format_time(p.t % DAY),
+                "end": format_time(p.t % DAY + r.duration),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def explain_pin_conflict(week: Week, history: History, pins: list[Pin], scenario: Scenario,
-                         seed: int | None = None) -> tuple[list[str], set[int]]:
+def explain_pin_conflict(
+    week: Week, history: History, pins: list[Pin], scenario: Scenario, seed: int | None = None
+) -> tuple[list[str], set[int]]:
     """Messages and the indices (into ``pins``) of a conflicting set of pins."""
     rm = build_model(week, history, pins)
     lits = [rm.pin_literals[i] for i in range(len(pins))]
@@ -48,8 +57,11 @@ def explain_pin_conflict(week: Week, history: History, pins: list[Pin], scenario
     core = _shrink(rm, lits, core, solver)
     chosen = [pins[i] for i in sorted(core)]
     listed = "; ".join(p.describe(week) for p in chosen)
-    head = ("this pinned appointment breaks a hard rule: " if len(chosen) == 1
-            else "these pinned appointments cannot all be kept: ") + listed
+    head = (
+        "this pinned appointment breaks a hard rule: "
+        if len(chosen) == 1
+        else "these pinned appointments cannot all be kept: "
+    ) + listed
     msgs = [head]
     msgs.extend(_why(week, chosen))
     msgs.append("they were left out of this roster; move or cancel them and solve again")
@@ -75,13 +87,33 @@ def _why(week: Week, chosen: list[Pin]) -> list[str]:
     """The rules the conflicting pins break, worded by the validator (checked on the pins alone)."""
     from .validate import validate_roster
 
-    patients = pd.DataFrame([{
-        "patient_id": p.patient_id, "condition": p.condition, "phase": p.phase, "availability": p.availability_text,
-        "preferred_staff": "", "priority": p.priority, "phase_start": "", "needs_assessment": True}
-        for p in week.patients.values()])
-    staff = pd.DataFrame([{"staff_id": s.staff_id, "role": "|".join(sorted(s.roles)), "availability": s.availability_text}
-                          for s in week.staff.values()])
+    patients = pd.DataFrame(
+        [
+            {
+                "patient_id": p.patient_id,
+                "condition": p.condition,
+                "phase": p.phase,
+                "availability": p.availability_text,
+                "preferred_staff": "",
+                "priority": p.priority,
+                "phase_start": "",
+                "needs_assessment": True,
+            }
+            for p in week.patients.values()
+        ]
+    )
+    staff = pd.DataFrame(
+        [
+            {"staff_id": s.staff_id, "role": "|".join(sorted(s.roles)), "availability": s.availability_text}
+            for s in week.staff.values()
+        ]
+    )
     rows = _pin_rows(week, chosen)
-    why = [v for v in validate_roster(week.scenario, patients, staff, rows, week.week_start)
-           if "sessions this week" not in v and "room '" not in v]
-    return ["reason: " + w for w in why] or ["reason: together they leave no way to satisfy the protocol's timing rules"]
+    why = [
+        v
+        for v in validate_roster(week.scenario, patients, staff, rows, week.week_start)
+        if "sessions this week" not in v and "room '" not in v
+    ]
+    return ["reason: " + w for w in why] or [
+        "reason: together they leave no way to satisfy the protocol's timing rules"
+    ]

@@ -31,8 +31,17 @@ from .tables import ROSTER_COLUMNS, UNSCHEDULED_COLUMNS, RosterResult
 
 #: Grid colours by session kind (light fills so the text stays readable when printed).
 SESSION_FILLS = {"acupuncture": "DCE9F7", "physiotherapy": "DDF2DD", "assessment": "EADFF2"}
-SUMMARY_KEYS = ("placed", "required", "objective", "best_bound", "gap", "status", "solve_time",
-                "greedy_placed", "greedy_objective")
+SUMMARY_KEYS = (
+    "placed",
+    "required",
+    "objective",
+    "best_bound",
+    "gap",
+    "status",
+    "solve_time",
+    "greedy_placed",
+    "greedy_objective",
+)
 PRODID = "-//rehabflow//weekly roster//EN"
 
 
@@ -137,7 +146,9 @@ def _slot_minutes(roster: pd.DataFrame) -> int:
     return reduce(math.gcd, minutes + [60]) or 60
 
 
-def grid(roster: pd.DataFrame, by: str, value: str, label_other: str) -> tuple[list[str], list[dt.date], list[list[tuple[str, str]]]]:
+def grid(
+    roster: pd.DataFrame, by: str, value: str, label_other: str
+) -> tuple[list[str], list[dt.date], list[list[tuple[str, str]]]]:
     """One practitioner's (``by="staff_id"``) or room's week as rows of time slots and columns of days.
 
     Returns the slot labels, the days, and for each slot and day the cell text and the session kind of its
@@ -158,7 +169,11 @@ def grid(roster: pd.DataFrame, by: str, value: str, label_other: str) -> tuple[l
         for i, t in enumerate(times):
             if s < t + slot and t < e:
                 starts_here = t <= s < t + slot
-                text = f"{rec.patient_id} {rec.session} · {getattr(rec, label_other)}" if starts_here else f"↳ {rec.patient_id}"
+                text = (
+                    f"{rec.patient_id} {rec.session} · {getattr(rec, label_other)}"
+                    if starts_here
+                    else f"↳ {rec.patient_id}"
+                )
                 cells[i][d].append((text, rec.session))
     out = [[("\n".join(t for t, _ in c), c[0][1] if c else "") for c in row] for row in cells]
     return [format_time(t) for t in times], days, out
@@ -241,21 +256,37 @@ def workbook(result: RosterResult) -> Any:
     ws = wb.active
     ws.title = _sheet_name("Summary", taken)
     summary = summary_dict(result)
-    rows = [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v) for k, v in summary.items()
-            if k != "explanation"]
+    rows = [
+        (k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+        for k, v in summary.items()
+        if k != "explanation"
+    ]
     rows += [("explanation", line) for line in summary["explanation"]]
     _table_sheet(ws, rows, ["item", "value"])
     ws.column_dimensions["B"].width = 80
     _table_sheet(wb.create_sheet(_sheet_name("Roster", taken)), roster.itertuples(index=False), ROSTER_COLUMNS)
-    _table_sheet(wb.create_sheet(_sheet_name("Unscheduled", taken)), unscheduled.itertuples(index=False),
-                 UNSCHEDULED_COLUMNS)
+    _table_sheet(
+        wb.create_sheet(_sheet_name("Unscheduled", taken)), unscheduled.itertuples(index=False), UNSCHEDULED_COLUMNS
+    )
     if len(roster):
         for sid in sorted(roster["staff_id"].unique(), key=natural_key):
-            _grid_sheet(wb.create_sheet(_sheet_name(f"Staff {sid}", taken)), f"Week of practitioner {sid}",
-                        roster, "staff_id", sid, "room")
+            _grid_sheet(
+                wb.create_sheet(_sheet_name(f"Staff {sid}", taken)),
+                f"Week of practitioner {sid}",
+                roster,
+                "staff_id",
+                sid,
+                "room",
+            )
         for room in sorted(roster["room"].unique(), key=natural_key):
-            _grid_sheet(wb.create_sheet(_sheet_name(f"Room {room}", taken)), f"Week of room {room}",
-                        roster, "room", room, "staff_id")
+            _grid_sheet(
+                wb.create_sheet(_sheet_name(f"Room {room}", taken)),
+                f"Week of room {room}",
+                roster,
+                "room",
+                room,
+                "staff_id",
+            )
     return wb
 
 
@@ -299,17 +330,27 @@ def calendar(roster: pd.DataFrame, name: str, timezone: str | None = None, uids:
 
         tz = ZoneInfo(timezone)
     cal = Calendar.new(prodid=PRODID, name=name)
-    for uid, rec in zip(appointment_uids(roster) if uids is None else uids, roster.itertuples(index=False), strict=True):
+    for uid, rec in zip(
+        appointment_uids(roster) if uids is None else uids, roster.itertuples(index=False), strict=True
+    ):
         day = dt.date.fromisoformat(rec.date)
         start = dt.datetime.combine(day, dt.time(*divmod(parse_time(rec.start), 60)), tzinfo=tz)
         end_min = parse_time(rec.end)
-        end = dt.datetime.combine(day, dt.time(*divmod(end_min, 60)), tzinfo=tz) if end_min < 24 * 60 else \
-            dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-        cal.add_component(Event.new(
-            uid=uid, start=start, end=end, location=rec.room,
-            summary=f"{rec.session.capitalize()}: {rec.patient_id} ({rec.staff_id})",
-            description=f"Patient {rec.patient_id}, {rec.session} with {rec.staff_id} in {rec.room}",
-        ))
+        end = (
+            dt.datetime.combine(day, dt.time(*divmod(end_min, 60)), tzinfo=tz)
+            if end_min < 24 * 60
+            else dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+        )
+        cal.add_component(
+            Event.new(
+                uid=uid,
+                start=start,
+                end=end,
+                location=rec.room,
+                summary=f"{rec.session.capitalize()}: {rec.patient_id} ({rec.staff_id})",
+                description=f"Patient {rec.patient_id}, {rec.session} with {rec.staff_id} in {rec.room}",
+            )
+        )
     if tz is not None:
         cal.add_missing_timezones()
     return cal

@@ -3,9 +3,8 @@ slot, preferred / last week's practitioner first. Also the CP-SAT model's hint."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import time
+from collections.abc import Sequence
 
 from .history import History, Pin
 from .occupancy import Occupancy
@@ -39,8 +38,9 @@ def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
     return free
 
 
-def greedy_assign(week: Week, history: History, pins: Sequence[Pin] = (),
-                  deadline: float | None = None) -> dict[int, tuple[int, str]]:
+def greedy_assign(
+    week: Week, history: History, pins: Sequence[Pin] = (), deadline: float | None = None
+) -> dict[int, tuple[int, str]]:
     """rid -> (start, staff) for every request the greedy could place (pins first, as given). ``deadline``
     (a ``time.perf_counter()`` value): requests not reached by then stay unplaced (a whole, valid roster of
     what was placed, for a wall-clock limit too short for the week).
@@ -56,8 +56,10 @@ def greedy_assign(week: Week, history: History, pins: Sequence[Pin] = (),
     for p in pins:
         occ.add(week.requests[p.rid], p.t, p.staff_id)
     room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
-    order = sorted((r for r in week.requests if r.rid not in pinned),
-                   key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k))
+    order = sorted(
+        (r for r in week.requests if r.rid not in pinned),
+        key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k),
+    )
     load: dict[str, int] = {s: 0 for s in week.staff}
     for _, s in occ.assignment.values():
         load[s] += 1
@@ -72,8 +74,13 @@ def greedy_assign(week: Week, history: History, pins: Sequence[Pin] = (),
         last_week = sorted(history.stability.get(key, ()))
         info = week.patients[req.patient_id]
         liked = [t for t in starts if info.prefers(t, req.duration)]
-        tries = ([t for t in last_week if t in set(starts)] + [t for t in liked if t // DAY in visit_days] + liked
-                 + [t for t in starts if t // DAY in visit_days] + starts)
+        tries = (
+            [t for t in last_week if t in set(starts)]
+            + [t for t in liked if t // DAY in visit_days]
+            + liked
+            + [t for t in starts if t // DAY in visit_days]
+            + starts
+        )
         cands = {s: set(ts) for s, ts in candidate_starts(week, req).items()}
         for t in dict.fromkeys(tries):  # each start once, in order of preference
             free = _free_staff(occ, req, t, [s for s in qualified if t in cands.get(s, ())])

@@ -92,8 +92,16 @@ def attach_pins(week: Week, pinned: pd.DataFrame | None) -> tuple[Week, list[Pin
             requests[req.rid] = replace(req, pinned=True)
         else:
             phase = week.patients[pid].phase
-            req = Request(len(requests), pid, kind, sum(r.session == kind for r in by_patient.get(pid, [])),
-                          duration_of(week.scenario, kind, phase), 0.0, phase, pinned=True)
+            req = Request(
+                len(requests),
+                pid,
+                kind,
+                sum(r.session == kind for r in by_patient.get(pid, [])),
+                duration_of(week.scenario, kind, phase),
+                0.0,
+                phase,
+                pinned=True,
+            )
             requests.append(req)
             by_patient.setdefault(pid, []).append(req)
         used.add(req.rid)

@@ -34,17 +34,28 @@ from .week import session_counts
 
 #: A fixed Monday, so a generated week is the same whenever it is generated.
 DEFAULT_WEEK = dt.date(2026, 11, 30)
-ROLE_OF_SESSION = {"acupuncture": Role.acupuncturist, "physiotherapy": Role.physiotherapist,
-                   "assessment": Role.physician}
+ROLE_OF_SESSION = {
+    "acupuncture": Role.acupuncturist,
+    "physiotherapy": Role.physiotherapist,
+    "assessment": Role.physician,
+}
 ID_PREFIX = {Role.physician: "MD", Role.acupuncturist: "AC", Role.physiotherapist: "PT"}
 
 
 def required_sessions(scenario: Scenario, patient: pd.Series | dict, week_start: dt.date) -> dict[str, int]:
     """Sessions of each kind one patient needs in the week (the protocol table in the module docstring)."""
-    counts = session_counts(scenario, str(patient["phase"]), str(patient["condition"]),
-                            str(patient.get("phase_start", "") or ""), week_start)
-    return {"acupuncture": counts["acupuncture"], "physiotherapy": counts["physiotherapy"],
-            "assessment": int(bool(patient.get("needs_assessment", False)))}
+    counts = session_counts(
+        scenario,
+        str(patient["phase"]),
+        str(patient["condition"]),
+        str(patient.get("phase_start", "") or ""),
+        week_start,
+    )
+    return {
+        "acupuncture": counts["acupuncture"],
+        "physiotherapy": counts["physiotherapy"],
+        "assessment": int(bool(patient.get("needs_assessment", False))),
+    }
 
 
 def weekly_demand(scenario: Scenario, patients: pd.DataFrame, week_start: dt.date) -> dict[str, int]:
@@ -63,8 +74,11 @@ def weekly_demand(scenario: Scenario, patients: pd.DataFrame, week_start: dt.dat
 def parallel_sessions(scenario: Scenario) -> dict[str, int]:
     """``k_r``: sessions one practitioner of each role runs at once."""
     r = scenario.rooms
-    return {Role.physician.value: 1, Role.acupuncturist.value: r.acupuncture_rooms_per_acupuncturist,
-            Role.physiotherapist.value: r.pt_patients_per_therapist}
+    return {
+        Role.physician.value: 1,
+        Role.acupuncturist.value: r.acupuncture_rooms_per_acupuncturist,
+        Role.physiotherapist.value: r.pt_patients_per_therapist,
+    }
 
 
 def weekly_capacity(scenario: Scenario, staff: pd.DataFrame) -> dict[str, int]:
@@ -81,7 +95,9 @@ def weekly_capacity(scenario: Scenario, staff: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def load_ratios(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date) -> dict[str, float]:
+def load_ratios(
+    scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date
+) -> dict[str, float]:
     """demand_r / capacity_r per role (NaN when a role has no capacity)."""
     demand, capacity = weekly_demand(scenario, patients, week_start), weekly_capacity(scenario, staff)
     return {r: demand[r] / capacity[r] if capacity[r] else math.nan for r in demand}
@@ -94,8 +110,11 @@ def _role_staff(scenario: Scenario, role: Role, demand: int, load: float) -> lis
     day_minutes = cal.close_minute - cal.open_minute
     k = parallel_sessions(scenario)[role.value]
     d = scenario.protocol.durations_minutes
-    longest = {Role.physician: max(d.intake_assessment, d.reevaluation), Role.acupuncturist: d.acupuncture,
-               Role.physiotherapist: d.physiotherapy}[role]
+    longest = {
+        Role.physician: max(d.intake_assessment, d.reevaluation),
+        Role.acupuncturist: d.acupuncture,
+        Role.physiotherapist: d.physiotherapy,
+    }[role]
     need = demand / load
     full_cap = k * day_minutes * len(days)
     n_full = int(need // full_cap)
@@ -108,13 +127,24 @@ def _role_staff(scenario: Scenario, role: Role, demand: int, load: float) -> lis
             options.append((abs(k * n_days * per_day - rest), n_days, per_day))
         _, n_days, per_day = min(options, key=lambda o: o[0])
         window = f"{format_time(cal.open_minute)}-{format_time(cal.open_minute + per_day)}"
-        staff.append({"id": f"{ID_PREFIX[role]}{len(staff) + 1:02d}", "roles": [role.value],
-                      "availability": "; ".join(f"{day} {window}" for day in days[:n_days])})
+        staff.append(
+            {
+                "id": f"{ID_PREFIX[role]}{len(staff) + 1:02d}",
+                "roles": [role.value],
+                "availability": "; ".join(f"{day} {window}" for day in days[:n_days]),
+            }
+        )
     return staff
 
 
-def generate_week(n_patients: int, seed: int, scenario: Scenario | None = None, *,
-                  week_start: dt.date = DEFAULT_WEEK, load: float = 1.0) -> tuple[Scenario, pd.DataFrame, pd.DataFrame]:
+def generate_week(
+    n_patients: int,
+    seed: int,
+    scenario: Scenario | None = None,
+    *,
+    week_start: dt.date = DEFAULT_WEEK,
+    load: float = 1.0,
+) -> tuple[Scenario, pd.DataFrame, pd.DataFrame]:
     """``(scenario, patients, staff)`` for a week of ``n_patients`` active patients at ``load`` = demand/capacity.
 
     Phases are drawn in the steady-state shares of :func:`optimizer.sample.steady_state_patients`; the
@@ -136,13 +166,16 @@ def generate_week(n_patients: int, seed: int, scenario: Scenario | None = None, 
     data = scenario_to_dict(base)
     data["name"] = f"{base.name}-n{n_patients}-s{seed}"[:80]
     data["staff"] = members
-    data["rooms"].update(acupuncture_rooms=n_role["acupuncturist"] * k["acupuncturist"],
-                         gym_stations=n_role["physiotherapist"] * k["physiotherapist"],
-                         consultation_rooms=n_role["physician"])
+    data["rooms"].update(
+        acupuncture_rooms=n_role["acupuncturist"] * k["acupuncturist"],
+        gym_stations=n_role["physiotherapist"] * k["physiotherapist"],
+        consultation_rooms=n_role["physician"],
+    )
     built = parse_scenario(data, f"generated week n={n_patients}")
     staff = staff_table(built)
     # preferences now that the practitioners exist (same draws for the same seed)
-    prefs = complete_patients(built, population, np.random.default_rng(np.random.SeedSequence([seed, n_patients, 1])),
-                              week_start, staff)["preferred_staff"]
+    prefs = complete_patients(
+        built, population, np.random.default_rng(np.random.SeedSequence([seed, n_patients, 1])), week_start, staff
+    )["preferred_staff"]
     patients = draft.assign(preferred_staff=list(prefs))
     return built, patients, staff

@@ -191,12 +191,22 @@ def _record_widths(text: str, sep: str, name: str, max_rows: int) -> list[int]:
 def _cells(text: str, sep: str, width: int, name: str) -> list[list[str]]:
     """Every record as stripped text cells (formula protection undone), blank lines kept as rows of ""."""
     try:
-        raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=list(range(width)), dtype=str,
-                          keep_default_na=False, skip_blank_lines=False, quotechar='"')
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            quotechar='"',
+        )
     except (pd.errors.ParserError, ValueError) as e:
         raise InputError(f"{name}: not a readable CSV file ({escape_text(str(e).strip().splitlines()[-1])})") from None
-    return [[unescape_cell(v.strip()) if isinstance(v, str) else "" for v in row]
-            for row in raw.itertuples(index=False, name=None)]
+    return [
+        [unescape_cell(v.strip()) if isinstance(v, str) else "" for v in row]
+        for row in raw.itertuples(index=False, name=None)
+    ]
 
 
 def _unknown_column(problems: _Problems, row: int, col: str, header: list[str], known: list[str]) -> None:
@@ -207,8 +217,9 @@ def _unknown_column(problems: _Problems, row: int, col: str, header: list[str], 
     problems.cell(row, col, f"unknown column ({hint}columns: {', '.join(known)})")
 
 
-def _match_header(problems: _Problems, header: list[str], row: int, required: Sequence[str],
-                  optional: Sequence[str]) -> dict[str, int]:
+def _match_header(
+    problems: _Problems, header: list[str], row: int, required: Sequence[str], optional: Sequence[str]
+) -> dict[str, int]:
     """Column name -> index for the known columns; unknown, repeated and missing columns are problems."""
     known = list(required) + list(optional)
     columns: dict[str, int] = {}
@@ -216,8 +227,11 @@ def _match_header(problems: _Problems, header: list[str], row: int, required: Se
         if not col:
             continue
         if col in columns:
-            problems.row(row, f"column '{escape_text(col)}' appears twice "
-                              f"(columns {_column_letter(columns[col])} and {_column_letter(j)})")
+            problems.row(
+                row,
+                f"column '{escape_text(col)}' appears twice "
+                f"(columns {_column_letter(columns[col])} and {_column_letter(j)})",
+            )
         elif col not in known:
             _unknown_column(problems, row, col, header, known)
         else:
@@ -225,13 +239,17 @@ def _match_header(problems: _Problems, header: list[str], row: int, required: Se
     missing = [c for c in required if c not in columns]
     if missing:
         have = escape_text(", ".join(c for c in header if c) or "(nothing)")
-        problems.row(row, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
-                          f"(the header has: {have}; required: {', '.join(required)})")
+        problems.row(
+            row,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
+            f"(the header has: {have}; required: {', '.join(required)})",
+        )
     return columns
 
 
-def _ragged_rows(problems: _Problems, cells: list[list[str]], widths: list[int], nonblank: list[int],
-                 header: list[str], sep: str) -> set[int]:
+def _ragged_rows(
+    problems: _Problems, cells: list[list[str]], widths: list[int], nonblank: list[int], header: list[str], sep: str
+) -> set[int]:
     """Rows with more values than the header has columns (or values under an unnamed column)."""
     h, width = nonblank[0], len(header)
     aligned = len(widths) == len(cells)  # one csv record per pandas row (blank lines included)
@@ -243,8 +261,11 @@ def _ragged_rows(problems: _Problems, cells: list[list[str]], widths: list[int],
         count = widths[i] if aligned else max(j for j in range(width) if row[j]) + 1
         if count > header_count or any(row[j] for j in unnamed):
             ragged.add(i)
-            problems.row(i + 1, f"{count} values but the header has {header_count} columns "
-                                f"(put text that contains '{escape_text(sep)}' in double quotes)")
+            problems.row(
+                i + 1,
+                f"{count} values but the header has {header_count} columns "
+                f"(put text that contains '{escape_text(sep)}' in double quotes)",
+            )
     return ragged
 
 
@@ -254,8 +275,9 @@ def _frame(cells: list[list[str]], rows: list[int], columns: dict[str, int], kno
     return pd.DataFrame({c: [cells[i][columns[c]] if c in columns else "" for i in rows] for c in known}, dtype=str)
 
 
-def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str],
-               max_rows: int = MAX_ROSTER_ROWS) -> tuple[pd.DataFrame, list[int], _Problems]:
+def read_table(
+    path: str | Path, required: Sequence[str], optional: Sequence[str], max_rows: int = MAX_ROSTER_ROWS
+) -> tuple[pd.DataFrame, list[int], _Problems]:
     """Read a CSV as text into a frame with the known columns (missing optional ones filled with "").
 
     Returns the frame (stripped cells, blank rows dropped), the spreadsheet row number of each frame row, and
@@ -291,8 +313,9 @@ def _check_unique(problems: _Problems, frame: pd.DataFrame, rows: list[int], col
             first[value] = row
 
 
-def _check_cells(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str,
-                 check: Callable[[str], str]) -> None:
+def _check_cells(
+    problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str, check: Callable[[str], str]
+) -> None:
     """Replace each cell of ``column`` by ``check(cell)``; a ``ValueError`` becomes a problem line."""
     out = []
     for value, row in zip(frame[column], rows):
@@ -413,9 +436,15 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
         chronic = {c.value for c, spec in scenario.conditions.items() if spec.chronic}
         for row, cond, phase in zip(rows, frame["condition"], frame["phase"]):
             if phase == "maintenance" and cond in scenario.conditions and cond not in chronic:
-                problems.cell(row, "phase", f"maintenance is for chronic conditions only in scenario {scenario.name!r} "
-                              f"(protocol.maintenance.chronic_only) and {cond} is not chronic")
-    frame["preferred_staff"] = ["|".join(p.strip() for p in re.split(r"[|;]", v) if p.strip()) for v in frame["preferred_staff"]]
+                problems.cell(
+                    row,
+                    "phase",
+                    f"maintenance is for chronic conditions only in scenario {scenario.name!r} "
+                    f"(protocol.maintenance.chronic_only) and {cond} is not chronic",
+                )
+    frame["preferred_staff"] = [
+        "|".join(p.strip() for p in re.split(r"[|;]", v) if p.strip()) for v in frame["preferred_staff"]
+    ]
     if staff is not None:
         ids = list(staff["staff_id"])
         for row, prefs in zip(rows, frame["preferred_staff"]):
@@ -467,12 +496,16 @@ def read_staff(path: str | Path, scenario: Scenario) -> pd.DataFrame:
         except AvailabilityError:
             continue  # already reported
         if own is not None and not intersect(own, clinic):
-            problems.cell(row, "availability", f"no hours inside the clinic's opening hours ({format_availability(clinic)})")
+            problems.cell(
+                row, "availability", f"no hours inside the clinic's opening hours ({format_availability(clinic)})"
+            )
     problems.raise_if_any()
     return frame[STAFF_COLUMNS].reset_index(drop=True)
 
 
-def read_inputs(patients_path: str | Path, staff_path: str | Path, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_inputs(
+    patients_path: str | Path, staff_path: str | Path, scenario: Scenario
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both input files, problems of both reported together; ``preferred_staff`` checked against staff.csv."""
     lines: list[str] = []
     staff = None
@@ -517,8 +550,9 @@ def _date(value: str) -> str:
     return parse_iso_date(value).isoformat()
 
 
-def _check_known(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str, known: set[str],
-                 what: str) -> None:
+def _check_known(
+    problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str, known: set[str], what: str
+) -> None:
     for row, value in zip(rows, frame[column]):
         if value and value not in known:
             problems.cell(row, column, f"{value!r} is not in the {what} file")
@@ -548,8 +582,14 @@ def _check_end_after_start(problems: _Problems, frame: pd.DataFrame, rows: list[
             pass  # already reported
 
 
-def read_roster(path: str | Path, label: str = "roster", *, patients: pd.DataFrame | None = None,
-                staff: pd.DataFrame | None = None, week_start: dt.date | None = None) -> pd.DataFrame:
+def read_roster(
+    path: str | Path,
+    label: str = "roster",
+    *,
+    patients: pd.DataFrame | None = None,
+    staff: pd.DataFrame | None = None,
+    week_start: dt.date | None = None,
+) -> pd.DataFrame:
     """A roster CSV (``tables.ROSTER_COLUMNS``: a roster to check, pinned appointments, last week's roster).
 
     ``label`` says what the file is for in the one file-level message (a header-only file is an empty roster).

@@ -110,8 +110,9 @@ def _sample(rng: np.random.Generator, pool: list[str], k: int, taken: set[str]) 
     return [str(x) for x in rng.choice(pool, size=min(k, len(pool)), replace=False)]
 
 
-def _fill(rng: np.random.Generator, st: _State, near: list[str], waiting: list[str], size: int,
-          exclude: set[str]) -> list[str]:
+def _fill(
+    rng: np.random.Generator, st: _State, near: list[str], waiting: list[str], size: int, exclude: set[str]
+) -> list[str]:
     """Half the neighbourhood from patients left partly unscheduled who could use it, the rest from those
     placed in it, topped up at random."""
     take = _sample(rng, waiting, size // 2, exclude)
@@ -135,8 +136,11 @@ def _by_practitioner(rng, st: _State, size: int, exclude: set[str]) -> list[str]
     s = str(rng.choice(sorted(st.week.staff)))
     roles = st.week.staff[s].roles
     near = sorted({st.week.requests[rid].patient_id for rid, (_, x) in st.best.items() if x == s})
-    waiting = [p for p in st.unplaced() if any(r.rid not in st.best and ROLE_OF_SESSION[r.session] in roles
-                                               for r in st.week.by_patient[p])]
+    waiting = [
+        p
+        for p in st.unplaced()
+        if any(r.rid not in st.best and ROLE_OF_SESSION[r.session] in roles for r in st.week.by_patient[p])
+    ]
     return _fill(rng, st, near, waiting, size, exclude)
 
 
@@ -145,8 +149,9 @@ def _by_window(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
     d = int(rng.choice(w.days))
     start = int(rng.integers(w.open_minute, max(w.open_minute + 1, w.close_minute - WINDOW_MINUTES + 1)))
     lo, hi = d * DAY + start, d * DAY + start + WINDOW_MINUTES
-    near = sorted({w.requests[rid].patient_id for rid, (t, _) in st.best.items()
-                   if t < hi and t + w.requests[rid].duration > lo})
+    near = sorted(
+        {w.requests[rid].patient_id for rid, (t, _) in st.best.items() if t < hi and t + w.requests[rid].duration > lo}
+    )
     waiting = [p for p in st.unplaced() if _available_on(w, p, lo, hi)]
     return _fill(rng, st, near, waiting, size, exclude)
 
@@ -187,8 +192,9 @@ class _Limits:
     sub_wall: float | None
 
 
-def _solve_sub(st: _State, pins: list[Pin], kind: str, pids: list[str], lim: _Limits, it: int,
-               stopper: Stopper) -> _Sub:
+def _solve_sub(
+    st: _State, pins: list[Pin], kind: str, pids: list[str], lim: _Limits, it: int, stopper: Stopper
+) -> _Sub:
     """Free ``pids``' sessions, fix the rest of the best roster, solve with one worker."""
     week = st.week
     free = {r.rid for p in pids for r in week.by_patient[p]}
@@ -259,9 +265,20 @@ def _pair(rng: np.random.Generator, st: _State, parallel: int) -> list[tuple[str
     return out
 
 
-def improve(week: Week, history: History, pins: list[Pin], assignment: Assignment, *, seed: int,
-            budget: float, wall_limit: float | None = None, guard: float | None = None, parallel: int = 2,
-            reporter: Reporter | None = None, stopper: Stopper | None = None) -> tuple[Assignment, dict]:
+def improve(
+    week: Week,
+    history: History,
+    pins: list[Pin],
+    assignment: Assignment,
+    *,
+    seed: int,
+    budget: float,
+    wall_limit: float | None = None,
+    guard: float | None = None,
+    parallel: int = 2,
+    reporter: Reporter | None = None,
+    stopper: Stopper | None = None,
+) -> tuple[Assignment, dict]:
     """Improve ``assignment`` for ``budget`` deterministic seconds of sub-models, or ``wall_limit`` wall seconds
     (then each sub-model gets wall seconds, :data:`SUB_WALL`, not deterministic ones). ``guard``: wall seconds
     after which even a deterministic search stops (a very slow machine). Each better roster goes to
@@ -282,20 +299,37 @@ def improve(week: Week, history: History, pins: list[Pin], assignment: Assignmen
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
-    return st.best, {"iterations": st.iterations, "accepted": st.accepted, "dtime": st.dtime,
-                     "wall": time.perf_counter() - t0, "sizes": {k: a.size for k, a in st.arms.items()},
-                     "tries": {k: a.tries for k, a in st.arms.items()}}
+    return st.best, {
+        "iterations": st.iterations,
+        "accepted": st.accepted,
+        "dtime": st.dtime,
+        "wall": time.perf_counter() - t0,
+        "sizes": {k: a.size for k, a in st.arms.items()},
+        "tries": {k: a.tries for k, a in st.arms.items()},
+    }
 
 
-def _round(pool: ThreadPoolExecutor, rng: np.random.Generator, st: _State, pins: list[Pin], lim: _Limits,
-           parallel: int, stopper: Stopper, wall_limit: float | None, t0: float, reporter: Reporter | None) -> None:
+def _round(
+    pool: ThreadPoolExecutor,
+    rng: np.random.Generator,
+    st: _State,
+    pins: list[Pin],
+    lim: _Limits,
+    parallel: int,
+    stopper: Stopper,
+    wall_limit: float | None,
+    t0: float,
+    reporter: Reporter | None,
+) -> None:
     """One round: draw the neighbourhoods, solve them at once, merge them in order, pay the bandit."""
     if wall_limit is not None:  # the last round must end by the wall limit
         left = wall_limit - (time.perf_counter() - t0)
         lim = _Limits(lim.seed, None, max(min(SUB_WALL, left - 0.05), 0.05))
     picks = _pair(rng, st, parallel)
-    futures = [pool.submit(_solve_sub, st, pins, kind, pids, lim, st.iterations + i, stopper)
-               for i, (kind, pids) in enumerate(picks)]
+    futures = [
+        pool.submit(_solve_sub, st, pins, kind, pids, lim, st.iterations + i, stopper)
+        for i, (kind, pids) in enumerate(picks)
+    ]
     subs = [f.result() for f in futures]
     st.iterations += len(subs)
     for i, sub in enumerate(subs):

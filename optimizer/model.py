@@ -10,9 +10,8 @@ assumption literal each so that a conflict can be explained.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -116,8 +115,14 @@ class _Build:
         return self.week.scenario.roster.weights
 
 
-def build_model(week: Week, history: History, pins: Sequence[Pin] = (), *, free: set[int] | None = None,
-                fixed: dict[int, tuple[int, str]] | None = None) -> RosterModel:
+def build_model(
+    week: Week,
+    history: History,
+    pins: Sequence[Pin] = (),
+    *,
+    free: set[int] | None = None,
+    fixed: dict[int, tuple[int, str]] | None = None,
+) -> RosterModel:
     """The model of the week; with ``free``, only those requests are variables and ``fixed`` placements of the
     others are constant occupancy (the neighbourhoods of :mod:`optimizer.lns`; ``free`` must hold whole patients).
 
@@ -203,8 +208,9 @@ def _add_day_literals(b: _Build, rid: int, p, t, union: list[int]) -> dict[int, 
     return union_by_day
 
 
-def _add_staff_literals(b: _Build, req, p, t, cands: dict[str, list[int]], union: list[int],
-                        union_by_day: dict[int, int]) -> None:
+def _add_staff_literals(
+    b: _Build, req, p, t, cands: dict[str, list[int]], union: list[int], union_by_day: dict[int, int]
+) -> None:
     """``a[r,s]`` for each qualified practitioner free at some candidate start: exactly one when present, the
     start inside that practitioner's hours, an optional interval for their capacity, and the continuity cost
     when the patient has a preferred / last week's practitioner who is not ``s``."""
@@ -238,8 +244,12 @@ def _add_time_preference(b: _Build, req, p, t, union: list[int]) -> None:
         liked = b.m.new_bool_var(f"liked{req.rid}")
         b.m.add_implication(liked, p)
         b.m.add_linear_expression_in_domain(t, _domain(inside)).only_enforce_if(liked)
-        b.rm.aux.append((liked, lambda asg, rid=req.rid, d=req.duration, info=info: rid in asg
-                         and bool(info.prefers(asg[rid][0], d))))
+        b.rm.aux.append(
+            (
+                liked,
+                lambda asg, rid=req.rid, d=req.duration, info=info: rid in asg and bool(info.prefers(asg[rid][0], d)),
+            )
+        )
         b.objective.append(-weight * liked)
 
 
@@ -266,7 +276,7 @@ def _add_practitioner_capacity(b: _Build) -> None:
     takes all of it), with a neighbourhood's fixed load as runs of constant demand."""
     for s in list(b.staff_iv):
         b.staff_iv[s].extend(_runs(b.m, b.staff_profile.get(s, {}), f"fs_{s}"))
-    for s, items in b.staff_iv.items():
+    for items in b.staff_iv.values():
         if all(u == b.cap for _, u in items):
             b.m.add_no_overlap([iv for iv, _ in items])
         else:
@@ -337,7 +347,7 @@ def _add_workload_balance(b: _Build) -> None:
     w, m = b.week, b.m
     n = len(w.requests)
     per_staff: dict[str, list] = defaultdict(list)
-    for (rid, s), a in b.rm.staff.items():
+    for (_rid, s), a in b.rm.staff.items():
         per_staff[s].append(a)
     for role in sorted({r for info in w.staff.values() for r in info.roles}):
         members = [s for s, info in w.staff.items() if role in info.roles]
@@ -347,8 +357,14 @@ def _add_workload_balance(b: _Build) -> None:
             if lits or b.fixed_load[s]:
                 m.add(top >= b.fixed_load[s] + sum(lits))
         b.objective.append(scaled(b.weights.workload_balance) * top)
-        b.rm.aux.append((top, lambda asg, ms=frozenset(members): max(
-            [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0)))
+        b.rm.aux.append(
+            (
+                top,
+                lambda asg, ms=frozenset(members): max(
+                    [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0
+                ),
+            )
+        )
 
 
 def _add_pins(b: _Build, pins: Sequence[Pin], free: set[int] | None) -> None:
@@ -417,7 +433,7 @@ def _spacing(m, rm, reqs, pinned, gap) -> None:
             m.add_implication(rm.present[b.rid], rm.present[a.rid])
             m.add(_dayexpr(rm, b.rid) >= _dayexpr(rm, a.rid) + gap).only_enforce_if(rm.present[b.rid])
         for i, a in enumerate(same):
-            for b in same[i + 1:]:
+            for b in same[i + 1 :]:
                 if a.rid not in pinned and b.rid not in pinned:
                     continue
                 for d in rm.days_of[a.rid]:
@@ -445,7 +461,8 @@ def _pt_not_before_acu(m, rm, week, reqs, hours) -> None:
             m.add(rm.start[q.rid] >= rm.start[a.rid] + d_acu).only_enforce_if(acu_first)
             for d in shared:
                 m.add(rm.start[a.rid] >= rm.start[q.rid] + d_pt + gap).only_enforce_if(
-                    [acu_first.Not(), rm.day[q.rid, d], rm.day[a.rid, d]])
+                    [acu_first.Not(), rm.day[q.rid, d], rm.day[a.rid, d]]
+                )
 
 
 def _intake_first(m, rm, week, pid, reqs) -> None:
@@ -461,7 +478,8 @@ def _intake_first(m, rm, week, pid, reqs) -> None:
             continue
         m.add_implication(rm.present[a.rid], rm.present[intake.rid])
         m.add(rm.start[a.rid] >= rm.start[intake.rid] + intake.duration // week.slot).only_enforce_if(
-            [rm.present[a.rid], rm.present[intake.rid]])
+            [rm.present[a.rid], rm.present[intake.rid]]
+        )
 
 
 def _first_pt(asg, pts) -> int | None:
@@ -491,19 +509,28 @@ def _acu_opens_pt(m, rm, week, reqs, tm) -> None:
         for a in acus:
             ok = m.new_bool_var(f"ok{q.rid}_{a.rid}")
             oks.append(ok)
-            rm.aux.append((ok, lambda asg, q=q.rid, a=a.rid: _first_pt(asg, pt_ids) == q and a in asg
-                           and acu_precedes_pt(week, asg[a][0], asg[q][0])))
+            rm.aux.append(
+                (
+                    ok,
+                    lambda asg, q=q.rid, a=a.rid: (
+                        _first_pt(asg, pt_ids) == q and a in asg and acu_precedes_pt(week, asg[a][0], asg[q][0])
+                    ),
+                )
+            )
             m.add_implication(ok, rm.present[a.rid])
             for d in rm.days_of[q.rid]:
                 zq = rm.day[q.rid, d]
-                allowed = [rm.day[a.rid, e] for e in ([d - 1] if tm.acupuncture_day_before_pt else []) + [d] if (a.rid, e) in rm.day]
+                allowed = [
+                    rm.day[a.rid, e]
+                    for e in ([d - 1] if tm.acupuncture_day_before_pt else []) + [d]
+                    if (a.rid, e) in rm.day
+                ]
                 if allowed:
                     m.add_bool_or(allowed).only_enforce_if([ok, zq])
                 else:
                     m.add_bool_or([ok.Not(), zq.Not()])
                 if (a.rid, d) in rm.day:
-                    m.add(rm.start[q.rid] >= rm.start[a.rid] + n_slots).only_enforce_if(
-                        [ok, zq, rm.day[a.rid, d]])
+                    m.add(rm.start[q.rid] >= rm.start[a.rid] + n_slots).only_enforce_if([ok, zq, rm.day[a.rid, d]])
         if oks:
             m.add(sum(oks) >= f)
         else:
@@ -542,7 +569,7 @@ def _staff_week_cuts(m, rm, week, cap, units, fixed_items) -> None:
     for (rid, s), a in rm.staff.items():
         req = week.requests[rid]
         per_staff[s].append(units[req.session] * (req.duration // week.slot) * a)
-    for rid, t0, s0 in fixed_items:
+    for rid, _t0, s0 in fixed_items:
         req = week.requests[rid]
         per_staff[s0].append(units[req.session] * (req.duration // week.slot))
     for s, terms in per_staff.items():
@@ -561,7 +588,7 @@ def _day_terms(rm, week, d, units, fixed_items) -> tuple[dict[str, list], dict[s
         z = rm.day[rid, d]
         by_role[req.session].append(units[req.session] * (req.duration // week.slot) * z)
         by_room[ROOM_OF_SESSION[req.session]].append((req.duration // week.slot) * z)
-    for rid, t0, s0 in fixed_items:
+    for rid, t0, _s0 in fixed_items:
         if t0 // DAY == d:
             req = week.requests[rid]
             by_role[req.session].append(units[req.session] * (req.duration // week.slot))
@@ -575,8 +602,13 @@ def _role_day_cuts(m, week, d, by_role, cap) -> None:
         if _only_constants(terms):
             continue
         role = ROLE_OF_KIND[kind]
-        avail = sum(min(b, (d + 1) * DAY) - max(a, d * DAY) for info in week.staff.values() if role in info.roles
-                    for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY)
+        avail = sum(
+            min(b, (d + 1) * DAY) - max(a, d * DAY)
+            for info in week.staff.values()
+            if role in info.roles
+            for a, b in info.windows
+            if a < (d + 1) * DAY and b > d * DAY
+        )
         m.add(sum(terms) <= cap * (avail // week.slot))
 
 
@@ -618,7 +650,7 @@ def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
     whole = (d * DAY + week.open_minute, d * DAY + week.close_minute)
     span = _spans(rm, week, d)
     for i, x in enumerate(points):
-        for y in points[i + 1:]:
+        for y in points[i + 1 :]:
             if (x, y) == whole:
                 continue
             inside = [rid for rid, (a, b) in span.items() if x <= a and b <= y]
@@ -631,18 +663,31 @@ def _window_cuts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) ->
     """In [x, y) of day ``d``, per kind: staff time of the sessions inside (and fixed ones) <= the role's time
     there; room time <= rooms x window slots."""
     for kind, role in ROLE_OF_KIND.items():
-        terms = [units[kind] * (week.requests[r].duration // week.slot) * rm.day[r, d]
-                 for r in inside if week.requests[r].session == kind]
+        terms = [
+            units[kind] * (week.requests[r].duration // week.slot) * rm.day[r, d]
+            for r in inside
+            if week.requests[r].session == kind
+        ]
         if not terms:
             continue
-        terms += [units[kind] * (week.requests[r].duration // week.slot) for r, t0, _ in fixed_items
-                  if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y]
-        avail = sum(max(0, min(b, y) - max(a, x)) for info in week.staff.values() if role in info.roles
-                    for a, b in info.windows)
+        terms += [
+            units[kind] * (week.requests[r].duration // week.slot)
+            for r, t0, _ in fixed_items
+            if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y
+        ]
+        avail = sum(
+            max(0, min(b, y) - max(a, x)) for info in week.staff.values() if role in info.roles for a, b in info.windows
+        )
         m.add(sum(terms) <= cap * (avail // week.slot))
         room = ROOM_OF_SESSION[kind]
-        m.add(sum((week.requests[r].duration // week.slot) * rm.day[r, d] for r in inside
-                  if week.requests[r].session == kind) <= rcap[room] * ((y - x) // week.slot))
+        m.add(
+            sum(
+                (week.requests[r].duration // week.slot) * rm.day[r, d]
+                for r in inside
+                if week.requests[r].session == kind
+            )
+            <= rcap[room] * ((y - x) // week.slot)
+        )
 
 
 def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) -> None:
@@ -655,10 +700,17 @@ def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) 
         if not mine:
             continue
         dur = min(r.duration for r in week.requests if r.session == kind)  # fixed ones too (assessments vary)
-        fixed = sum(1 for r, t0, _ in fixed_items if week.requests[r].session == kind and x <= t0
-                    and t0 + week.requests[r].duration <= y)
+        fixed = sum(
+            1
+            for r, t0, _ in fixed_items
+            if week.requests[r].session == kind and x <= t0 and t0 + week.requests[r].duration <= y
+        )
         lanes = cap // units[kind]
-        slots = sum(lanes * (max(0, min(b, y) - max(a, x)) // dur) for info in week.staff.values()
-                    if role in info.roles for a, b in info.windows)
+        slots = sum(
+            lanes * (max(0, min(b, y) - max(a, x)) // dur)
+            for info in week.staff.values()
+            if role in info.roles
+            for a, b in info.windows
+        )
         m.add(sum(rm.day[r, d] for r in mine) + fixed <= slots)
         m.add(sum(rm.day[r, d] for r in mine) + fixed <= rcap[ROOM_OF_SESSION[kind]] * ((y - x) // dur))

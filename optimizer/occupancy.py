@@ -20,7 +20,7 @@ PHRASES = {
     "acu_before_pt": "timing rule: no day for physiotherapy after an acupuncture (day before, or same day {n} h earlier)",
     "pt_before_acu": "timing rule: no physiotherapy within {m} h before an acupuncture on the same day",
     "intake_first": "intake first: a new patient is needled only after the physician's intake assessment, and no "
-                    "intake slot comes before it",
+    "intake slot comes before it",
 }
 ROOM_WORDS = {"ACU": "acupuncture rooms", "GYM": "gym stations", "CONS": "consultation rooms"}
 
@@ -29,8 +29,11 @@ def staff_units(week: Week) -> tuple[int, dict[str, int]]:
     """Capacity of one practitioner and the share each session kind takes of it."""
     r = week.scenario.rooms
     cap = math.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
-    return cap, {"acupuncture": cap // r.acupuncture_rooms_per_acupuncturist,
-                 "physiotherapy": cap // r.pt_patients_per_therapist, "assessment": cap}
+    return cap, {
+        "acupuncture": cap // r.acupuncture_rooms_per_acupuncturist,
+        "physiotherapy": cap // r.pt_patients_per_therapist,
+        "assessment": cap,
+    }
 
 
 def room_capacity(week: Week) -> dict[str, int]:

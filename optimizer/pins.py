@@ -28,8 +28,9 @@ _SOLVER_RULES = ("(phase 2): first physiotherapy", "before the intake assessment
 PINNED = "pinned appointments"
 
 
-def _violations(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, rows: pd.DataFrame,
-                week_start: dt.date) -> list[str]:
+def _violations(
+    scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, rows: pd.DataFrame, week_start: dt.date
+) -> list[str]:
     found = validate_roster(scenario, patients, staff, rows, week_start, pinned=rows)
     return [v for v in found if not any(rule in v for rule in _SOLVER_RULES)]
 
@@ -45,20 +46,34 @@ def _related(rows: pd.DataFrame, kept: list[int], i: int) -> list[int]:
     return [j for j in kept if rows.at[j, "date"] == date or rows.at[j, "patient_id"] == patient]
 
 
-def _order_violations(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, rows: pd.DataFrame,
-                      mine: list[int], week_start: dt.date) -> list[str]:
+def _order_violations(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    rows: pd.DataFrame,
+    mine: list[int],
+    week_start: dt.date,
+) -> list[str]:
     found = validate_roster(scenario, patients, staff, rows.iloc[mine], week_start, pinned=rows.iloc[mine])
     return [v for v in found if any(rule in v for rule in _SOLVER_RULES)]
 
 
-def _keep_order_rules(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, rows: pd.DataFrame,
-                      kept: list[int], week_start: dt.date, lines: list[str]) -> list[int]:
+def _keep_order_rules(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    rows: pd.DataFrame,
+    kept: list[int],
+    week_start: dt.date,
+    lines: list[str],
+) -> list[int]:
     """A patient's pins must keep the two order rules among themselves (a pinned phase-2 physiotherapy needs a
     pinned acupuncture before it, a pinned phase-1 acupuncture a pinned intake): the earliest offending pin goes
     until they do. Stricter than the solver needs, so that no roster (greedy included) can break them."""
     for pid in dict.fromkeys(rows.loc[kept, "patient_id"]):
-        while found := _order_violations(scenario, patients, staff, rows,
-                                         [j for j in kept if rows.at[j, "patient_id"] == pid], week_start):
+        while found := _order_violations(
+            scenario, patients, staff, rows, [j for j in kept if rows.at[j, "patient_id"] == pid], week_start
+        ):
             kind = "physiotherapy" if "first physiotherapy" in found[0] else "acupuncture"
             mine = [j for j in kept if rows.at[j, "patient_id"] == pid and rows.at[j, "session"] == kind]
             j = min(mine, key=lambda k: (rows.at[k, "date"], rows.at[k, "start"]))
@@ -67,8 +82,9 @@ def _keep_order_rules(scenario: Scenario, patients: pd.DataFrame, staff: pd.Data
     return kept
 
 
-def screen_pins(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, pinned: pd.DataFrame | None,
-                week_start: dt.date) -> tuple[pd.DataFrame | None, list[str]]:
+def screen_pins(
+    scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, pinned: pd.DataFrame | None, week_start: dt.date
+) -> tuple[pd.DataFrame | None, list[str]]:
     """The pinned rows that can be kept (in their order), and one conflict line per row left out."""
     if pinned is None or not len(pinned):
         return pinned, []

@@ -118,8 +118,14 @@ class Reporter:
         self._emit()
 
     def snapshot(self) -> SolveProgress:
-        return SolveProgress(self.elapsed(), self.placed, self.required, self.best if self.best is not None else 0.0,
-                             self.bound, self.phase)
+        return SolveProgress(
+            self.elapsed(),
+            self.placed,
+            self.required,
+            self.best if self.best is not None else 0.0,
+            self.bound,
+            self.phase,
+        )
 
     def _emit(self) -> None:
         if self.callback is not None and self.best is not None:

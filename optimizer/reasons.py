@@ -38,8 +38,11 @@ def unscheduled_reason(week: Week, occ: Occupancy, req: Request) -> str:
         return "left out by the solver within its time limit (a compatible slot was free)"
     tm = week.timing
     words = {
-        "role": role, "room": ROOM_WORDS[ROOM_OF_SESSION[req.session]], "gap": tm.min_days_between_same_type,
-        "session": req.session, "n": f"{tm.same_day_acupuncture_min_hours_before_pt:g}",
+        "role": role,
+        "room": ROOM_WORDS[ROOM_OF_SESSION[req.session]],
+        "gap": tm.min_days_between_same_type,
+        "session": req.session,
+        "n": f"{tm.same_day_acupuncture_min_hours_before_pt:g}",
         "m": f"{tm.no_pt_within_hours_before_acupuncture:g}",
     }
     top = [c for c, _ in codes.most_common(2)]

@@ -35,7 +35,9 @@ def assign_rooms(week: Week, assignment: dict[int, tuple[int, str]], pins: Seque
         prefix = ROOM_OF_SESSION[req.session]
         end = t + req.duration
         names = room_names(prefix, caps[prefix])
-        room = next((n for n in names if all(e <= t or end <= s for s, e in busy[n])), names[0] if names else f"{prefix}-1")
+        room = next(
+            (n for n in names if all(e <= t or end <= s for s, e in busy[n])), names[0] if names else f"{prefix}-1"
+        )
         out[rid] = room
         busy[room].append((t, end))
     return out

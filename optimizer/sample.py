@@ -38,8 +38,12 @@ SAMPLE_SHARE_TIME_PREFERENCE = 0.3
 #: assumption: of those, the share who prefer mornings (the others prefer afternoons)
 SAMPLE_SHARE_MORNINGS = 0.5
 #: the main practitioner role of each phase (whom a preference names)
-MAIN_ROLE = {"1": (Role.acupuncturist,), "2": (Role.acupuncturist, Role.physiotherapist),
-             "3": (Role.physiotherapist,), "maintenance": (Role.acupuncturist,)}
+MAIN_ROLE = {
+    "1": (Role.acupuncturist,),
+    "2": (Role.acupuncturist, Role.physiotherapist),
+    "3": (Role.physiotherapist,),
+    "maintenance": (Role.acupuncturist,),
+}
 POPULATION_COLUMNS = ["patient_id", "condition", "phase", "phase_start"]
 
 
@@ -51,8 +55,10 @@ def next_monday(today: dt.date | None = None) -> dt.date:
 
 def staff_table(scenario: Scenario) -> pd.DataFrame:
     """The scenario's staff in the staff.csv format (roles joined with ``|``, canonical availability)."""
-    rows = [(s.id, "|".join(r.value for r in Role if r in s.roles), format_availability(parse_availability(s.availability)))
-            for s in scenario.staff]
+    rows = [
+        (s.id, "|".join(r.value for r in Role if r in s.roles), format_availability(parse_availability(s.availability)))
+        for s in scenario.staff
+    ]
     return pd.DataFrame(rows, columns=STAFF_COLUMNS, dtype=str)
 
 
@@ -60,8 +66,12 @@ def phase_weeks(scenario: Scenario) -> dict[str, int]:
     """W of Little's law per phase: typical weeks in phases 1-3, ``duration_weeks`` of maintenance."""
     p = scenario.protocol
     maintenance = p.maintenance.duration_weeks if p.maintenance.acupuncture_every_weeks > 0 else 0
-    return {"1": p.phase1.typical_weeks, "2": p.phase2.typical_weeks, "3": p.phase3.typical_weeks,
-            "maintenance": maintenance}
+    return {
+        "1": p.phase1.typical_weeks,
+        "2": p.phase2.typical_weeks,
+        "3": p.phase3.typical_weeks,
+        "maintenance": maintenance,
+    }
 
 
 def maintenance_conditions(scenario: Scenario) -> dict[str, float]:
@@ -121,8 +131,9 @@ def _availability(rng: np.random.Generator, scenario: Scenario) -> str:
     return format_availability(parse_availability(text))
 
 
-def complete_patients(scenario: Scenario, population: pd.DataFrame, rng: np.random.Generator,
-                      week_start: dt.date, staff: pd.DataFrame) -> pd.DataFrame:
+def complete_patients(
+    scenario: Scenario, population: pd.DataFrame, rng: np.random.Generator, week_start: dt.date, staff: pd.DataFrame
+) -> pd.DataFrame:
     """Add availability, preferred staff, priority and needs_assessment to ``patient_id, condition, phase, phase_start``."""
     rows = []
     for rec in population.itertuples(index=False):
@@ -137,17 +148,28 @@ def complete_patients(scenario: Scenario, population: pd.DataFrame, rng: np.rand
                 preferred = who[int(rng.integers(len(who)))]
         priority = 1 if rng.random() < SAMPLE_SHARE_URGENT else 0
         new_in_phase = str(rec.phase_start) == week_start.isoformat()
-        rows.append((str(rec.patient_id), str(rec.condition), phase, availability, preferred, priority,
-                     str(rec.phase_start), bool(new_in_phase and phase in ("1", "2", "3")),
-                     _preferred_times(rng, scenario, availability)))
+        rows.append(
+            (
+                str(rec.patient_id),
+                str(rec.condition),
+                phase,
+                availability,
+                preferred,
+                priority,
+                str(rec.phase_start),
+                bool(new_in_phase and phase in ("1", "2", "3")),
+                _preferred_times(rng, scenario, availability),
+            )
+        )
     df = pd.DataFrame(rows, columns=PATIENT_COLUMNS)
     df["priority"] = df["priority"].astype(int)
     df["needs_assessment"] = df["needs_assessment"].astype(bool)
     return df
 
 
-def draw_population(scenario: Scenario, counts: dict[str, int], rng: np.random.Generator,
-                    week_start: dt.date) -> pd.DataFrame:
+def draw_population(
+    scenario: Scenario, counts: dict[str, int], rng: np.random.Generator, week_start: dt.date
+) -> pd.DataFrame:
     """``counts[phase]`` patients per phase: condition from the mix, a uniform number of weeks into the phase."""
     mix = {c.value: s for c, s in scenario.demand.condition_mix.items() if s > 0}
     maint_mix = maintenance_conditions(scenario)
@@ -169,8 +191,9 @@ def _check_population(population: pd.DataFrame) -> pd.DataFrame:
     return population[POPULATION_COLUMNS].astype(str).reset_index(drop=True)
 
 
-def sample_week(scenario: Scenario, seed: int, *, week_start: dt.date | None = None,
-                population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def sample_week(
+    scenario: Scenario, seed: int, *, week_start: dt.date | None = None, population: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(patients, staff)`` tables for the week starting ``week_start`` (default: next Monday).
 
     Patient counts per phase are Poisson with the steady-state means of :func:`steady_state_patients`, unless

@@ -94,15 +94,30 @@ SMALL_WEEK = 200
 #: this list alone, 100% of the time 1807 (13.6%); this list 60% + our LNS 40% 1721 (9.2%; 35%: 1842;
 #: at 10 dtime, shares 45/60/80%: 1888/1723/1770);
 #: this list alone with 4 / 8 interleaved workers 1983 / 2425. Settings of the search, not model parameters.
-REPRODUCIBLE_IGNORED_SUBSOLVERS = ("core", "max_lp", "max_lp_sym", "reduced_costs", "pseudo_costs", "quick_restart",
-                                   "quick_restart_no_lp", "no_lp", "fixed", "lb_tree_search", "objective_lb_search",
-                                   "probing", "objective_shaving", "variables_shaving")
+REPRODUCIBLE_IGNORED_SUBSOLVERS = (
+    "core",
+    "max_lp",
+    "max_lp_sym",
+    "reduced_costs",
+    "pseudo_costs",
+    "quick_restart",
+    "quick_restart_no_lp",
+    "no_lp",
+    "fixed",
+    "lb_tree_search",
+    "objective_lb_search",
+    "probing",
+    "objective_shaving",
+    "variables_shaving",
+)
 #: at most this many separate conflicts among pins are explained (each costs a few small solves).
 MAX_PIN_ROUNDS = 5
 #: a wall-clock guard on top of the deterministic limit (x time_limit): only a very slow or loaded machine
 #: reaches it, and then the result may differ from run to run.
 WALL_GUARD = 10.0
-def LP_BOUND_SECONDS(st: "_Settings") -> float:  # noqa: N802  (a setting, computed from the limits)
+
+
+def LP_BOUND_SECONDS(st: _Settings) -> float:  # noqa: N802  (a setting, computed from the limits)
     """HiGHS may take the whole search time (it runs beside it); in the reproducible mode up to the guard."""
     return max(st.wall_left(), 1.0)
 
@@ -152,12 +167,16 @@ class _Settings:
         return max(self.deadline - time.perf_counter(), 0.0)
 
 
-def _settings(scenario: Scenario, time_limit: float | None, seed: int | None, workers: int | None,
-              reproducible: bool) -> _Settings:
+def _settings(
+    scenario: Scenario, time_limit: float | None, seed: int | None, workers: int | None, reproducible: bool
+) -> _Settings:
     spec = scenario.roster
-    return _Settings(float(spec.time_limit_seconds if time_limit is None else time_limit),
-                     int(spec.seed if seed is None else seed), int(spec.workers if workers is None else workers),
-                     bool(reproducible))
+    return _Settings(
+        float(spec.time_limit_seconds if time_limit is None else time_limit),
+        int(spec.seed if seed is None else seed),
+        int(spec.workers if workers is None else workers),
+        bool(reproducible),
+    )
 
 
 def _full_share(st: _Settings, week: Week) -> float:
@@ -185,7 +204,9 @@ def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
     if st.reproducible:
         prm.max_deterministic_time = share * st.limit
         if st.workers > 1:
-            prm.interleave_search = True  # deterministic with several workers (and slower: see docs/background/roster.md)
+            prm.interleave_search = (
+                True  # deterministic with several workers (and slower: see docs/background/roster.md)
+            )
             prm.ignore_subsolvers.extend(REPRODUCIBLE_IGNORED_SUBSOLVERS)
         prm.max_time_in_seconds = max(st.wall_left(), 0.01)  # the guard only (a share of it was hit under load)
     else:
@@ -224,8 +245,9 @@ class _Full:
         return self.solver.best_objective_bound / SCALE if self.found else None
 
 
-def _full_solve(week: Week, history: History, pins: list[Pin], st: _Settings, reporter: Reporter,
-                stopper: Stopper) -> _Full:
+def _full_solve(
+    week: Week, history: History, pins: list[Pin], st: _Settings, reporter: Reporter, stopper: Stopper
+) -> _Full:
     """Greedy, then the full model hinted with it (pins behind assumption literals)."""
     greedy = greedy_assign(week, history, pins, deadline=st.greedy_deadline)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
@@ -244,9 +266,17 @@ def _full_solve(week: Week, history: History, pins: list[Pin], st: _Settings, re
     return _Full(rm, greedy, solver, status)
 
 
-def _drop_conflicting_pins(base: Week, pinned: pd.DataFrame | None, week: Week, pins: list[Pin], full: _Full,
-                           history: History, scenario: Scenario, seed: int,
-                           solve_again: Callable[[Week, list[Pin]], _Full]) -> tuple[Week, list[Pin], _Full, list[str]]:
+def _drop_conflicting_pins(
+    base: Week,
+    pinned: pd.DataFrame | None,
+    week: Week,
+    pins: list[Pin],
+    full: _Full,
+    history: History,
+    scenario: Scenario,
+    seed: int,
+    solve_again: Callable[[Week, list[Pin]], _Full],
+) -> tuple[Week, list[Pin], _Full, list[str]]:
     """While the pins make the week infeasible: explain one conflicting set, drop it and solve again."""
     explanation: list[str] = []
     kept = pinned
@@ -255,8 +285,10 @@ def _drop_conflicting_pins(base: Week, pinned: pd.DataFrame | None, week: Week, 
             break
         msgs, core = explain_pin_conflict(week, history, pins, scenario, seed)
         if not core:
-            explanation.append("the pinned appointments conflict with the rules, but the conflict could not be "
-                               "narrowed down within the time limit; they were left out of this roster")
+            explanation.append(
+                "the pinned appointments conflict with the rules, but the conflict could not be "
+                "narrowed down within the time limit; they were left out of this roster"
+            )
             core = set(range(len(pins)))
         explanation.extend(msgs)
         keep = [p for i, p in enumerate(pins) if i not in core]
@@ -272,22 +304,43 @@ def _choose(week: Week, history: History, full: _Full) -> tuple[Assignment, str]
     if not full.found:
         return full.greedy, "GREEDY"
     assignment = full.rm.assignment(full.solver)
-    if (objective_value(week, history, assignment) > objective_value(week, history, full.greedy)
-            or len(assignment) < len(full.greedy)):
+    if objective_value(week, history, assignment) > objective_value(week, history, full.greedy) or len(
+        assignment
+    ) < len(full.greedy):
         return full.greedy, "GREEDY"
     return assignment, full.solver.status_name(full.status)
 
 
-def _neighbourhoods(week: Week, history: History, pins: list[Pin], assignment: Assignment, status: str, full: _Full,
-                    st: _Settings, reporter: Reporter, stopper: Stopper) -> tuple[Assignment, str]:
+def _neighbourhoods(
+    week: Week,
+    history: History,
+    pins: list[Pin],
+    assignment: Assignment,
+    status: str,
+    full: _Full,
+    st: _Settings,
+    reporter: Reporter,
+    stopper: Stopper,
+) -> tuple[Assignment, str]:
     """Our fix-and-optimise search for the rest of the limit (unless the full model proved optimality)."""
     left = max(st.limit - full.dtime, 0.0) if st.reproducible else math.inf
     if full.status == cp_model.OPTIMAL or left <= 0 or st.wall_left() <= 0 or stopper.stopped or st.full_model_only:
         return assignment, status
     reporter.enter("neighbourhoods")
     wall = None if st.reproducible else st.wall_left()
-    better, _ = improve(week, history, pins, assignment, seed=st.seed, budget=left, wall_limit=wall,
-                        guard=st.wall_left(), parallel=LNS_PARALLEL, reporter=reporter, stopper=stopper)
+    better, _ = improve(
+        week,
+        history,
+        pins,
+        assignment,
+        seed=st.seed,
+        budget=left,
+        wall_limit=wall,
+        guard=st.wall_left(),
+        parallel=LNS_PARALLEL,
+        reporter=reporter,
+        stopper=stopper,
+    )
     if objective_value(week, history, better) < objective_value(week, history, assignment):
         return better, "FEASIBLE"
     return assignment, status
@@ -301,8 +354,9 @@ class _LPBound:
         self.value: float | None = None
         self.seconds: float | None = None
         self._solver = BoundSolver()
-        self._thread = threading.Thread(target=self._run, args=(week, history, seconds, reporter), daemon=True,
-                                        name="rehabflow-lp-bound")
+        self._thread = threading.Thread(
+            target=self._run, args=(week, history, seconds, reporter), daemon=True, name="rehabflow-lp-bound"
+        )
         self._thread.start()
 
     def _run(self, week: Week, history: History, seconds: float, reporter: Reporter) -> None:
@@ -329,11 +383,22 @@ def _best_bound(*bounds: float | None) -> float | None:
     return max(known) if known else None
 
 
-def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
-              time_limit: float | None = None, pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
-              seed: int | None = None, workers: int | None = None, reproducible: bool = False,
-              progress: ProgressCallback | None = None, stopper: Stopper | None = None,
-              full_model_only: bool = False) -> SolveOutcome:
+def run_solve(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    week_start: dt.date | str,
+    *,
+    time_limit: float | None = None,
+    pinned: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    reproducible: bool = False,
+    progress: ProgressCallback | None = None,
+    stopper: Stopper | None = None,
+    full_model_only: bool = False,
+) -> SolveOutcome:
     """Solve and return the raw outcome (module docstring: modes, progress, stopping). ``full_model_only``: CP-SAT
     on the full model for the whole limit, without our neighbourhoods (the benchmark's reference)."""
     if isinstance(week_start, str):
@@ -355,8 +420,9 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
     lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter) if not pins else None
     full = solve_again(week, pins)
     build_time = time.perf_counter() - st.t0 - full.wall_time
-    week, pins, full, explanation = _drop_conflicting_pins(base, pinned, week, pins, full, history, scenario,
-                                                           st.seed, solve_again)
+    week, pins, full, explanation = _drop_conflicting_pins(
+        base, pinned, week, pins, full, history, scenario, st.seed, solve_again
+    )
     if lp is None:  # with pins: the bound of the week whose pins were kept (pins themselves are relaxed)
         lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter)
     explanation = screened + explanation
@@ -370,18 +436,42 @@ def run_solve(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, w
     if explanation:
         name = "INFEASIBLE"
     reporter.solution(objective_value(week, history, assignment), len(assignment), "done")
-    return SolveOutcome(week, history, pins, assignment, full.greedy, name, bound, time.perf_counter() - st.t0,
-                        reporter.first_solution, explanation, reporter.trace, build_time, stopper.stopped,
-                        st.reproducible, full.bound, st.limit, lp_value)
+    return SolveOutcome(
+        week,
+        history,
+        pins,
+        assignment,
+        full.greedy,
+        name,
+        bound,
+        time.perf_counter() - st.t0,
+        reporter.first_solution,
+        explanation,
+        reporter.trace,
+        build_time,
+        stopper.stopped,
+        st.reproducible,
+        full.bound,
+        st.limit,
+        lp_value,
+    )
 
 
 def _rows(week: Week, assignment: Assignment, rooms: dict[int, str]) -> pd.DataFrame:
     rows = []
     for rid, (t, s) in assignment.items():
         r = week.requests[rid]
-        rows.append({"patient_id": r.patient_id, "session": r.session, "staff_id": s, "room": rooms[rid],
-                     "date": week.date_of(t).isoformat(), "start": format_time(t % DAY),
-                     "end": format_time(t % DAY + r.duration)})
+        rows.append(
+            {
+                "patient_id": r.patient_id,
+                "session": r.session,
+                "staff_id": s,
+                "room": rooms[rid],
+                "date": week.date_of(t).isoformat(),
+                "start": format_time(t % DAY),
+                "end": format_time(t % DAY + r.duration),
+            }
+        )
     df = pd.DataFrame(rows, columns=ROSTER_COLUMNS).astype(str)
     return df.sort_values(["date", "start", "staff_id", "patient_id"], kind="stable").reset_index(drop=True)
 
@@ -397,36 +487,81 @@ def outcome_to_result(out: SolveOutcome) -> RosterResult:
     rooms = assign_rooms(week, out.assignment, out.pins)
     roster = _rows(week, out.assignment, rooms)
     reasons = unscheduled_reasons(week, out.assignment)
-    uns = pd.DataFrame([{"patient_id": week.requests[rid].patient_id, "session": week.requests[rid].session, "reason": why}
-                        for rid, why in reasons.items()], columns=UNSCHEDULED_COLUMNS).astype(str)
+    uns = pd.DataFrame(
+        [
+            {"patient_id": week.requests[rid].patient_id, "session": week.requests[rid].session, "reason": why}
+            for rid, why in reasons.items()
+        ],
+        columns=UNSCHEDULED_COLUMNS,
+    ).astype(str)
     obj = objective_value(week, history, out.assignment)
     terms = {k: v / SCALE for k, v in objective_terms(week, history, out.assignment).items()}
     summary = {
-        "placed": len(out.assignment), "required": len(week.requests), "objective": obj, "best_bound": out.best_bound,
-        "gap": _gap(obj, out.best_bound), "status": out.status, "solve_time": out.solve_time,
-        "first_solution_time": out.first_solution_time, "build_time": out.build_time, "greedy_placed": len(out.greedy),
-        "greedy_objective": objective_value(week, history, out.greedy), "objective_terms": terms,
-        "cpsat_bound": out.cpsat_bound, "lp_bound": out.lp_bound, "stopped": out.stopped,
-        "time_mode": "deterministic" if out.reproducible else "wall-clock", "time_limit": out.time_limit,
+        "placed": len(out.assignment),
+        "required": len(week.requests),
+        "objective": obj,
+        "best_bound": out.best_bound,
+        "gap": _gap(obj, out.best_bound),
+        "status": out.status,
+        "solve_time": out.solve_time,
+        "first_solution_time": out.first_solution_time,
+        "build_time": out.build_time,
+        "greedy_placed": len(out.greedy),
+        "greedy_objective": objective_value(week, history, out.greedy),
+        "objective_terms": terms,
+        "cpsat_bound": out.cpsat_bound,
+        "lp_bound": out.lp_bound,
+        "stopped": out.stopped,
+        "time_mode": "deterministic" if out.reproducible else "wall-clock",
+        "time_limit": out.time_limit,
     }
     return RosterResult(roster, uns, summary, list(out.explanation))
 
 
-def solve_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
-                 time_limit: float | None = None, pinned: pd.DataFrame | None = None,
-                 previous: pd.DataFrame | None = None, seed: int | None = None, workers: int | None = None,
-                 reproducible: bool = False, progress: ProgressCallback | None = None,
-                 stopper: Stopper | None = None) -> RosterResult:
+def solve_roster(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    week_start: dt.date | str,
+    *,
+    time_limit: float | None = None,
+    pinned: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    reproducible: bool = False,
+    progress: ProgressCallback | None = None,
+    stopper: Stopper | None = None,
+) -> RosterResult:
     """The week's roster (see module docstring). ``time_limit`` is wall-clock seconds for the whole solve;
     ``reproducible=True`` makes it deterministic seconds and the roster the same for the same inputs and seed.
     ``summary["solve_time"]`` is the wall time either way; ``summary["stopped"]`` says a stopper ended it early."""
-    out = run_solve(scenario, patients, staff, week_start, time_limit=time_limit, pinned=pinned, previous=previous,
-                    seed=seed, workers=workers, reproducible=reproducible, progress=progress, stopper=stopper)
+    out = run_solve(
+        scenario,
+        patients,
+        staff,
+        week_start,
+        time_limit=time_limit,
+        pinned=pinned,
+        previous=previous,
+        seed=seed,
+        workers=workers,
+        reproducible=reproducible,
+        progress=progress,
+        stopper=stopper,
+    )
     return outcome_to_result(out)
 
 
-def greedy_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, week_start: dt.date | str, *,
-                  pinned: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> RosterResult:
+def greedy_roster(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    week_start: dt.date | str,
+    *,
+    pinned: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+) -> RosterResult:
     """The greedy baseline alone (earliest feasible slot by priority), as a full result."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)

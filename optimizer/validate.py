@@ -80,14 +80,18 @@ class _Appt:
     def __init__(self, i: int, row: dict, week_start: dt.date):
         self.i = i
         self.row = row
-        self.patient, self.session, self.staff, self.room = (str(row[k]) for k in ("patient_id", "session", "staff_id", "room"))
+        self.patient, self.session, self.staff, self.room = (
+            str(row[k]) for k in ("patient_id", "session", "staff_id", "room")
+        )
         self.date = dt.date.fromisoformat(str(row["date"]))
         self.start, self.end = parse_time(str(row["start"])), parse_time(str(row["end"]))
         self.day = (self.date - week_start).days
 
     @property
     def when(self) -> str:
-        return f"{WEEKDAYS[self.date.weekday()]} {self.date.isoformat()} {format_time(self.start)}-{format_time(self.end)}"
+        return (
+            f"{WEEKDAYS[self.date.weekday()]} {self.date.isoformat()} {format_time(self.start)}-{format_time(self.end)}"
+        )
 
     @property
     def who(self) -> str:
@@ -119,10 +123,20 @@ def _overlap(a: _Appt, b: _Appt) -> bool:
     return a.date == b.date and a.start < b.end and b.start < a.end
 
 
-def _read(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, roster: pd.DataFrame,
-          week_start: dt.date, pinned: pd.DataFrame | None) -> _Roster:
-    ctx = _Roster(scenario, week_start, {str(r["patient_id"]): r for r in patients.to_dict("records")},
-                  {str(r["staff_id"]): r for r in staff.to_dict("records")})
+def _read(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    roster: pd.DataFrame,
+    week_start: dt.date,
+    pinned: pd.DataFrame | None,
+) -> _Roster:
+    ctx = _Roster(
+        scenario,
+        week_start,
+        {str(r["patient_id"]): r for r in patients.to_dict("records")},
+        {str(r["staff_id"]): r for r in staff.to_dict("records")},
+    )
     for i, row in enumerate(roster.to_dict("records")):
         try:
             ctx.appts.append(_Appt(i, row, week_start))
@@ -161,8 +175,11 @@ def _row_patient(ctx: _Roster, a: _Appt) -> list[str]:
     if p is None:
         return []
     d, out = ctx.scenario.protocol.durations_minutes, []
-    want = {"acupuncture": d.acupuncture, "physiotherapy": d.physiotherapy,
-            "assessment": d.intake_assessment if str(p["phase"]) == "1" else d.reevaluation}[a.session]
+    want = {
+        "acupuncture": d.acupuncture,
+        "physiotherapy": d.physiotherapy,
+        "assessment": d.intake_assessment if str(p["phase"]) == "1" else d.reevaluation,
+    }[a.session]
     if a.end - a.start != want:
         out.append(f"{a.who}: lasts {a.end - a.start} min, a {a.session} session lasts {want} min")
     if not _covered(str(p.get("availability", "") or ""), a.date.weekday(), a.start, a.end):
@@ -195,8 +212,13 @@ def _row_room(ctx: _Roster, a: _Appt) -> list[str]:
     return [f"{a.who}: room {escape_text(repr(a.room))[:60]} is not one of {kind}-1..{kind}-{count[kind]}"]
 
 
-_ROW_CHECKS: tuple[Callable[[_Roster, _Appt], list[str]], ...] = (_row_known, _row_calendar, _row_patient,
-                                                                  _row_staff, _row_room)
+_ROW_CHECKS: tuple[Callable[[_Roster, _Appt], list[str]], ...] = (
+    _row_known,
+    _row_calendar,
+    _row_patient,
+    _row_staff,
+    _row_room,
+)
 
 
 def _check_rows(ctx: _Roster) -> list[str]:
@@ -221,8 +243,11 @@ def _grouped(appts: Iterable[_Appt], key: Callable[[_Appt], Any]) -> dict[Any, l
 def _check_staff_capacity(ctx: _Roster) -> list[str]:
     """Acupuncture rooms in parallel, PT supervision shared, assessments alone: at most one practitioner's worth."""
     rooms = ctx.scenario.rooms
-    share = {"acupuncture": Fraction(1, rooms.acupuncture_rooms_per_acupuncturist),
-             "physiotherapy": Fraction(1, rooms.pt_patients_per_therapist), "assessment": Fraction(1)}
+    share = {
+        "acupuncture": Fraction(1, rooms.acupuncture_rooms_per_acupuncturist),
+        "physiotherapy": Fraction(1, rooms.pt_patients_per_therapist),
+        "assessment": Fraction(1),
+    }
     out = []
     for sid, items in _grouped(ctx.appts, lambda a: a.staff).items():
         seen: set[tuple] = set()
@@ -231,8 +256,10 @@ def _check_staff_capacity(ctx: _Roster) -> list[str]:
             if (a.date, a.start) not in seen and sum(share[b.session] for b in at) > 1:
                 seen.add((a.date, a.start))
                 kinds = ", ".join(sorted(f"{b.session} of {b.patient}" for b in at))
-                out.append(f"staff {sid} double-booked on {WEEKDAYS[a.date.weekday()]} {a.date.isoformat()} "
-                           f"{format_time(a.start)}: {kinds} at once is over capacity")
+                out.append(
+                    f"staff {sid} double-booked on {WEEKDAYS[a.date.weekday()]} {a.date.isoformat()} "
+                    f"{format_time(a.start)}: {kinds} at once is over capacity"
+                )
     return out
 
 
@@ -242,8 +269,11 @@ def _check_room_double_booking(ctx: _Roster) -> list[str]:
     for room, items in _grouped(ctx.appts, lambda a: _room_label(a.room)).items():
         items = sorted(items, key=lambda x: (x.date, x.start))
         for i, a in enumerate(items):
-            out.extend(f"room {room} double-booked on {a.when}: {a.patient} and {b.patient}"
-                       for b in items[i + 1:] if _overlap(a, b))
+            out.extend(
+                f"room {room} double-booked on {a.when}: {a.patient} and {b.patient}"
+                for b in items[i + 1 :]
+                if _overlap(a, b)
+            )
     return out
 
 
@@ -263,10 +293,13 @@ def _check_room_type_capacity(ctx: _Roster) -> list[str]:
 
 # ------------------------------------------------------------------------------------------- per patient
 def _patient_overlaps(ctx: _Roster, pid: str, items: list[_Appt], p: dict | None) -> list[str]:
-    out = []
+    out: list[str] = []
     for i, a in enumerate(items):
-        out.extend(f"patient {pid} in two places on {a.when}: {a.session} with {a.staff} and {b.session} with {b.staff}"
-                   for b in items[i + 1:] if _overlap(a, b))
+        out.extend(
+            f"patient {pid} in two places on {a.when}: {a.session} with {a.staff} and {b.session} with {b.staff}"
+            for b in items[i + 1 :]
+            if _overlap(a, b)
+        )
     return out
 
 
@@ -274,16 +307,25 @@ def _patient_frequencies(ctx: _Roster, pid: str, items: list[_Appt], p: dict | N
     """No more sessions of a kind than the protocol gives (pinned ones count as given), same kinds spaced."""
     if p is None:
         return []
-    allowed, gap, out = allowed_sessions(ctx.scenario, p, ctx.week_start), ctx.scenario.protocol.timing.min_days_between_same_type, []
+    allowed, gap, out = (
+        allowed_sessions(ctx.scenario, p, ctx.week_start),
+        ctx.scenario.protocol.timing.min_days_between_same_type,
+        [],
+    )
     for kind in _ROLE:
         mine = [a for a in items if a.session == kind]
         limit = max(allowed[kind], sum(1 for a in mine if a.key() in ctx.pinned))
         if len(mine) > limit:
-            out.append(f"patient {pid} (phase {p['phase']}) has {len(mine)} {kind} sessions this week; "
-                       f"the protocol gives {limit}")
+            out.append(
+                f"patient {pid} (phase {p['phase']}) has {len(mine)} {kind} sessions this week; "
+                f"the protocol gives {limit}"
+            )
         if kind != "assessment":
-            out.extend(f"patient {pid}: {kind} on {x.when} and {y.when} are less than {gap} days apart"
-                       for x, y in pairwise(mine) if (y.date - x.date).days < gap)
+            out.extend(
+                f"patient {pid}: {kind} on {x.when} and {y.when} are less than {gap} days apart"
+                for x, y in pairwise(mine)
+                if (y.date - x.date).days < gap
+            )
     return out
 
 
@@ -293,10 +335,14 @@ def _patient_pt_before_acupuncture(ctx: _Roster, pid: str, items: list[_Appt], p
     tm = ctx.scenario.protocol.timing
     m_min = round(tm.no_pt_within_hours_before_acupuncture * 60)
     acus = [a for a in items if a.session == "acupuncture"]
-    return [f"patient {pid}: physiotherapy on {q.when} is less than {tm.no_pt_within_hours_before_acupuncture:g} h "
-            f"before acupuncture at {format_time(a.start)}"
-            for q in items if q.session == "physiotherapy"
-            for a in acus if q.date == a.date and q.start < a.start and a.start - q.end < m_min]
+    return [
+        f"patient {pid}: physiotherapy on {q.when} is less than {tm.no_pt_within_hours_before_acupuncture:g} h "
+        f"before acupuncture at {format_time(a.start)}"
+        for q in items
+        if q.session == "physiotherapy"
+        for a in acus
+        if q.date == a.date and q.start < a.start and a.start - q.end < m_min
+    ]
 
 
 def _patient_phase2_first_pt(ctx: _Roster, pid: str, items: list[_Appt], p: dict | None) -> list[str]:
@@ -306,12 +352,20 @@ def _patient_phase2_first_pt(ctx: _Roster, pid: str, items: list[_Appt], p: dict
         return []
     tm, first = pr.timing, phys[0]
     n_min = round(tm.same_day_acupuncture_min_hours_before_pt * 60)
-    ok = any((tm.acupuncture_day_before_pt and (first.date - a.date).days == 1)
-             or (a.date == first.date and first.start - a.start >= n_min) for a in items if a.session == "acupuncture")
+    ok = any(
+        (tm.acupuncture_day_before_pt and (first.date - a.date).days == 1)
+        or (a.date == first.date and first.start - a.start >= n_min)
+        for a in items
+        if a.session == "acupuncture"
+    )
     if ok:
         return []
-    return [(f"patient {pid} (phase 2): first physiotherapy on {first.when} has no acupuncture the day before "
-             f"or {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day")]
+    return [
+        (
+            f"patient {pid} (phase 2): first physiotherapy on {first.when} has no acupuncture the day before "
+            f"or {tm.same_day_acupuncture_min_hours_before_pt:g} h earlier the same day"
+        )
+    ]
 
 
 def _patient_intake_first(ctx: _Roster, pid: str, items: list[_Appt], p: dict | None) -> list[str]:
@@ -322,13 +376,21 @@ def _patient_intake_first(ctx: _Roster, pid: str, items: list[_Appt], p: dict | 
     first = acus[0]
     if intakes and min(intakes) <= (first.date, first.start):
         return []
-    where = "(none this week)" if not intakes else \
-        f"(which ends {format_time(min(intakes)[1])} on {min(intakes)[0].isoformat()})"
+    where = (
+        "(none this week)"
+        if not intakes
+        else f"(which ends {format_time(min(intakes)[1])} on {min(intakes)[0].isoformat()})"
+    )
     return [f"patient {pid} (phase 1): acupuncture on {first.when} before the intake assessment {where}"]
 
 
-_PATIENT_CHECKS = (_patient_overlaps, _patient_frequencies, _patient_pt_before_acupuncture, _patient_phase2_first_pt,
-                   _patient_intake_first)
+_PATIENT_CHECKS = (
+    _patient_overlaps,
+    _patient_frequencies,
+    _patient_pt_before_acupuncture,
+    _patient_phase2_first_pt,
+    _patient_intake_first,
+)
 
 
 def _check_patients(ctx: _Roster) -> list[str]:
@@ -343,19 +405,32 @@ def _check_patients(ctx: _Roster) -> list[str]:
 def _check_pins_kept(ctx: _Roster) -> list[str]:
     """Every pinned row is in the roster exactly (same staff, room, date, start and end)."""
     present = {a.key() for a in ctx.appts}
-    return [f"pinned {kind} of {pid} with {sid} in {room} on {date} {start}-{end} is missing or moved"
-            for pid, kind, sid, room, date, start, end in sorted(ctx.pinned - present)]
+    return [
+        f"pinned {kind} of {pid} with {sid} in {room} on {date} {start}-{end} is missing or moved"
+        for pid, kind, sid, room, date, start, end in sorted(ctx.pinned - present)
+    ]
 
 
-def validate_roster(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, roster: pd.DataFrame,
-                    week_start: dt.date | str, pinned: pd.DataFrame | None = None) -> list[str]:
+def validate_roster(
+    scenario: Scenario,
+    patients: pd.DataFrame,
+    staff: pd.DataFrame,
+    roster: pd.DataFrame,
+    week_start: dt.date | str,
+    pinned: pd.DataFrame | None = None,
+) -> list[str]:
     """Every hard-rule violation of ``roster`` (plain sentences naming patient, staff, day and time)."""
     if isinstance(week_start, str):
         week_start = dt.date.fromisoformat(week_start)
     ctx = _read(scenario, patients, staff, roster, week_start, pinned)
     out = list(ctx.unreadable) + _check_rows(ctx)
     ctx.appts = [a for a in ctx.appts if a.session in _ROLE]
-    for check in (_check_staff_capacity, _check_room_double_booking, _check_room_type_capacity, _check_patients,
-                  _check_pins_kept):
+    for check in (
+        _check_staff_capacity,
+        _check_room_double_booking,
+        _check_room_type_capacity,
+        _check_patients,
+        _check_pins_kept,
+    ):
         out.extend(check(ctx))
     return out

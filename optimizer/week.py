@@ -120,7 +120,9 @@ class Week:
         return [s for s, info in self.staff.items() if role in info.roles]
 
 
-def _abs_windows(windows: list[Window] | None, scenario: Scenario, week_start: dt.date, days: list[int]) -> list[tuple[int, int]]:
+def _abs_windows(
+    windows: list[Window] | None, scenario: Scenario, week_start: dt.date, days: list[int]
+) -> list[tuple[int, int]]:
     clinic = scenario.calendar.windows()
     inside = clinic if windows is None else intersect(windows, clinic)
     out = []
@@ -139,7 +141,9 @@ def weeks_since(phase_start: str, week_start: dt.date) -> int | None:
     return (week_start - dt.date.fromisoformat(phase_start)).days // 7
 
 
-def session_counts(scenario: Scenario, phase: str, condition: str, phase_start: str, week_start: dt.date) -> dict[str, int]:
+def session_counts(
+    scenario: Scenario, phase: str, condition: str, phase_start: str, week_start: dt.date
+) -> dict[str, int]:
     """Acupuncture and physiotherapy sessions a patient in ``phase`` (a file code) needs this week.
 
     The protocol's table (:func:`scenarios.protocol.weekly_sessions`), with the weeks in phase counted from the
@@ -148,8 +152,9 @@ def session_counts(scenario: Scenario, phase: str, condition: str, phase_start: 
     conditions = cast(Mapping[str, ConditionSpec], scenario.conditions)  # a Condition is a str: look up by value
     cond = conditions.get(condition)
     chronic = bool(cond.chronic) if cond is not None else False
-    counts = weekly_sessions(scenario.protocol, Phase.from_code(phase), weeks_since(phase_start, week_start),
-                             chronic=chronic)
+    counts = weekly_sessions(
+        scenario.protocol, Phase.from_code(phase), weeks_since(phase_start, week_start), chronic=chronic
+    )
     return {"acupuncture": counts.acupuncture, "physiotherapy": counts.physiotherapy}
 
 
@@ -170,7 +175,9 @@ def unscheduled_penalty(scenario: Scenario, session: str, phase: str, priority: 
     if session == "assessment":
         base = w.unscheduled_assessment
     else:
-        base = {"1": w.unscheduled_phase1, "2": w.unscheduled_phase2, "3": w.unscheduled_phase3}.get(phase, w.unscheduled_maintenance)
+        base = {"1": w.unscheduled_phase1, "2": w.unscheduled_phase2, "3": w.unscheduled_phase3}.get(
+            phase, w.unscheduled_maintenance
+        )
     return float(base) + float(priority)
 
 
@@ -193,7 +200,9 @@ def build_week(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, 
         sid = str(row.staff_id)
         roles = frozenset(r.strip() for r in str(row.role).split("|") if r.strip())
         av = str(getattr(row, "availability", "") or "")
-        staff_info[sid] = StaffInfo(sid, roles, _abs_windows(_parse(av, f"staff {sid}"), scenario, week_start, days), av)
+        staff_info[sid] = StaffInfo(
+            sid, roles, _abs_windows(_parse(av, f"staff {sid}"), scenario, week_start, days), av
+        )
     patient_info: dict[str, PatientInfo] = {}
     requests: list[Request] = []
     by_patient: dict[str, list[Request]] = {}
@@ -205,11 +214,23 @@ def build_week(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, 
         prio = int(getattr(row, "priority", 0) or 0)
         windows = _abs_windows(_parse(av, f"patient {pid}"), scenario, week_start, days)
         pref_text = str(getattr(row, "preferred_times", "") or "")
-        pref_windows = (intersect_abs(windows, _abs_windows(_parse(pref_text, f"patient {pid} preferred times"),
-                                                            scenario, week_start, days)) if pref_text else None)
-        info = PatientInfo(pid, phase, str(row.condition), windows,
-                           av, frozenset(x.strip() for x in pref.replace(";", "|").split("|") if x.strip()), prio,
-                           pref_windows)
+        pref_windows = (
+            intersect_abs(
+                windows, _abs_windows(_parse(pref_text, f"patient {pid} preferred times"), scenario, week_start, days)
+            )
+            if pref_text
+            else None
+        )
+        info = PatientInfo(
+            pid,
+            phase,
+            str(row.condition),
+            windows,
+            av,
+            frozenset(x.strip() for x in pref.replace(";", "|").split("|") if x.strip()),
+            prio,
+            pref_windows,
+        )
         patient_info[pid] = info
         kinds: list[str] = []
         if bool(getattr(row, "needs_assessment", False)):
@@ -222,13 +243,30 @@ def build_week(scenario: Scenario, patients: pd.DataFrame, staff: pd.DataFrame, 
         for kind in kinds:
             k = seen.get(kind, 0)
             seen[kind] = k + 1
-            req = Request(len(requests), pid, kind, k, duration_of(scenario, kind, phase),
-                          unscheduled_penalty(scenario, kind, phase, prio), phase)
+            req = Request(
+                len(requests),
+                pid,
+                kind,
+                k,
+                duration_of(scenario, kind, phase),
+                unscheduled_penalty(scenario, kind, phase, prio),
+                phase,
+            )
             requests.append(req)
             mine.append(req)
         by_patient[pid] = mine
-    return Week(scenario, week_start, days, cal.slot_minutes, cal.open_minute, cal.close_minute,
-                patient_info, staff_info, requests, by_patient)
+    return Week(
+        scenario,
+        week_start,
+        days,
+        cal.slot_minutes,
+        cal.open_minute,
+        cal.close_minute,
+        patient_info,
+        staff_info,
+        requests,
+        by_patient,
+    )
 
 
 def covers(windows: list[tuple[int, int]], start: int, end: int) -> bool:

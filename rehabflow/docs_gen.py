@@ -157,7 +157,13 @@ def _default_text(info: FieldInfo) -> str:
         return "required"
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
-        return "(empty)" if value in ([], {}) else "(see the fields below)" if isinstance(value, BaseModel) else f"`{value}`"
+        return (
+            "(empty)"
+            if value in ([], {})
+            else "(see the fields below)"
+            if isinstance(value, BaseModel)
+            else f"`{value}`"
+        )
     if info.default is PydanticUndefined:
         return "required"
     if info.default is None:
@@ -187,8 +193,13 @@ def _leaf(path: str, info: FieldInfo) -> FieldRow:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is dict:  # a mapping of plain values: one row for the entries
         value, metadata = _unwrap_annotated(args[1])
-        return FieldRow(f"{path}.{_placeholder(args[0])}", type_text(value), range_text(metadata),
-                        _default_text(info), info.description or "")
+        return FieldRow(
+            f"{path}.{_placeholder(args[0])}",
+            type_text(value),
+            range_text(metadata),
+            _default_text(info),
+            info.description or "",
+        )
     base, metadata = _unwrap_annotated(annotation)
     if origin is list:
         item, item_metadata = _unwrap_annotated(args[0])
@@ -196,8 +207,9 @@ def _leaf(path: str, info: FieldInfo) -> FieldRow:
     else:
         metadata = [*info.metadata, *metadata]
     unit = "characters" if base is str else "items"
-    return FieldRow(path, type_text(info.annotation), range_text(metadata, unit), _default_text(info),
-                    info.description or "")
+    return FieldRow(
+        path, type_text(info.annotation), range_text(metadata, unit), _default_text(info), info.description or ""
+    )
 
 
 def schema_rows(model: type[BaseModel], prefix: str = "") -> Iterator[FieldRow]:
@@ -266,7 +278,7 @@ SECTION_INTRO = {
     "rooms": "Physical capacity and how many patients one practitioner looks after at once.",
     "demand": "Referrals: a Poisson process, split over the conditions.",
     "conditions": "Pain response and adherence per condition (the baseline's values are those of its first "
-                  "condition; the table after this one gives every condition).",
+    "condition; the table after this one gives every condition).",
     "pain_model": "Parameters of the pain model shared by all conditions (equations: docs/background/model.md).",
     "protocol": "The programme's phases, progression criteria, timing rules and session durations.",
     "roster": "The weekly roster's soft-goal weights and solver settings.",
@@ -288,8 +300,10 @@ def _field_table(rows: list[FieldRow], data: dict[str, Any], comments: dict[str,
     for row in rows:
         value = _lookup(data, row.path.split("."))
         source = source_of(comments, _concrete_path(data, row.path))
-        lines.append(f"| `{row.path}` | {_cell(row.type)} | {_cell(row.range) or '-'} | {_cell(row.default)} | "
-                     f"{_cell(_value_text(value))} | {_cell(source) or '-'} |")
+        lines.append(
+            f"| `{row.path}` | {_cell(row.type)} | {_cell(row.range) or '-'} | {_cell(row.default)} | "
+            f"{_cell(_value_text(value))} | {_cell(source) or '-'} |"
+        )
     return lines
 
 
@@ -311,14 +325,21 @@ def scenario_page() -> str:
     data = scenario_to_dict(load_scenario("baseline"))
     comments = yaml_comments(resources.files("scenarios").joinpath("builtin/baseline.yaml").read_text("utf-8"))
     sections = _sections(list(schema_rows(Scenario)))
-    lines = [GENERATED_NOTE, "", "# Scenario file reference", "",
-             "Every field of a scenario file, as the schema (`scenarios/schema.py`) checks it: its type, the range "
-             "it accepts, its default (\"required\": the file must give it, or inherit it with `extends:`), the "
-             "built-in baseline's value and the source written beside it in `scenarios/builtin/baseline.yaml` "
-             "(\"CP §N\": a section of [the clinical parameters](clinical-parameters.md); \"protocol\": the "
-             "programme's protocol; \"assumption\": no published figure, to be replaced with the clinic's data).",
-             "", "Paths use `<condition>`/`<role>` for a mapping key and `[]` for a list item. Rules that span "
-             "fields (e.g. sessions a week against open days) are listed in the schema's `_cross_field`.", ""]
+    lines = [
+        GENERATED_NOTE,
+        "",
+        "# Scenario file reference",
+        "",
+        "Every field of a scenario file, as the schema (`scenarios/schema.py`) checks it: its type, the range "
+        'it accepts, its default ("required": the file must give it, or inherit it with `extends:`), the '
+        "built-in baseline's value and the source written beside it in `scenarios/builtin/baseline.yaml` "
+        '("CP §N": a section of [the clinical parameters](clinical-parameters.md); "protocol": the '
+        "programme's protocol; \"assumption\": no published figure, to be replaced with the clinic's data).",
+        "",
+        "Paths use `<condition>`/`<role>` for a mapping key and `[]` for a list item. Rules that span "
+        "fields (e.g. sessions a week against open days) are listed in the schema's `_cross_field`.",
+        "",
+    ]
     for name, rows in sections.items():
         title = name.capitalize() if name == "top level" else f"`{name}`"
         lines += [f"## {title}", "", SECTION_INTRO.get(name, ""), "", *_field_table(rows, data, comments), ""]
@@ -342,7 +363,10 @@ def _option_type(param: Any) -> str:
     text = type_text(annotation).replace(" or null", "")
     text = {"Path": "path", "integer": "integer", "number": "number"}.get(text, text)
     if param.min is not None or param.max is not None:
-        bounds = [f">= {param.min}" if param.min is not None else "", f"<= {param.max}" if param.max is not None else ""]
+        bounds = [
+            f">= {param.min}" if param.min is not None else "",
+            f"<= {param.max}" if param.max is not None else "",
+        ]
         text += " (" + ", ".join(b for b in bounds if b) + ")"
     if getattr(param, "multiple", False):
         text += ", repeatable"
@@ -363,16 +387,24 @@ def _option_default(param: Any) -> str:
 def _command_section(name: str, command: Any) -> list[str]:
     args = [p for p in command.params if p.param_type_name == "argument" and not p.hidden]
     options = [p for p in command.params if p.param_type_name == "option" and not p.hidden]
-    usage = " ".join(["rehabflow", name, *(p.name.upper() + ("..." if p.nargs == -1 else "") for p in args),
-                      "[OPTIONS]" if options else ""]).strip()
+    usage = " ".join(
+        [
+            "rehabflow",
+            name,
+            *(p.name.upper() + ("..." if p.nargs == -1 else "") for p in args),
+            "[OPTIONS]" if options else "",
+        ]
+    ).strip()
     lines = [f"## `rehabflow {name}`", "", (command.help or "").strip(), "", f"    {usage}", ""]
     if args or options:
         lines += ["| argument / option | type | default | meaning |", "|---|---|---|---|"]
         for p in args:
             lines.append(f"| `{p.name.upper()}` | {_option_type(p)} | {_option_default(p)} | {_cell(p.help or '')} |")
         for p in options:
-            lines.append(f"| {_option_names(p)} | {_cell(_option_type(p))} | {_cell(_option_default(p))} | "
-                         f"{_cell(p.help or '')} |")
+            lines.append(
+                f"| {_option_names(p)} | {_cell(_option_type(p))} | {_cell(_option_default(p))} | "
+                f"{_cell(p.help or '')} |"
+            )
         lines.append("")
     return lines
 
@@ -402,9 +434,18 @@ def cli_page() -> str:
 
     group: Any = typer.main.get_command(app)
     commands = list(_commands(group))
-    lines = [GENERATED_NOTE, "", "# Command-line reference", "", (group.help or "").strip(), "",
-             "Also `python -m rehabflow`. Bad input is one line per problem on stderr and exit status 2.", "",
-             "| command | what it does |", "|---|---|"]
+    lines = [
+        GENERATED_NOTE,
+        "",
+        "# Command-line reference",
+        "",
+        (group.help or "").strip(),
+        "",
+        "Also `python -m rehabflow`. Bad input is one line per problem on stderr and exit status 2.",
+        "",
+        "| command | what it does |",
+        "|---|---|",
+    ]
     lines += [f"| [`{name}`](#rehabflow-{name.replace(' ', '-')}) | {_cell(_summary(c))} |" for name, c in commands]
     lines.append("")
     for name, command in commands:
@@ -417,11 +458,19 @@ def kpi_page() -> str:
     """``docs/reference/kpis.md``: the KPI keys of one replication (``sim.kpis.KPI_META``)."""
     from sim.kpis import KPI_META
 
-    lines = [GENERATED_NOTE, "", "# KPI reference", "",
-             "The KPIs of each replication, after the warm-up (`sim/kpis.py`). Keys are `<measure>.<stat>`: "
-             "`rehabflow recommend --target \"KEY <= VALUE\"`, `rehabflow sweep --plot-kpi KEY` and the "
-             "`kpi` column of every results table use them. Each practitioner also has "
-             "`utilisation_staff_<id>.share`.", "", "| key | meaning | unit |", "|---|---|---|"]
+    lines = [
+        GENERATED_NOTE,
+        "",
+        "# KPI reference",
+        "",
+        "The KPIs of each replication, after the warm-up (`sim/kpis.py`). Keys are `<measure>.<stat>`: "
+        '`rehabflow recommend --target "KEY <= VALUE"`, `rehabflow sweep --plot-kpi KEY` and the '
+        "`kpi` column of every results table use them. Each practitioner also has "
+        "`utilisation_staff_<id>.share`.",
+        "",
+        "| key | meaning | unit |",
+        "|---|---|---|",
+    ]
     lines += [f"| `{key}` | {_cell(label)} | {unit} |" for key, (label, unit) in KPI_META.items()]
     return "\n".join(lines) + "\n"
 

@@ -49,8 +49,10 @@ def format_time(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-_FULL_NAMES = {name.lower(): i for i, name in enumerate(
-    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
+_FULL_NAMES = {
+    name.lower(): i
+    for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+}
 
 
 def parse_weekday(text: str) -> int:
@@ -92,7 +94,9 @@ def parse_availability(text: str | None) -> list[Window] | None:
             continue
         m = _ITEM_RE.match(item)
         if not m:
-            raise AvailabilityError(f"{item!r} is not 'Day HH:MM-HH:MM' (e.g. 'Mon 08:00-12:00' or 'Mon-Fri 09:00-17:00')")
+            raise AvailabilityError(
+                f"{item!r} is not 'Day HH:MM-HH:MM' (e.g. 'Mon 08:00-12:00' or 'Mon-Fri 09:00-17:00')"
+            )
         start, end = parse_time(m.group("start")), parse_time(m.group("end"))
         if start >= end:
             raise AvailabilityError(f"{item!r}: start must be before end")

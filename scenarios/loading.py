@@ -42,7 +42,9 @@ def builtin_names() -> list[str]:
 
 def builtin_text(name: str) -> str:
     if name not in builtin_names():
-        raise ScenarioError([f"{escape_text(name)}: no such built-in scenario (built-in: {', '.join(builtin_names())})"])
+        raise ScenarioError(
+            [f"{escape_text(name)}: no such built-in scenario (built-in: {', '.join(builtin_names())})"]
+        )
     return resources.files(BUILTIN_PACKAGE).joinpath(BUILTIN_DIR, f"{name}.yaml").read_text(encoding="utf-8")
 
 
@@ -79,7 +81,9 @@ def validation_problems(error: ValidationError, source: str) -> list[str]:
 def parse_scenario(data: Any, source: str) -> Scenario:
     """Validate already-parsed YAML data into a :class:`Scenario` or raise :class:`ScenarioError`."""
     if not isinstance(data, dict):
-        raise ScenarioError([f"{escape_text(source)}: (top level): expected a mapping of sections, got {type(data).__name__}"])
+        raise ScenarioError(
+            [f"{escape_text(source)}: (top level): expected a mapping of sections, got {type(data).__name__}"]
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
@@ -100,7 +104,7 @@ class _YamlLimit(yaml.MarkedYAMLError):
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when installed: 7x faster
 
 
-class _ScenarioLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _ScenarioLoader(_BaseLoader):
     """A safe loader (libyaml's when installed) that refuses duplicate keys and unquoted times such as ``18:00``
     (which YAML reads as 1080); :func:`_check_depth` has refused deep nesting before it composes anything."""
 
@@ -251,7 +255,11 @@ def _resolve_extends(data: Any, source: str, folder: Path | None, depth: int = 0
         try:
             text = builtin_text(parent)
         except ScenarioError:
-            raise ScenarioError([f"{escape_text(source)}: extends: no built-in scenario {escape_text(repr(parent))} (built-in: {', '.join(builtin_names())})"]) from None
+            raise ScenarioError(
+                [
+                    f"{escape_text(source)}: extends: no built-in scenario {escape_text(repr(parent))} (built-in: {', '.join(builtin_names())})"
+                ]
+            ) from None
         base_data = _resolve_extends(_read_yaml(text, f"{parent}.yaml"), f"{parent}.yaml", None, depth + 1)
     if not isinstance(base_data, dict):
         raise ScenarioError([f"{escape_text(source)}: extends: {escape_text(repr(parent))} is not a scenario mapping"])

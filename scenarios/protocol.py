@@ -201,7 +201,9 @@ def maintenance_applies(protocol: ProtocolSpec, chronic: bool) -> bool:
     return m.acupuncture_every_weeks > 0 and m.duration_weeks > 0 and (chronic or not m.chronic_only)
 
 
-def weekly_sessions(protocol: ProtocolSpec, phase: Phase, weeks_in_phase: int | None, *, chronic: bool) -> SessionCounts:
+def weekly_sessions(
+    protocol: ProtocolSpec, phase: Phase, weeks_in_phase: int | None, *, chronic: bool
+) -> SessionCounts:
     """The protocol's table: the sessions a patient in ``phase`` needs in its ``weeks_in_phase``-th week.
 
     Phase 1: ``phase1.acupuncture_per_week`` acupuncture, no PT. Phase 2: ``phase2.acupuncture_per_week`` and
@@ -217,7 +219,9 @@ def weekly_sessions(protocol: ProtocolSpec, phase: Phase, weeks_in_phase: int | 
     if phase is Phase.CONSOLIDATION:
         p3 = protocol.phase3
         return SessionCounts(int(is_due(p3.acupuncture_every_weeks, weeks_in_phase)), p3.pt_per_week)
-    due = maintenance_applies(protocol, chronic) and is_due(protocol.maintenance.acupuncture_every_weeks, weeks_in_phase)
+    due = maintenance_applies(protocol, chronic) and is_due(
+        protocol.maintenance.acupuncture_every_weeks, weeks_in_phase
+    )
     return SessionCounts(int(due), 0)
 
 
@@ -240,4 +244,3 @@ def phase1_goal_reached(protocol: ProtocolSpec, vas: float, sessions_given: int)
 def phase_complete(spec: Phase2Spec | Phase3Spec, progress: float, weeks_in_phase: int) -> bool:
     """Phases 2 and 3 end when their credit reaches ``progress_target`` or they have lasted ``max_weeks``."""
     return progress >= spec.progress_target or weeks_in_phase >= spec.max_weeks
-

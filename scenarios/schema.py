@@ -12,7 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .availability import WEEKDAYS, AvailabilityError, Window, format_time, parse_availability, parse_time, parse_weekday
+from .availability import (
+    WEEKDAYS,
+    AvailabilityError,
+    Window,
+    format_time,
+    parse_availability,
+    parse_time,
+    parse_weekday,
+)
 from .limits import MAX_STAFF
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -83,7 +91,7 @@ class CalendarSpec(Strict):
             raise ValueError(str(e)) from None
 
     @model_validator(mode="after")
-    def _order(self) -> "CalendarSpec":
+    def _order(self) -> CalendarSpec:
         if self.open_minute >= self.close_minute:
             raise ValueError("opening_time must be before closing_time")
         if (self.close_minute - self.open_minute) % self.slot_minutes:
@@ -181,7 +189,7 @@ class BaselinePain(Strict):
     min: VAS = 0.0
 
     @model_validator(mode="after")
-    def _min_below_mean(self) -> "BaselinePain":
+    def _min_below_mean(self) -> BaselinePain:
         if self.min > self.mean:
             raise ValueError("min must not exceed mean")
         return self
@@ -204,7 +212,7 @@ class ClassProbabilities(PerClass):
     non_responder: Probability
 
     @model_validator(mode="after")
-    def _sums_to_one(self) -> "ClassProbabilities":
+    def _sums_to_one(self) -> ClassProbabilities:
         total = self.responder + self.partial + self.non_responder
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"class probabilities must sum to 1 (they sum to {total:.4g})")
@@ -257,7 +265,7 @@ class PainDuration(Strict):
     max: Annotated[float, Field(ge=0.0, le=5200.0)]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PainDuration":
+    def _ordered(self) -> PainDuration:
         if self.min > self.max:
             raise ValueError("min must not exceed max")
         return self
@@ -314,7 +322,7 @@ class PtLoad(Strict):
     min_load: Probability
 
     @model_validator(mode="after")
-    def _ordered(self) -> "PtLoad":
+    def _ordered(self) -> PtLoad:
         if self.min_load_vas <= self.full_load_max_vas:
             raise ValueError("min_load_vas must be above full_load_max_vas")
         return self
@@ -325,7 +333,9 @@ class PtLoad(Strict):
             return 1.0
         if vas >= self.min_load_vas:
             return self.min_load
-        return 1.0 - (1.0 - self.min_load) * (vas - self.full_load_max_vas) / (self.min_load_vas - self.full_load_max_vas)
+        return 1.0 - (1.0 - self.min_load) * (vas - self.full_load_max_vas) / (
+            self.min_load_vas - self.full_load_max_vas
+        )
 
 
 class PainModelSpec(Strict):
@@ -341,7 +351,9 @@ class PainModelSpec(Strict):
     #                                                          the booking rule M is protocol.timing)
     vas_noise_sd: Annotated[float, Field(ge=0.0, le=3.0)]
     pt_load: PtLoad
-    pt_pain_relief: Annotated[float, Field(ge=0.0, le=0.95)]  # fraction of pain a full course of fully loaded PT removes
+    pt_pain_relief: Annotated[
+        float, Field(ge=0.0, le=0.95)
+    ]  # fraction of pain a full course of fully loaded PT removes
     pt_function_gain: Probability  # share of the remaining function deficit one fully loaded PT session recovers
     pt_effective_min_load: Probability  # a PT session counts as "effective" (KPI) at or above this load
 
@@ -452,8 +464,9 @@ class RunSpec(Strict):
     replications: int = Field(ge=1, le=10000)
     seed: int = Field(ge=0, le=MAX_RUN_SEED)
     # read-outs: VAS, goal and function this many weeks after the intake (KPIs vas_week<w>.mean, ...)
-    readout_weeks: list[Annotated[int, Field(ge=1, le=520)]] = Field(default_factory=lambda: [6], min_length=1,
-                                                                     max_length=8)
+    readout_weeks: list[Annotated[int, Field(ge=1, le=520)]] = Field(
+        default_factory=lambda: [6], min_length=1, max_length=8
+    )
 
     @field_validator("readout_weeks")
     @classmethod
@@ -463,7 +476,7 @@ class RunSpec(Strict):
         return sorted(v)
 
     @model_validator(mode="after")
-    def _warmup_shorter(self) -> "RunSpec":
+    def _warmup_shorter(self) -> RunSpec:
         if self.warmup.method == "fixed" and self.warmup.weeks >= self.horizon_weeks:
             raise ValueError("warmup.weeks must be shorter than horizon_weeks")
         return self
@@ -481,7 +494,7 @@ class Scenario(Strict):
     pain_model: PainModelSpec
     protocol: ProtocolSpec
     roster: RosterSpec
-    costs: CostSpec = Field(default_factory=CostSpec)
+    costs: CostSpec = Field(default_factory=CostSpec)  # type: ignore[arg-type]  # pydantic builds the default from the model's own defaults
     run: RunSpec
 
     @field_validator("name")
@@ -492,7 +505,7 @@ class Scenario(Strict):
         return v
 
     @model_validator(mode="after")
-    def _cross_field(self) -> "Scenario":
+    def _cross_field(self) -> Scenario:  # noqa: C901  (a list of independent cross-field checks, each two lines)
         """Rules that span sections; each error names the field it is about."""
         errors: list[tuple[str, str]] = []
         first: dict[str, int] = {}
@@ -521,7 +534,11 @@ class Scenario(Strict):
             if cond not in self.conditions:
                 errors.append((f"demand.condition_mix.{cond.value}", "condition has no parameters in 'conditions'"))
         roles = {r for s in self.staff for r in s.roles}
-        needs_acu = p.phase1.acupuncture_per_week > 0 or p.phase2.acupuncture_per_week > 0 or p.phase3.acupuncture_every_weeks > 0
+        needs_acu = (
+            p.phase1.acupuncture_per_week > 0
+            or p.phase2.acupuncture_per_week > 0
+            or p.phase3.acupuncture_every_weeks > 0
+        )
         needs_pt = p.phase2.pt_per_week > 0 or p.phase3.pt_per_week > 0
         for role, needed, why in (
             (Role.physician, True, "intake assessments need a physician"),
@@ -539,7 +556,12 @@ class Scenario(Strict):
         slot = self.calendar.slot_minutes
         for field, minutes in p.durations_minutes.model_dump().items():
             if minutes % slot:
-                errors.append((f"protocol.durations_minutes.{field}", f"{minutes} min is not a whole number of {slot}-minute slots"))
+                errors.append(
+                    (
+                        f"protocol.durations_minutes.{field}",
+                        f"{minutes} min is not a whole number of {slot}-minute slots",
+                    )
+                )
             if minutes > self.calendar.close_minute - self.calendar.open_minute:
                 errors.append((f"protocol.durations_minutes.{field}", "longer than the clinic's opening hours"))
         if p.phase1.min_sessions > p.phase1.session_cap:

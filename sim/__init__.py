@@ -8,5 +8,12 @@ Public API (used by the dashboard, the CLI and the study scripts): :func:`run_re
 from .results import ComparisonResult, ExperimentResult, ReplicationResult
 from .runner import compare_scenarios, finalise, run_experiment, run_replication
 
-__all__ = ["ComparisonResult", "ExperimentResult", "ReplicationResult", "compare_scenarios", "finalise",
-           "run_experiment", "run_replication"]
+__all__ = [
+    "ComparisonResult",
+    "ExperimentResult",
+    "ReplicationResult",
+    "compare_scenarios",
+    "finalise",
+    "run_experiment",
+    "run_replication",
+]

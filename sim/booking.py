@@ -51,8 +51,8 @@ class WeekRequest:
     n_acu: int
     n_pt: int
     paired: bool
-    last_acu_day: int = -10**6
-    last_pt_day: int = -10**6
+    last_acu_day: int = -(10**6)
+    last_pt_day: int = -(10**6)
     last_pt_end: float = -math.inf
     phase: str = ""
 
@@ -71,8 +71,9 @@ class BookingPolicy(Protocol):
         Fewer sessions than asked (or none) when the calendar is full; in time order."""
         ...
 
-    def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
-                    phase: str = "") -> Appointment | None:
+    def book_single(
+        self, book: AppointmentBook, kind: str, earliest: float, latest: float, phase: str = ""
+    ) -> Appointment | None:
         """One session of ``kind`` (a key of ``SlotGrid.kinds``, e.g. an intake or a re-evaluation) starting in
         ``[earliest, latest)`` minutes, tagged with ``phase``; ``None`` when nothing is free in that window."""
         ...
@@ -104,11 +105,20 @@ class AppointmentBook:
         self.room_mask: list[list[int]] = self._masks(room_cap, 1)
         # hot-path constants, looked up once: per staff row its (level, day masks) from the highest level down;
         # per kind (slots, units, room, minutes, room day masks, (staff row, day masks at the kind's level)...)
-        self._levels_desc = [[(u, self.staff_mask[u][i]) for u in reversed(self.levels)]
-                             for i in range(len(self.staff_rem))]
-        self._kinds = {name: (k.length, k.units, k.room, k.minutes, self.room_mask[k.room],
-                              tuple((i, self.staff_mask[k.units][i]) for i in k.staff_list))
-                       for name, k in grid.kinds.items()}
+        self._levels_desc = [
+            [(u, self.staff_mask[u][i]) for u in reversed(self.levels)] for i in range(len(self.staff_rem))
+        ]
+        self._kinds = {
+            name: (
+                k.length,
+                k.units,
+                k.room,
+                k.minutes,
+                self.room_mask[k.room],
+                tuple((i, self.staff_mask[k.units][i]) for i in k.staff_list),
+            )
+            for name, k in grid.kinds.items()
+        }
         self._spd, self._open, self._slot = grid.spd, grid.open, grid.slot
         self._day_open = grid.day_open_list
         # open global days of each week (shared lists: read only)
@@ -119,8 +129,9 @@ class AppointmentBook:
         spd = self.grid.spd
         bits = (cap >= u).reshape(cap.shape[0], self.n_days, spd)
         packed = np.packbits(bits, axis=2, bitorder="little")
-        return [[int.from_bytes(packed[i, d].tobytes(), "little") for d in range(self.n_days)]
-                for i in range(cap.shape[0])]
+        return [
+            [int.from_bytes(packed[i, d].tobytes(), "little") for d in range(self.n_days)] for i in range(cap.shape[0])
+        ]
 
     @property
     def staff_load(self) -> np.ndarray:
@@ -174,8 +185,16 @@ class AppointmentBook:
             return None
         return from_slot + best_s, best_i
 
-    def _update(self, rem: list[int], masks: list[tuple[int, list[int]]] | None, room_masks: list[int] | None,
-                gday: int, g0: int, length: int, delta: int) -> None:
+    def _update(
+        self,
+        rem: list[int],
+        masks: list[tuple[int, list[int]]] | None,
+        room_masks: list[int] | None,
+        gday: int,
+        g0: int,
+        length: int,
+        delta: int,
+    ) -> None:
         s0 = g0 - gday * self._spd
         if masks is not None:
             for j in range(length):
@@ -245,12 +264,17 @@ class GreedyEarliestFit:
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> GreedyEarliestFit:
         t = scenario.protocol.timing
-        return cls(t.min_days_between_same_type, 60.0 * t.same_day_acupuncture_min_hours_before_pt,
-                   60.0 * t.no_pt_within_hours_before_acupuncture, t.acupuncture_day_before_pt)
+        return cls(
+            t.min_days_between_same_type,
+            60.0 * t.same_day_acupuncture_min_hours_before_pt,
+            60.0 * t.no_pt_within_hours_before_acupuncture,
+            t.acupuncture_day_before_pt,
+        )
 
     # ------------------------------------------------------------------------------------------ helpers
-    def book_single(self, book: AppointmentBook, kind: str, earliest: float, latest: float,
-                    phase: str = "") -> Appointment | None:
+    def book_single(
+        self, book: AppointmentBook, kind: str, earliest: float, latest: float, phase: str = ""
+    ) -> Appointment | None:
         """The earliest slot for one session starting in [earliest, latest)."""
         grid = book.grid
         d0 = int(earliest // DAY)
@@ -270,8 +294,9 @@ class GreedyEarliestFit:
             return [d for d in days if d >= d0]
         return days
 
-    def _book_series(self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int,
-                     earliest: float, phase: str) -> list[Appointment]:
+    def _book_series(
+        self, book: AppointmentBook, kind: str, days: list[int], n: int, last_day: int, earliest: float, phase: str
+    ) -> list[Appointment]:
         """Up to ``n`` sessions of one kind on ``days``, each >= gap days after the previous one."""
         out: list[Appointment] = []
         gap = self.gap_days
@@ -300,22 +325,42 @@ class GreedyEarliestFit:
         if req.n_acu and req.n_pt and not req.paired:  # pairing lifted (timing.pair_acupuncture_with_pt: false):
             acu = self._book_series(book, "acupuncture", days, req.n_acu, req.last_acu_day, acu_from, req.phase)
             taken = {a.start // DAY for a in acu}  # each kind on its own, never two sessions on one day
-            return acu + self._book_series(book, "physiotherapy", [d for d in days if d not in taken], req.n_pt,
-                                           req.last_pt_day, req.earliest, req.phase)
+            return acu + self._book_series(
+                book,
+                "physiotherapy",
+                [d for d in days if d not in taken],
+                req.n_pt,
+                req.last_pt_day,
+                req.earliest,
+                req.phase,
+            )
         if not req.n_acu and not req.n_pt:
             return []
         out: list[Appointment] = []
         last_acu, last_pt, last_end = req.last_acu_day, req.last_pt_day, req.last_pt_end
         for _ in range(min(req.n_acu, req.n_pt)):  # each acupuncture paired with a PT session after it
-            pair = self._book_pair(book, req, [d for d in days if d > last_pt and d >= last_acu],
-                                   max(req.earliest, last_end + self.no_pt_before_acu_minutes), last_acu, last_pt)
+            pair = self._book_pair(
+                book,
+                req,
+                [d for d in days if d > last_pt and d >= last_acu],
+                max(req.earliest, last_end + self.no_pt_before_acu_minutes),
+                last_acu,
+                last_pt,
+            )
             if pair is None:
                 break
             out.extend(pair)
             last_acu, last_pt, last_end = pair[0].start // DAY, pair[1].start // DAY, pair[1].end
         if out:
-            rest = self._book_series(book, "physiotherapy", [d for d in days if d > last_pt],
-                                     req.n_pt - len(out) // 2, last_pt, req.earliest, req.phase)
+            rest = self._book_series(
+                book,
+                "physiotherapy",
+                [d for d in days if d > last_pt],
+                req.n_pt - len(out) // 2,
+                last_pt,
+                req.earliest,
+                req.phase,
+            )
             return out + rest
         # no acupuncture-then-PT pair fits: PT alone this week, or acupuncture alone if no PT fits either
         pts = self._book_series(book, "physiotherapy", days, req.n_pt, req.last_pt_day, req.earliest, req.phase)
@@ -323,8 +368,9 @@ class GreedyEarliestFit:
             return pts
         return self._book_series(book, "acupuncture", days, 1, req.last_acu_day, acu_from, req.phase)
 
-    def _book_pair(self, book: AppointmentBook, req: WeekRequest, days: list[int], acu_from: float,
-                   last_acu: int, last_pt: int) -> tuple[Appointment, Appointment] | None:
+    def _book_pair(
+        self, book: AppointmentBook, req: WeekRequest, days: list[int], acu_from: float, last_acu: int, last_pt: int
+    ) -> tuple[Appointment, Appointment] | None:
         """Acupuncture the day before a PT session, or the same day >= N hours (and after it ends) earlier."""
         gap, grid = self.gap_days, book.grid
         acu_minutes = grid.kinds["acupuncture"].minutes
@@ -351,8 +397,10 @@ class GreedyEarliestFit:
                 pt_from = req.earliest if ad < d else max(acu_start + self.same_day_min_minutes, acu_end)
                 hit2 = book.find("physiotherapy", d, pt_from)
                 if hit2 is not None:
-                    return (book.take("acupuncture", ad, hit[0], hit[1], req.phase),
-                            book.take("physiotherapy", d, hit2[0], hit2[1], req.phase))
+                    return (
+                        book.take("acupuncture", ad, hit[0], hit[1], req.phase),
+                        book.take("physiotherapy", d, hit2[0], hit2[1], req.phase),
+                    )
         return None
 
 

@@ -22,8 +22,12 @@ from scenarios.schema import Role, Scenario
 
 KINDS = ("intake", "reevaluation", "acupuncture", "physiotherapy")
 ROOM_TYPES = ("consultation_rooms", "acupuncture_rooms", "gym_stations")
-KIND_ROLE = {"intake": Role.physician, "reevaluation": Role.physician, "acupuncture": Role.acupuncturist,
-             "physiotherapy": Role.physiotherapist}
+KIND_ROLE = {
+    "intake": Role.physician,
+    "reevaluation": Role.physician,
+    "acupuncture": Role.acupuncturist,
+    "physiotherapy": Role.physiotherapist,
+}
 KIND_ROOM = {"intake": 0, "reevaluation": 0, "acupuncture": 1, "physiotherapy": 2}
 
 
@@ -67,21 +71,36 @@ class SlotGrid:
                 s0 = max(0, math.ceil((w.start - self.open) / self.slot))
                 s1 = min(self.spd, (w.end - self.open) // self.slot)
                 if s1 > s0:
-                    self.staff_cap[i, w.weekday * self.spd + s0: w.weekday * self.spd + s1] = c
+                    self.staff_cap[i, w.weekday * self.spd + s0 : w.weekday * self.spd + s1] = c
         self.room_counts = [r.consultation_rooms, r.acupuncture_rooms, r.gym_stations]
         self.room_cap = np.zeros((3, self.week_slots), dtype=np.int16)
         for d in self.open_days:
-            self.room_cap[:, d * self.spd:(d + 1) * self.spd] = np.array(self.room_counts, dtype=np.int16)[:, None]
+            self.room_cap[:, d * self.spd : (d + 1) * self.spd] = np.array(self.room_counts, dtype=np.int16)[:, None]
         dur = scenario.protocol.durations_minutes
-        minutes = {"intake": dur.intake_assessment, "reevaluation": dur.reevaluation, "acupuncture": dur.acupuncture,
-                   "physiotherapy": dur.physiotherapy}
-        units = {"intake": c, "reevaluation": c, "acupuncture": c // r.acupuncture_rooms_per_acupuncturist,
-                 "physiotherapy": c // r.pt_patients_per_therapist}
-        self.kinds = {k: KindSpec(k, np.array([i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles],
-                                              dtype=np.intp),
-                                  units[k], KIND_ROOM[k], minutes[k] // self.slot, minutes[k],
-                                  tuple(i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles))
-                      for k in KINDS}
+        minutes = {
+            "intake": dur.intake_assessment,
+            "reevaluation": dur.reevaluation,
+            "acupuncture": dur.acupuncture,
+            "physiotherapy": dur.physiotherapy,
+        }
+        units = {
+            "intake": c,
+            "reevaluation": c,
+            "acupuncture": c // r.acupuncture_rooms_per_acupuncturist,
+            "physiotherapy": c // r.pt_patients_per_therapist,
+        }
+        self.kinds = {
+            k: KindSpec(
+                k,
+                np.array([i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles], dtype=np.intp),
+                units[k],
+                KIND_ROOM[k],
+                minutes[k] // self.slot,
+                minutes[k],
+                tuple(i for i, m in enumerate(scenario.staff) if KIND_ROLE[k] in m.roles),
+            )
+            for k in KINDS
+        }
         # hour of each slot of a day, for utilisation by weekday x hour
         self.slot_hour = [(self.open + s * self.slot) // 60 for s in range(self.spd)]
 

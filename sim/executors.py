@@ -44,8 +44,9 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def run_tasks(fn: Callable[..., Any], tasks: Sequence[tuple], spec: ExecutorSpec | None = None,
-              progress: Progress | None = None) -> list[Any]:
+def run_tasks(
+    fn: Callable[..., Any], tasks: Sequence[tuple], spec: ExecutorSpec | None = None, progress: Progress | None = None
+) -> list[Any]:
     """``[fn(*t) for t in tasks]``, in task order, on the chosen backend; ``progress(done, total)`` as they finish."""
     with TaskRunner(spec) as runner:
         return runner.run(fn, tasks, progress)
@@ -66,20 +67,24 @@ def check_workers(client: Any, where: str, wait_seconds: float = 10.0) -> dict[s
     try:
         client.wait_for_workers(1, timeout=wait_seconds)
     except (TimeoutError, OSError):
-        raise InputError(f"--dask: {where} has no workers after {wait_seconds:g} s (start some: "
-                         "dask worker tcp://SCHEDULER:8786)") from None
+        raise InputError(
+            f"--dask: {where} has no workers after {wait_seconds:g} s (start some: dask worker tcp://SCHEDULER:8786)"
+        ) from None
     from importlib.metadata import version as package_version
 
     mine = _installed_version()
     try:  # a standard-library function: it unpickles on any worker, with or without our code
         theirs = client.run(package_version, "rehabflow")
     except ImportError as e:  # PackageNotFoundError: a worker without rehabflow
-        raise InputError(f"--dask: the workers of {where} cannot import {e.name or e}: install rehabflow "
-                         f"{mine} on every worker") from None
+        raise InputError(
+            f"--dask: the workers of {where} cannot import {e.name or e}: install rehabflow {mine} on every worker"
+        ) from None
     for worker, version in sorted(theirs.items()):
         if version != mine:
-            raise InputError(f"--dask: worker {worker} has rehabflow {version}, this machine {mine}: install the "
-                             "same version on every worker")
+            raise InputError(
+                f"--dask: worker {worker} has rehabflow {version}, this machine {mine}: install the "
+                "same version on every worker"
+            )
     return theirs
 
 
@@ -156,8 +161,13 @@ class TaskRunner:
             if self.spec.address is None:
                 # dashboard_address=":0": the scheduler's HTTP server (health routes) binds a free port;
                 # None would still try 8787 and warn when another cluster has it
-                self._cluster = LocalCluster(n_workers=self.spec.workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=":0", host="127.0.0.1")
+                self._cluster = LocalCluster(
+                    n_workers=self.spec.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    host="127.0.0.1",
+                )
                 self._client = Client(self._cluster)
             else:
                 try:
@@ -184,8 +194,10 @@ class TaskRunner:
             # raised on a worker that cannot unpickle the task: its environment lacks our code
             client.cancel(futures)
             where = self.spec.address or "the LocalCluster"
-            raise InputError(f"--dask: the workers of {where} cannot import {e.name or e}: install the same "
-                             "rehabflow version on every worker (see docs/how-to/sweeps.md)") from None
+            raise InputError(
+                f"--dask: the workers of {where} cannot import {e.name or e}: install the same "
+                "rehabflow version on every worker (see docs/how-to/sweeps.md)"
+            ) from None
         except BaseException:
             client.cancel(futures)
             raise

@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 
 
-def weekly_dropout_probability(base: float, per_vas: float, per_week_waiting: float, vas: float,
-                               weeks_waiting: float) -> float:
+def weekly_dropout_probability(
+    base: float, per_vas: float, per_week_waiting: float, vas: float, weeks_waiting: float
+) -> float:
     """h = min(1, base + per_vas * VAS + per_week_waiting * weeks waited) (``DropoutSpec``)."""
     return min(1.0, base + per_vas * vas + per_week_waiting * weeks_waiting)
 
@@ -21,8 +22,9 @@ def recurrence_rate_per_week(p12: float) -> float:
     return -math.log(1.0 - p12) / 52.0
 
 
-def weeks_to_recurrence(e: float, p12: float, rr: float = 1.0, maintenance_weeks: float = 0.0,
-                        window_weeks: float = math.inf) -> float:
+def weeks_to_recurrence(
+    e: float, p12: float, rr: float = 1.0, maintenance_weeks: float = 0.0, window_weeks: float = math.inf
+) -> float:
     """Weeks from discharge to recurrence for an Exp(1) draw ``e`` (inversion of the cumulative hazard).
 
     Hazard lambda * rr during the first ``maintenance_weeks`` weeks, lambda afterwards:

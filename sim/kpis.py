@@ -34,8 +34,7 @@ KPI_META: dict[str, tuple[str, str]] = {
     "function_at_discharge.mean": ("Function (0-100) at discharge (mean)", "points"),
     "function_gain_at_discharge.mean": ("Function gained, intake to discharge (mean)", "points"),
     "pt_function_gain_in_window.mean": ("Function gained per PT session inside the analgesic window", "points"),
-    "pt_function_gain_outside_window.mean": ("Function gained per PT session outside the analgesic window",
-                                             "points"),
+    "pt_function_gain_outside_window.mean": ("Function gained per PT session outside the analgesic window", "points"),
     "programme_length_weeks.mean": ("Programme length, intake to discharge (mean)", "weeks"),
     "referrals.per_week": ("Referrals, new and recurrences", "per week"),
     "completions.per_week": ("Patients discharged (of those referred after the warm-up)", "per week"),
@@ -51,22 +50,29 @@ KPI_META: dict[str, tuple[str, str]] = {
 }
 GOAL_CURVE_SESSIONS = (2, 4, 6, 8)  # KPI definition: share below goal by acupuncture session k (all patients)
 for _k in GOAL_CURVE_SESSIONS:
-    KPI_META[f"goal_by_session{_k}.share"] = (f"Reached VAS below goal within {_k} acupuncture sessions (all "
-                                              "patients who started)", "share")
+    KPI_META[f"goal_by_session{_k}.share"] = (
+        f"Reached VAS below goal within {_k} acupuncture sessions (all patients who started)",
+        "share",
+    )
 ROLE_LABELS = {"physician": "physicians", "acupuncturist": "acupuncturists", "physiotherapist": "physiotherapists"}
-ROOM_LABELS = {"consultation_rooms": "consultation rooms", "acupuncture_rooms": "acupuncture rooms",
-               "gym_stations": "gym stations"}
-for _k, _v in {**ROLE_LABELS, **ROOM_LABELS}.items():
-    KPI_META[f"utilisation_{_k}.share"] = (f"Utilisation of {_v}", "share")
+ROOM_LABELS = {
+    "consultation_rooms": "consultation rooms",
+    "acupuncture_rooms": "acupuncture rooms",
+    "gym_stations": "gym stations",
+}
+for _key, _label in {**ROLE_LABELS, **ROOM_LABELS}.items():
+    KPI_META[f"utilisation_{_key}.share"] = (f"Utilisation of {_label}", "share")
 
 
 def _readout_label(key: str) -> tuple[str, str] | None:
     """Labels of the read-out KPIs (weeks from ``run.readout_weeks``): vas_week<w>.mean, goal_at_week<w>.share,
     function_week<w>.mean."""
-    for prefix, label, unit in (("vas_week", "Pain (VAS) {w} weeks after the intake (mean)", "VAS points"),
-                                ("goal_at_week", "VAS below goal {w} weeks after the intake", "share"),
-                                ("function_week", "Function (0-100) {w} weeks after the intake (mean)", "points")):
-        w = key[len(prefix):].split(".")[0]
+    for prefix, label, unit in (
+        ("vas_week", "Pain (VAS) {w} weeks after the intake (mean)", "VAS points"),
+        ("goal_at_week", "VAS below goal {w} weeks after the intake", "share"),
+        ("function_week", "Function (0-100) {w} weeks after the intake (mean)", "points"),
+    ):
+        w = key[len(prefix) :].split(".")[0]
         if key.startswith(prefix) and w.isdigit():
             return label.format(w=w), unit
     return None
@@ -75,7 +81,7 @@ def _readout_label(key: str) -> tuple[str, str] | None:
 def kpi_label(key: str) -> tuple[str, str]:
     """Label and unit of a KPI key (per-practitioner utilisation keys are made from the staff id)."""
     if key.startswith("utilisation_staff_") and key.endswith(".share"):
-        return f"Utilisation of {key[len('utilisation_staff_'):-len('.share')]}", "share"
+        return f"Utilisation of {key[len('utilisation_staff_') : -len('.share')]}", "share"
     readout = _readout_label(key)
     if readout is not None:
         return readout
@@ -92,8 +98,16 @@ def _p90(x: np.ndarray) -> float:
     return float(np.percentile(x, 90)) if x.size else math.nan
 
 
-def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndarray, available: np.ndarray,
-                 resources: list[tuple[str, str]], weeks: int, warmup: int, goal: float = 4.0) -> dict[str, float]:
+def compute_kpis(
+    patients: pd.DataFrame,
+    timeseries: pd.DataFrame,
+    busy: np.ndarray,
+    available: np.ndarray,
+    resources: list[tuple[str, str]],
+    weeks: int,
+    warmup: int,
+    goal: float = 4.0,
+) -> dict[str, float]:
     """All KPIs of one replication for warm-up ``warmup`` weeks (see the module docstring)."""
     t0, t_end = warmup * WEEK, weeks * WEEK
     c = patients[patients["referral_t"] >= t0]
@@ -109,17 +123,20 @@ def compute_kpis(patients: pd.DataFrame, timeseries: pd.DataFrame, busy: np.ndar
     out["sessions_to_goal.mean"] = _mean(c["sessions_to_goal"].to_numpy(float))
     out["days_to_goal.mean"] = _mean((goal_t - first_acu) / DAY)
     observable = np.isfinite(first_acu) & (first_acu <= t_end - 21 * DAY)
-    out["goal_by_week3.share"] = (float(np.mean(np.nan_to_num(goal_t[observable] - first_acu[observable],
-                                                              nan=np.inf) <= 21 * DAY))
-                                  if observable.any() else math.nan)
+    out["goal_by_week3.share"] = (
+        float(np.mean(np.nan_to_num(goal_t[observable] - first_acu[observable], nan=np.inf) <= 21 * DAY))
+        if observable.any()
+        else math.nan
+    )
     pts = c["pt_sessions"].sum()
     out["pt_in_window.share"] = float(c["pt_in_window"].sum() / pts) if pts else math.nan
     out["pt_effective.share"] = float(c["pt_effective"].sum() / pts) if pts else math.nan
     out.update(_readout_kpis(c, goal))
     out.update(_outcome_kpis(c))
     out.update(_goal_curve(c, t_end))
-    out["programme_length_weeks.mean"] = _mean((c["discharge_t"].to_numpy(float) - c["intake_t"].to_numpy(float))
-                                               / WEEK)
+    out["programme_length_weeks.mean"] = _mean(
+        (c["discharge_t"].to_numpy(float) - c["intake_t"].to_numpy(float)) / WEEK
+    )
     n_weeks = max(weeks - warmup, 1)
     out["referrals.per_week"] = len(c) / n_weeks
     out.update(weekly_rates(c, n_weeks))
@@ -146,18 +163,24 @@ def access_kpis(cohort: pd.DataFrame) -> dict[str, float]:
     ref = cohort["referral_t"].to_numpy(float)
     w_pt = (cohort["first_pt_t"].to_numpy(float) - ref) / DAY
     delay = (cohort["p2_first_t"].to_numpy(float) - cohort["p1_end_t"].to_numpy(float)) / DAY
-    return {"wait_to_first_pt_days.mean": _mean(w_pt), "wait_to_first_pt_days.p90": _p90(w_pt),
-            "phase2_delay_days.mean": _mean(delay), "phase2_delay_days.p90": _p90(delay)}
+    return {
+        "wait_to_first_pt_days.mean": _mean(w_pt),
+        "wait_to_first_pt_days.p90": _p90(w_pt),
+        "phase2_delay_days.mean": _mean(delay),
+        "phase2_delay_days.p90": _p90(delay),
+    }
 
 
 def weekly_rates(cohort: pd.DataFrame, n_weeks: int) -> dict[str, float]:
     """Discharges, dropouts, exits and recurrences of the cohort per week after the warm-up. No discharge at all
     is NaN, not 0: the run after its warm-up was too short for anyone to finish the programme."""
     discharged = float(np.isfinite(cohort["discharge_t"].to_numpy(float)).sum())
-    return {"completions.per_week": discharged / n_weeks if discharged else math.nan,
-            "dropouts.per_week": float((cohort["outcome"] == "dropped").sum()) / n_weeks,
-            "non_responder_exits.per_week": float((cohort["outcome"] == "exited").sum()) / n_weeks,
-            "recurrences.per_week": float(cohort["recurrence"].sum()) / n_weeks}
+    return {
+        "completions.per_week": discharged / n_weeks if discharged else math.nan,
+        "dropouts.per_week": float((cohort["outcome"] == "dropped").sum()) / n_weeks,
+        "non_responder_exits.per_week": float((cohort["outcome"] == "exited").sum()) / n_weeks,
+        "recurrences.per_week": float(cohort["recurrence"].sum()) / n_weeks,
+    }
 
 
 def share_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float, int]:
@@ -195,8 +218,8 @@ def _readout_kpis(c: pd.DataFrame, goal: float) -> dict[str, float]:
     """VAS, goal and function at each read-out week (patients still in the clinic then)."""
     out: dict[str, float] = {}
     for col in c.columns:
-        if col.startswith("vas_week") and col[len("vas_week"):].isdigit():
-            w = col[len("vas_week"):]
+        if col.startswith("vas_week") and col[len("vas_week") :].isdigit():
+            w = col[len("vas_week") :]
             v = c[col].to_numpy(float)
             out[f"vas_week{w}.mean"] = _mean(v)
             out[f"goal_at_week{w}.share"] = _share(v < goal, np.isfinite(v))
@@ -213,12 +236,16 @@ def _outcome_kpis(c: pd.DataFrame) -> dict[str, float]:
     red = np.where(done, (v0 - vd) / np.where(done, v0, 1.0), 0.0)
     n_in = c["pt_in_window"].to_numpy(float).sum()
     n_out = c["pt_sessions"].to_numpy(float).sum() - n_in
-    return {"vas_at_discharge.mean": _mean(vd), "vas_below_half_at_discharge.share": _share(vd < 0.5, np.isfinite(vd)),
-            "responders_30_at_discharge.share": _share(red >= 0.3, done),
-            "responders_50_at_discharge.share": _share(red >= 0.5, done),
-            "function_at_discharge.mean": _mean(fd), "function_gain_at_discharge.mean": _mean(fd - f0),
-            "pt_function_gain_in_window.mean": float(c["pt_gain_in"].sum() / n_in) if n_in else math.nan,
-            "pt_function_gain_outside_window.mean": float(c["pt_gain_out"].sum() / n_out) if n_out else math.nan}
+    return {
+        "vas_at_discharge.mean": _mean(vd),
+        "vas_below_half_at_discharge.share": _share(vd < 0.5, np.isfinite(vd)),
+        "responders_30_at_discharge.share": _share(red >= 0.3, done),
+        "responders_50_at_discharge.share": _share(red >= 0.5, done),
+        "function_at_discharge.mean": _mean(fd),
+        "function_gain_at_discharge.mean": _mean(fd - f0),
+        "pt_function_gain_in_window.mean": float(c["pt_gain_in"].sum() / n_in) if n_in else math.nan,
+        "pt_function_gain_outside_window.mean": float(c["pt_gain_out"].sum() / n_out) if n_out else math.nan,
+    }
 
 
 def _goal_curve(c: pd.DataFrame, t_end: float) -> dict[str, float]:
@@ -231,24 +258,34 @@ def _goal_curve(c: pd.DataFrame, t_end: float) -> dict[str, float]:
     return {f"goal_by_session{k}.share": _share(stg <= k, started) for k in GOAL_CURVE_SESSIONS}
 
 
-def utilisation_table(busy: np.ndarray, available: np.ndarray, resources: list[tuple[str, str]],
-                      warmup: int) -> pd.DataFrame:
+def utilisation_table(
+    busy: np.ndarray, available: np.ndarray, resources: list[tuple[str, str]], warmup: int
+) -> pd.DataFrame:
     """Busy and available minutes per week (mean over the weeks after warm-up) by resource x weekday x hour."""
     b = busy[:, warmup:].mean(axis=1) if busy.shape[1] > warmup else np.zeros_like(available)
     i, d, h = np.nonzero(available)
-    return pd.DataFrame({
-        "resource": [resources[k][0] for k in i],
-        "role_or_room": [resources[k][1] for k in i],
-        "weekday": d.astype(int), "hour": h.astype(int),
-        "busy_minutes": b[i, d, h], "available_minutes": available[i, d, h],
-    })
+    return pd.DataFrame(
+        {
+            "resource": [resources[k][0] for k in i],
+            "role_or_room": [resources[k][1] for k in i],
+            "weekday": d.astype(int),
+            "hour": h.astype(int),
+            "busy_minutes": b[i, d, h],
+            "available_minutes": available[i, d, h],
+        }
+    )
 
 
 def outcome_counts(patients: pd.DataFrame) -> dict[str, int]:
     """Every referral ends in exactly one state; ``referrals`` is their sum."""
-    states = {"waiting": ("waiting",), "in_programme": ("phase1", "reeval", "phase2", "phase3"),
-              "maintenance": ("maintenance",), "completed": ("completed",), "dropped": ("dropped",),
-              "exited": ("exited",)}
+    states = {
+        "waiting": ("waiting",),
+        "in_programme": ("phase1", "reeval", "phase2", "phase3"),
+        "maintenance": ("maintenance",),
+        "completed": ("completed",),
+        "dropped": ("dropped",),
+        "exited": ("exited",),
+    }
     out = {k: int(patients["outcome"].isin(v).sum()) for k, v in states.items()}
     out["referrals"] = int(len(patients))
     return out
@@ -259,12 +296,16 @@ def kpi_notes(scenario: Any, summary: pd.DataFrame) -> dict[str, str]:
     notes: dict[str, str] = {}
     policy = str(getattr(scenario.protocol.phase1, "non_responder_policy", ""))
     if policy and policy != "exit":
-        notes["non_responder_exits.per_week"] = (f"0 by design: the scenario's non_responder_policy is '{policy}', "
-                                                 "so non-responders stay in the programme (only 'exit' lets them go)")
+        notes["non_responder_exits.per_week"] = (
+            f"0 by design: the scenario's non_responder_policy is '{policy}', "
+            "so non-responders stay in the programme (only 'exit' lets them go)"
+        )
     means = summary.set_index("kpi")["mean"] if len(summary) else pd.Series(dtype=float)
     if "completions.per_week" in means and not np.isfinite(means["completions.per_week"]):
-        notes["completions.per_week"] = ("n/a: no patient referred after the warm-up finished the programme before "
-                                         "the run ended; simulate more weeks")
+        notes["completions.per_week"] = (
+            "n/a: no patient referred after the warm-up finished the programme before "
+            "the run ended; simulate more weeks"
+        )
     return notes
 
 
@@ -273,8 +314,12 @@ def run_notes(scenario: Any, manifest: dict[str, Any]) -> list[str]:
     wanted, used, weeks = int(scenario.run.warmup.weeks), int(manifest["warmup_weeks"]), int(manifest["weeks"])
     notes = []
     if used < wanted and used == weeks // 2:
-        notes.append(f"Warm-up cut to {used} weeks (half of the {weeks}-week run; the scenario asks for up to "
-                     f"{wanted}): the results may still carry the empty clinic's start. Simulate more weeks.")
-    notes.append(f"Rates are per week over the {weeks - used} weeks after the warm-up; waits and shares are of "
-                 f"the patients referred in those weeks.")
+        notes.append(
+            f"Warm-up cut to {used} weeks (half of the {weeks}-week run; the scenario asks for up to "
+            f"{wanted}): the results may still carry the empty clinic's start. Simulate more weeks."
+        )
+    notes.append(
+        f"Rates are per week over the {weeks - used} weeks after the warm-up; waits and shares are of "
+        f"the patients referred in those weeks."
+    )
     return notes

@@ -16,8 +16,8 @@ import numpy as np
 import simpy
 
 from scenarios.protocol import (
-    Phase,
     PatientState,
+    Phase,
     maintenance_applies,
     maintenance_start_week,
     pairs_acupuncture_with_pt,
@@ -55,8 +55,15 @@ def month_of_week(week: int) -> int:
 class ClinicModel:
     """One replication of the clinic over ``weeks`` weeks."""
 
-    def __init__(self, scenario: Scenario, streams: ReplicationStreams, weeks: int, event_log: bool = False,
-                 policy=None, sample_from_week: int = 0):
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: ReplicationStreams,
+        weeks: int,
+        event_log: bool = False,
+        policy=None,
+        sample_from_week: int = 0,
+    ):
         self.sc = scenario
         self.streams = streams
         self.weeks = weeks
@@ -82,7 +89,6 @@ class ClinicModel:
         self.log_events = event_log
         self.events: list[tuple] = []
         self.appointments: list[tuple[int, Appointment, str]] = []
-        n_res = len(self.grid.staff_ids) + 3
         self._used: list[Appointment] = []  # attended sessions, for busy minutes
         self.week_rows: list[dict] = []
         self.counters = self._zero_counters()
@@ -94,8 +100,18 @@ class ClinicModel:
     # ------------------------------------------------------------------------------------- helpers
     @staticmethod
     def _zero_counters() -> dict[str, float]:
-        return dict(referrals=0, intakes=0, acupuncture_sessions=0, pt_sessions=0, maintenance_sessions=0,
-                    no_shows=0, completions=0, dropouts=0, non_responder_exits=0, recurrences=0)
+        return dict(
+            referrals=0,
+            intakes=0,
+            acupuncture_sessions=0,
+            pt_sessions=0,
+            maintenance_sessions=0,
+            no_shows=0,
+            completions=0,
+            dropouts=0,
+            non_responder_exits=0,
+            recurrences=0,
+        )
 
     def log(self, pid: int, event: str, details: str = "") -> None:
         if self.log_events:
@@ -111,8 +127,9 @@ class ClinicModel:
             self._seed_buf = [(int(a), int(b)) for a, b in arr[::-1]]
         return self._seed_buf.pop()
 
-    def new_patient(self, t: float, condition: str | None = None, seeds: tuple[int, int] | None = None,
-                    origin: int | None = None) -> Patient:
+    def new_patient(
+        self, t: float, condition: str | None = None, seeds: tuple[int, int] | None = None, origin: int | None = None
+    ) -> Patient:
         """A referral at ``t``; attributes from the patient's own streams (common random numbers)."""
         seeds = seeds or self._next_seeds()
         attr = random.Random(seeds[0])
@@ -121,11 +138,20 @@ class ClinicModel:
             u = draws.u_condition
             idx = next((i for i, c in enumerate(self.mix_cum) if u < c), len(self.mix_cum) - 1)
             condition = self.conditions[idx]
-        cond = self.sc.conditions[condition]
+        cond = self.sc.conditions[condition]  # type: ignore[index]  # a Condition is a str
         pain = PainState(cond, self.sc.pain_model, draws, t, random.Random(attr.getrandbits(64)))
         pid = len(self.patients)
-        p = Patient(pid, pid if origin is None else origin, origin is not None, getattr(condition, "value", condition),
-                    cond, t, pain, random.Random(seeds[1]), self.p.phase1.session_cap)
+        p = Patient(
+            pid,
+            pid if origin is None else origin,
+            origin is not None,
+            getattr(condition, "value", condition),
+            cond,
+            t,
+            pain,
+            random.Random(seeds[1]),
+            self.p.phase1.session_cap,
+        )
         self.patients.append(p)
         self.active.append(p)
         self.counters["referrals"] += 1
@@ -184,7 +210,7 @@ class ClinicModel:
                 self._record_booking(p, a)
         p.give(appts)
 
-    def weekly_round(self):
+    def weekly_round(self):  # noqa: C901  (event-loop hot path: kept inline for speed (per-replication CPU))
         """At each Monday 00:00: record last week, dropouts, recurrences, transitions, bookings."""
         pr = self.p
         for w in range(self.weeks):
@@ -211,8 +237,11 @@ class ClinicModel:
                     continue
                 if p.state in ACTIVE and self._drops_out(p, now):
                     continue
-                if p.readouts is not None and len(p.readouts) < len(self.readout_weeks) \
-                        and now - p.intake_t >= self.readout_weeks[len(p.readouts)] * WEEK:
+                if (
+                    p.readouts is not None
+                    and len(p.readouts) < len(self.readout_weeks)
+                    and now - p.intake_t >= self.readout_weeks[len(p.readouts)] * WEEK
+                ):
                     p.readouts.append((p.pain.vas(now), p.pain.function(now)))
                 if p.state == PHASE2:
                     if phase_complete(pr.phase2, p.progress, w - p.phase_start_week):
@@ -237,8 +266,7 @@ class ClinicModel:
                         self._book_intake(p)
                 elif p.state == REEVAL:
                     if p.reeval is None:
-                        a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK,
-                                                    REEVAL)
+                        a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK, REEVAL)
                         if a is not None:
                             p.reeval = a
                             self._record_booking(p, a)
@@ -290,14 +318,19 @@ class ClinicModel:
         # time to recurrence (sim/hazards.py): constant hazard, times RR during maintenance
         p12 = p.cond.recurrence_12_months
         if p12 > 0:
-            weeks = weeks_to_recurrence(p.behave.expovariate(1.0), p12, m.recurrence_relative_risk if maint else 1.0,
-                                        m.duration_weeks if maint else 0.0, p.cond.recurrence_window_weeks)
+            weeks = weeks_to_recurrence(
+                p.behave.expovariate(1.0),
+                p12,
+                m.recurrence_relative_risk if maint else 1.0,
+                m.duration_weeks if maint else 0.0,
+                p.cond.recurrence_window_weeks,
+            )
             if weeks != math.inf:  # outside the window: this episode does not recur
                 p.recur_t = now + weeks * WEEK
                 self.discharged.append(p)
 
     # ------------------------------------------------------------------------------------- attending
-    def attend(self, p: Patient, a: Appointment) -> None:
+    def attend(self, p: Patient, a: Appointment) -> None:  # noqa: C901  (event-loop hot path: one dispatch per appointment kind, kept inline for speed)
         """What happens at an appointment's start time."""
         t = a.start
         a.status = "attended"
@@ -446,9 +479,16 @@ class ClinicModel:
         out = np.zeros(n_res * self.weeks * 168)
         if self._used:
             used = self._used
-            start, length, units, staff, room = (np.array(col, dtype=np.int64) for col in (
-                [a.g for a in used], [a.length for a in used], [a.units for a in used], [a.staff for a in used],
-                [a.room for a in used]))
+            start, length, units, staff, room = (
+                np.array(col, dtype=np.int64)
+                for col in (
+                    [a.g for a in used],
+                    [a.length for a in used],
+                    [a.units for a in used],
+                    [a.staff for a in used],
+                    [a.room for a in used],
+                )
+            )
             lmax = int(length.max())
             j = np.arange(lmax)
             slots = start[:, None] + j[None, :]

@@ -45,11 +45,13 @@ from scenarios.schema import CalendarSpec, ConditionSpec, PainModelSpec, Protoco
 
 _STD = NormalDist()
 try:  # the C function behind NormalDist.inv_cdf, without its Python wrapper (3x faster per reading)
-    from _statistics import _normal_dist_inv_cdf as _inv_cdf
+    from _statistics import _normal_dist_inv_cdf as _inv_cdf  # type: ignore[import-not-found]  # CPython's private C module; the fallback follows
 except ImportError:  # pragma: no cover - other Python implementations
 
     def _inv_cdf(p: float, mu: float, sigma: float) -> float:
         return NormalDist(mu, sigma).inv_cdf(p)
+
+
 CLASSES = (ResponderClass.responder, ResponderClass.partial, ResponderClass.non_responder)
 _MASK = (1 << 64) - 1
 NOISE_REF_VAS = 5.0  # vas_noise_sd is the SD of a reading at this pain level (the noise scales with the pain)
@@ -70,9 +72,18 @@ class PatientDraws:
     noise_seed: int = 0
 
     @classmethod
-    def from_random(cls, rnd: random.Random) -> "PatientDraws":
-        return cls(rnd.random(), rnd.random(), rnd.random(), rnd.gauss(0.0, 1.0), rnd.gauss(0.0, 1.0),
-                   rnd.random(), rnd.random(), rnd.gauss(0.0, 1.0), rnd.getrandbits(63))
+    def from_random(cls, rnd: random.Random) -> PatientDraws:
+        return cls(
+            rnd.random(),
+            rnd.random(),
+            rnd.random(),
+            rnd.gauss(0.0, 1.0),
+            rnd.gauss(0.0, 1.0),
+            rnd.random(),
+            rnd.random(),
+            rnd.gauss(0.0, 1.0),
+            rnd.getrandbits(63),
+        )
 
 
 def truncated_normal_ppf(u: float, mean: float, sd: float, lo: float, hi: float) -> float:
@@ -124,14 +135,59 @@ def pt_load(pain: float, full_max: float, zero_vas: float, min_load: float) -> f
 class PainState:
     """The pain and function of one patient over time (see the module docstring for the equations)."""
 
-    __slots__ = ("u0", "floor", "x", "trans", "dur", "expo", "t", "persist_log", "trans_rate", "flare_rate",
-                 "flare_vas", "next_flare", "window", "tau", "step", "ctx", "ctx_max", "spec", "spec_max",
-                 "ptr", "ptr_max", "fatigue", "fatigue_minutes", "n_acu", "last_acu", "last_pt_end", "klass",
-                 "rnd", "factor", "duration", "noise_c", "noise_shift", "noise_seed", "f0", "kappa", "gain", "g", "load_full",
-                 "load_zero", "load_min", "last_pt_pain")
+    __slots__ = (
+        "u0",
+        "floor",
+        "x",
+        "trans",
+        "dur",
+        "expo",
+        "t",
+        "persist_log",
+        "trans_rate",
+        "flare_rate",
+        "flare_vas",
+        "next_flare",
+        "window",
+        "tau",
+        "step",
+        "ctx",
+        "ctx_max",
+        "spec",
+        "spec_max",
+        "ptr",
+        "ptr_max",
+        "fatigue",
+        "fatigue_minutes",
+        "n_acu",
+        "last_acu",
+        "last_pt_end",
+        "klass",
+        "rnd",
+        "factor",
+        "duration",
+        "noise_c",
+        "noise_shift",
+        "noise_seed",
+        "f0",
+        "kappa",
+        "gain",
+        "g",
+        "load_full",
+        "load_zero",
+        "load_min",
+        "last_pt_pain",
+    )
 
-    def __init__(self, cond: ConditionSpec, pm: PainModelSpec, draws: PatientDraws, t0: float,
-                 rnd: random.Random, fatigue_hours: float | None = None):
+    def __init__(
+        self,
+        cond: ConditionSpec,
+        pm: PainModelSpec,
+        draws: PatientDraws,
+        t0: float,
+        rnd: random.Random,
+        fatigue_hours: float | None = None,
+    ):
         b, nh = cond.baseline_vas, cond.natural_history
         self.u0 = u0 = truncated_normal_ppf(draws.u_baseline, b.mean, b.sd, b.min, 10.0)
         self.klass = responder_class(draws.u_class, cond)
@@ -293,9 +349,16 @@ def _earliest_in_windows(windows, calendar: CalendarSpec, t: float, minutes: int
     return None
 
 
-def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: ProtocolSpec,
-                              calendar: CalendarSpec, rng: np.random.Generator, n: int,
-                              no_shows: bool = True, staff=None) -> np.ndarray:
+def simulate_sessions_to_goal(  # noqa: C901  (the stand-alone phase-1 reference, kept literal to mirror the booking rules)
+    cond: ConditionSpec,
+    pm: PainModelSpec,
+    protocol: ProtocolSpec,
+    calendar: CalendarSpec,
+    rng: np.random.Generator,
+    n: int,
+    no_shows: bool = True,
+    staff=None,
+) -> np.ndarray:
     """Acupuncture sessions before a phase-1 visit first finds VAS < goal, for ``n`` patients; NaN if not
     within ``session_cap`` attended sessions.
 
@@ -335,9 +398,9 @@ def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: 
             continue
         earliest = intake + dur.intake_assessment
         week = int(intake // WEEK)
-        given, last_day = 0, -10**6
+        given, last_day = 0, -(10**6)
         while given < cap:
-            booked = []
+            booked: list = []
             for d in range(max(week * 7, int(earliest // DAY)), week * 7 + 7):
                 if len(booked) >= min(p1.acupuncture_per_week, cap - given):
                     break
@@ -359,4 +422,3 @@ def simulate_sessions_to_goal(cond: ConditionSpec, pm: PainModelSpec, protocol: 
             week += 1
             earliest = week * WEEK
     return out
-

@@ -44,16 +44,71 @@ _START = attrgetter("start")
 class Patient:
     """State and counters of one referral (a recurrence is a new Patient with ``recurrence=True``)."""
 
-    __slots__ = ("pid", "origin", "recurrence", "condition", "cond", "referral_t", "state", "pain", "behave",
-                 "intake", "intake_t", "reeval", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal",
-                 "n_acu_p1", "cap", "extended", "progress", "phase_start_week", "pending", "wake",
-                 "last_acu_day", "last_pt_day", "last_pt_end", "acu_sessions", "pt_sessions", "pt_in_window",
-                 "pt_credit", "maint_sessions", "no_shows", "discharge_t", "discharge_week", "end_t", "recur_t",
-                 "sample", "p1_goal", "vas_discharge", "pt_effective", "vas_entry", "fn_entry", "fn_discharge",
-                 "readouts", "pt_gain_in", "pt_gain_out", "pt_pain_last", "first_pt_t", "p1_end_t", "p2_first_t")
+    __slots__ = (
+        "pid",
+        "origin",
+        "recurrence",
+        "condition",
+        "cond",
+        "referral_t",
+        "state",
+        "pain",
+        "behave",
+        "intake",
+        "intake_t",
+        "reeval",
+        "first_treat_t",
+        "first_acu_t",
+        "goal_t",
+        "sessions_to_goal",
+        "n_acu_p1",
+        "cap",
+        "extended",
+        "progress",
+        "phase_start_week",
+        "pending",
+        "wake",
+        "last_acu_day",
+        "last_pt_day",
+        "last_pt_end",
+        "acu_sessions",
+        "pt_sessions",
+        "pt_in_window",
+        "pt_credit",
+        "maint_sessions",
+        "no_shows",
+        "discharge_t",
+        "discharge_week",
+        "end_t",
+        "recur_t",
+        "sample",
+        "p1_goal",
+        "vas_discharge",
+        "pt_effective",
+        "vas_entry",
+        "fn_entry",
+        "fn_discharge",
+        "readouts",
+        "pt_gain_in",
+        "pt_gain_out",
+        "pt_pain_last",
+        "first_pt_t",
+        "p1_end_t",
+        "p2_first_t",
+    )
 
-    def __init__(self, pid: int, origin: int, recurrence: bool, condition: str, cond, referral_t: float,
-                 pain: PainState, behave: random.Random, cap: int):
+    def __init__(
+        self,
+        pid: int,
+        origin: int,
+        recurrence: bool,
+        condition: str,
+        cond,
+        referral_t: float,
+        pain: PainState,
+        behave: random.Random,
+        cap: int,
+    ):
         self.pid, self.origin, self.recurrence = pid, origin, recurrence
         self.condition, self.cond = condition, cond
         self.referral_t = referral_t
@@ -71,7 +126,7 @@ class Patient:
         self.phase_start_week = 0
         self.pending: list[Appointment] = []
         self.wake: simpy.Event | None = None
-        self.last_acu_day = self.last_pt_day = -10**6
+        self.last_acu_day = self.last_pt_day = -(10**6)
         self.last_pt_end = -math.inf
         self.acu_sessions = self.pt_sessions = self.pt_in_window = self.maint_sessions = self.no_shows = 0
         self.pt_credit = 0.0

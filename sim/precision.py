@@ -186,27 +186,35 @@ class SequentialOutcome:
         for kpi, dec in self.decisions.items():
             x = np.asarray(self.values[kpi][: self.n_run], dtype=float)
             x = x[np.isfinite(x)]
-            rows.append({
-                "kpi": kpi,
-                "mean": float(x.mean()),
-                "half_width": half_width(x, self.spec.alpha),
-                "relative_half_width": relative_half_width(x, self.spec.alpha),
-                "n_solution": dec.n_solution if dec.accepted else None,
-                "accepted": dec.accepted,
-            })
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "mean": float(x.mean()),
+                    "half_width": half_width(x, self.spec.alpha),
+                    "relative_half_width": relative_half_width(x, self.spec.alpha),
+                    "n_solution": dec.n_solution if dec.accepted else None,
+                    "accepted": dec.accepted,
+                }
+            )
         return pd.DataFrame(rows)
 
     def trace(self) -> pd.DataFrame:
         """Tidy (n, kpi, relative_half_width) for plotting the convergence."""
-        return pd.DataFrame([
-            {"n": n, "kpi": kpi, "relative_half_width": d}
-            for kpi, dec in self.decisions.items()
-            for n, d in enumerate(dec.deviations[: self.n_run], start=1)
-        ])
+        return pd.DataFrame(
+            [
+                {"n": n, "kpi": kpi, "relative_half_width": d}
+                for kpi, dec in self.decisions.items()
+                for n, d in enumerate(dec.deviations[: self.n_run], start=1)
+            ]
+        )
 
 
-def _read_values(results: Sequence[Any], kpi_values: Callable[[Any], Mapping[str, float]], kpis: Sequence[str],
-                 values: dict[str, list[float]]) -> None:
+def _read_values(
+    results: Sequence[Any],
+    kpi_values: Callable[[Any], Mapping[str, float]],
+    kpis: Sequence[str],
+    values: dict[str, list[float]],
+) -> None:
     """Append each result's value of every KPI in ``kpis`` to ``values`` (a KPI the result lacks is a KeyError)."""
     for r in results:
         got = kpi_values(r)
@@ -273,8 +281,12 @@ def run_sequential(
 
 # ----------------------------------------------------------------------------------------- the simulation
 # key KPIs of the study: access (waits), pain response, throughput of the programme
-DEFAULT_KPIS = ("wait_to_intake_days.mean", "wait_to_first_acupuncture_days.mean", "sessions_to_goal.mean",
-                "programme_length_weeks.mean")
+DEFAULT_KPIS = (
+    "wait_to_intake_days.mean",
+    "wait_to_first_acupuncture_days.mean",
+    "sessions_to_goal.mean",
+    "programme_length_weeks.mean",
+)
 
 
 @dataclass
@@ -298,9 +310,13 @@ class PreciseRun:
         s = self.outcome.spec
         return {
             "method": "Hoad, Robinson & Davies (2010) sequential, relative 95% CI half-width, look-ahead",
-            "precision": s.precision, "alpha": s.alpha, "initial_replications": s.initial,
-            "look_ahead": s.look_ahead, "max_replications": s.max_reps,
-            "replications_run": self.outcome.n_run, "replications_needed": self.outcome.n_solution,
+            "precision": s.precision,
+            "alpha": s.alpha,
+            "initial_replications": s.initial,
+            "look_ahead": s.look_ahead,
+            "max_replications": s.max_reps,
+            "replications_run": self.outcome.n_run,
+            "replications_needed": self.outcome.n_solution,
             "precision_reached": self.outcome.converged,
             "kpis_undefined": list(self.outcome.undefined),
             "decision_warmup_weeks": self.decision_warmup_weeks,
@@ -373,8 +389,9 @@ def run_until_precise(
     batches = WarmedBatches(scenario, replication, root, wk, ex, pilot_size(spec), event_log)
     outcome = run_sequential(batches, _kpis_of, list(kpis), spec, batch=max(1, ex.workers), progress=progress)
     warm, method = choose_warmup(scenario, outcome.results, wk)
-    experiment = assemble_experiment(scenario, outcome.results, warm, method, root, wk, ex.workers,
-                                     time.perf_counter() - t0)
+    experiment = assemble_experiment(
+        scenario, outcome.results, warm, method, root, wk, ex.workers, time.perf_counter() - t0
+    )
     run = PreciseRun(outcome.results, outcome, root, wk, batches.warmup, experiment)
     experiment.manifest["replications_auto"] = run.manifest()
     return run
@@ -384,27 +401,46 @@ def _kpis_of(result: ReplicationResult) -> dict[str, float]:
     return result.kpis
 
 
-def _one_replication(replication: Replicate, scenario: Scenario, rep: int, root: int, weeks: int,
-                     extra: dict[str, Any]) -> ReplicationResult:
+def _one_replication(
+    replication: Replicate, scenario: Scenario, rep: int, root: int, weeks: int, extra: dict[str, Any]
+) -> ReplicationResult:
     """Top level (picklable) so that local processes and Dask workers can run it."""
     return replication(scenario, rep, root, weeks, **extra)
 
 
-def run_auto_experiment(scenario: Scenario, *, precision: float = DEFAULT_PRECISION, max_reps: int | None = None,
-                        kpis: Sequence[str] = DEFAULT_KPIS, weeks: int | None = None, seed: int | None = None,
-                        workers: int = 1, progress: Progress | None = None, event_log: bool = False
-                        ) -> ExperimentResult:
+def run_auto_experiment(
+    scenario: Scenario,
+    *,
+    precision: float = DEFAULT_PRECISION,
+    max_reps: int | None = None,
+    kpis: Sequence[str] = DEFAULT_KPIS,
+    weeks: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    event_log: bool = False,
+) -> ExperimentResult:
     """``run_experiment`` with the number of replications chosen by :func:`run_until_precise` (CLI
     ``--auto-replications``); bad settings are :class:`scenarios.InputError` (one line, exit 2)."""
     cap = DEFAULT_MAX_REPS if max_reps is None else int(max_reps)
     if cap < DEFAULT_INITIAL:
-        raise InputError(f"--replications: with --auto-replications it is the cap and must be {DEFAULT_INITIAL} "
-                         f"or more (got {cap})")
+        raise InputError(
+            f"--replications: with --auto-replications it is the cap and must be {DEFAULT_INITIAL} or more (got {cap})"
+        )
     if not 0 < precision < 1:
         raise InputError(f"--precision: must be between 0 and 1, e.g. 0.05 for 5% (got {precision})")
     try:
-        run = run_until_precise(scenario, kpis, precision, cap, weeks=weeks, seed=seed, workers=workers,
-                                progress=progress, event_log=event_log)
+        run = run_until_precise(
+            scenario,
+            kpis,
+            precision,
+            cap,
+            weeks=weeks,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            event_log=event_log,
+        )
     except ValueError as e:
         raise InputError(f"--auto-replications: {e}") from None
     return run.experiment
@@ -414,12 +450,16 @@ def describe_auto(info: dict[str, Any]) -> str:
     """One line for people: how many replications, why, and whether the precision was reached."""
     pct = f"{100 * info['precision']:g}%"
     if info["precision_reached"]:
-        head = (f"Replications chosen automatically: {info['replications_run']} run, {info['replications_needed']} "
-                f"needed for 95% CI half-widths within {pct} of the mean")
+        head = (
+            f"Replications chosen automatically: {info['replications_run']} run, {info['replications_needed']} "
+            f"needed for 95% CI half-widths within {pct} of the mean"
+        )
     else:
         missed = [k["kpi"] for k in info["kpis"] if not k["accepted"]]
-        head = (f"Precision of {pct} NOT reached within the cap of {info['max_replications']} replications for "
-                f"{', '.join(missed)}: read their CIs with care or raise --replications")
+        head = (
+            f"Precision of {pct} NOT reached within the cap of {info['max_replications']} replications for "
+            f"{', '.join(missed)}: read their CIs with care or raise --replications"
+        )
     skipped = info.get("kpis_undefined") or []
     tail = f" (not judged, undefined here: {', '.join(skipped)})" if skipped else ""
     return f"{head} (Hoad, Robinson & Davies 2010; look-ahead {info['look_ahead']}){tail}."

@@ -115,11 +115,14 @@ def staffing_cost(scenario: Scenario) -> float | None:
     return total
 
 
-def candidates(base: Scenario, levers: Sequence[str], min_per_lever: int, max_per_lever: int
-               ) -> tuple[list[tuple[Candidate, Scenario]], list[str], str]:
+def candidates(
+    base: Scenario, levers: Sequence[str], min_per_lever: int, max_per_lever: int
+) -> tuple[list[tuple[Candidate, Scenario]], list[str], str]:
     """Valid candidates in search order, the skipped ones (one line each) and the order used."""
     if min_per_lever < 0 or max_per_lever < min_per_lever:
-        raise InputError(f"--min-per-lever/--max-per-lever: need 0 <= min <= max (got {min_per_lever}..{max_per_lever})")
+        raise InputError(
+            f"--min-per-lever/--max-per-lever: need 0 <= min <= max (got {min_per_lever}..{max_per_lever})"
+        )
     priced = {r.value for r in base.costs.per_week}
     by_cost = all(ROLE_LEVERS[lv].value in priced for lv in levers) and staffing_cost(base) is not None
     valid: list[tuple[Candidate, Scenario]] = []
@@ -161,13 +164,26 @@ def judge(target: Target, values: np.ndarray, confidence: float) -> TargetEviden
     return TargetEvidence(target, n, mean, low, high, verdict)
 
 
-def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], *, min_per_lever: int = 1,
-              max_per_lever: int = 6, confidence: float = 0.95, replications: int = 10, batch: int = 10,
-              max_replications: int = 40, root_seed: int = 0, weeks: int | None = None,
-              spec: ExecutorSpec | None = None, replicate: Replicate | None = None,
-              report: Callable[[CandidateEvidence], None] | None = None,
-              progress: Progress | None = None, lookahead: int = 1,
-              utilisation_limit: float = 0.85) -> Recommendation:
+def recommend(
+    base: Scenario,
+    targets: Sequence[Target],
+    levers: Sequence[str],
+    *,
+    min_per_lever: int = 1,
+    max_per_lever: int = 6,
+    confidence: float = 0.95,
+    replications: int = 10,
+    batch: int = 10,
+    max_replications: int = 40,
+    root_seed: int = 0,
+    weeks: int | None = None,
+    spec: ExecutorSpec | None = None,
+    replicate: Replicate | None = None,
+    report: Callable[[CandidateEvidence], None] | None = None,
+    progress: Progress | None = None,
+    lookahead: int = 1,
+    utilisation_limit: float = 0.85,
+) -> Recommendation:
     """Try candidates in order; add replications while a target's CI straddles its threshold; stop at the first
     candidate that meets every target. ``report`` is called with each candidate's final evidence.
     ``lookahead`` candidates get their first batch together (more parallel work; same answer and evidence).
@@ -181,7 +197,9 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
     if replications < 2:
         raise InputError(f"--replications: needs 2 or more for a confidence interval (got {replications})")
     if max_replications < replications:
-        raise InputError(f"--max-replications: must be at least --replications ({replications}), got {max_replications}")
+        raise InputError(
+            f"--max-replications: must be at least --replications ({replications}), got {max_replications}"
+        )
     if batch < 1:
         raise InputError(f"--batch: must be 1 or more (got {batch})")
     check_kpis_known(list(targets), set(KPI_META))  # against the model's catalogue, before any run
@@ -190,18 +208,44 @@ def recommend(base: Scenario, targets: Sequence[Target], levers: Sequence[str], 
     valid, skipped, order = candidates(base, levers, min_per_lever, max_per_lever)
     replicate = replicate or run_replication
     with TaskRunner(spec) as runner:
-        rec = _search(valid, skipped, order, targets, confidence, replications, batch, max_replications, root_seed,
-                      weeks, runner, replicate, report, progress, lookahead)
+        rec = _search(
+            valid,
+            skipped,
+            order,
+            targets,
+            confidence,
+            replications,
+            batch,
+            max_replications,
+            root_seed,
+            weeks,
+            runner,
+            replicate,
+            report,
+            progress,
+            lookahead,
+        )
         low_high = _range_ends(base, levers, min_per_lever, max_per_lever)
         if low_high is not None:
-            rec.responses = target_responses(targets, *low_high, confidence, replications, root_seed, weeks, runner,
-                                             replicate, progress)
+            rec.responses = target_responses(
+                targets, *low_high, confidence, replications, root_seed, weeks, runner, replicate, progress
+            )
         if rec.best is not None:
             chosen = dict(valid)[rec.best]
             rec.utilisation_limit = utilisation_limit
-            rec.side_effects = side_effects(base, chosen, levers, utilisation_limit, confidence,
-                                            max(replications, _tried_n(rec)), root_seed, weeks, runner, replicate,
-                                            progress)
+            rec.side_effects = side_effects(
+                base,
+                chosen,
+                levers,
+                utilisation_limit,
+                confidence,
+                max(replications, _tried_n(rec)),
+                root_seed,
+                weeks,
+                runner,
+                replicate,
+                progress,
+            )
     return rec
 
 
@@ -209,11 +253,23 @@ def _tried_n(rec: Recommendation) -> int:
     return next((ev.replications for ev in rec.tried if ev.candidate == rec.best), 0)
 
 
-def _search(valid: list[tuple[Candidate, Scenario]], skipped: list[str], order: str, targets: Sequence[Target],
-            confidence: float, replications: int, batch: int, max_replications: int, root_seed: int,
-            weeks: int | None, runner: TaskRunner, replicate: Replicate,
-            report: Callable[[CandidateEvidence], None] | None, progress: Progress | None,
-            lookahead: int) -> Recommendation:
+def _search(
+    valid: list[tuple[Candidate, Scenario]],
+    skipped: list[str],
+    order: str,
+    targets: Sequence[Target],
+    confidence: float,
+    replications: int,
+    batch: int,
+    max_replications: int,
+    root_seed: int,
+    weeks: int | None,
+    runner: TaskRunner,
+    replicate: Replicate,
+    report: Callable[[CandidateEvidence], None] | None,
+    progress: Progress | None,
+    lookahead: int,
+) -> Recommendation:
     """The candidates in order, each judged on its replications; the first meeting every target wins."""
     tried: list[CandidateEvidence] = []
 
@@ -221,12 +277,12 @@ def _search(valid: list[tuple[Candidate, Scenario]], skipped: list[str], order: 
         return [(replicate, scenario, r, root_seed, weeks) for r in range(replications)]
 
     for at in range(0, len(valid), lookahead):
-        window = valid[at:at + lookahead]
+        window = valid[at : at + lookahead]
         # the first batches of the next `lookahead` candidates in one submission (fills a big cluster);
         # the candidates are then judged in order, so the answer and evidence do not depend on `lookahead`
         flat = runner.run(replication_kpis, [t for _, s in window for t in first_batch(s)], progress)
         for i, (candidate, scenario) in enumerate(window):
-            results = flat[i * replications:(i + 1) * replications]
+            results = flat[i * replications : (i + 1) * replications]
             evidence = _evidence(candidate, scenario, results, targets, confidence, weeks)
             while evidence.verdict == UNCLEAR and len(results) < max_replications:
                 stop = min(len(results) + batch, max_replications)
@@ -241,14 +297,24 @@ def _search(valid: list[tuple[Candidate, Scenario]], skipped: list[str], order: 
     return Recommendation(None, tried, order, skipped, len(valid))
 
 
-def _evidence(candidate: Candidate, scenario: Scenario, results: list[ReplicationKpis], targets: Sequence[Target],
-              confidence: float, weeks: int | None) -> CandidateEvidence:
+def _evidence(
+    candidate: Candidate,
+    scenario: Scenario,
+    results: list[ReplicationKpis],
+    targets: Sequence[Target],
+    confidence: float,
+    weeks: int | None,
+) -> CandidateEvidence:
     """Judge every target on these replications, with the warm-up run_experiment would choose for them."""
     warmup, _ = choose_warmup(scenario, results, weeks)
     kpis = [r.kpis(warmup) for r in results]
     check_kpis_known(list(targets), set(kpis[0]))
-    return CandidateEvidence(candidate, len(results), [
-        judge(t, np.array([k.get(t.kpi, math.nan) for k in kpis]), confidence) for t in targets], warmup)
+    return CandidateEvidence(
+        candidate,
+        len(results),
+        [judge(t, np.array([k.get(t.kpi, math.nan) for k in kpis]), confidence) for t in targets],
+        warmup,
+    )
 
 
 def evidence_rows(rec: Recommendation) -> list[dict[str, Any]]:
@@ -256,10 +322,20 @@ def evidence_rows(rec: Recommendation) -> list[dict[str, Any]]:
     rows = []
     for ev in rec.tried:
         for t in ev.targets:
-            rows.append({**ev.candidate.overrides, "cost_per_week": ev.candidate.cost,
-                         "headcount": ev.candidate.headcount, "target": str(t.target), "replications": t.n,
-                         "mean": t.mean, "bound_low": t.bound_low, "bound_high": t.bound_high,
-                         "target_verdict": t.verdict, "candidate_verdict": ev.verdict})
+            rows.append(
+                {
+                    **ev.candidate.overrides,
+                    "cost_per_week": ev.candidate.cost,
+                    "headcount": ev.candidate.headcount,
+                    "target": str(t.target),
+                    "replications": t.n,
+                    "mean": t.mean,
+                    "bound_low": t.bound_low,
+                    "bound_high": t.bound_high,
+                    "target_verdict": t.verdict,
+                    "candidate_verdict": ev.verdict,
+                }
+            )
     return rows
 
 
@@ -306,8 +382,9 @@ _WORSE_WHEN_HIGHER = {"programme_length_weeks.mean": "longer", "wait_to_first_pt
 _WORSE_WHEN_LOWER = {"completions.per_week": "fewer"}
 
 
-def _range_ends(base: Scenario, levers: Sequence[str], low: int, high: int) -> tuple[tuple[str, Scenario],
-                                                                                      tuple[str, Scenario]] | None:
+def _range_ends(
+    base: Scenario, levers: Sequence[str], low: int, high: int
+) -> tuple[tuple[str, Scenario], tuple[str, Scenario]] | None:
     """The scenario with every lever at ``low`` and at ``high`` (labelled), or None if they coincide or one is
     not a valid scenario."""
     if low == high or not levers:
@@ -322,16 +399,24 @@ def _range_ends(base: Scenario, levers: Sequence[str], low: int, high: int) -> t
     return ends[0], ends[1]
 
 
-def _kpi_rows(scenario: Scenario, n: int, root_seed: int, weeks: int | None, runner: TaskRunner,
-              replicate: Replicate, progress: Progress | None) -> list[dict[str, float]]:
+def _kpi_rows(
+    scenario: Scenario,
+    n: int,
+    root_seed: int,
+    weeks: int | None,
+    runner: TaskRunner,
+    replicate: Replicate,
+    progress: Progress | None,
+) -> list[dict[str, float]]:
     """Replications 0..n-1 of ``scenario`` (the seeds every candidate uses), KPIs at its own warm-up."""
     results = runner.run(replication_kpis, [(replicate, scenario, r, root_seed, weeks) for r in range(n)], progress)
     warmup, _ = choose_warmup(scenario, results, weeks)
     return [r.kpis(warmup) for r in results]
 
 
-def _paired(kpi: str, a: list[dict[str, float]], b: list[dict[str, float]], confidence: float
-            ) -> tuple[float, float, float, float, float, int]:
+def _paired(
+    kpi: str, a: list[dict[str, float]], b: list[dict[str, float]], confidence: float
+) -> tuple[float, float, float, float, float, int]:
     """Means of ``kpi`` in a and b, and the paired difference b - a with its two-sided CI."""
     xa = np.array([k.get(kpi, math.nan) for k in a], dtype=float)
     xb = np.array([k.get(kpi, math.nan) for k in b], dtype=float)
@@ -341,9 +426,18 @@ def _paired(kpi: str, a: list[dict[str, float]], b: list[dict[str, float]], conf
     return mean_a, mean_b, diff, lo, hi, n
 
 
-def target_responses(targets: Sequence[Target], low: tuple[str, Scenario], high: tuple[str, Scenario],
-                     confidence: float, n: int, root_seed: int, weeks: int | None, runner: TaskRunner,
-                     replicate: Replicate, progress: Progress | None) -> list[TargetResponse]:
+def target_responses(
+    targets: Sequence[Target],
+    low: tuple[str, Scenario],
+    high: tuple[str, Scenario],
+    confidence: float,
+    n: int,
+    root_seed: int,
+    weeks: int | None,
+    runner: TaskRunner,
+    replicate: Replicate,
+    progress: Progress | None,
+) -> list[TargetResponse]:
     """How each target's KPI moves from the levers' lowest to their highest values (see :class:`TargetResponse`)."""
     rows_low = _kpi_rows(low[1], n, root_seed, weeks, runner, replicate, progress)
     rows_high = _kpi_rows(high[1], n, root_seed, weeks, runner, replicate, progress)
@@ -364,9 +458,19 @@ def _flag(kpi: str, chosen: float, lo: float, hi: float, limit: float) -> str | 
     return None
 
 
-def side_effects(base: Scenario, chosen: Scenario, levers: Sequence[str], limit: float, confidence: float, n: int,
-                 root_seed: int, weeks: int | None, runner: TaskRunner, replicate: Replicate,
-                 progress: Progress | None) -> list[SideEffect]:
+def side_effects(
+    base: Scenario,
+    chosen: Scenario,
+    levers: Sequence[str],
+    limit: float,
+    confidence: float,
+    n: int,
+    root_seed: int,
+    weeks: int | None,
+    runner: TaskRunner,
+    replicate: Replicate,
+    progress: Progress | None,
+) -> list[SideEffect]:
     """The chosen staffing against the scenario as given, on the same replications: each lever's utilisation
     (flagged above ``limit``), programme length, discharges and the wait to physiotherapy (flagged when clearly
     worse). KPIs the model does not report are left out."""

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import math
-
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -33,12 +32,42 @@ from .warmup import mser5, system_census
 
 Progress = Callable[[int, int], None]
 
-PATIENT_COLUMNS = ("patient", "origin", "recurrence", "condition", "responder_class", "baseline_vas", "referral_t",
-                   "intake_t", "first_treat_t", "first_acu_t", "goal_t", "sessions_to_goal", "phase1_sessions",
-                   "acu_sessions", "pt_sessions", "pt_in_window", "pt_credit", "pt_effective", "maintenance_sessions",
-                   "no_shows", "discharge_t", "end_t", "outcome", "vas_discharge", "phase_start_week",
-                   "discharge_week", "vas_entry", "function_entry", "function_discharge", "pt_gain_in", "pt_gain_out",
-                   "first_pt_t", "p1_end_t", "p2_first_t")
+PATIENT_COLUMNS = (
+    "patient",
+    "origin",
+    "recurrence",
+    "condition",
+    "responder_class",
+    "baseline_vas",
+    "referral_t",
+    "intake_t",
+    "first_treat_t",
+    "first_acu_t",
+    "goal_t",
+    "sessions_to_goal",
+    "phase1_sessions",
+    "acu_sessions",
+    "pt_sessions",
+    "pt_in_window",
+    "pt_credit",
+    "pt_effective",
+    "maintenance_sessions",
+    "no_shows",
+    "discharge_t",
+    "end_t",
+    "outcome",
+    "vas_discharge",
+    "phase_start_week",
+    "discharge_week",
+    "vas_entry",
+    "function_entry",
+    "function_discharge",
+    "pt_gain_in",
+    "pt_gain_out",
+    "first_pt_t",
+    "p1_end_t",
+    "p2_first_t",
+)
 
 
 def _version() -> str:
@@ -57,17 +86,42 @@ def _patients_frame(model: ClinicModel) -> pd.DataFrame:
     """One row per referral, built column by column (one list per column, not a tuple per patient)."""
     ps = model.patients
     klass = ("responder", "partial", "non_responder")
-    cols = [[p.pid for p in ps], [p.origin for p in ps], [p.recurrence for p in ps], [p.condition for p in ps],
-            [klass[p.pain.klass] for p in ps], [p.pain.u0 for p in ps], [p.referral_t for p in ps],
-            [p.intake_t for p in ps], [p.first_treat_t for p in ps], [p.first_acu_t for p in ps],
-            [p.goal_t for p in ps], [p.sessions_to_goal for p in ps], [p.n_acu_p1 for p in ps],
-            [p.acu_sessions for p in ps], [p.pt_sessions for p in ps], [p.pt_in_window for p in ps],
-            [p.pt_credit for p in ps], [p.pt_effective for p in ps], [p.maint_sessions for p in ps],
-            [p.no_shows for p in ps], [p.discharge_t for p in ps], [p.end_t for p in ps], [p.state for p in ps],
-            [p.vas_discharge for p in ps], [p.phase_start_week for p in ps],
-            [p.discharge_week for p in ps], [p.vas_entry for p in ps], [p.fn_entry for p in ps],
-            [p.fn_discharge for p in ps], [p.pt_gain_in for p in ps], [p.pt_gain_out for p in ps],
-            [p.first_pt_t for p in ps], [p.p1_end_t for p in ps], [p.p2_first_t for p in ps]]
+    cols = [
+        [p.pid for p in ps],
+        [p.origin for p in ps],
+        [p.recurrence for p in ps],
+        [p.condition for p in ps],
+        [klass[p.pain.klass] for p in ps],
+        [p.pain.u0 for p in ps],
+        [p.referral_t for p in ps],
+        [p.intake_t for p in ps],
+        [p.first_treat_t for p in ps],
+        [p.first_acu_t for p in ps],
+        [p.goal_t for p in ps],
+        [p.sessions_to_goal for p in ps],
+        [p.n_acu_p1 for p in ps],
+        [p.acu_sessions for p in ps],
+        [p.pt_sessions for p in ps],
+        [p.pt_in_window for p in ps],
+        [p.pt_credit for p in ps],
+        [p.pt_effective for p in ps],
+        [p.maint_sessions for p in ps],
+        [p.no_shows for p in ps],
+        [p.discharge_t for p in ps],
+        [p.end_t for p in ps],
+        [p.state for p in ps],
+        [p.vas_discharge for p in ps],
+        [p.phase_start_week for p in ps],
+        [p.discharge_week for p in ps],
+        [p.vas_entry for p in ps],
+        [p.fn_entry for p in ps],
+        [p.fn_discharge for p in ps],
+        [p.pt_gain_in for p in ps],
+        [p.pt_gain_out for p in ps],
+        [p.first_pt_t for p in ps],
+        [p.p1_end_t for p in ps],
+        [p.p2_first_t for p in ps],
+    ]
     frame = dict(zip(PATIENT_COLUMNS, cols, strict=True))
     for j, w in enumerate(model.readout_weeks):  # read-outs: vas_week<w>, function_week<w> (NaN: not reached)
         got = [p.readouts[j] if p.readouts is not None and len(p.readouts) > j else (math.nan, math.nan) for p in ps]
@@ -78,8 +132,10 @@ def _patients_frame(model: ClinicModel) -> pd.DataFrame:
 
 def _appointments_frame(model: ClinicModel) -> pd.DataFrame:
     g = model.grid
-    rows = [(pid, a.kind, phase, g.staff_ids[a.staff], ROOM_TYPES[a.room], a.start, a.end, a.status)
-            for pid, a, phase in model.appointments]
+    rows = [
+        (pid, a.kind, phase, g.staff_ids[a.staff], ROOM_TYPES[a.room], a.start, a.end, a.status)
+        for pid, a, phase in model.appointments
+    ]
     return pd.DataFrame(rows, columns=["patient", "session", "phase", "staff", "room", "start", "end", "status"])
 
 
@@ -91,9 +147,15 @@ def finalise(r: ReplicationResult, warmup: int) -> ReplicationResult:
     return r
 
 
-def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None,
-                    event_log: bool = False, warmup_weeks: int | None = None,
-                    policy: BookingPolicy | None = None) -> ReplicationResult:
+def run_replication(
+    scenario: Scenario,
+    rep: int,
+    root_seed: int,
+    weeks: int | None = None,
+    event_log: bool = False,
+    warmup_weeks: int | None = None,
+    policy: BookingPolicy | None = None,
+) -> ReplicationResult:
     """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
 
     ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
@@ -102,8 +164,14 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
     """
     weeks = int(weeks or scenario.run.horizon_weeks)
     warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
-    model = ClinicModel(scenario, ReplicationStreams.create(root_seed, rep), weeks, event_log=event_log,
-                        sample_from_week=warm, policy=policy)
+    model = ClinicModel(
+        scenario,
+        ReplicationStreams.create(root_seed, rep),
+        weeks,
+        event_log=event_log,
+        sample_from_week=warm,
+        policy=policy,
+    )
     model.run()
     grid = model.grid
     resources = [(sid, role) for sid, role in zip(grid.staff_ids, grid.staff_roles, strict=True)]
@@ -113,13 +181,24 @@ def run_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | N
     traj = pd.DataFrame(model.traj, columns=["patient", "day", "vas", "session"])
     stg = patients.loc[np.isfinite(patients["sessions_to_goal"].to_numpy(float)), "sessions_to_goal"]
     result = ReplicationResult(
-        replication=rep, weeks=weeks, warmup_weeks=warm, kpis={}, timeseries=ts, utilisation=pd.DataFrame(),
-        trajectories=traj, sessions_to_goal=stg.to_numpy(float), outcomes=outcome_counts(patients),
+        replication=rep,
+        weeks=weeks,
+        warmup_weeks=warm,
+        kpis={},
+        timeseries=ts,
+        utilisation=pd.DataFrame(),
+        trajectories=traj,
+        sessions_to_goal=stg.to_numpy(float),
+        outcomes=outcome_counts(patients),
         patients=patients,
         event_log=(pd.DataFrame(model.events, columns=["patient", "time", "event", "details"]) if event_log else None),
         appointments=_appointments_frame(model) if event_log else None,
-        busy=model.busy, available=grid.available_minutes(), resources=resources,
-        n_events=model.n_events_processed, goal_vas=scenario.protocol.goal_vas)
+        busy=model.busy,
+        available=grid.available_minutes(),
+        resources=resources,
+        n_events=model.n_events_processed,
+        goal_vas=scenario.protocol.goal_vas,
+    )
     return finalise(result, warm)
 
 
@@ -164,33 +243,66 @@ def _resolve(scenario: Scenario, replications: int | None, weeks: int | None, se
     return reps, wk, sd
 
 
-def assemble_experiment(scenario: Scenario, results: list[ReplicationResult], warm: int, method: str, seed: int,
-              weeks: int, workers: int, wall: float) -> ExperimentResult:
+def assemble_experiment(
+    scenario: Scenario,
+    results: list[ReplicationResult],
+    warm: int,
+    method: str,
+    seed: int,
+    weeks: int,
+    workers: int,
+    wall: float,
+) -> ExperimentResult:
     for r in results:
         finalise(r, warm)
-    per_rep = pd.DataFrame([(r.replication, k, v) for r in results for k, v in r.kpis.items()],
-                           columns=["replication", "kpi", "value"])
+    per_rep = pd.DataFrame(
+        [(r.replication, k, v) for r in results for k, v in r.kpis.items()], columns=["replication", "kpi", "value"]
+    )
     ts = pd.concat([r.timeseries.assign(replication=r.replication) for r in results], ignore_index=True)
     ts = ts[["replication", *[c for c in ts.columns if c != "replication"]]]
     util = pd.concat([r.utilisation for r in results], ignore_index=True)
-    util = (util.groupby(["resource", "role_or_room", "weekday", "hour"], as_index=False, sort=True)
-            [["busy_minutes", "available_minutes"]].mean())
-    manifest = dict(scenario=scenario.name, scenario_hash=scenario_hash(scenario), root_seed=seed,
-                    replications=len(results), weeks=weeks, warmup_weeks=warm, warmup_method=method,
-                    version=_version(), wall_time_seconds=round(wall, 3), workers=workers,
-                    streams="numpy SeedSequence(root_seed, spawn_key=(replication,))",
-                    events=int(sum(r.n_events for r in results)))
-    return ExperimentResult(summary=_summary(per_rep), per_replication=per_rep, timeseries=ts, utilisation=util,
-                            replications=results, manifest=manifest)
+    util = util.groupby(["resource", "role_or_room", "weekday", "hour"], as_index=False, sort=True)[
+        ["busy_minutes", "available_minutes"]
+    ].mean()
+    manifest = dict(
+        scenario=scenario.name,
+        scenario_hash=scenario_hash(scenario),
+        root_seed=seed,
+        replications=len(results),
+        weeks=weeks,
+        warmup_weeks=warm,
+        warmup_method=method,
+        version=_version(),
+        wall_time_seconds=round(wall, 3),
+        workers=workers,
+        streams="numpy SeedSequence(root_seed, spawn_key=(replication,))",
+        events=int(sum(r.n_events for r in results)),
+    )
+    return ExperimentResult(
+        summary=_summary(per_rep),
+        per_replication=per_rep,
+        timeseries=ts,
+        utilisation=util,
+        replications=results,
+        manifest=manifest,
+    )
 
 
 def _executor(workers: int, executor: ExecutorSpec | None) -> ExecutorSpec:
     return executor if executor is not None else ExecutorSpec.parse(workers)
 
 
-def run_experiment(scenario: Scenario, *, replications: int | None = None, weeks: int | None = None,
-                   seed: int | None = None, workers: int = 1, progress: Progress | None = None,
-                   event_log: bool = False, executor: ExecutorSpec | None = None) -> ExperimentResult:
+def run_experiment(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    weeks: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    event_log: bool = False,
+    executor: ExecutorSpec | None = None,
+) -> ExperimentResult:
     """N replications from one root seed; summary with t-based 95% CIs; one warm-up for all replications."""
     reps, wk, sd = _resolve(scenario, replications, weeks, seed)
     spec = _executor(workers, executor)
@@ -212,15 +324,34 @@ def _paired_differences(exps: dict[str, ExperimentResult], names: Sequence[str])
                 continue
             mean, lo, hi, hw, n = paired_differences(base[kpi].to_numpy(float), other[kpi].to_numpy(float))
             label, unit = kpi_label(str(kpi))
-            rows.append(dict(kpi=kpi, label=label, unit=unit, scenario=name, mean_diff=mean, ci_low=lo, ci_high=hi,
-                             half_width=hw, n=n))
-    return pd.DataFrame(rows, columns=["kpi", "label", "unit", "scenario", "mean_diff", "ci_low", "ci_high",
-                                       "half_width", "n"])
+            rows.append(
+                dict(
+                    kpi=kpi,
+                    label=label,
+                    unit=unit,
+                    scenario=name,
+                    mean_diff=mean,
+                    ci_low=lo,
+                    ci_high=hi,
+                    half_width=hw,
+                    n=n,
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["kpi", "label", "unit", "scenario", "mean_diff", "ci_low", "ci_high", "half_width", "n"]
+    )
 
 
-def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None = None, weeks: int | None = None,
-                      seed: int | None = None, workers: int = 1, progress: Progress | None = None,
-                      executor: ExecutorSpec | None = None) -> ComparisonResult:
+def compare_scenarios(
+    scenarios: Sequence[Scenario],
+    *,
+    replications: int | None = None,
+    weeks: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    executor: ExecutorSpec | None = None,
+) -> ComparisonResult:
     """Paired per-replication differences of each scenario vs the first, on the same seeds (CRN).
 
     Replications, weeks and seed default to the first scenario's; all use one warm-up (the longest chosen).
@@ -237,18 +368,30 @@ def compare_scenarios(scenarios: Sequence[Scenario], *, replications: int | None
     tasks = [(s, r, sd, wk, False) for s in scenarios for r in range(reps)]
     total = len(tasks)
     results = run_tasks(run_replication, tasks, spec, progress and (lambda d, _t: progress(d, total)))
-    by_name = {s.name: results[i * reps:(i + 1) * reps] for i, s in enumerate(scenarios)}
+    by_name = {s.name: results[i * reps : (i + 1) * reps] for i, s in enumerate(scenarios)}
     choices = [choose_warmup(s, by_name[s.name], wk) for s in scenarios]
     warm = max(c[0] for c in choices)
     wall = time.perf_counter() - t0
-    exps = {s.name: assemble_experiment(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
-            for i, s in enumerate(scenarios)}
+    exps = {
+        s.name: assemble_experiment(s, by_name[s.name], warm, choices[i][1], sd, wk, spec.workers, wall)
+        for i, s in enumerate(scenarios)
+    }
     diff = _paired_differences(exps, names)
-    manifest = dict(scenarios=names, scenario_hashes=[scenario_hash(s) for s in scenarios], root_seed=sd,
-                    replications=reps, weeks=wk, warmup_weeks=warm, version=_version(),
-                    wall_time_seconds=round(wall, 3), workers=spec.workers, common_random_numbers=True)
-    return ComparisonResult(differences=diff, summaries={n: e.summary for n, e in exps.items()}, experiments=exps,
-                            manifest=manifest)
+    manifest = dict(
+        scenarios=names,
+        scenario_hashes=[scenario_hash(s) for s in scenarios],
+        root_seed=sd,
+        replications=reps,
+        weeks=wk,
+        warmup_weeks=warm,
+        version=_version(),
+        wall_time_seconds=round(wall, 3),
+        workers=spec.workers,
+        common_random_numbers=True,
+    )
+    return ComparisonResult(
+        differences=diff, summaries={n: e.summary for n, e in exps.items()}, experiments=exps, manifest=manifest
+    )
 
 
 __all__ = ["compare_scenarios", "finalise", "fixed_warmup", "run_experiment", "run_replication"]

@@ -18,7 +18,14 @@ from scenarios import Scenario
 from .runner import run_replication
 
 #: the simulation's patient states -> the roster's phases (patients.csv); others are not in the clinic
-ROSTER_PHASE = {"waiting": "1", "phase1": "1", "reeval": "1", "phase2": "2", "phase3": "3", "maintenance": "maintenance"}
+ROSTER_PHASE = {
+    "waiting": "1",
+    "phase1": "1",
+    "reeval": "1",
+    "phase2": "2",
+    "phase3": "3",
+    "maintenance": "maintenance",
+}
 
 
 def population_at_end(scenario: Scenario, seed: int, week_start: dt.date, weeks: int | None = None) -> pd.DataFrame:
@@ -29,7 +36,11 @@ def population_at_end(scenario: Scenario, seed: int, week_start: dt.date, weeks:
     start_week = p["discharge_week"].where(p["outcome"] == "maintenance", p["phase_start_week"])
     start_week = start_week.where(p["outcome"] != "waiting", r.weeks)  # intake due this week
     starts = [(week_start - dt.timedelta(weeks=int(r.weeks - w))).isoformat() for w in start_week]
-    return pd.DataFrame({"patient_id": [f"S{int(x):05d}" for x in p["patient"]],
-                         "condition": p["condition"].astype(str).to_numpy(),
-                         "phase": p["outcome"].map(ROSTER_PHASE).to_numpy(),
-                         "phase_start": starts})
+    return pd.DataFrame(
+        {
+            "patient_id": [f"S{int(x):05d}" for x in p["patient"]],
+            "condition": p["condition"].astype(str).to_numpy(),
+            "phase": p["outcome"].map(ROSTER_PHASE).to_numpy(),
+            "phase_start": starts,
+        }
+    )

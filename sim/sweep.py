@@ -81,7 +81,7 @@ def _strip_source(line: str, point: dict[str, Any]) -> str:
     prefixes += [f"{k}={v}: " for k, v in point.items()]
     for p in prefixes:
         if line.startswith(p):
-            return line[len(p):]
+            return line[len(p) :]
     return line
 
 
@@ -133,8 +133,9 @@ def warmup_candidates(scenario: Scenario, weeks: int) -> list[int]:
     return list(range(0, min(spec.weeks, weeks // 2) + 1))
 
 
-def replication_kpis(replicate: Replicate, scenario: Scenario, rep: int, root_seed: int,
-                     weeks: int | None) -> ReplicationKpis:
+def replication_kpis(
+    replicate: Replicate, scenario: Scenario, rep: int, root_seed: int, weeks: int | None
+) -> ReplicationKpis:
     """One task: run replication ``rep``; keep only its KPIs for each candidate warm-up (recomputing them is
     ~1 ms each, a few % of the run) and the weekly time series: small to send back from a worker."""
     result = replicate(scenario, rep, root_seed, weeks)
@@ -167,10 +168,19 @@ def summarise(table: pd.DataFrame, paths: Sequence[str], confidence: float = 0.9
     return out[[*paths, "point", "kpi", "mean", "sd", "n", "ci_low", "ci_high", "half_width"]]
 
 
-def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root_seed: int, weeks: int | None = None,
-              spec: ExecutorSpec | None = None, progress: Progress | None = None,
-              replicate: Replicate | None = None, confidence: float = 0.95,
-              runner: TaskRunner | None = None) -> SweepResult:
+def run_sweep(
+    base: Scenario,
+    varies: Sequence[Vary],
+    *,
+    replications: int,
+    root_seed: int,
+    weeks: int | None = None,
+    spec: ExecutorSpec | None = None,
+    progress: Progress | None = None,
+    replicate: Replicate | None = None,
+    confidence: float = 0.95,
+    runner: TaskRunner | None = None,
+) -> SweepResult:
     """Run the grid x replications on ``spec`` (or an open ``runner``) and tabulate the KPIs."""
     if replications < 1:
         raise InputError(f"--replications: must be 1 or more (got {replications})")
@@ -188,8 +198,9 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     wall = time.perf_counter() - started
     # One warm-up for the whole sweep, so that points stay comparable under common random numbers: the longest
     # of the warm-ups run_experiment would choose at each point (as compare_scenarios does).
-    choices = [choose_warmup(s, results[i * replications:(i + 1) * replications], weeks)
-               for i, s in enumerate(scenarios)]
+    choices = [
+        choose_warmup(s, results[i * replications : (i + 1) * replications], weeks) for i, s in enumerate(scenarios)
+    ]
     warmup = max(c[0] for c in choices)
     table = tidy_table(varies, points, replications, [r.kpis(warmup) for r in results])
     paths = [v.path for v in varies]
@@ -198,8 +209,16 @@ def run_sweep(base: Scenario, varies: Sequence[Vary], *, replications: int, root
     return SweepResult(varies, points, table, summarise(table, paths, confidence), manifest)
 
 
-def _sweep_manifest(base: Scenario, varies: Sequence[Vary], replications: int, root_seed: int, weeks: int | None,
-                    choices: Sequence[tuple[int, str]], used: ExecutorSpec, wall: float) -> dict[str, Any]:
+def _sweep_manifest(
+    base: Scenario,
+    varies: Sequence[Vary],
+    replications: int,
+    root_seed: int,
+    weeks: int | None,
+    choices: Sequence[tuple[int, str]],
+    used: ExecutorSpec,
+    wall: float,
+) -> dict[str, Any]:
     """What reproduces a sweep: the scenario and its hash, the grid, seeds, warm-ups, executor, version."""
     return {
         "scenario": base.name,
@@ -219,8 +238,9 @@ def _sweep_manifest(base: Scenario, varies: Sequence[Vary], replications: int, r
     }
 
 
-def tidy_table(varies: Sequence[Vary], points: Sequence[dict[str, Any]], replications: int,
-               kpis: Sequence[dict[str, float]]) -> pd.DataFrame:
+def tidy_table(
+    varies: Sequence[Vary], points: Sequence[dict[str, Any]], replications: int, kpis: Sequence[dict[str, float]]
+) -> pd.DataFrame:
     """Rows in task order (point, replication), KPIs sorted by name within each replication."""
     paths = [v.path for v in varies]
     rows = []
@@ -266,15 +286,34 @@ def kpi_figure(result: SweepResult, kpi: str) -> Any:
         x_name = paths[0]
         others = paths[1:]
         groups = (
-            [(", ".join(f"{p}={v}" for p, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)), g)
-             for key, g in s.groupby(others, sort=False)] if others else [("", s)]
+            [
+                (
+                    ", ".join(
+                        f"{p}={v}" for p, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)
+                    ),
+                    g,
+                )
+                for key, g in s.groupby(others, sort=False)
+            ]
+            if others
+            else [("", s)]
         )
     for name, g in groups:
-        fig.add_trace(go.Scatter(
-            x=g[x_name], y=g["mean"], name=name or kpi, mode="lines+markers",
-            error_y=dict(type="data", symmetric=False, array=g["ci_high"] - g["mean"],
-                         arrayminus=g["mean"] - g["ci_low"]),
-        ))
-    fig.update_layout(title=f"{kpi}: mean and 95% CI over {result.manifest.get('replications')} replications",
-                      xaxis_title=x_name, yaxis_title=kpi, legend_title=", ".join(paths[1:]))
+        fig.add_trace(
+            go.Scatter(
+                x=g[x_name],
+                y=g["mean"],
+                name=name or kpi,
+                mode="lines+markers",
+                error_y=dict(
+                    type="data", symmetric=False, array=g["ci_high"] - g["mean"], arrayminus=g["mean"] - g["ci_low"]
+                ),
+            )
+        )
+    fig.update_layout(
+        title=f"{kpi}: mean and 95% CI over {result.manifest.get('replications')} replications",
+        xaxis_title=x_name,
+        yaxis_title=kpi,
+        legend_title=", ".join(paths[1:]),
+    )
     return fig

@@ -60,7 +60,9 @@ class Target:
 def _split_vary(text: str, where: str) -> tuple[str, str]:
     """``PATH=SPEC`` -> (path, spec), each checked for shape."""
     if "=" not in text:
-        raise InputError(f"{where}: expected PATH=VALUES, e.g. staff.physiotherapists=2..5 or demand.referrals_per_week=10,15,20")
+        raise InputError(
+            f"{where}: expected PATH=VALUES, e.g. staff.physiotherapists=2..5 or demand.referrals_per_week=10,15,20"
+        )
     path, _, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     if not _PATH.match(path):
@@ -139,7 +141,9 @@ def parse_target(text: str) -> Target:
     where = f"--target {text!r}"
     m = _TARGET.match(text)
     if not m:
-        raise InputError(f"{where}: expected 'KPI.stat <= VALUE' (or <, >=, >), e.g. 'wait_to_first_acupuncture_days.p90 <= 7'")
+        raise InputError(
+            f"{where}: expected 'KPI.stat <= VALUE' (or <, >=, >), e.g. 'wait_to_first_acupuncture_days.p90 <= 7'"
+        )
     kpi, op, raw = m.groups()
     if not _KPI.match(kpi):
         raise InputError(f"{where}: {kpi!r} is not a KPI name like wait_to_intake_days.mean (name.stat, lower case)")

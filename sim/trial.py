@@ -42,10 +42,28 @@ from .pain import DAY, PainState, PatientDraws
 
 TRIALS_PACKAGE, TRIALS_DIR = "scenarios", "trials"
 READ_MINUTE = 9 * 60  # read-outs and sessions at 09:00 (DESIGN.md, "Trial files")
-RESULT_COLUMNS = ["arm", "week", "n", "mean_vas", "mean_change", "sd_change", "responders_30", "responders_50",
-                  "mean_function", "mean_function_change"]
-MEASURES = Literal["mean_vas", "mean_change", "sd_change", "responders_30", "responders_50", "mean_function",
-                   "mean_function_change", "scale_change"]
+RESULT_COLUMNS = [
+    "arm",
+    "week",
+    "n",
+    "mean_vas",
+    "mean_change",
+    "sd_change",
+    "responders_30",
+    "responders_50",
+    "mean_function",
+    "mean_function_change",
+]
+MEASURES = Literal[
+    "mean_vas",
+    "mean_change",
+    "sd_change",
+    "responders_30",
+    "responders_50",
+    "mean_function",
+    "mean_function_change",
+    "scale_change",
+]
 
 
 class TrialError(InputError):
@@ -75,7 +93,8 @@ class Course(_Strict):
     def days(self) -> list[int]:
         """Session days (day 0 = the first session day's Monday of week 0)."""
         blocks = self.schedule or [(self.per_week or 1, math.ceil((self.count or 0) / (self.per_week or 1)))]
-        out, week = [], self.start_week
+        out: list = []
+        week = self.start_week
         for per_week, weeks in blocks:
             offsets = [(i * 7) // per_week for i in range(per_week)]
             for w in range(week, week + weeks):
@@ -168,7 +187,9 @@ def load_trial(name_or_path: str | Path) -> TrialSpec:
         text = resources.files(TRIALS_PACKAGE).joinpath(TRIALS_DIR, f"{text_or_path}.yaml").read_text("utf-8")
         source = f"{text_or_path}.yaml"
     else:
-        raise TrialError(f"{text_or_path}: no such trial file or built-in trial (built-in: {', '.join(builtin_trials())})")
+        raise TrialError(
+            f"{text_or_path}: no such trial file or built-in trial (built-in: {', '.join(builtin_trials())})"
+        )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -182,8 +203,10 @@ def cohort_condition(trial: TrialSpec, scenario: Scenario) -> ConditionSpec:
     """The scenario's condition with the cohort's entry pain and pain duration, if the file gives them."""
     cond = scenario.conditions.get(trial.cohort.condition)
     if cond is None:
-        raise TrialError(f"{trial.name}: cohort.condition: {trial.cohort.condition.value} has no parameters in "
-                         f"scenario {scenario.name!r}")
+        raise TrialError(
+            f"{trial.name}: cohort.condition: {trial.cohort.condition.value} has no parameters in "
+            f"scenario {scenario.name!r}"
+        )
     update: dict[str, Any] = {}
     if trial.cohort.baseline_vas is not None:
         update["baseline_vas"] = trial.cohort.baseline_vas
@@ -206,7 +229,9 @@ ORDER = {"read": 0, "acupuncture": 1, "sham": 2, "pt": 3}
 
 def arm_events(arm: Arm, followup_weeks: list[int]) -> ArmEvents:
     """The arm's sessions and read-outs in time order (read-outs first at equal times)."""
-    ev: list[tuple[float, int, str]] = [(float(7 * w * DAY + READ_MINUTE), 0, "read") for w in sorted(set(followup_weeks) | {0})]
+    ev: list[tuple[float, int, str]] = [
+        (float(7 * w * DAY + READ_MINUTE), 0, "read") for w in sorted(set(followup_weeks) | {0})
+    ]
     needles: list[float] = []
     for kind, course in (("acupuncture", arm.acupuncture), ("sham", arm.sham_acupuncture)):
         if course is not None:
@@ -230,8 +255,9 @@ def patient_seeds(seed: int, n: int) -> np.ndarray:
     return np.random.default_rng(np.random.SeedSequence(seed)).integers(0, 2**63 - 1, size=n)
 
 
-def run_patient(cond: ConditionSpec, scenario: Scenario, seed: int, events: ArmEvents,
-                pt_minutes: int) -> list[tuple[float, float]]:
+def run_patient(
+    cond: ConditionSpec, scenario: Scenario, seed: int, events: ArmEvents, pt_minutes: int
+) -> list[tuple[float, float]]:
     """(VAS reading, function) at each read-out of one patient's timeline."""
     attr = random.Random(seed)
     draws = PatientDraws.from_random(attr)
@@ -273,11 +299,18 @@ def summarise(arm: str, week: int, vas: np.ndarray, vas0: np.ndarray, fn: np.nda
     change = vas - vas0
     pos = vas0 > 0
     reduction = np.where(pos, -change / np.where(pos, vas0, 1.0), 0.0)
-    return {"arm": arm, "week": week, "n": int(vas.size), "mean_vas": float(vas.mean()),
-            "mean_change": float(change.mean()), "sd_change": float(change.std(ddof=1)) if vas.size > 1 else 0.0,
-            "responders_30": float(np.mean(pos & (reduction >= 0.30 - 1e-12))),
-            "responders_50": float(np.mean(pos & (reduction >= 0.50 - 1e-12))),
-            "mean_function": float(fn.mean()), "mean_function_change": float((fn - fn0).mean())}
+    return {
+        "arm": arm,
+        "week": week,
+        "n": int(vas.size),
+        "mean_vas": float(vas.mean()),
+        "mean_change": float(change.mean()),
+        "sd_change": float(change.std(ddof=1)) if vas.size > 1 else 0.0,
+        "responders_30": float(np.mean(pos & (reduction >= 0.30 - 1e-12))),
+        "responders_50": float(np.mean(pos & (reduction >= 0.50 - 1e-12))),
+        "mean_function": float(fn.mean()),
+        "mean_function_change": float((fn - fn0).mean()),
+    }
 
 
 def scale_change(function_change: float, scale: FunctionScale) -> float:
@@ -302,12 +335,31 @@ def comparison(trial: TrialSpec, results: pd.DataFrame, scenario: Scenario | Non
         lo, hi = (p.value, p.value) if isinstance(p.value, float | int) else (min(p.value), max(p.value))
         within = lo - p.tolerance - 1e-12 <= model <= hi + p.tolerance + 1e-12
         published = f"{lo:g}" if lo == hi else f"{lo:g} to {hi:g}"
-        rows.append({"trial": trial.name, "arm": p.arm, "week": p.week,
-                     "measure": f"{scale.name} change" if p.measure == "scale_change" else p.measure,
-                     "published": published, "model": model, "tolerance": p.tolerance, "within": bool(within),
-                     "source": p.source})
+        rows.append(
+            {
+                "trial": trial.name,
+                "arm": p.arm,
+                "week": p.week,
+                "measure": f"{scale.name} change" if p.measure == "scale_change" else p.measure,
+                "published": published,
+                "model": model,
+                "tolerance": p.tolerance,
+                "within": bool(within),
+                "source": p.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-__all__ = ["RESULT_COLUMNS", "TrialError", "TrialSpec", "arm_events", "builtin_trials", "comparison", "load_trial",
-           "parse_trial", "run_trial", "scale_change"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "TrialError",
+    "TrialSpec",
+    "arm_events",
+    "builtin_trials",
+    "comparison",
+    "load_trial",
+    "parse_trial",
+    "run_trial",
+    "scale_change",
+]

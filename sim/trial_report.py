@@ -55,11 +55,16 @@ def _fmt_pub(row: pd.Series) -> str:
 
 
 def markdown_table(df: pd.DataFrame) -> str:
-    lines = ["| trial | arm | week | measure | published | model | tolerance | within |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| trial | arm | week | measure | published | model | tolerance | within |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in df.iterrows():
         tol = f"+-{100 * r['tolerance']:.0f} pp" if r["measure"].startswith("responders") else f"+-{r['tolerance']:g}"
-        lines.append(f"| {r['trial']} | {r['arm']} | {r['week']} | {r['measure']} | {_fmt_pub(r)} | {_fmt_model(r)} "
-                     f"| {tol} | {'yes' if r['within'] else '**no**'} |")
+        lines.append(
+            f"| {r['trial']} | {r['arm']} | {r['week']} | {r['measure']} | {_fmt_pub(r)} | {_fmt_model(r)} "
+            f"| {tol} | {'yes' if r['within'] else '**no**'} |"
+        )
     return "\n".join(lines)
 
 
@@ -67,10 +72,20 @@ def window_sensitivity(n: int) -> pd.DataFrame:
     """Function gained over 8 weekly PT sessions 24 h after weekly acupuncture minus the same 72 h after, on the
     GERAC cohort, for each window size x median length (everything else the baseline defaults)."""
     base = scenario_to_dict(load_scenario("baseline"))
-    spec = {"name": "window", "seed": 11, "cohort": {"condition": "chronic_low_back_pain", "n": n},
-            "arms": [{"name": f"pt_{h}h", "acupuncture": {"count": 8, "per_week": 1},
-                      "physiotherapy": {"count": 8, "per_week": 1, "hours_after_acupuncture": h}} for h in (3, 24, 72)],
-            "followup_weeks": [0, 8]}
+    spec = {
+        "name": "window",
+        "seed": 11,
+        "cohort": {"condition": "chronic_low_back_pain", "n": n},
+        "arms": [
+            {
+                "name": f"pt_{h}h",
+                "acupuncture": {"count": 8, "per_week": 1},
+                "physiotherapy": {"count": 8, "per_week": 1, "hours_after_acupuncture": h},
+            }
+            for h in (3, 24, 72)
+        ],
+        "followup_weeks": [0, 8],
+    }
     trial = parse_trial(spec, "window sensitivity")
     rows = []
     for relief in WINDOW_RELIEF:
@@ -79,8 +94,15 @@ def window_sensitivity(n: int) -> pd.DataFrame:
             d["conditions"]["chronic_low_back_pain"]["analgesic_window"].update(relief_vas=relief, median_hours=hours)
             r = run_trial(trial, scenario=parse_scenario(d, "window")).set_index("arm")
             r = r[r["week"] == 8]["mean_function_change"]
-            rows.append({"relief_vas": relief, "median_hours": hours, "gain_3h": r["pt_3h"], "gain_24h": r["pt_24h"],
-                         "gain_72h": r["pt_72h"]})
+            rows.append(
+                {
+                    "relief_vas": relief,
+                    "median_hours": hours,
+                    "gain_3h": r["pt_3h"],
+                    "gain_24h": r["pt_24h"],
+                    "gain_72h": r["pt_72h"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -92,11 +114,18 @@ def clinic_plausibility(reps: int = 3) -> pd.DataFrame:
     for name in ("baseline", "post_surgical"):
         res = sim.run_experiment(load_scenario(name), replications=reps, weeks=52, seed=1)
         s = res.summary.set_index("kpi")["mean"]
-        rows.append({"scenario": name, "vas_below_half": s["vas_below_half_at_discharge.share"],
-                     "vas_at_discharge": s["vas_at_discharge.mean"], "responders_30": s["responders_30_at_discharge.share"],
-                     "function_gain": s["function_gain_at_discharge.mean"],
-                     "gain_in": s["pt_function_gain_in_window.mean"], "gain_out": s["pt_function_gain_outside_window.mean"],
-                     "goal6": s["goal_by_session6.share"]})
+        rows.append(
+            {
+                "scenario": name,
+                "vas_below_half": s["vas_below_half_at_discharge.share"],
+                "vas_at_discharge": s["vas_at_discharge.mean"],
+                "responders_30": s["responders_30_at_discharge.share"],
+                "function_gain": s["function_gain_at_discharge.mean"],
+                "gain_in": s["pt_function_gain_in_window.mean"],
+                "gain_out": s["pt_function_gain_outside_window.mean"],
+                "goal6": s["goal_by_session6.share"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -105,8 +134,12 @@ def render(n: int | None, window_n: int) -> str:
     table = trial_table(n)
     win = window_sensitivity(window_n)
     clinic = clinic_plausibility()
-    parts = [HEADER.format(when=time.strftime("%Y-%m-%d"), n=n or "the file's"), "## Trials\n", markdown_table(table),
-             f"\n{int(table['within'].sum())} of {len(table)} figures within tolerance.\n"]
+    parts = [
+        HEADER.format(when=time.strftime("%Y-%m-%d"), n=n or "the file's"),
+        "## Trials\n",
+        markdown_table(table),
+        f"\n{int(table['within'].sum())} of {len(table)} figures within tolerance.\n",
+    ]
     parts.append(
         "## The therapeutic window: how much the answer depends on it\n\n"
         "No published figure gives the window's size or length (CP §2): `analgesic_window.relief_vas` (VAS points "
@@ -114,25 +147,37 @@ def render(n: int | None, window_n: int) -> str:
         "`sigma`) are a wide prior; the defaults (1.2 points, 24 h) are moderate and labelled assumptions. Below: "
         f"function (0-100) gained over 8 weekly PT sessions placed 3, 24 or 72 h after weekly acupuncture ({window_n} "
         "GERAC-like patients, everything else the defaults). With no window the three are equal (the test "
-        "`test_pt_inside_the_window_gains_the_function_the_parameters_imply` checks the closed form).\n")
-    lines = ["| relief_vas | median_hours | gain, PT 3 h after | 24 h after | 72 h after | 24 h minus 72 h |",
-             "|---|---|---|---|---|---|"]
+        "`test_pt_inside_the_window_gains_the_function_the_parameters_imply` checks the closed form).\n"
+    )
+    lines = [
+        "| relief_vas | median_hours | gain, PT 3 h after | 24 h after | 72 h after | 24 h minus 72 h |",
+        "|---|---|---|---|---|---|",
+    ]
     for _, r in win.iterrows():
-        lines.append(f"| {r['relief_vas']:g} | {r['median_hours']:g} | {r['gain_3h']:.2f} | {r['gain_24h']:.2f} | "
-                     f"{r['gain_72h']:.2f} | {r['gain_24h'] - r['gain_72h']:+.2f} |")
+        lines.append(
+            f"| {r['relief_vas']:g} | {r['median_hours']:g} | {r['gain_3h']:.2f} | {r['gain_24h']:.2f} | "
+            f"{r['gain_72h']:.2f} | {r['gain_24h'] - r['gain_72h']:+.2f} |"
+        )
     parts.append("\n".join(lines))
     parts.append(
         "\nFor the clinic-level answer (weeks in programme, function at discharge, PT in the window), sweep the same "
         "parameters over the simulation: `rehabflow sweep baseline --vary "
-        "conditions.chronic_low_back_pain.analgesic_window.median_hours=6,24,72` (and `...relief_vas=0,1.2,2.4`).\n")
+        "conditions.chronic_low_back_pain.analgesic_window.median_hours=6,24,72` (and `...relief_vas=0,1.2,2.4`).\n"
+    )
     parts.append("## Plausibility in the clinic simulation (3 replications x 52 weeks)\n")
-    lines = [("| scenario | discharged with VAS < 0.5 | VAS at discharge | >= 30% pain reduction at discharge | "
-              "function gained | per PT session inside / outside the window | below goal within 6 sessions (all) |"),
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| scenario | discharged with VAS < 0.5 | VAS at discharge | >= 30% pain reduction at discharge | "
+            "function gained | per PT session inside / outside the window | below goal within 6 sessions (all) |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
     for _, r in clinic.iterrows():
-        lines.append(f"| {r['scenario']} | {100 * r['vas_below_half']:.1f}% | {r['vas_at_discharge']:.2f} | "
-                     f"{100 * r['responders_30']:.1f}% | {r['function_gain']:.1f} | {r['gain_in']:.3f} / "
-                     f"{r['gain_out']:.3f} | {100 * r['goal6']:.1f}% |")
+        lines.append(
+            f"| {r['scenario']} | {100 * r['vas_below_half']:.1f}% | {r['vas_at_discharge']:.2f} | "
+            f"{100 * r['responders_30']:.1f}% | {r['function_gain']:.1f} | {r['gain_in']:.3f} / "
+            f"{r['gain_out']:.3f} | {100 * r['goal6']:.1f}% |"
+        )
     parts.append("\n".join(lines))
     parts.append(f"\n(Generated in {time.time() - t0:.0f} s.)\n")
     return "\n".join(parts)

@@ -77,5 +77,13 @@ def ci_without_server() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes") and not os.environ.get(PG_ENV)
 
 
-__all__ = ["BACKENDS", "WEEK", "ci_without_server", "database_url", "new_register", "pytest", "small_clinic",
-           "write_inputs"]
+__all__ = [
+    "BACKENDS",
+    "WEEK",
+    "ci_without_server",
+    "database_url",
+    "new_register",
+    "pytest",
+    "small_clinic",
+    "write_inputs",
+]

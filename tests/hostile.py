@@ -64,8 +64,11 @@ def prepare_previous_run(folder: Path) -> Path:
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder``'s parent (so temporary siblings count) with a hash of its bytes."""
     root = folder.parent
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(root.rglob("*")) if "inputs" not in p.relative_to(root).parts}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(root.rglob("*"))
+        if "inputs" not in p.relative_to(root).parts
+    }
 
 
 def assert_untouched(folder: Path, before: dict[str, str]) -> None:

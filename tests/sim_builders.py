@@ -36,5 +36,9 @@ def unlimited_capacity(data: dict[str, Any], copies: int = 40) -> None:
 
 def no_attrition(data: dict[str, Any]) -> None:
     """No no-shows, no dropout, no recurrences: every referral follows the protocol to its end."""
-    set_all_conditions(data, no_show_probability=0.0, recurrence_12_months=0.0,
-                       dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0})
+    set_all_conditions(
+        data,
+        no_show_probability=0.0,
+        recurrence_12_months=0.0,
+        dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0},
+    )

@@ -57,8 +57,9 @@ def replication_noise(root_seed: int, rep: int) -> float:
     return float(ReplicationStreams.create(root_seed, rep).arrivals.standard_normal())
 
 
-def _patients(weeks: int, per_week: int, discharged_per_week: int, wait_days: float, vas: float,
-              programme_weeks: float) -> pd.DataFrame:
+def _patients(
+    weeks: int, per_week: int, discharged_per_week: int, wait_days: float, vas: float, programme_weeks: float
+) -> pd.DataFrame:
     """``per_week`` referrals a week; every column of the simulation's patient table (NaN where the clinic has no
     value); the first ``discharged_per_week`` of each week are discharged after ``programme_weeks``."""
     n = weeks * per_week
@@ -66,14 +67,21 @@ def _patients(weeks: int, per_week: int, discharged_per_week: int, wait_days: fl
     intake = referral + wait_days * DAY
     discharged = np.tile(np.arange(per_week) < discharged_per_week, weeks)
     columns: dict[str, object] = {c: np.full(n, math.nan) for c in PATIENT_COLUMNS}
-    columns.update(patient=np.arange(n), referral_t=referral, intake_t=intake, vas_discharge=np.full(n, vas),
-                   discharge_t=np.where(discharged, intake + programme_weeks * WEEK, math.nan),
-                   outcome=np.where(discharged, "completed", "phase3"), recurrence=np.zeros(n, dtype=bool))
+    columns.update(
+        patient=np.arange(n),
+        referral_t=referral,
+        intake_t=intake,
+        vas_discharge=np.full(n, vas),
+        discharge_t=np.where(discharged, intake + programme_weeks * WEEK, math.nan),
+        outcome=np.where(discharged, "completed", "phase3"),
+        recurrence=np.zeros(n, dtype=bool),
+    )
     return pd.DataFrame(columns)
 
 
-def arithmetic_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None,
-                           event_log: bool = False) -> ReplicationResult:
+def arithmetic_replication(
+    scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None, event_log: bool = False
+) -> ReplicationResult:
     """Replication ``rep`` of the arithmetic clinic (see the module docstring), not yet finalised: its KPIs are
     computed by the code under test (``sim.finalise``) for the warm-up it chooses."""
     weeks = int(weeks or scenario.run.horizon_weeks)
@@ -91,15 +99,26 @@ def arithmetic_replication(scenario: Scenario, rep: int, root_seed: int, weeks: 
     pt_rows = [i for i, role in enumerate(grid.staff_roles) if "physiotherapist" in role.split("+")]
     load[pt_rows] = min(1.0, referrals / (PT_UTILISATION_CAPACITY * physios)) if physios else 1.0
     busy = np.repeat(load[:, None, None, None] * available[:, None, :, :], weeks, axis=1)
-    timeseries = pd.DataFrame({"week": np.arange(weeks), "maintenance_sessions": 0.0,
-                               **{c: float(referrals) for c in SYSTEM_COLUMNS}})
+    timeseries = pd.DataFrame(
+        {"week": np.arange(weeks), "maintenance_sessions": 0.0, **{c: float(referrals) for c in SYSTEM_COLUMNS}}
+    )
     resources = [*zip(grid.staff_ids, grid.staff_roles, strict=True), *((room, room) for room in ROOM_TYPES)]
     return ReplicationResult(
-        replication=rep, weeks=weeks, warmup_weeks=0, kpis={}, timeseries=timeseries, utilisation=pd.DataFrame(),
-        trajectories=pd.DataFrame(columns=["patient", "day", "vas", "session"]), sessions_to_goal=np.array([]),
+        replication=rep,
+        weeks=weeks,
+        warmup_weeks=0,
+        kpis={},
+        timeseries=timeseries,
+        utilisation=pd.DataFrame(),
+        trajectories=pd.DataFrame(columns=["patient", "day", "vas", "session"]),
+        sessions_to_goal=np.array([]),
         outcomes={"completed": int(patients["discharge_t"].notna().sum()), "referrals": len(patients)},
         patients=patients,
-        busy=busy, available=available, resources=resources, goal_vas=scenario.protocol.goal_vas)
+        busy=busy,
+        available=available,
+        resources=resources,
+        goal_vas=scenario.protocol.goal_vas,
+    )
 
 
 def failing_replication(scenario: Scenario, rep: int, root_seed: int, weeks: int | None = None) -> ReplicationResult:

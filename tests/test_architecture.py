@@ -42,15 +42,21 @@ def imported_roots(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_package_imports_only_what_the_arrows_allow(package):
-    wrong = {f"{path.relative_to(ROOT)} imports {name}"
-             for path in modules(package) for name in imported_roots(path)
-             if name in OURS and name != package and name not in ALLOWED[package]}
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules(package)
+        for name in imported_roots(path)
+        if name in OURS and name != package and name not in ALLOWED[package]
+    }
     assert not wrong, sorted(wrong)
 
 
 def test_the_dashboard_holds_no_command_line_code():
-    offenders = [str(p.relative_to(ROOT)) for p in modules("dashboard")
-                 if {"typer", "click"} & imported_roots(p) or "rehabflow.cli" in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in modules("dashboard")
+        if {"typer", "click"} & imported_roots(p) or "rehabflow.cli" in p.read_text(encoding="utf-8")
+    ]
     assert not offenders
 
 
@@ -62,12 +68,17 @@ def test_imports_of_the_checker_are_read_from_every_level():
 
 #: words of a test seam: a stand-in, fake or stub, or code kept "for tests" (a pointer to where a figure is
 #: checked, such as "the tests hold the same figures", is documentation, not a seam)
-SEAM = re.compile(r"stand[- ]in|\bfakes?\b|\bstubs?\b|\b(for|so|by|in|tests') tests?\b|\(tests?\)|tests' |pytest",
-                  re.IGNORECASE)
+SEAM = re.compile(
+    r"stand[- ]in|\bfakes?\b|\bstubs?\b|\b(for|so|by|in|tests') tests?\b|\(tests?\)|tests' |pytest", re.IGNORECASE
+)
 
 
 def test_no_production_module_mentions_tests_fakes_or_stand_ins():
-    hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
-            for package in OURS for p in modules(package)
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if SEAM.search(line)]
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for package in OURS
+        for p in modules(package)
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if SEAM.search(line)
+    ]
     assert not hits, hits

@@ -18,8 +18,17 @@ from rehabflow.cli.roster_cmd import future_phase_starts, next_roster_command
 from scenarios import InputError, load_scenario, parse_scenario, scenario_to_dict, with_role_count
 
 runner = CliRunner()
-COMMANDS = ["simulate", "compare", "sweep", "recommend", "roster", "check-roster", "sample-week", "validate",
-            "dashboard"]
+COMMANDS = [
+    "simulate",
+    "compare",
+    "sweep",
+    "recommend",
+    "roster",
+    "check-roster",
+    "sample-week",
+    "validate",
+    "dashboard",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -66,8 +75,21 @@ def test_a_sweep_whose_model_fails_prints_the_error_alone(monkeypatch, tmp_path)
         raise InputError("demand.referrals_per_week: something the model refused")
 
     monkeypatch.setattr(sim.sweep, "run_replication", broken)  # where run_sweep looks its model up
-    r = runner.invoke(app, ["sweep", "baseline", "--vary", "demand.referrals_per_week=10", "-n", "2",
-                            "--workers", "1", "--out", str(tmp_path / "o")])
+    r = runner.invoke(
+        app,
+        [
+            "sweep",
+            "baseline",
+            "--vary",
+            "demand.referrals_per_week=10",
+            "-n",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert r.exit_code == 2
     assert r.stderr.strip() == "demand.referrals_per_week: something the model refused"
     assert "0/?" not in r.output
@@ -110,8 +132,22 @@ def test_a_name_with_a_space_is_explained_in_words_not_as_a_pattern():
 
 def test_sample_week_prints_its_week_and_the_exact_roster_command(tmp_path):
     out = tmp_path / "week"
-    r = runner.invoke(app, ["sample-week", "--scenario", "baseline", "--seed", "1", "--week", "2026-12-07",
-                            "--source", "mix", "--out", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "sample-week",
+            "--scenario",
+            "baseline",
+            "--seed",
+            "1",
+            "--week",
+            "2026-12-07",
+            "--source",
+            "mix",
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "for the week of Monday 2026-12-07" in r.output
     expected = next_roster_command("baseline", out, dt.date(2026, 12, 7))
@@ -120,8 +156,7 @@ def test_sample_week_prints_its_week_and_the_exact_roster_command(tmp_path):
 
 
 def test_roster_warns_when_a_patient_starts_the_phase_after_the_rostered_week():
-    patients = pd.DataFrame({"patient_id": ["P1", "P2", "P3"],
-                             "phase_start": ["2026-11-30", "2026-12-07", None]})
+    patients = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "phase_start": ["2026-11-30", "2026-12-07", None]})
     warning = future_phase_starts(patients, dt.date(2026, 11, 30))
     assert warning is not None and warning.startswith("Warning: 1 patient(s) start their phase after the week")
     assert "P2: phase_start 2026-12-07" in warning

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clinic_support import WEEK, new_register
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from clinic import db
 from clinic.models import ATTENDED, Appointment
+from clinic_support import WEEK, new_register
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -37,7 +37,9 @@ def test_the_clinic_page_plans_the_week_and_records_attendance_and_vas(page):
     assert appts
     at.session_state["clinic_attendance"] = {
         "edited_rows": {0: {"status": "attended", "vas_before": 6.5, "vas_after": 4.0}},
-        "added_rows": [], "deleted_rows": []}
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.button(key="clinic_record").click().run()
     assert not at.error, [e.value for e in at.error]

@@ -9,13 +9,13 @@ import json
 
 import pandas as pd
 import pytest
-from clinic_support import BACKENDS, database_url, small_clinic, write_inputs
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clinic import db
 from clinic.demo import FIRST_WEEK, run_demo
 from clinic.models import ATTENDED, WITHDRAWN, Appointment, Decision
+from clinic_support import BACKENDS, database_url, small_clinic, write_inputs
 from optimizer import validate_roster
 from optimizer.io import read_patients, read_roster, read_staff
 from rehabflow.cli import app
@@ -29,8 +29,16 @@ def six_weeks(request, tmp_path_factory):
     """One six-week run per database (module scope: the three checks below read the same run)."""
     folder = tmp_path_factory.mktemp(f"demo_{request.param}")
     for url in database_url(request.param, folder):
-        reports = run_demo(out=folder / "demo", weeks=WEEKS, seed=2, scenario="baseline", n_patients=16,
-                           time_limit=0.5, url=url, echo=lambda _line: None)
+        reports = run_demo(
+            out=folder / "demo",
+            weeks=WEEKS,
+            seed=2,
+            scenario="baseline",
+            n_patients=16,
+            time_limit=0.5,
+            url=url,
+            echo=lambda _line: None,
+        )
         yield reports, db.open_register(url), folder / "demo"
 
 
@@ -52,8 +60,9 @@ def test_no_appointment_or_reading_is_lost(six_weeks):
         stored = {(a.patient_id, a.session, a.date.isoformat(), a.start): a for a in s.scalars(select(Appointment))}
     files = 0
     for r in reports:
-        rec = pd.read_csv(folder / f"week-{r.week.isoformat()}" / "attendance-recorded.csv", dtype=str,
-                          keep_default_na=False)
+        rec = pd.read_csv(
+            folder / f"week-{r.week.isoformat()}" / "attendance-recorded.csv", dtype=str, keep_default_na=False
+        )
         files += len(rec)
         for row in rec.to_dict("records"):
             a = stored[(row["patient_id"], row["session"], row["date"], row["start"])]
@@ -61,8 +70,9 @@ def test_no_appointment_or_reading_is_lost(six_weeks):
             assert a.vas_before == (float(row["vas_before"]) if row["vas_before"] else None)
             assert a.vas_after == (float(row["vas_after"]) if row["vas_after"] else None)
     assert files == sum(r.plan.placed for r in reports) == len([a for a in stored.values() if a.status != WITHDRAWN])
-    assert sum(r.readings for r in reports) == sum((a.vas_before is not None) + (a.vas_after is not None)
-                                                   for a in stored.values())
+    assert sum(r.readings for r in reports) == sum(
+        (a.vas_before is not None) + (a.vas_after is not None) for a in stored.values()
+    )
 
 
 def test_patients_move_through_the_phases_as_the_protocol_says(six_weeks):
@@ -79,13 +89,24 @@ def test_patients_move_through_the_phases_as_the_protocol_says(six_weeks):
         if d.kind == "reevaluation" and "below the goal" in d.reason and "cap" not in d.reason:
             # independent reading: some attended phase-1 acupuncture before the decision had a pre-session VAS
             # below the goal with at least min_sessions phase-1 sessions before it
-            mine = [a for a in appts if a.patient_id == d.patient_id and a.session == "acupuncture"
-                    and a.phase == "1" and a.status == ATTENDED and a.date < d.week]
+            mine = [
+                a
+                for a in appts
+                if a.patient_id == d.patient_id
+                and a.session == "acupuncture"
+                and a.phase == "1"
+                and a.status == ATTENDED
+                and a.date < d.week
+            ]
             assert any(a.vas_before < pr.goal_vas and k >= pr.phase1.min_sessions for k, a in enumerate(mine))
             assert set(json.loads(d.referral)) == {"functional_diagnosis", "target_muscles", "restrictions"}
         if (d.from_phase, d.to_phase) == ("2", "3"):
-            weeks = (d.week - max(x.week for x in decisions if x.patient_id == d.patient_id and x.to_phase == "2")
-                     ).days // 7 if any(x.patient_id == d.patient_id and x.to_phase == "2" for x in decisions) else None
+            weeks = (
+                (d.week - max(x.week for x in decisions if x.patient_id == d.patient_id and x.to_phase == "2")).days
+                // 7
+                if any(x.patient_id == d.patient_id and x.to_phase == "2" for x in decisions)
+                else None
+            )
             assert weeks is None or weeks <= pr.phase2.max_weeks
 
 
@@ -104,8 +125,9 @@ def test_the_weekly_routine_from_the_command_line(tmp_path, monkeypatch):
 
     assert "schema 0002_decisions" in ok("clinic", "init")
     ok("clinic", "import", "--patients", str(p), "--staff", str(s), "--week", week)
-    assert "Validator: no hard-rule violation" in ok("clinic", "plan", "--week", week, "--time-limit", "0.5",
-                                                     "--out", "w1")
+    assert "Validator: no hard-rule violation" in ok(
+        "clinic", "plan", "--week", week, "--time-limit", "0.5", "--out", "w1"
+    )
     roster = pd.read_csv(tmp_path / "w1" / "roster.csv", dtype=str)
     template = pd.read_csv(tmp_path / "w1" / "attendance.csv", dtype=str, keep_default_na=False)
     assert len(template) == len(roster) > 0

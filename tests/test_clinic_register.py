@@ -8,6 +8,11 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from clinic import db
+from clinic.models import Base, Patient, Staff
+from clinic.register import import_files, init_register
 from clinic_support import (
     BACKENDS,
     PG_ENV,
@@ -18,11 +23,6 @@ from clinic_support import (
     small_clinic,
     write_inputs,
 )
-from sqlalchemy import inspect, select, text
-
-from clinic import db
-from clinic.models import Base, Patient, Staff
-from clinic.register import import_files, init_register
 from optimizer.io import read_patients, read_staff
 from scenarios import InputError, load_scenario
 
@@ -44,7 +44,8 @@ def test_migrations_from_empty_create_the_schema_the_models_describe(url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     assert {"patients", "staff", "appointments", "absences", "decisions", "changes", "plan_runs", "settings"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
 
 
 def test_upgrade_from_the_previous_revision_keeps_the_data(url):
@@ -52,9 +53,13 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(url):
     db.upgrade(engine, "0001_core")
     assert "decisions" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO patients (patient_id, condition, phase, phase_start, status, availability, "
-                          "preferred_staff, preferred_times, priority, needs_assessment, extra_sessions, version) "
-                          "VALUES ('P1', 'fibromyalgia', '2', '2026-11-23', 'active', '', '', '', 0, false, 0, 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO patients (patient_id, condition, phase, phase_start, status, availability, "
+                "preferred_staff, preferred_times, priority, needs_assessment, extra_sessions, version) "
+                "VALUES ('P1', 'fibromyalgia', '2', '2026-11-23', 'active', '', '', '', 0, false, 0, 1)"
+            )
+        )
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision()
     assert "decisions" in inspect(engine).get_table_names()
@@ -78,14 +83,26 @@ def test_import_then_export_gives_back_the_same_patients_and_staff(url, tmp_path
     assert "attendance.csv" in files
     got_p = read_patients(tmp_path / "out" / "patients.csv", scen)
     want_p = read_patients(tmp_path / "in" / "patients.csv", scen)
-    cols = ["patient_id", "condition", "phase", "availability", "preferred_staff", "priority", "phase_start",
-            "needs_assessment", "preferred_times"]
-    pd.testing.assert_frame_equal(got_p.sort_values("patient_id")[cols].reset_index(drop=True),
-                                  want_p.sort_values("patient_id")[cols].reset_index(drop=True))
+    cols = [
+        "patient_id",
+        "condition",
+        "phase",
+        "availability",
+        "preferred_staff",
+        "priority",
+        "phase_start",
+        "needs_assessment",
+        "preferred_times",
+    ]
+    pd.testing.assert_frame_equal(
+        got_p.sort_values("patient_id")[cols].reset_index(drop=True),
+        want_p.sort_values("patient_id")[cols].reset_index(drop=True),
+    )
     got_s = read_staff(tmp_path / "out" / "staff.csv", scen)
     want_s = read_staff(tmp_path / "in" / "staff.csv", scen)
-    pd.testing.assert_frame_equal(got_s.sort_values("staff_id").reset_index(drop=True),
-                                  want_s.sort_values("staff_id").reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got_s.sort_values("staff_id").reset_index(drop=True), want_s.sort_values("staff_id").reset_index(drop=True)
+    )
 
 
 def test_a_bad_import_file_reports_every_problem_and_changes_nothing(url, tmp_path):

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from clinic_support import BACKENDS, WEEK, database_url, new_register
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +15,7 @@ from clinic.models import ATTENDED, NO_SHOW, PLANNED, WITHDRAWN, Appointment, Ch
 from clinic.planning import plan_week, rebook_week
 from clinic.register import add_absence, roster_frame, week_appointments, week_patients, week_staff
 from clinic.review import accept_all, decide, review
+from clinic_support import BACKENDS, WEEK, database_url, new_register
 from optimizer import validate_roster
 from optimizer.exports import write_csv
 from scenarios import InputError, load_scenario
@@ -41,15 +41,23 @@ def _appts(engine, week=WEEK):
 
 
 def _attendance(path, rows):
-    write_csv(pd.DataFrame(rows, columns=["patient_id", "date", "start", "session", "status", "vas_before", "vas_after"]),
-              path)
+    write_csv(
+        pd.DataFrame(rows, columns=["patient_id", "date", "start", "session", "status", "vas_before", "vas_after"]),
+        path,
+    )
     return path
 
 
 def _row(a, status="attended", before="5", after="3"):
-    return {"patient_id": a.patient_id, "date": a.date.isoformat(), "start": a.start, "session": a.session,
-            "status": status, "vas_before": before if status == "attended" else "",
-            "vas_after": after if status == "attended" else ""}
+    return {
+        "patient_id": a.patient_id,
+        "date": a.date.isoformat(),
+        "start": a.start,
+        "session": a.session,
+        "status": status,
+        "vas_before": before if status == "attended" else "",
+        "vas_after": after if status == "attended" else "",
+    }
 
 
 def test_plan_stores_a_roster_the_independent_validator_accepts(planned):
@@ -71,8 +79,13 @@ def test_planning_again_keeps_every_booked_appointment(planned):
 
 def test_a_bad_attendance_file_names_each_problem_and_changes_nothing(planned, tmp_path):
     a, b = _appts(planned)[:2]
-    rows = [_row(a), {**_row(b), "status": "late"}, {**_row(a, before="11")},
-            {**_row(b), "date": "2026-12-24"}, {**_row(b), "vas_before": "x"}]
+    rows = [
+        _row(a),
+        {**_row(b), "status": "late"},
+        {**_row(a, before="11")},
+        {**_row(b), "date": "2026-12-24"},
+        {**_row(b), "vas_before": "x"},
+    ]
     path = _attendance(tmp_path / "att.csv", rows)
     with pytest.raises(InputError) as e:
         record_file(planned, path)
@@ -86,12 +99,15 @@ def test_a_bad_attendance_file_names_each_problem_and_changes_nothing(planned, t
 
 def test_recording_keeps_status_and_every_reading(planned, tmp_path):
     appts = _appts(planned)
-    rows = [_row(a, before=f"{i % 10}.5", after=f"{i % 10}") if i % 3 else _row(a, "no_show")
-            for i, a in enumerate(appts)]
+    rows = [
+        _row(a, before=f"{i % 10}.5", after=f"{i % 10}") if i % 3 else _row(a, "no_show") for i, a in enumerate(appts)
+    ]
     done = record_file(planned, _attendance(tmp_path / "att.csv", rows))
     assert done.rows == len(appts)
-    got = {(a.patient_id, a.session, a.date.isoformat(), a.start): (a.status, a.vas_before, a.vas_after)
-           for a in _appts(planned)}
+    got = {
+        (a.patient_id, a.session, a.date.isoformat(), a.start): (a.status, a.vas_before, a.vas_after)
+        for a in _appts(planned)
+    }
     for r in rows:
         want_b = float(r["vas_before"]) if r["vas_before"] else None
         want_a = float(r["vas_after"]) if r["vas_after"] else None
@@ -110,9 +126,22 @@ def _give_phase1_sessions(engine, pid: str, vas: list[float], start: dt.date) ->
         p.phase_start = start
         for k, v in enumerate(vas):
             day = start + dt.timedelta(days=3 * k)
-            s.add(Appointment(week=day - dt.timedelta(days=day.weekday()), patient_id=pid, session="acupuncture",
-                              staff_id="AC1", room="ACU-1", date=day, start="07:00", end="07:45", phase="1",
-                              status=ATTENDED, vas_before=v, vas_after=v - 1))
+            s.add(
+                Appointment(
+                    week=day - dt.timedelta(days=day.weekday()),
+                    patient_id=pid,
+                    session="acupuncture",
+                    staff_id="AC1",
+                    room="ACU-1",
+                    date=day,
+                    start="07:00",
+                    end="07:45",
+                    phase="1",
+                    status=ATTENDED,
+                    vas_before=v,
+                    vas_after=v - 1,
+                )
+            )
 
 
 def test_review_proposes_phase_2_with_a_referral_when_vas_falls_below_the_goal(url, tmp_path):
@@ -261,29 +290,51 @@ def test_rebook_after_a_no_show_moves_the_paired_physiotherapy_or_says_why(plann
     assert validate_roster(scen, patients, staff, roster_frame(held_now), WEEK) == []
     assert next(a for a in after if a.id == acu.id).status == NO_SHOW
     untouched = {a.id for a in appts if a.patient_id != acu.patient_id}
-    moved_ids = {a.id for a in after if a.id in untouched and
-                 (a.date, a.start, a.staff_id) != next((b.date, b.start, b.staff_id) for b in appts if b.id == a.id)}
+    moved_ids = {
+        a.id
+        for a in after
+        if a.id in untouched
+        and (a.date, a.start, a.staff_id) != next((b.date, b.start, b.staff_id) for b in appts if b.id == a.id)
+    }
     assert not moved_ids  # nobody else's appointment moved
 
 
 def test_rebook_keeps_a_past_physiotherapy_and_the_missed_acupuncture_it_followed(planned, tmp_path):
     appts = _appts(planned)
-    pairs = [(a, p) for a in appts for p in appts if a.phase == "2" and a.session == "acupuncture"
-             and p.patient_id == a.patient_id and p.session == "physiotherapy" and p.date == a.date and p.start > a.start]
+    pairs = [
+        (a, p)
+        for a in appts
+        for p in appts
+        if a.phase == "2"
+        and a.session == "acupuncture"
+        and p.patient_id == a.patient_id
+        and p.session == "physiotherapy"
+        and p.date == a.date
+        and p.start > a.start
+    ]
     if not pairs:  # the solver put this week's pairs on consecutive days: rebook from the day after the PT then
-        pairs = [(a, p) for a in appts for p in appts if a.phase == "2" and a.session == "acupuncture"
-                 and p.patient_id == a.patient_id and p.session == "physiotherapy" and (p.date - a.date).days == 1]
+        pairs = [
+            (a, p)
+            for a in appts
+            for p in appts
+            if a.phase == "2"
+            and a.session == "acupuncture"
+            and p.patient_id == a.patient_id
+            and p.session == "physiotherapy"
+            and (p.date - a.date).days == 1
+        ]
     acu, pt = pairs[0]
     record_file(planned, _attendance(tmp_path / "att.csv", [_row(acu, "no_show"), _row(pt)]))
     out = rebook_week(planned, WEEK, pt.date + dt.timedelta(days=1), who="desk", time_limit=LIMIT)
-    assert not [m for m in out.moves if m.patient_id == acu.patient_id and m.action == "added" and m.session == "acupuncture"]
+    assert not [
+        m for m in out.moves if m.patient_id == acu.patient_id and m.action == "added" and m.session == "acupuncture"
+    ]
     after = {a.id: a for a in _appts(planned)}
     assert (after[pt.id].date, after[pt.id].start, after[pt.id].status) == (pt.date, pt.start, ATTENDED)
 
 
 def test_a_plan_the_validator_refuses_writes_nothing(url, tmp_path, monkeypatch):
     import optimizer
-
     from clinic.models import PlanRun
     from clinic.planning import PlanError
 

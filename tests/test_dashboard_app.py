@@ -112,6 +112,8 @@ def test_bad_uploaded_file_shows_the_problem_not_a_traceback():
 def test_good_pasted_scenario_feeds_the_levers():
     at = open_app()
     at.radio(key="wi_source").set_value("Paste YAML").run()
-    at.text_area(key="wi_yaml_text").set_value("extends: baseline\nname: mine\ndemand:\n  referrals_per_week: 21\n").run()
+    at.text_area(key="wi_yaml_text").set_value(
+        "extends: baseline\nname: mine\ndemand:\n  referrals_per_week: 21\n"
+    ).run()
     assert not errors(at)
     assert at.number_input(key="lever_demand__referrals_per_week").value == 21

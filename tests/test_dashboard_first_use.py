@@ -14,12 +14,28 @@ from rehabflow.services.downloads import edited_scenario_yaml
 from scenarios import apply_overrides, load_scenario, parse_scenario, scenario_hash
 
 ROOT = Path(__file__).resolve().parents[1]
-ROSTER = pd.DataFrame([
-    dict(patient_id="P1", session="acupuncture", staff_id="AC1", room="ACU-1", date="2026-11-30", start="08:00",
-         end="08:45"),
-    dict(patient_id="P1", session="physiotherapy", staff_id="PT1", room="GYM-1", date="2026-12-01", start="17:00",
-         end="17:45"),
-])
+ROSTER = pd.DataFrame(
+    [
+        dict(
+            patient_id="P1",
+            session="acupuncture",
+            staff_id="AC1",
+            room="ACU-1",
+            date="2026-11-30",
+            start="08:00",
+            end="08:45",
+        ),
+        dict(
+            patient_id="P1",
+            session="physiotherapy",
+            staff_id="PT1",
+            room="GYM-1",
+            date="2026-12-01",
+            start="17:00",
+            end="17:45",
+        ),
+    ]
+)
 
 
 def test_gantt_day_columns_have_no_tick_label_at_their_edges():
@@ -62,12 +78,12 @@ def test_no_page_holds_an_expression_that_streamlit_magic_would_print():
 
 
 # ------------------------------------------------------------------------------------- What-if through AppTest
-import dashboard_stubs  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+import dashboard_stubs  # noqa: E402
 from dashboard.views import charts  # noqa: E402
 from rehabflow.services import sim_api  # noqa: E402
 from rehabflow.services.levers import hours_key  # noqa: E402
@@ -146,16 +162,48 @@ from rehabflow.services import compare_view  # noqa: E402
 
 
 def _comparison():
-    diff = pd.DataFrame([
-        dict(kpi="goal_by_week3.share", label="Reached VAS below goal within 3 weeks", unit="share",
-             scenario="plus_pt", mean_diff=0.031, ci_low=0.01, ci_high=0.052, n=8),
-        dict(kpi="wait_to_first_pt_days.p90", label="Wait to first PT (p90)", unit="days", scenario="plus_pt",
-             mean_diff=-10.0, ci_low=-12.0, ci_high=-8.0, n=8)])
+    diff = pd.DataFrame(
+        [
+            dict(
+                kpi="goal_by_week3.share",
+                label="Reached VAS below goal within 3 weeks",
+                unit="share",
+                scenario="plus_pt",
+                mean_diff=0.031,
+                ci_low=0.01,
+                ci_high=0.052,
+                n=8,
+            ),
+            dict(
+                kpi="wait_to_first_pt_days.p90",
+                label="Wait to first PT (p90)",
+                unit="days",
+                scenario="plus_pt",
+                mean_diff=-10.0,
+                ci_low=-12.0,
+                ci_high=-8.0,
+                n=8,
+            ),
+        ]
+    )
     summaries = {
-        "baseline": pd.DataFrame({"kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"], "mean": [0.5, 40.0],
-                                  "ci_low": [0.48, 39.0], "ci_high": [0.52, 41.0]}),
-        "plus_pt": pd.DataFrame({"kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"], "mean": [0.531, 30.0],
-                                 "ci_low": [0.51, 29.0], "ci_high": [0.55, 31.0]})}
+        "baseline": pd.DataFrame(
+            {
+                "kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"],
+                "mean": [0.5, 40.0],
+                "ci_low": [0.48, 39.0],
+                "ci_high": [0.52, 41.0],
+            }
+        ),
+        "plus_pt": pd.DataFrame(
+            {
+                "kpi": ["goal_by_week3.share", "wait_to_first_pt_days.p90"],
+                "mean": [0.531, 30.0],
+                "ci_low": [0.51, 29.0],
+                "ci_high": [0.55, 31.0],
+            }
+        ),
+    }
     return diff, summaries
 
 

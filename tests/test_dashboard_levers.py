@@ -7,9 +7,8 @@ import threading
 import pytest
 
 from rehabflow.services.downloads import edited_scenario_yaml, with_edited_description
-from rehabflow.services.levers import diff_summary
 from rehabflow.services.jobs import JobRegistry
-from rehabflow.services.levers import LEVERS, apply_levers, errors_by_lever, lever_values
+from rehabflow.services.levers import LEVERS, apply_levers, diff_summary, errors_by_lever, lever_values
 from rehabflow.services.uploads import decode_upload, scenario_from_upload
 from scenarios import InputError, load_scenario, parse_yaml_text, scenario_hash
 

@@ -78,9 +78,19 @@ def stub_compare(monkeypatch):
 
     def compare_scenarios(scenarios, replications=None, weeks=None, seed=None, workers=1, progress=None):
         calls.append([s.name for s in scenarios])
-        rows = [dict(kpi="wait", label="Wait to start", unit="weeks", scenario=s.name, mean_diff=-1.0 * i,
-                     ci_low=-1.0 * i - 0.5, ci_high=-1.0 * i + 0.5, n=replications)
-                for i, s in enumerate(scenarios[1:], start=1)]
+        rows = [
+            dict(
+                kpi="wait",
+                label="Wait to start",
+                unit="weeks",
+                scenario=s.name,
+                mean_diff=-1.0 * i,
+                ci_low=-1.0 * i - 0.5,
+                ci_high=-1.0 * i + 0.5,
+                n=replications,
+            )
+            for i, s in enumerate(scenarios[1:], start=1)
+        ]
         return ComparisonResult(differences=pd.DataFrame(rows), summaries={}, experiments={}, manifest={})
 
     monkeypatch.setattr(sim_api, "compare_scenarios", compare_scenarios)
@@ -165,8 +175,9 @@ def test_roster_shows_status_gap_unscheduled_and_the_validators_verdict(stub_opt
 def test_roster_bad_upload_shows_the_file_row_and_column(stub_optimizer):
     at = open_roster()
     at.radio(key="ro_source").set_value("Upload patients.csv and staff.csv").run()
-    at.file_uploader(key="ro_patients").set_value(("patients.csv", b"patient_id,condition,phase\nP1,fibromyalgia,bad\n",
-                                                   "text/csv"))
+    at.file_uploader(key="ro_patients").set_value(
+        ("patients.csv", b"patient_id,condition,phase\nP1,fibromyalgia,bad\n", "text/csv")
+    )
     at.file_uploader(key="ro_staff").set_value(("staff.csv", b"staff_id,role\nPT1,physiotherapist\n", "text/csv"))
     at.run()
     assert not at.exception

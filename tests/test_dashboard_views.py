@@ -17,14 +17,16 @@ from scenarios import InputError
 
 
 def test_utilisation_grid_is_busy_over_available_minutes_per_weekday_and_hour():
-    util = pd.DataFrame({
-        "resource": ["PT1", "PT2", "PT1", "AC1"],
-        "role_or_room": ["physiotherapist", "physiotherapist", "physiotherapist", "acupuncturist"],
-        "weekday": [0, 0, 1, 0],
-        "hour": [8, 8, 8, 8],
-        "busy_minutes": [30, 60, 0, 15],
-        "available_minutes": [60, 60, 0, 60],
-    })
+    util = pd.DataFrame(
+        {
+            "resource": ["PT1", "PT2", "PT1", "AC1"],
+            "role_or_room": ["physiotherapist", "physiotherapist", "physiotherapist", "acupuncturist"],
+            "weekday": [0, 0, 1, 0],
+            "hour": [8, 8, 8, 8],
+            "busy_minutes": [30, 60, 0, 15],
+            "available_minutes": [60, 60, 0, 60],
+        }
+    )
     grid = charts.utilisation_grid(util, "physiotherapist")
     assert grid.loc["Mon", 8] == pytest.approx(90 / 120)
     assert np.isnan(grid.loc["Tue", 8])  # nobody available: blank, not 0% and not a division error
@@ -45,15 +47,27 @@ def test_phase_chart_has_one_stacked_series_per_phase_present():
 
 
 def test_difference_bars_are_coloured_by_whether_the_interval_excludes_zero():
-    diff = pd.DataFrame({"scenario": ["a", "b", "c"], "mean_diff": [1.0, -1.0, 0.1],
-                         "ci_low": [0.5, -1.5, -0.2], "ci_high": [1.5, -0.5, 0.4]})
+    diff = pd.DataFrame(
+        {
+            "scenario": ["a", "b", "c"],
+            "mean_diff": [1.0, -1.0, 0.1],
+            "ci_low": [0.5, -1.5, -0.2],
+            "ci_high": [1.5, -0.5, 0.4],
+        }
+    )
     colours = list(charts.difference_figure(diff, "wait").data[0].marker.color)
     assert colours[0] == colours[1] != colours[2]  # both clear differences alike, the unclear one apart
 
 
 def test_trajectory_marks_sessions_on_the_patients_line():
-    traj = pd.DataFrame({"patient": ["P1"] * 4, "day": [0, 1, 2, 3], "vas": [7, 6, 5, 4],
-                         "session": ["acupuncture", "", "physiotherapy", ""]})
+    traj = pd.DataFrame(
+        {
+            "patient": ["P1"] * 4,
+            "day": [0, 1, 2, 3],
+            "vas": [7, 6, 5, 4],
+            "session": ["acupuncture", "", "physiotherapy", ""],
+        }
+    )
     fig = charts.trajectories_figure(traj, goal_vas=4)
     markers = [t for t in fig.data if t.mode == "markers"]
     assert sorted(len(t.x) for t in markers) == [1, 1]
@@ -64,11 +78,37 @@ def test_values_with_a_share_unit_show_as_percentages():
     assert fmt_value(2.345, "weeks") == "2.35 weeks"
 
 
-ROSTER = pd.DataFrame([
-    dict(patient_id="P1", session="acupuncture", staff_id="AC1", room="ACU-1", date="2026-11-30", start="08:00", end="08:45"),
-    dict(patient_id="P1", session="physiotherapy", staff_id="PT1", room="GYM-1", date="2026-12-01", start="09:00", end="09:45"),
-    dict(patient_id="P2", session="acupuncture", staff_id="AC1", room="ACU-2", date="2026-11-30", start="10:00", end="10:45"),
-])
+ROSTER = pd.DataFrame(
+    [
+        dict(
+            patient_id="P1",
+            session="acupuncture",
+            staff_id="AC1",
+            room="ACU-1",
+            date="2026-11-30",
+            start="08:00",
+            end="08:45",
+        ),
+        dict(
+            patient_id="P1",
+            session="physiotherapy",
+            staff_id="PT1",
+            room="GYM-1",
+            date="2026-12-01",
+            start="09:00",
+            end="09:45",
+        ),
+        dict(
+            patient_id="P2",
+            session="acupuncture",
+            staff_id="AC1",
+            room="ACU-2",
+            date="2026-11-30",
+            start="10:00",
+            end="10:45",
+        ),
+    ]
+)
 
 
 def test_gantt_has_one_row_per_practitioner_and_one_bar_per_appointment():
@@ -100,8 +140,12 @@ def test_the_validators_verdict_reaches_the_dashboard_as_ok_and_problems():
         return validate(scenario, PATIENTS, STAFF, RosterResult(pd.DataFrame(rows), pd.DataFrame()), WEEK)
 
     assert verdict(VALID).ok and verdict(VALID).problems == []
-    bad = verdict([appt("P2", "assessment", "MD1", "CONS-1", "Mon", "08:00"),
-                   appt("P3", "assessment", "MD1", "CONS-1", "Mon", "08:00")])
+    bad = verdict(
+        [
+            appt("P2", "assessment", "MD1", "CONS-1", "Mon", "08:00"),
+            appt("P3", "assessment", "MD1", "CONS-1", "Mon", "08:00"),
+        ]
+    )
     assert not bad.ok and any("staff MD1 double-booked" in p for p in bad.problems)
 
 

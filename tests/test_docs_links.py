@@ -30,8 +30,11 @@ def anchors(path: Path) -> set[str]:
 
 
 def links(page: Path) -> list[str]:
-    return [t for t in LINK.findall(without_code(page.read_text(encoding="utf-8")))
-            if not re.match(r"^[a-z][a-z0-9+.-]*:", t)]
+    return [
+        t
+        for t in LINK.findall(without_code(page.read_text(encoding="utf-8")))
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", t)
+    ]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_generated_reference_page_is_up_to_date(name):
     path = ROOT / docs_gen.REFERENCE_DIR / name
     assert path.exists(), f"{path} is missing: run `python -m rehabflow.docs_gen`"
-    assert path.read_text(encoding="utf-8") == docs_gen.PAGES[name](), \
+    assert path.read_text(encoding="utf-8") == docs_gen.PAGES[name](), (
         f"{path} is stale: run `python -m rehabflow.docs_gen` and commit the result"
+    )
 
 
 def test_check_mode_names_a_stale_page_and_fails(tmp_path, capsys):

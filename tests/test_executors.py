@@ -55,10 +55,16 @@ def test_a_failing_task_raises_its_error():
         run_tasks(divmod, [(1, 1), (1, 0)], ExecutorSpec("processes", 2))
 
 
-@pytest.mark.parametrize("workers,dask,kind,address", [
-    (1, None, "serial", None), (3, None, "processes", None), (2, "local", "dask", None), (2, "", "dask", None),
-    (2, "tcp://10.0.0.5:8786", "dask", "tcp://10.0.0.5:8786"),
-])
+@pytest.mark.parametrize(
+    "workers,dask,kind,address",
+    [
+        (1, None, "serial", None),
+        (3, None, "processes", None),
+        (2, "local", "dask", None),
+        (2, "", "dask", None),
+        (2, "tcp://10.0.0.5:8786", "dask", "tcp://10.0.0.5:8786"),
+    ],
+)
 def test_cli_options_choose_the_backend(workers, dask, kind, address):
     spec = ExecutorSpec.parse(workers, dask)
     assert (spec.kind, spec.workers, spec.address) == (kind, workers, address)
@@ -68,7 +74,6 @@ def test_cli_options_choose_the_backend(workers, dask, kind, address):
 def test_bad_executor_options_are_input_errors(workers, dask, match):
     with pytest.raises(InputError, match=match):
         ExecutorSpec.parse(workers, dask)
-
 
 
 class StubClient:
@@ -91,7 +96,10 @@ def test_worker_checks_name_the_worker_and_the_versions():
     from sim.executors import _installed_version, check_workers
 
     mine = _installed_version()
-    assert check_workers(StubClient({"tcp://a:1": mine, "tcp://b:1": mine}), "x") == {"tcp://a:1": mine, "tcp://b:1": mine}
+    assert check_workers(StubClient({"tcp://a:1": mine, "tcp://b:1": mine}), "x") == {
+        "tcp://a:1": mine,
+        "tcp://b:1": mine,
+    }
     with pytest.raises(InputError, match=rf"^--dask: worker tcp://b:1 has rehabflow 0.0.1, this machine {mine}"):
         check_workers(StubClient({"tcp://a:1": mine, "tcp://b:1": "0.0.1"}), "x")
     from importlib.metadata import PackageNotFoundError

@@ -34,22 +34,70 @@ from tests.optimizer_csv_corpus import (
 )
 
 NEW_CSV_CASES: list[tuple[str, str, bytes, str, int]] = [
-    ("cr_only_line_endings_bad_phase", "patients", (P_HEAD + "P1,fibromyalgia,9,,,,,\n").replace("\n", "\r").encode(),
-     "row 2, column 'phase'", 1),
-    ("too_many_patients", "patients", (P_HEAD + "".join(f"P{i},fibromyalgia,1,,,,,\n" for i in range(5001))).encode(),
-     "5,001 rows; the limit is 5,000", 1),
-    ("too_many_staff", "staff", ("staff_id,role,availability\n" + "".join(f"S{i},physician,\n" for i in range(501))).encode(),
-     "501 rows; the limit is 500", 1),
-    ("too_big", "patients", P_HEAD.encode() + b"P1,fibromyalgia,1,,,,," + b" " * (MAX_CSV_BYTES + 10) + b"\n",
-     "the limit is 10 MB", 1),
-    ("ansi_in_header", "patients", b"patient_id,condition,phase,\x1b[31mred\n", "column '\\x1b[31mred': unknown column", 1),
-    ("newline_in_quoted_header", "patients", b'patient_id,condition,phase,"a\nFAKE: OK"\n', "column 'a_fake:_ok': unknown column", 1),
-    ("thousands_of_unknown_columns", "patients",
-     ("patient_id,condition,phase," + ",".join(f"x{i}" for i in range(3000)) + "\n").encode(), "unknown column", 51),
+    (
+        "cr_only_line_endings_bad_phase",
+        "patients",
+        (P_HEAD + "P1,fibromyalgia,9,,,,,\n").replace("\n", "\r").encode(),
+        "row 2, column 'phase'",
+        1,
+    ),
+    (
+        "too_many_patients",
+        "patients",
+        (P_HEAD + "".join(f"P{i},fibromyalgia,1,,,,,\n" for i in range(5001))).encode(),
+        "5,001 rows; the limit is 5,000",
+        1,
+    ),
+    (
+        "too_many_staff",
+        "staff",
+        ("staff_id,role,availability\n" + "".join(f"S{i},physician,\n" for i in range(501))).encode(),
+        "501 rows; the limit is 500",
+        1,
+    ),
+    (
+        "too_big",
+        "patients",
+        P_HEAD.encode() + b"P1,fibromyalgia,1,,,,," + b" " * (MAX_CSV_BYTES + 10) + b"\n",
+        "the limit is 10 MB",
+        1,
+    ),
+    (
+        "ansi_in_header",
+        "patients",
+        b"patient_id,condition,phase,\x1b[31mred\n",
+        "column '\\x1b[31mred': unknown column",
+        1,
+    ),
+    (
+        "newline_in_quoted_header",
+        "patients",
+        b'patient_id,condition,phase,"a\nFAKE: OK"\n',
+        "column 'a_fake:_ok': unknown column",
+        1,
+    ),
+    (
+        "thousands_of_unknown_columns",
+        "patients",
+        ("patient_id,condition,phase," + ",".join(f"x{i}" for i in range(3000)) + "\n").encode(),
+        "unknown column",
+        51,
+    ),
     ("control_chars_in_cell", "patients", (P_HEAD + "P1,fibro\x1bmyalgia,1,,,,,\n").encode(), "'fibro\\x1bmyalgia'", 1),
-    ("huge_priority", "patients", (P_HEAD + "P1,fibromyalgia,1,,,1e999,,\n").encode(), "'1e999' is not a whole number", 1),
-    ("pinned_room_huge_number", "roster", (R_HEAD + f"P1,acupuncture,AC1,ACU-{'9' * 5000},{WEEK},08:00,08:45\n").encode(),
-     "", 0),
+    (
+        "huge_priority",
+        "patients",
+        (P_HEAD + "P1,fibromyalgia,1,,,1e999,,\n").encode(),
+        "'1e999' is not a whole number",
+        1,
+    ),
+    (
+        "pinned_room_huge_number",
+        "roster",
+        (R_HEAD + f"P1,acupuncture,AC1,ACU-{'9' * 5000},{WEEK},08:00,08:45\n").encode(),
+        "",
+        0,
+    ),
 ]
 
 
@@ -64,14 +112,31 @@ def _inputs(folder: Path, kind: str, content: bytes) -> dict[str, Path]:
 
 
 def _roster_args(paths: dict[str, Path], out: Path) -> list:
-    return ["roster", "--scenario", "baseline", "--patients", paths["patients"], "--staff", paths["staff"],
-            "--week", WEEK, "--pinned", paths["roster"], "--out", out, "--time-limit", "1"]
+    return [
+        "roster",
+        "--scenario",
+        "baseline",
+        "--patients",
+        paths["patients"],
+        "--staff",
+        paths["staff"],
+        "--week",
+        WEEK,
+        "--pinned",
+        paths["roster"],
+        "--out",
+        out,
+        "--time-limit",
+        "1",
+    ]
 
 
 ALL_CSV = [(c[0], c[1], c[2], c[3], 1) for c in CASES] + NEW_CSV_CASES
 
 
-@pytest.mark.parametrize(("kind", "content", "fragment", "n_lines"), [c[1:] for c in ALL_CSV], ids=[c[0] for c in ALL_CSV])
+@pytest.mark.parametrize(
+    ("kind", "content", "fragment", "n_lines"), [c[1:] for c in ALL_CSV], ids=[c[0] for c in ALL_CSV]
+)
 def test_a_hostile_csv_leaves_the_roster_folder_untouched(tmp_path, kind, content, fragment, n_lines):
     paths = _inputs(tmp_path / "inputs", kind, content)
     out = prepare_previous_run(tmp_path / "out")
@@ -142,7 +207,11 @@ OPTION_CASES: list[tuple[str, list[str], str]] = [
     ("sweep_bad_vary", ["sweep", "baseline", "--vary", "demand.nothing=1"], "demand.nothing"),
     ("sweep_vary_infinite", ["sweep", "baseline", "--vary", "demand.referrals_per_week=.inf"], "referrals_per_week"),
     ("recommend_confidence_nan", ["recommend", "baseline", "--confidence", "nan"], "--confidence"),
-    ("recommend_bad_target", ["recommend", "baseline", "--target", "nonsense", "--lever", "staff.physicians"], "nonsense"),
+    (
+        "recommend_bad_target",
+        ["recommend", "baseline", "--target", "nonsense", "--lever", "staff.physicians"],
+        "nonsense",
+    ),
     ("sample_week_bad_source", ["sample-week", "--scenario", "baseline", "--source", "dream"], "--source"),
     ("scenarios_show_unknown", ["scenarios", "show", "nosuch"], "no such built-in scenario"),
     ("validate_control_char_name", ["validate", "bad\x1bname"], "bad\\x1bname"),
@@ -162,12 +231,20 @@ def test_a_hostile_option_is_one_line_and_leaves_the_output_folder_untouched(tmp
 
 
 @pytest.mark.parametrize("kind", ["a_file", "under_a_file", "name_too_long"])
-@pytest.mark.parametrize("command", [SIM, ["sample-week", "--scenario", "baseline"],
-                                     ["sweep", "baseline", "--vary", "demand.referrals_per_week=5,6", "-n", "1"],
-                                     ["compare", "baseline", "understaffed", "-n", "1", "-w", "2"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        SIM,
+        ["sample-week", "--scenario", "baseline"],
+        ["sweep", "baseline", "--vary", "demand.referrals_per_week=5,6", "-n", "1"],
+        ["compare", "baseline", "understaffed", "-n", "1", "-w", "2"],
+    ],
+)
 def test_an_unusable_out_is_one_line_before_any_work(tmp_path, command, kind):
     (tmp_path / "f").write_text("mine")
-    out = {"a_file": tmp_path / "f", "under_a_file": tmp_path / "f" / "run", "name_too_long": tmp_path / ("o" * 300)}[kind]
+    out = {"a_file": tmp_path / "f", "under_a_file": tmp_path / "f" / "run", "name_too_long": tmp_path / ("o" * 300)}[
+        kind
+    ]
     assert_clean(invoke([*command, "--out", out]), fragment="--out: ")
     assert [p.name for p in tmp_path.iterdir()] == ["f"] and (tmp_path / "f").read_text() == "mine"
 
@@ -180,22 +257,27 @@ LONG_NAME = "p" * 300 + ".csv"
 def test_an_upload_is_saved_under_a_generated_name_whatever_it_is_called(name):
     bad = (P_HEAD + "P1,fibromyalgia,9,,,,,\n").encode()
     with pytest.raises(InputError) as e:
-        read_csv_uploads([(name, bad), ("staff.csv", GOOD_STAFF.encode())],
-                         lambda p, s: __import__("optimizer").read_inputs(p, s, load_scenario("baseline")))
+        read_csv_uploads(
+            [(name, bad), ("staff.csv", GOOD_STAFF.encode())],
+            lambda p, s: __import__("optimizer").read_inputs(p, s, load_scenario("baseline")),
+        )
     message = str(e.value)
     assert len(message.splitlines()) == 1 and "column 'phase'" in message
     assert "rehabflow-upload-" not in message and "\n" not in message and len(message) < 400
 
 
-@pytest.mark.parametrize(("data", "fragment"), [
-    (b"\xff\xfe" + "x".encode("utf-16"), "not UTF-8"),
-    (b"name: x\nfoo: " + b"[" * 5000 + b"]" * 5000, "nested more than 32 levels"),
-    (b"extends: baseline\nextends: baseline\n", "duplicate key 'extends'"),
-    (b"extends: /etc/passwd.yaml\n", "may only extend a built-in scenario"),
-    (b"extends: baseline\ncalendar:\n  opening_time: 10:30\n", "quote times: '10:30'"),
-    (b"x" * 1_000_001, "the limit is 1.0 MB"),
-    (b"extends: baseline\n\"[click](http://evil)\": 1\n", "[click](http://evil): unknown field"),
-])
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"\xff\xfe" + "x".encode("utf-16"), "not UTF-8"),
+        (b"name: x\nfoo: " + b"[" * 5000 + b"]" * 5000, "nested more than 32 levels"),
+        (b"extends: baseline\nextends: baseline\n", "duplicate key 'extends'"),
+        (b"extends: /etc/passwd.yaml\n", "may only extend a built-in scenario"),
+        (b"extends: baseline\ncalendar:\n  opening_time: 10:30\n", "quote times: '10:30'"),
+        (b"x" * 1_000_001, "the limit is 1.0 MB"),
+        (b'extends: baseline\n"[click](http://evil)": 1\n', "[click](http://evil): unknown field"),
+    ],
+)
 def test_a_hostile_scenario_upload_is_one_line(data, fragment):
     with pytest.raises(InputError) as e:
         scenario_from_upload(decode_upload(data, LONG_NAME), LONG_NAME)
@@ -203,5 +285,7 @@ def test_a_hostile_scenario_upload_is_one_line(data, fragment):
 
 
 def test_markdown_in_a_message_is_shown_as_text():
-    assert markdown_safe("[click](http://evil) **bold** <b>x</b>") == \
-        "\\[click\\]\\(http://evil\\) \\*\\*bold\\*\\* \\<b\\>x\\</b\\>"
+    assert (
+        markdown_safe("[click](http://evil) **bold** <b>x</b>")
+        == "\\[click\\]\\(http://evil\\) \\*\\*bold\\*\\* \\<b\\>x\\</b\\>"
+    )

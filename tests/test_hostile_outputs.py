@@ -28,8 +28,17 @@ from tests.hostile import (
 )
 
 SIMULATE = ["simulate", "baseline", "-n", "1", "-w", "3", "--seed", "1"]
-SIM_FILES = {"summary.csv", "summary.parquet", "per_replication.csv", "per_replication.parquet", "timeseries.csv",
-             "timeseries.parquet", "utilisation.csv", "manifest.json", INDEX}
+SIM_FILES = {
+    "summary.csv",
+    "summary.parquet",
+    "per_replication.csv",
+    "per_replication.parquet",
+    "timeseries.csv",
+    "timeseries.parquet",
+    "utilisation.csv",
+    "manifest.json",
+    INDEX,
+}
 
 
 def _disk_full_on_call(monkeypatch, owner: object, name: str, call: int) -> None:
@@ -69,8 +78,13 @@ def tiny_tmpfs(tmp_path):
     """A 256 kB tmpfs (root only); the ENOSPC injections above cover machines where mounting is not allowed."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a tmpfs here (not root); ENOSPC is injected at the write call instead")
     try:
         yield mount
@@ -91,8 +105,13 @@ def read_only_folder(tmp_path):
     """A folder this process cannot write: a read-only tmpfs as root (root ignores permissions), else chmod."""
     folder = tmp_path / "ro"
     folder.mkdir()
-    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
-                                                   capture_output=True).returncode == 0
+    mounted = (
+        os.geteuid() == 0
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+    )
     if not mounted:
         if os.geteuid() == 0:
             pytest.skip("root without mount: no folder is read-only for this process")
@@ -106,8 +125,14 @@ def read_only_folder(tmp_path):
             folder.chmod(0o755)
 
 
-@pytest.mark.parametrize("command", [SIMULATE, ["sample-week", "--scenario", "baseline", "--source", "mix"],
-                                     ["compare", "baseline", "understaffed", "-n", "1", "-w", "2"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        SIMULATE,
+        ["sample-week", "--scenario", "baseline", "--source", "mix"],
+        ["compare", "baseline", "understaffed", "-n", "1", "-w", "2"],
+    ],
+)
 def test_a_read_only_out_is_one_line_before_any_work(read_only_folder, command):
     outcome = invoke([*command, "--out", read_only_folder / "run"])
     assert_clean(outcome, fragment="cannot write in")
@@ -166,8 +191,13 @@ _WRAPPER = textwrap.dedent("""
 
 
 def _run_wrapped(mode: str, signum: int, args: list) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _WRAPPER, mode, str(int(signum)), *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent)
+    return subprocess.run(
+        [sys.executable, "-c", _WRAPPER, mode, str(int(signum)), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -191,9 +221,13 @@ def test_a_signal_during_the_final_renames_is_held_until_the_folder_is_whole(tmp
 
 def test_sigterm_to_a_running_simulation_exits_143_and_writes_nothing(tmp_path):
     out = tmp_path / f"out-{uuid.uuid4().hex[:6]}"
-    proc = subprocess.Popen([sys.executable, "-m", "rehabflow", "simulate", "baseline", "-n", "40", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rehabflow", "simulate", "baseline", "-n", "40", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     time.sleep(4.0)  # imports done, replications running
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)

@@ -75,10 +75,18 @@ TEXT_CASES: list[tuple[str, str | bytes, str, int]] = [
     ("deep_flow_nesting_20kb", "foo: " + "{a: " * 4000 + "1" + "}" * 4000 + "\n", "nested more than 32 levels", 1),
     ("deep_block_nesting", _deep_block(60), "nested more than 32 levels", 1),
     ("alias_bomb", _alias_bomb(), "aliases expanded", 1),
-    ("duplicate_top_level_section", BASE + "demand:\n  referrals_per_week: 1\ndemand:\n  referrals_per_week: 2\n",
-     "duplicate key 'demand' (first on line 2)", 1),
-    ("duplicate_nested_key", BASE + "demand:\n  referrals_per_week: 1\n  referrals_per_week: 2\n",
-     "duplicate key 'referrals_per_week'", 1),
+    (
+        "duplicate_top_level_section",
+        BASE + "demand:\n  referrals_per_week: 1\ndemand:\n  referrals_per_week: 2\n",
+        "duplicate key 'demand' (first on line 2)",
+        1,
+    ),
+    (
+        "duplicate_nested_key",
+        BASE + "demand:\n  referrals_per_week: 1\n  referrals_per_week: 2\n",
+        "duplicate key 'referrals_per_week'",
+        1,
+    ),
     ("duplicate_key_in_flow_mapping", BASE + "rooms: {gym_stations: 1, gym_stations: 2}\n", "duplicate key", 1),
     ("unquoted_closing_time", BASE + "calendar:\n  closing_time: 18:00\n", "quote times: '18:00'", 1),
     ("unquoted_opening_time", BASE + "calendar:\n  opening_time: 10:30\n", "quote times: '10:30'", 1),
@@ -90,21 +98,42 @@ TEXT_CASES: list[tuple[str, str | bytes, str, int]] = [
     ("name_dot_dot", BASE + "name: ..\n", "name: '..' is not a name", 1),
     ("name_dot", BASE + "name: .\n", "name: '.' is not a name", 1),
     ("name_with_slash", BASE + "name: ../../etc\n", "name: '../../etc' may hold only letters", 1),
-    ("too_many_staff", BASE + "staff:\n" + "".join(f"  - {{id: S{i}, roles: [physician]}}\n" for i in range(600)),
-     "staff: List should have at most 500 items", 1),
-    ("duplicate_staff_ids", BASE + "staff:\n" + "".join("  - {id: S1, roles: [physician]}\n" for _ in range(3)),
-     "duplicate staff id 'S1'", 4),  # two duplicates, and no acupuncturist or physiotherapist left
+    (
+        "too_many_staff",
+        BASE + "staff:\n" + "".join(f"  - {{id: S{i}, roles: [physician]}}\n" for i in range(600)),
+        "staff: List should have at most 500 items",
+        1,
+    ),
+    (
+        "duplicate_staff_ids",
+        BASE + "staff:\n" + "".join("  - {id: S1, roles: [physician]}\n" for _ in range(3)),
+        "duplicate staff id 'S1'",
+        4,
+    ),  # two duplicates, and no acupuncturist or physiotherapist left
     ("referrals_a_million", BASE + "demand:\n  referrals_per_week: 1000000\n", "less than or equal to 200", 1),
     ("roster_seed_1e40", BASE + "roster:\n  seed: 1e40\n", "roster.seed: ", 1),
     ("roster_seed_too_big_for_ortools", BASE + "roster:\n  seed: 99999999999\n", "roster.seed: ", 1),
     ("run_seed_negative", BASE + "run:\n  seed: -1\n", "run.seed: ", 1),
     ("time_limit_infinite", BASE + "roster:\n  time_limit_seconds: .inf\n", "roster.time_limit_seconds: ", 1),
     ("time_limit_tiny", BASE + "roster:\n  time_limit_seconds: 5e-324\n", "roster.time_limit_seconds: ", 1),
-    ("median_hours_denormal", BASE + "conditions:\n  fibromyalgia:\n    analgesic_window:\n      median_hours: 5e-324\n",
-     "median_hours: ", 1),
-    ("monthly_multiplier_infinite", BASE + "demand:\n  monthly_multipliers: [.inf, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
-     "demand.monthly_multipliers.0: ", 1),
-    ("flare_ups_1e308", BASE + "conditions:\n  fibromyalgia:\n    flare_ups_per_week: 1e308\n", "flare_ups_per_week", 1),
+    (
+        "median_hours_denormal",
+        BASE + "conditions:\n  fibromyalgia:\n    analgesic_window:\n      median_hours: 5e-324\n",
+        "median_hours: ",
+        1,
+    ),
+    (
+        "monthly_multiplier_infinite",
+        BASE + "demand:\n  monthly_multipliers: [.inf, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+        "demand.monthly_multipliers.0: ",
+        1,
+    ),
+    (
+        "flare_ups_1e308",
+        BASE + "conditions:\n  fibromyalgia:\n    flare_ups_per_week: 1e308\n",
+        "flare_ups_per_week",
+        1,
+    ),
     ("rooms_1e308", BASE + "rooms:\n  gym_stations: 1e308\n", "rooms.gym_stations: ", 1),
     ("empty_file", "", "expected a mapping of sections, got NoneType", 1),
     ("only_comments", "# nothing here\n", "expected a mapping of sections", 1),
@@ -123,7 +152,9 @@ TEXT_CASES: list[tuple[str, str | bytes, str, int]] = [
 ]
 
 
-@pytest.mark.parametrize(("content", "fragment", "n_lines"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
+@pytest.mark.parametrize(
+    ("content", "fragment", "n_lines"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES]
+)
 def test_a_hostile_scenario_file_is_refused_with_one_line_per_problem(tmp_path, content, fragment, n_lines):
     path = tmp_path / "s.yaml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
@@ -202,8 +233,11 @@ def test_a_valid_scenario_with_a_byte_order_mark_is_ok(tmp_path):
 
 def test_anchors_within_the_limits_still_work(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(BASE + "name: anchors\nstaff:\n  - &md {id: MD1, roles: [physician]}\n"
-                    "  - {id: AC1, roles: [acupuncturist]}\n  - {id: PT1, roles: [physiotherapist]}\n", encoding="utf-8")
+    path.write_text(
+        BASE + "name: anchors\nstaff:\n  - &md {id: MD1, roles: [physician]}\n"
+        "  - {id: AC1, roles: [acupuncturist]}\n  - {id: PT1, roles: [physiotherapist]}\n",
+        encoding="utf-8",
+    )
     assert invoke(["validate", path]).code == 0
     assert yaml.safe_load(path.read_text())["staff"][0]["id"] == "MD1"
 
@@ -211,7 +245,7 @@ def test_anchors_within_the_limits_still_work(tmp_path):
 EDGES = {
     "most_referrals": "demand:\n  referrals_per_week: 200\n  monthly_multipliers: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]\n",
     "shortest_window_most_flares": "conditions:\n  fibromyalgia:\n    analgesic_window: {relief_vas: 10, median_hours: 0.1, sigma: 3}\n"
-                                   "    flare_ups_per_week: 7\n",
+    "    flare_ups_per_week: 7\n",
     "longest_window": "conditions:\n  fibromyalgia:\n    analgesic_window: {relief_vas: 10, median_hours: 720, sigma: 3}\n",
     "largest_seed": "run:\n  seed: 9223372036854775807\n",
 }

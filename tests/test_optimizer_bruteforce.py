@@ -18,11 +18,13 @@ from optimizer import solve_roster, validate_roster
 from scenarios import load_scenario, parse_scenario, scenario_to_dict
 
 WEEK = dt.date(2026, 11, 30)
-STAFF = pd.DataFrame([
-    {"staff_id": "MD1", "role": "physician", "availability": ""},
-    {"staff_id": "AC1", "role": "acupuncturist", "availability": ""},
-    {"staff_id": "PT1", "role": "physiotherapist", "availability": ""},
-])
+STAFF = pd.DataFrame(
+    [
+        {"staff_id": "MD1", "role": "physician", "availability": ""},
+        {"staff_id": "AC1", "role": "acupuncturist", "availability": ""},
+        {"staff_id": "PT1", "role": "physiotherapist", "availability": ""},
+    ]
+)
 ROLE = {"acupuncture": "AC1", "physiotherapy": "PT1"}
 ROOM = {"acupuncture": "ACU-1", "physiotherapy": "GYM-1"}
 
@@ -30,21 +32,44 @@ ROOM = {"acupuncture": "ACU-1", "physiotherapy": "GYM-1"}
 @pytest.fixture(scope="module")
 def tiny():
     data = scenario_to_dict(load_scenario("baseline"))
-    data["calendar"].update(open_weekdays=["Mon", "Tue", "Wed"], opening_time="08:00", closing_time="09:00", slot_minutes=30)
-    data["protocol"]["durations_minutes"] = {"intake_assessment": 30, "reevaluation": 30, "acupuncture": 30, "physiotherapy": 30}
-    data["protocol"]["timing"].update(same_day_acupuncture_min_hours_before_pt=0.5, no_pt_within_hours_before_acupuncture=1)
-    data["staff"] = [{"id": "MD1", "roles": ["physician"]}, {"id": "AC1", "roles": ["acupuncturist"]},
-                     {"id": "PT1", "roles": ["physiotherapist"]}]
-    data["rooms"].update(acupuncture_rooms=1, gym_stations=1, consultation_rooms=1, pt_patients_per_therapist=1,
-                         acupuncture_rooms_per_acupuncturist=1)
+    data["calendar"].update(
+        open_weekdays=["Mon", "Tue", "Wed"], opening_time="08:00", closing_time="09:00", slot_minutes=30
+    )
+    data["protocol"]["durations_minutes"] = {
+        "intake_assessment": 30,
+        "reevaluation": 30,
+        "acupuncture": 30,
+        "physiotherapy": 30,
+    }
+    data["protocol"]["timing"].update(
+        same_day_acupuncture_min_hours_before_pt=0.5, no_pt_within_hours_before_acupuncture=1
+    )
+    data["staff"] = [
+        {"id": "MD1", "roles": ["physician"]},
+        {"id": "AC1", "roles": ["acupuncturist"]},
+        {"id": "PT1", "roles": ["physiotherapist"]},
+    ]
+    data["rooms"].update(
+        acupuncture_rooms=1,
+        gym_stations=1,
+        consultation_rooms=1,
+        pt_patients_per_therapist=1,
+        acupuncture_rooms_per_acupuncturist=1,
+    )
     return parse_scenario(data, "tiny")
 
 
 def _row(pid, kind, day, start):
     h, m = divmod(start + 30, 60)
-    return {"patient_id": pid, "session": kind, "staff_id": ROLE[kind], "room": ROOM[kind],
-            "date": (WEEK + dt.timedelta(days=day)).isoformat(), "start": f"{start // 60:02d}:{start % 60:02d}",
-            "end": f"{h:02d}:{m:02d}"}
+    return {
+        "patient_id": pid,
+        "session": kind,
+        "staff_id": ROLE[kind],
+        "room": ROOM[kind],
+        "date": (WEEK + dt.timedelta(days=day)).isoformat(),
+        "start": f"{start // 60:02d}:{start % 60:02d}",
+        "end": f"{h:02d}:{m:02d}",
+    }
 
 
 def _options(availability):
@@ -61,16 +86,23 @@ def _patient_rosters(pid, needs, availability):
     per_kind = []
     for kind, n in needs.items():
         opts = _options(availability)
-        per_kind.append([[_row(pid, kind, d, s) for d, s in combo] for k in range(n + 1)
-                         for combo in itertools.combinations(opts, k)])
+        per_kind.append(
+            [
+                [_row(pid, kind, d, s) for d, s in combo]
+                for k in range(n + 1)
+                for combo in itertools.combinations(opts, k)
+            ]
+        )
     return [sum(parts, []) for parts in itertools.product(*per_kind)]
 
 
 def _cost(scenario, rows, required):
     w = scenario.roster.weights
     penalty = {"1": w.unscheduled_phase1, "2": w.unscheduled_phase2, "3": w.unscheduled_phase3}
-    missing = sum(penalty[phase] * (n - sum(1 for r in rows if r["patient_id"] == pid and r["session"] == kind))
-                  for (pid, phase, kind), n in required.items())
+    missing = sum(
+        penalty[phase] * (n - sum(1 for r in rows if r["patient_id"] == pid and r["session"] == kind))
+        for (pid, phase, kind), n in required.items()
+    )
     trips = len({(r["patient_id"], r["date"]) for r in rows})
     loads = pd.Series([r["staff_id"] for r in rows]).value_counts()
     balance = sum(int(loads.get(s, 0)) for s in ("MD1", "AC1", "PT1"))  # one practitioner per role: max = own load
@@ -79,26 +111,45 @@ def _cost(scenario, rows, required):
 
 CASES = {
     "two patients": [("P1", "1", "", {"acupuncture": 2}), ("P2", "2", "", {"acupuncture": 1, "physiotherapy": 2})],
-    "three patients compete": [("P1", "1", "", {"acupuncture": 2}), ("P2", "2", "", {"acupuncture": 1, "physiotherapy": 2}),
-                               ("P3", "1", "early", {"acupuncture": 2})],
+    "three patients compete": [
+        ("P1", "1", "", {"acupuncture": 2}),
+        ("P2", "2", "", {"acupuncture": 1, "physiotherapy": 2}),
+        ("P3", "1", "early", {"acupuncture": 2}),
+    ],
     # P3 holds the acupuncturist at 08:00 on Mon and Wed, so P4's acupuncture could only follow its own PT
-    "no PT right before acupuncture": [("P3", "1", "early", {"acupuncture": 2}),
-                                       ("P4", "3", "monwed", {"acupuncture": 1, "physiotherapy": 2})],
+    "no PT right before acupuncture": [
+        ("P3", "1", "early", {"acupuncture": 2}),
+        ("P4", "3", "monwed", {"acupuncture": 1, "physiotherapy": 2}),
+    ],
 }
 AVAILABILITY = {"": "", "early": "Mon,Wed 08:00-08:30", "monwed": "Mon,Wed 08:00-09:00"}
 
 
 def _table(patients):
-    return pd.DataFrame([{"patient_id": pid, "condition": "chronic_low_back_pain", "phase": ph,
-                          "availability": AVAILABILITY[av], "preferred_staff": "",
-                          "priority": 0, "phase_start": "", "needs_assessment": False} for pid, ph, av, _ in patients])
+    return pd.DataFrame(
+        [
+            {
+                "patient_id": pid,
+                "condition": "chronic_low_back_pain",
+                "phase": ph,
+                "availability": AVAILABILITY[av],
+                "preferred_staff": "",
+                "priority": 0,
+                "phase_start": "",
+                "needs_assessment": False,
+            }
+            for pid, ph, av, _ in patients
+        ]
+    )
 
 
 def _brute_force_best(tiny, patients, table):
     required = {(pid, ph, kind): n for pid, ph, _, needs in patients for kind, n in needs.items()}
 
     def valid(rows):
-        return not validate_roster(tiny, table, STAFF, pd.DataFrame(rows, columns=list(_row("x", "acupuncture", 0, 480))), WEEK)
+        return not validate_roster(
+            tiny, table, STAFF, pd.DataFrame(rows, columns=list(_row("x", "acupuncture", 0, 480))), WEEK
+        )
 
     partial = [[]]
     for pid, _, av, needs in patients:  # extend feasible partial rosters patient by patient (rules are per patient

@@ -8,11 +8,11 @@ from pathlib import Path
 import icalendar
 import pandas as pd
 import pytest
-from optimizer_csv_corpus import CASES, GOOD_STAFF, WEEK, write_case
 from typer.testing import CliRunner
 
-from rehabflow.cli import app
 from optimizer.io import read_roster
+from optimizer_csv_corpus import CASES, GOOD_STAFF, WEEK, write_case
+from rehabflow.cli import app
 
 runner = CliRunner()
 
@@ -21,7 +21,7 @@ TINY_PATIENTS = (
     f"P1,chronic_low_back_pain,1,,AC1,0,{WEEK},yes\n"
     "P2,shoulder_impingement,2,Mon-Fri 08:00-14:00,,0,2026-11-23,no\n"
     f"P3,post_surgical_orthopaedic,3,,,0,{WEEK},no\n"
-    f"P4,fibromyalgia,maintenance,\"Tue,Thu 08:00-12:00\",,0,{WEEK},no\n"
+    f'P4,fibromyalgia,maintenance,"Tue,Thu 08:00-12:00",,0,{WEEK},no\n'
 )
 
 
@@ -33,8 +33,22 @@ def _tiny(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _roster_args(p: Path, s: Path, out: Path, *extra: str) -> list[str]:
-    return ["roster", "--scenario", "baseline", "--patients", str(p), "--staff", str(s), "--week", WEEK,
-            "--out", str(out), "--time-limit", "2", *extra]
+    return [
+        "roster",
+        "--scenario",
+        "baseline",
+        "--patients",
+        str(p),
+        "--staff",
+        str(s),
+        "--week",
+        WEEK,
+        "--out",
+        str(out),
+        "--time-limit",
+        "2",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +83,21 @@ def test_roster_writes_every_output_and_a_short_summary(solved):
 
 def test_check_roster_accepts_the_roster_the_command_wrote(solved):
     _, p, s, out = solved
-    result = runner.invoke(app, ["check-roster", "--scenario", "baseline", "--patients", str(p), "--staff", str(s),
-                                 "--week", WEEK, str(out / "roster.csv")])
+    result = runner.invoke(
+        app,
+        [
+            "check-roster",
+            "--scenario",
+            "baseline",
+            "--patients",
+            str(p),
+            "--staff",
+            str(s),
+            "--week",
+            WEEK,
+            str(out / "roster.csv"),
+        ],
+    )
     assert result.exit_code == 0, result.output + result.stderr
     assert "valid (" in result.output
 
@@ -84,8 +111,21 @@ def test_check_roster_lists_violations_and_exits_1(solved, tmp_path):
     bad = pd.concat([roster, pd.DataFrame([first, clash])], ignore_index=True)  # a duplicate and a double booking
     bad_path = tmp_path / "bad.csv"
     bad.to_csv(bad_path, index=False)
-    result = runner.invoke(app, ["check-roster", "--scenario", "baseline", "--patients", str(p), "--staff", str(s),
-                                 "--week", WEEK, str(bad_path)])
+    result = runner.invoke(
+        app,
+        [
+            "check-roster",
+            "--scenario",
+            "baseline",
+            "--patients",
+            str(p),
+            "--staff",
+            str(s),
+            "--week",
+            WEEK,
+            str(bad_path),
+        ],
+    )
     assert result.exit_code == 1, result.output + result.stderr
     assert result.output.strip(), "violations are printed"
     assert "hard-rule violation(s)" in result.stderr
@@ -95,7 +135,9 @@ def test_check_roster_lists_violations_and_exits_1(solved, tmp_path):
 def test_pinned_appointment_stays_in_the_roster(tmp_path):
     p, s = _tiny(tmp_path)
     pinned = tmp_path / "pinned.csv"
-    pinned.write_text("patient_id,session,staff_id,room,date,start,end\nP2,acupuncture,AC1,ACU-1,2026-12-01,09:00,09:45\n")
+    pinned.write_text(
+        "patient_id,session,staff_id,room,date,start,end\nP2,acupuncture,AC1,ACU-1,2026-12-01,09:00,09:45\n"
+    )
     result = runner.invoke(app, _roster_args(p, s, tmp_path / "out", "--pinned", str(pinned)))
     assert result.exit_code == 0, result.output + result.stderr
     roster = read_roster(tmp_path / "out" / "roster.csv")
@@ -106,8 +148,21 @@ def test_pinned_appointment_stays_in_the_roster(tmp_path):
 @pytest.mark.parametrize("case_id,kind,content,expected", CASES, ids=[c[0] for c in CASES])
 def test_bad_csv_exits_2_with_one_line_and_no_traceback(tmp_path, case_id, kind, content, expected):
     paths = write_case(tmp_path, kind, content)
-    result = runner.invoke(app, ["check-roster", "--scenario", "baseline", "--patients", str(paths["patients"]),
-                                 "--staff", str(paths["staff"]), "--week", WEEK, str(paths["roster"])])
+    result = runner.invoke(
+        app,
+        [
+            "check-roster",
+            "--scenario",
+            "baseline",
+            "--patients",
+            str(paths["patients"]),
+            "--staff",
+            str(paths["staff"]),
+            "--week",
+            WEEK,
+            str(paths["roster"]),
+        ],
+    )
     assert result.exit_code == 2, result.output + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
@@ -131,11 +186,14 @@ def test_roster_reports_problems_of_every_input_file_and_writes_nothing(tmp_path
     assert not out.exists()
 
 
-@pytest.mark.parametrize("week,expected", [
-    ("2026-12-02", "--week: 2026-12-02 is a Wednesday; a roster week starts on a Monday (use --week 2026-11-30)"),
-    ("2026-13-01", "--week: '2026-13-01' is not a date YYYY-MM-DD"),
-    ("next monday", "--week: 'next monday' is not a date YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "week,expected",
+    [
+        ("2026-12-02", "--week: 2026-12-02 is a Wednesday; a roster week starts on a Monday (use --week 2026-11-30)"),
+        ("2026-13-01", "--week: '2026-13-01' is not a date YYYY-MM-DD"),
+        ("next monday", "--week: 'next monday' is not a date YYYY-MM-DD"),
+    ],
+)
 def test_week_must_be_a_monday(tmp_path, week, expected):
     p, s = _tiny(tmp_path)
     args = _roster_args(p, s, tmp_path / "out")
@@ -168,8 +226,21 @@ def test_sample_week_writes_inputs_the_readers_accept_and_repeats_with_its_seed(
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     n = len(pd.read_csv(tmp_path / "a" / "patients.csv"))
     assert f"({n} patients;" in a.output
-    check = runner.invoke(app, ["check-roster", "--scenario", "baseline", "--patients", str(tmp_path / "a" / "patients.csv"),
-                                "--staff", str(tmp_path / "a" / "staff.csv"), "--week", WEEK, str(_empty_roster(tmp_path))])
+    check = runner.invoke(
+        app,
+        [
+            "check-roster",
+            "--scenario",
+            "baseline",
+            "--patients",
+            str(tmp_path / "a" / "patients.csv"),
+            "--staff",
+            str(tmp_path / "a" / "staff.csv"),
+            "--week",
+            WEEK,
+            str(_empty_roster(tmp_path)),
+        ],
+    )
     assert check.exit_code == 0, check.output + check.stderr  # inputs read cleanly; an empty roster breaks no rule
 
 
@@ -182,9 +253,11 @@ def _empty_roster(folder: Path) -> Path:
 def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
     p, s = _tiny(tmp_path)
     pinned = tmp_path / "pinned.csv"
-    pinned.write_text("patient_id,session,staff_id,room,date,start,end\n"
-                      "P2,acupuncture,PT1,ACU-1,2026-12-01,10:00,10:45\n"  # a physiotherapist cannot needle
-                      "P1,acupuncture,AC1,ACU-1,2026-12-02,08:00,08:45\n")  # fine
+    pinned.write_text(
+        "patient_id,session,staff_id,room,date,start,end\n"
+        "P2,acupuncture,PT1,ACU-1,2026-12-01,10:00,10:45\n"  # a physiotherapist cannot needle
+        "P1,acupuncture,AC1,ACU-1,2026-12-02,08:00,08:45\n"
+    )  # fine
     out = tmp_path / "out"
     result = runner.invoke(app, _roster_args(p, s, out, "--pinned", str(pinned)))
     assert result.exit_code == 1, result.output + result.stderr
@@ -192,7 +265,9 @@ def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
     assert "Pinned appointments: 1 kept, 1 could not be kept" in result.output
     assert "Validator: no hard-rule violation" in result.output
     roster = read_roster(out / "roster.csv")
-    assert not ((roster["patient_id"] == "P2") & (roster["staff_id"] == "PT1") & (roster["session"] == "acupuncture")).any()
+    assert not (
+        (roster["patient_id"] == "P2") & (roster["staff_id"] == "PT1") & (roster["session"] == "acupuncture")
+    ).any()
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["pinned_kept"], summary["pinned_dropped"]) == (1, 1) and summary["explanation"]
 
@@ -200,10 +275,12 @@ def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
 def test_pins_must_name_known_patients_and_staff_inside_the_week(tmp_path):
     p, s = _tiny(tmp_path)
     pinned = tmp_path / "pinned.csv"
-    pinned.write_text("patient_id,session,staff_id,room,date,start,end\n"
-                      "P9,acupuncture,AC1,ACU-1,2026-12-01,10:00,10:45\n"
-                      "P1,acupuncture,AC7,ACU-1,2026-12-02,08:00,08:45\n"
-                      "P1,acupuncture,AC1,ACU-1,2026-12-09,08:00,08:45\n")
+    pinned.write_text(
+        "patient_id,session,staff_id,room,date,start,end\n"
+        "P9,acupuncture,AC1,ACU-1,2026-12-01,10:00,10:45\n"
+        "P1,acupuncture,AC7,ACU-1,2026-12-02,08:00,08:45\n"
+        "P1,acupuncture,AC1,ACU-1,2026-12-09,08:00,08:45\n"
+    )
     result = runner.invoke(app, _roster_args(p, s, tmp_path / "out", "--pinned", str(pinned)))
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [

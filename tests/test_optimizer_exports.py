@@ -24,7 +24,7 @@ from optimizer.exports import (
 from optimizer.io import read_roster
 from optimizer.tables import ROSTER_COLUMNS, RosterResult
 
-EVIL = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "=cmd|' /C calc'!A0"]
+EVIL = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "=cmd|' /C calc'!A0"]
 
 
 def _result(extra: list[tuple] | None = None) -> RosterResult:
@@ -36,16 +36,31 @@ def _result(extra: list[tuple] | None = None) -> RosterResult:
         ("P4", "assessment", "MD1", "CONS1", "2026-11-30", "09:00", "09:45"),
     ] + (extra or [])
     roster = pd.DataFrame(rows, columns=ROSTER_COLUMNS)
-    unscheduled = pd.DataFrame([("P9", "physiotherapy", "no physiotherapist free inside the patient's availability"),
-                                (EVIL[0], "acupuncture", EVIL[3])], columns=["patient_id", "session", "reason"])
-    summary = dict(placed=5, required=7, objective=123.0, best_bound=120.0, gap=0.025, status="FEASIBLE",
-                   solve_time=1.5, greedy_placed=4, greedy_objective=200.0)
+    unscheduled = pd.DataFrame(
+        [
+            ("P9", "physiotherapy", "no physiotherapist free inside the patient's availability"),
+            (EVIL[0], "acupuncture", EVIL[3]),
+        ],
+        columns=["patient_id", "session", "reason"],
+    )
+    summary = dict(
+        placed=5,
+        required=7,
+        objective=123.0,
+        best_bound=120.0,
+        gap=0.025,
+        status="FEASIBLE",
+        solve_time=1.5,
+        greedy_placed=4,
+        greedy_objective=200.0,
+    )
     return RosterResult(roster, unscheduled, summary, ["pinned P1 Monday 08:00 clashes with AC1's hours"])
 
 
 def _evil_result() -> RosterResult:
-    return _result([(pid, "acupuncture", "AC1", "ACU3", "2026-12-03", f"{8 + i}:00", f"{8 + i}:45")
-                    for i, pid in enumerate(EVIL)])
+    return _result(
+        [(pid, "acupuncture", "AC1", "ACU3", "2026-12-03", f"{8 + i}:00", f"{8 + i}:45") for i, pid in enumerate(EVIL)]
+    )
 
 
 def test_roster_csv_round_trips_through_the_reader(tmp_path):
@@ -104,8 +119,20 @@ def test_xlsx_has_a_week_grid_per_practitioner_and_per_room(tmp_path):
     path = tmp_path / "roster.xlsx"
     write_roster_xlsx(_result(), path)
     wb = openpyxl.load_workbook(path)
-    expected = {"Summary", "Roster", "Unscheduled", "Staff AC1", "Staff AC2", "Staff PT1", "Staff MD1",
-                "Room ACU1", "Room ACU2", "Room GYM1", "Room GYM2", "Room CONS1"}
+    expected = {
+        "Summary",
+        "Roster",
+        "Unscheduled",
+        "Staff AC1",
+        "Staff AC2",
+        "Staff PT1",
+        "Staff MD1",
+        "Room ACU1",
+        "Room ACU2",
+        "Room GYM1",
+        "Room GYM2",
+        "Room CONS1",
+    }
     assert set(wb.sheetnames) == expected
     ws = wb["Staff PT1"]
     days = [ws.cell(row=2, column=c).value for c in range(2, ws.max_column + 1)]
@@ -115,8 +142,10 @@ def test_xlsx_has_a_week_grid_per_practitioner_and_per_room(tmp_path):
     assert ws.cell(row=times["10:15"], column=3).value == "↳ P2\n↳ P3"
     assert ws.cell(row=times["10:45"], column=3).value is None
     assert wb["Roster"].max_row == 1 + 5
-    summary = {wb["Summary"].cell(row=r, column=1).value: wb["Summary"].cell(row=r, column=2).value
-               for r in range(2, wb["Summary"].max_row + 1)}
+    summary = {
+        wb["Summary"].cell(row=r, column=1).value: wb["Summary"].cell(row=r, column=2).value
+        for r in range(2, wb["Summary"].max_row + 1)
+    }
     assert summary["placed"] == 5 and summary["gap"] == 0.025 and summary["status"] == "FEASIBLE"
 
 
@@ -202,8 +231,11 @@ def test_a_failed_write_leaves_no_file_behind(tmp_path, monkeypatch):
 
 
 def test_an_empty_roster_still_writes_every_file(tmp_path):
-    empty = RosterResult(pd.DataFrame(columns=ROSTER_COLUMNS), pd.DataFrame(columns=["patient_id", "session", "reason"]),
-                         {"placed": 0, "required": 0, "status": "OPTIMAL"})
+    empty = RosterResult(
+        pd.DataFrame(columns=ROSTER_COLUMNS),
+        pd.DataFrame(columns=["patient_id", "session", "reason"]),
+        {"placed": 0, "required": 0, "status": "OPTIMAL"},
+    )
     write_roster_csv(empty, tmp_path / "r.csv")
     write_roster_xlsx(empty, tmp_path / "r.xlsx")
     write_roster_ics(empty, tmp_path / "r.ics")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from optimizer_csv_corpus import CASES, GOOD_PATIENTS, GOOD_ROSTER, GOOD_STAFF, write_case
 
 from optimizer.io import MAX_REPORTED, read_inputs, read_patients, read_roster, read_staff
 from optimizer.tables import PATIENT_COLUMNS, ROSTER_COLUMNS, STAFF_COLUMNS
+from optimizer_csv_corpus import CASES, GOOD_PATIENTS, GOOD_ROSTER, GOOD_STAFF, write_case
 from scenarios import InputError
 
 
@@ -20,7 +20,9 @@ def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 
 @pytest.mark.parametrize("case_id,kind,content,expected", CASES, ids=[c[0] for c in CASES])
-def test_each_broken_file_gives_one_line_naming_file_row_and_column(tmp_path, baseline, case_id, kind, content, expected):
+def test_each_broken_file_gives_one_line_naming_file_row_and_column(
+    tmp_path, baseline, case_id, kind, content, expected
+):
     paths = write_case(tmp_path, kind, content)
     with pytest.raises(InputError) as err:
         if kind == "roster":
@@ -39,10 +41,11 @@ def test_corpus_has_at_least_ten_distinct_problems():
 
 
 def test_several_problems_are_all_reported_in_row_order(tmp_path, baseline):
-    path = _write(tmp_path, "patients.csv", "patient_id,condition,phase,priority\n"
-                  "P1,migraine,1,\n"
-                  "P2,fibromyalgia,7,-1\n"
-                  "P1,fibromyalgia,1,\n")
+    path = _write(
+        tmp_path,
+        "patients.csv",
+        "patient_id,condition,phase,priority\nP1,migraine,1,\nP2,fibromyalgia,7,-1\nP1,fibromyalgia,1,\n",
+    )
     with pytest.raises(InputError) as err:
         read_patients(path, baseline)
     lines = str(err.value).splitlines()
@@ -86,8 +89,7 @@ def test_good_patients_are_normalised_to_the_boundary_columns(tmp_path, baseline
 
 
 def test_lenient_spellings_are_read_as_the_canonical_values(tmp_path, baseline):
-    text = ("\ufeff Patient_ID ; Condition ; Phase ; availability\n"
-            "P1;Chronic low back pain;Phase 2;mon-wed 8:00-12:00\n")
+    text = "\ufeff Patient_ID ; Condition ; Phase ; availability\nP1;Chronic low back pain;Phase 2;mon-wed 8:00-12:00\n"
     df = read_patients(_write(tmp_path, "p.csv", text), baseline)
     assert df.loc[0, "condition"] == "chronic_low_back_pain"
     assert df.loc[0, "phase"] == "2"
@@ -187,11 +189,17 @@ def test_sample_week_phase_counts_average_littles_law():
     lam = scenario.demand.referrals_per_week
     p = scenario.protocol
     chronic = sum(s for c, s in scenario.demand.condition_mix.items() if scenario.conditions[c].chronic)
-    expected = {"1": lam * p.phase1.typical_weeks, "2": lam * p.phase2.typical_weeks,
-                "3": lam * p.phase3.typical_weeks, "maintenance": lam * chronic * p.maintenance.duration_weeks}
+    expected = {
+        "1": lam * p.phase1.typical_weeks,
+        "2": lam * p.phase2.typical_weeks,
+        "3": lam * p.phase3.typical_weeks,
+        "maintenance": lam * chronic * p.maintenance.duration_weeks,
+    }
     assert steady_state_patients(scenario) == pytest.approx(expected)
     seeds = range(40)
-    counts = pd.DataFrame([sample_week(scenario, s, week_start=MONDAY)[0]["phase"].value_counts() for s in seeds]).fillna(0)
+    counts = pd.DataFrame(
+        [sample_week(scenario, s, week_start=MONDAY)[0]["phase"].value_counts() for s in seeds]
+    ).fillna(0)
     for phase, mean in expected.items():
         assert abs(counts[phase].mean() - mean) < 4 * np.sqrt(mean / len(seeds)), (phase, counts[phase].mean(), mean)
 
@@ -216,8 +224,14 @@ def test_sample_week_follows_the_protocol():
 
 def test_sample_week_uses_a_given_population():
     scenario = load_scenario("baseline")
-    population = pd.DataFrame({"patient_id": ["A", "B"], "condition": ["fibromyalgia", "chronic_neck_pain"],
-                               "phase": ["1", "maintenance"], "phase_start": [MONDAY.isoformat(), "2026-10-05"]})
+    population = pd.DataFrame(
+        {
+            "patient_id": ["A", "B"],
+            "condition": ["fibromyalgia", "chronic_neck_pain"],
+            "phase": ["1", "maintenance"],
+            "phase_start": [MONDAY.isoformat(), "2026-10-05"],
+        }
+    )
     patients, _ = sample_week(scenario, 0, week_start=MONDAY, population=population)
     assert list(patients["patient_id"]) == ["A", "B"]
     assert list(patients["needs_assessment"]) == [True, False]
@@ -238,9 +252,14 @@ def _independent_load(scenario, patients, staff, week):
     capacity = {"physician": 0, "acupuncturist": 0, "physiotherapist": 0}
     per_staff = {"physician": 1, "acupuncturist": 2, "physiotherapist": 2}
     for s in staff.itertuples():
-        minutes = 5 * 600 if not s.availability else sum(
-            int(b[:2]) * 60 + int(b[3:]) - int(a[:2]) * 60 - int(a[3:])
-            for a, b in (w.split(" ")[1].split("-") for w in s.availability.split("; ")))
+        minutes = (
+            5 * 600
+            if not s.availability
+            else sum(
+                int(b[:2]) * 60 + int(b[3:]) - int(a[:2]) * 60 - int(a[3:])
+                for a, b in (w.split(" ")[1].split("-") for w in s.availability.split("; "))
+            )
+        )
         capacity[s.role] += per_staff[s.role] * minutes
     return {r: demand[r] / capacity[r] for r in demand}, demand
 
@@ -276,8 +295,10 @@ def test_generated_week_scales_staff_with_load_and_reads_back(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_CSV_ALPHABET = st.sampled_from(list("abcP1234567890 ,;\"'\n\r\t=-+@:|é") + ["patient_id", "condition", "phase",
-                                "fibromyalgia", "maintenance", "Mon 08:00-12:00", "\x00", "\ufeff"])
+_CSV_ALPHABET = st.sampled_from(
+    list("abcP1234567890 ,;\"'\n\r\t=-+@:|é")
+    + ["patient_id", "condition", "phase", "fibromyalgia", "maintenance", "Mon 08:00-12:00", "\x00", "\ufeff"]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -286,7 +307,11 @@ def test_any_file_content_gives_a_table_or_an_input_error_never_a_crash(tmp_path
     path = tmp_path / "fuzz.csv"
     path.write_bytes(content)
     scenario = baseline
-    for reader in (lambda: read_patients(path, scenario), lambda: read_staff(path, scenario), lambda: read_roster(path)):
+    for reader in (
+        lambda: read_patients(path, scenario),
+        lambda: read_staff(path, scenario),
+        lambda: read_roster(path),
+    ):
         try:
             df = reader()
         except InputError as e:
@@ -295,19 +320,45 @@ def test_any_file_content_gives_a_table_or_an_input_error_never_a_crash(tmp_path
         assert isinstance(df, pd.DataFrame)
 
 
-_ID = st.text(alphabet=st.sampled_from(list("ABCxyz0123456789_=+-@' ")), min_size=1, max_size=8).map(str.strip).filter(bool)
+_ID = (
+    st.text(alphabet=st.sampled_from(list("ABCxyz0123456789_=+-@' ")), min_size=1, max_size=8)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(_ID, st.sampled_from(["acupuncture", "physiotherapy", "assessment"]),
-                          st.integers(0, 6), st.integers(8 * 4, 17 * 4)), min_size=0, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            _ID,
+            st.sampled_from(["acupuncture", "physiotherapy", "assessment"]),
+            st.integers(0, 6),
+            st.integers(8 * 4, 17 * 4),
+        ),
+        min_size=0,
+        max_size=12,
+    )
+)
 def test_written_roster_reads_back_identical(tmp_path, rows):
     from optimizer.exports import roster_table, write_roster_csv
     from optimizer.tables import RosterResult
 
-    roster = pd.DataFrame([(pid, kind, "AC1", "ACU-1", (MONDAY + dt.timedelta(days=d)).isoformat(),
-                            f"{q // 4:02d}:{q % 4 * 15:02d}", f"{q // 4:02d}:{q % 4 * 15 + 10:02d}")
-                           for pid, kind, d, q in rows], columns=ROSTER_COLUMNS)
+    roster = pd.DataFrame(
+        [
+            (
+                pid,
+                kind,
+                "AC1",
+                "ACU-1",
+                (MONDAY + dt.timedelta(days=d)).isoformat(),
+                f"{q // 4:02d}:{q % 4 * 15:02d}",
+                f"{q // 4:02d}:{q % 4 * 15 + 10:02d}",
+            )
+            for pid, kind, d, q in rows
+        ],
+        columns=ROSTER_COLUMNS,
+    )
     result = RosterResult(roster, pd.DataFrame(columns=["patient_id", "session", "reason"]))
     write_roster_csv(result, tmp_path / "r.csv")
     back = read_roster(tmp_path / "r.csv")
@@ -317,5 +368,6 @@ def test_written_roster_reads_back_identical(tmp_path, rows):
         assert back.empty and list(back.columns) == ROSTER_COLUMNS
         return
     ambiguous = expected["patient_id"].str.match(r"^'[=+\-@]")
-    pd.testing.assert_frame_equal(back[~ambiguous.values].reset_index(drop=True),
-                                  expected[~ambiguous].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        back[~ambiguous.values].reset_index(drop=True), expected[~ambiguous].reset_index(drop=True)
+    )

@@ -38,4 +38,3 @@ def test_the_split_model_is_the_model_before_the_split():
     status = solver.solve(rm.model)
     assert solver.status_name(status) == BEFORE_SPLIT["status"]
     assert solver.objective_value == BEFORE_SPLIT["objective_1_dtime"]
-

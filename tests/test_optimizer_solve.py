@@ -14,23 +14,42 @@ from optimizer import greedy_roster, solve_roster, validate_roster
 from scenarios import load_scenario, parse_scenario
 
 WEEK = dt.date(2026, 11, 30)  # Monday
-STAFF = pd.DataFrame([
-    {"staff_id": "MD1", "role": "physician", "availability": "Mon-Fri 08:00-16:00"},
-    {"staff_id": "MDA1", "role": "physician|acupuncturist", "availability": "Mon,Wed,Fri 10:00-18:00"},
-    {"staff_id": "AC1", "role": "acupuncturist", "availability": "Mon-Fri 08:00-16:00"},
-    {"staff_id": "PT1", "role": "physiotherapist", "availability": "Mon-Fri 08:00-16:00"},
-])
+STAFF = pd.DataFrame(
+    [
+        {"staff_id": "MD1", "role": "physician", "availability": "Mon-Fri 08:00-16:00"},
+        {"staff_id": "MDA1", "role": "physician|acupuncturist", "availability": "Mon,Wed,Fri 10:00-18:00"},
+        {"staff_id": "AC1", "role": "acupuncturist", "availability": "Mon-Fri 08:00-16:00"},
+        {"staff_id": "PT1", "role": "physiotherapist", "availability": "Mon-Fri 08:00-16:00"},
+    ]
+)
 
 
-def patient(pid, phase, availability="", needs_assessment=False, phase_start="", preferred="", condition="chronic_low_back_pain"):
-    return {"patient_id": pid, "condition": condition, "phase": phase, "availability": availability,
-            "preferred_staff": preferred, "priority": 0, "phase_start": phase_start, "needs_assessment": needs_assessment}
+def patient(
+    pid, phase, availability="", needs_assessment=False, phase_start="", preferred="", condition="chronic_low_back_pain"
+):
+    return {
+        "patient_id": pid,
+        "condition": condition,
+        "phase": phase,
+        "availability": availability,
+        "preferred_staff": preferred,
+        "priority": 0,
+        "phase_start": phase_start,
+        "needs_assessment": needs_assessment,
+    }
 
 
 def pin(pid, session, staff, room, date, start, end):
     """One pinned appointment (a roster row)."""
-    return {"patient_id": pid, "session": session, "staff_id": staff, "room": room, "date": date, "start": start,
-            "end": end}
+    return {
+        "patient_id": pid,
+        "session": session,
+        "staff_id": staff,
+        "room": room,
+        "date": date,
+        "start": start,
+        "end": end,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +70,16 @@ def tiny_weeks(draw):
     n = draw(st.integers(2, 6))
     rows = []
     for i in range(n):
-        rows.append(patient(f"P{i}", draw(st.sampled_from(["1", "2", "3", "maintenance"])), draw(st.sampled_from(AVAIL)),
-                            draw(st.booleans()), draw(st.sampled_from(["", "2026-11-23", "2026-11-16"])),
-                            condition=draw(st.sampled_from(["chronic_low_back_pain", "shoulder_impingement"]))))
+        rows.append(
+            patient(
+                f"P{i}",
+                draw(st.sampled_from(["1", "2", "3", "maintenance"])),
+                draw(st.sampled_from(AVAIL)),
+                draw(st.booleans()),
+                draw(st.sampled_from(["", "2026-11-23", "2026-11-16"])),
+                condition=draw(st.sampled_from(["chronic_low_back_pain", "shoulder_impingement"])),
+            )
+        )
     staff = STAFF.iloc[draw(st.sampled_from([[0, 1, 2, 3], [1, 3], [0, 2, 3]]))].reset_index(drop=True)
     return pd.DataFrame(rows), staff
 
@@ -76,11 +102,13 @@ def test_every_cpsat_roster_passes_the_validator_and_never_loses_to_the_greedy(b
 def test_cpsat_balances_workload_where_the_greedy_piles_on_the_first_practitioner(baseline):
     """The greedy gives every session to the first free acupuncturist (AC1); CP-SAT shares them out, which
     costs less (workload_balance) and places no fewer sessions."""
-    staff = pd.DataFrame([
-        {"staff_id": "MD1", "role": "physician", "availability": ""},
-        {"staff_id": "AC1", "role": "acupuncturist", "availability": ""},
-        {"staff_id": "AC2", "role": "acupuncturist", "availability": "Mon-Fri 09:00-18:00"},
-    ])
+    staff = pd.DataFrame(
+        [
+            {"staff_id": "MD1", "role": "physician", "availability": ""},
+            {"staff_id": "AC1", "role": "acupuncturist", "availability": ""},
+            {"staff_id": "AC2", "role": "acupuncturist", "availability": "Mon-Fri 09:00-18:00"},
+        ]
+    )
     patients = pd.DataFrame([patient(f"P{i}", "maintenance") for i in range(4)])
     greedy = greedy_roster(baseline, patients, staff, WEEK)
     assert greedy.roster.staff_id.value_counts().to_dict() == {"AC1": 4}
@@ -131,29 +159,51 @@ def test_wall_clock_mode_roster_is_valid_and_no_worse_than_the_greedy(baseline):
 
 # ---------------------------------------------------------------------------------------------- soft goals
 def test_continuity_and_stability_follow_last_weeks_roster(baseline):
-    previous = pd.DataFrame([{"patient_id": "P1", "session": "acupuncture", "staff_id": "MDA1", "room": "ACU-2",
-                              "date": "2026-11-25", "start": "14:00", "end": "14:45"}])  # last Wednesday
-    res = solve_roster(baseline, pd.DataFrame([patient("P1", "maintenance")]), STAFF, WEEK, previous=previous,
-                       time_limit=2.0, workers=1)
+    previous = pd.DataFrame(
+        [
+            {
+                "patient_id": "P1",
+                "session": "acupuncture",
+                "staff_id": "MDA1",
+                "room": "ACU-2",
+                "date": "2026-11-25",
+                "start": "14:00",
+                "end": "14:45",
+            }
+        ]
+    )  # last Wednesday
+    res = solve_roster(
+        baseline,
+        pd.DataFrame([patient("P1", "maintenance")]),
+        STAFF,
+        WEEK,
+        previous=previous,
+        time_limit=2.0,
+        workers=1,
+    )
     row = res.roster.iloc[0]
     assert (row.staff_id, row.date, row.start) == ("MDA1", "2026-12-02", "14:00")
     assert res.summary["objective_terms"]["continuity"] == 0 and res.summary["objective_terms"]["stability"] == 0
 
 
 def test_preferred_staff_is_used_when_free(baseline):
-    res = solve_roster(baseline, pd.DataFrame([patient("P1", "1", preferred="MDA1")]), STAFF, WEEK, time_limit=2.0, workers=1)
+    res = solve_roster(
+        baseline, pd.DataFrame([patient("P1", "1", preferred="MDA1")]), STAFF, WEEK, time_limit=2.0, workers=1
+    )
     assert set(res.roster.staff_id) == {"MDA1"}
 
 
 # ---------------------------------------------------------------------------------------------- demand
 def test_phase3_acupuncture_only_in_alternate_weeks_and_maintenance_monthly(baseline):
-    patients = pd.DataFrame([
-        patient("A", "3", phase_start="2026-11-16"),  # 2 weeks ago: acupuncture due
-        patient("B", "3", phase_start="2026-11-23"),  # 1 week ago: not due
-        patient("C", "maintenance", phase_start="2026-11-02"),  # 4 weeks ago: due
-        patient("D", "maintenance", phase_start="2026-11-09"),  # 3 weeks ago: not due
-        patient("E", "maintenance", condition="shoulder_impingement"),  # not chronic: no maintenance
-    ])
+    patients = pd.DataFrame(
+        [
+            patient("A", "3", phase_start="2026-11-16"),  # 2 weeks ago: acupuncture due
+            patient("B", "3", phase_start="2026-11-23"),  # 1 week ago: not due
+            patient("C", "maintenance", phase_start="2026-11-02"),  # 4 weeks ago: due
+            patient("D", "maintenance", phase_start="2026-11-09"),  # 3 weeks ago: not due
+            patient("E", "maintenance", condition="shoulder_impingement"),  # not chronic: no maintenance
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1)
     acu = res.roster[res.roster.session == "acupuncture"].patient_id.value_counts().to_dict()
     pt = res.roster[res.roster.session == "physiotherapy"].patient_id.value_counts().to_dict()
@@ -164,10 +214,12 @@ def test_phase3_acupuncture_only_in_alternate_weeks_and_maintenance_monthly(base
 
 # ---------------------------------------------------------------------------------------- unscheduled
 def test_unscheduled_sessions_name_what_blocked_them(baseline):
-    patients = pd.DataFrame([
-        patient("SHORT", "maintenance", availability="Mon 08:00-08:30"),
-        patient("LATE", "maintenance", availability="Tue 16:00-18:00"),  # AC1 leaves at 16:00, MDA1 is off on Tue
-    ])
+    patients = pd.DataFrame(
+        [
+            patient("SHORT", "maintenance", availability="Mon 08:00-08:30"),
+            patient("LATE", "maintenance", availability="Tue 16:00-18:00"),  # AC1 leaves at 16:00, MDA1 is off on Tue
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=1.0, workers=1)
     why = dict(zip(res.unscheduled.patient_id, res.unscheduled.reason))
     assert why["SHORT"] == "patient availability too short for a 45-minute acupuncture session"
@@ -186,27 +238,43 @@ def test_full_rooms_are_named_as_the_blocker(baseline_data):
 # ------------------------------------------------------------------------------------------------- pins
 def test_valid_pins_are_kept_exactly(baseline):
     patients = pd.DataFrame([patient("P1", "1"), patient("P2", "1")])
-    pins = pd.DataFrame([{"patient_id": "P1", "session": "acupuncture", "staff_id": "AC1", "room": "ACU-3",
-                          "date": "2026-12-03", "start": "13:15", "end": "14:00"}])
+    pins = pd.DataFrame(
+        [
+            {
+                "patient_id": "P1",
+                "session": "acupuncture",
+                "staff_id": "AC1",
+                "room": "ACU-3",
+                "date": "2026-12-03",
+                "start": "13:15",
+                "end": "14:00",
+            }
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
     assert validate_roster(baseline, patients, STAFF, res.roster, WEEK, pinned=pins) == []
     assert res.explanation == [] and res.summary["placed"] == 4
 
 
 def test_conflicting_pins_are_explained_in_plain_words(baseline):
-    patients = pd.DataFrame([patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True),
-                             patient("P3", "1")])
-    pins = pd.DataFrame([
-        pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
-        pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
-        pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "10:00", "10:45"),
-    ])
+    patients = pd.DataFrame(
+        [patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True), patient("P3", "1")]
+    )
+    pins = pd.DataFrame(
+        [
+            pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+            pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+            pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "10:00", "10:45"),
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
     text = "\n".join(res.explanation)
     assert res.summary["status"] == "INFEASIBLE"
     # the second of two pins at once is left out (optimizer.pins), the first and the valid one are kept exactly
-    assert text.startswith("pinned appointments row 3 conflicts with the pins above it, left out: staff MD1 "
-                           "double-booked on Mon 2026-11-30 09:00: assessment of P1, assessment of P2")
+    assert text.startswith(
+        "pinned appointments row 3 conflicts with the pins above it, left out: staff MD1 "
+        "double-booked on Mon 2026-11-30 09:00: assessment of P1, assessment of P2"
+    )
     assert "P3" not in text  # the valid pin is not blamed ...
     kept = pins.iloc[[0, 2]]
     assert validate_roster(baseline, patients, STAFF, res.roster, WEEK, pinned=kept) == []  # ... and is kept
@@ -214,21 +282,39 @@ def test_conflicting_pins_are_explained_in_plain_words(baseline):
 
 def test_a_pin_outside_the_practitioners_hours_is_explained(baseline):
     patients = pd.DataFrame([patient("P1", "maintenance")])
-    pins = pd.DataFrame([{"patient_id": "P1", "session": "acupuncture", "staff_id": "AC1", "room": "ACU-1",
-                          "date": "2026-12-01", "start": "16:30", "end": "17:15"}])
+    pins = pd.DataFrame(
+        [
+            {
+                "patient_id": "P1",
+                "session": "acupuncture",
+                "staff_id": "AC1",
+                "room": "ACU-1",
+                "date": "2026-12-01",
+                "start": "16:30",
+                "end": "17:15",
+            }
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=1.0, workers=1)
     text = "\n".join(res.explanation)
     assert "pinned appointments row 2 breaks a hard rule, left out" in text and "outside staff AC1's hours" in text
 
 
 def test_two_separate_pin_conflicts_are_both_explained(baseline):
-    patients = pd.DataFrame([patient("P1", "2", needs_assessment=True), patient("P2", "2", needs_assessment=True),
-                             patient("P3", "maintenance")])
-    pins = pd.DataFrame([
-        pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
-        pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
-        pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "16:30", "17:15"),
-    ])
+    patients = pd.DataFrame(
+        [
+            patient("P1", "2", needs_assessment=True),
+            patient("P2", "2", needs_assessment=True),
+            patient("P3", "maintenance"),
+        ]
+    )
+    pins = pd.DataFrame(
+        [
+            pin("P1", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+            pin("P2", "assessment", "MD1", "CONS-1", "2026-11-30", "09:00", "09:15"),
+            pin("P3", "acupuncture", "AC1", "ACU-1", "2026-12-01", "16:30", "17:15"),
+        ]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, pinned=pins, time_limit=2.0, workers=1)
     text = "\n".join(res.explanation)
     assert "double-booked" in text and "outside staff AC1's hours" in text
@@ -239,8 +325,10 @@ def test_a_new_patient_is_needled_only_after_the_intake_assessment(baseline):
     """Phase 1 with an intake this week: both placed, the intake ends before the first acupuncture, by CP-SAT and
     by the greedy; with no physician available, the acupuncture stays unscheduled with the reason."""
     patients = pd.DataFrame([patient("N1", "1", needs_assessment=True), patient("N2", "1", needs_assessment=True)])
-    for res in (solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1),
-                greedy_roster(baseline, patients, STAFF, WEEK)):
+    for res in (
+        solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1),
+        greedy_roster(baseline, patients, STAFF, WEEK),
+    ):
         assert validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
         for pid in ("N1", "N2"):
             mine = _sessions_on(res.roster, pid)
@@ -259,14 +347,16 @@ def test_preferred_times_are_honoured_when_free_and_counted_in_the_objective(bas
     the preferred times. Then a preference the clinic cannot meet (a closed day) changes nothing but the cost:
     the same sessions are placed and each costs time_preference."""
     afternoons = "Mon-Fri 13:00-18:00"
-    patients = pd.DataFrame([dict(patient("A1", "1"), preferred_times=afternoons),
-                             dict(patient("A2", "1"), preferred_times=afternoons)])
+    patients = pd.DataFrame(
+        [dict(patient("A1", "1"), preferred_times=afternoons), dict(patient("A2", "1"), preferred_times=afternoons)]
+    )
     res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=2.0, workers=1)
     assert len(res.roster) == 4 and validate_roster(baseline, patients, STAFF, res.roster, WEEK) == []
     assert (res.roster.start >= "13:00").all(), res.roster
     plain = solve_roster(baseline, patients.assign(preferred_times=""), STAFF, WEEK, time_limit=2.0, workers=1)
-    unmet = solve_roster(baseline, patients.assign(preferred_times="Sat 09:00-12:00"), STAFF, WEEK, time_limit=2.0,
-                         workers=1)
+    unmet = solve_roster(
+        baseline, patients.assign(preferred_times="Sat 09:00-12:00"), STAFF, WEEK, time_limit=2.0, workers=1
+    )
     assert len(unmet.roster) == len(plain.roster) == 4
     w = baseline.roster.weights.time_preference
     assert unmet.summary["objective"] == pytest.approx(plain.summary["objective"] + 4 * w)

@@ -13,8 +13,8 @@ from scenarios import load_scenario
 from scenarios.protocol import (
     ACTIVE_STATES,
     END_STATES,
-    Phase,
     PatientState,
+    Phase,
     SessionCounts,
     is_due,
     maintenance_start_week,
@@ -32,12 +32,17 @@ def test_module_examples_hold():
 
 def test_weekly_table_follows_the_scenario_protocol_by_phase():
     assert weekly_sessions(P, Phase.PAIN_CONTROL, 0, chronic=True) == SessionCounts(P.phase1.acupuncture_per_week, 0)
-    assert weekly_sessions(P, Phase.TRANSITION, 3, chronic=False) == (P.phase2.acupuncture_per_week, P.phase2.pt_per_week)
+    assert weekly_sessions(P, Phase.TRANSITION, 3, chronic=False) == (
+        P.phase2.acupuncture_per_week,
+        P.phase2.pt_per_week,
+    )
     k = P.phase3.acupuncture_every_weeks
     assert [weekly_sessions(P, Phase.CONSOLIDATION, w, chronic=True).acupuncture for w in range(2 * k + 1)] == [
         int(w % k == 0) for w in range(2 * k + 1)
     ]
-    assert all(weekly_sessions(P, Phase.CONSOLIDATION, w, chronic=True).physiotherapy == P.phase3.pt_per_week for w in range(5))
+    assert all(
+        weekly_sessions(P, Phase.CONSOLIDATION, w, chronic=True).physiotherapy == P.phase3.pt_per_week for w in range(5)
+    )
 
 
 def test_maintenance_is_monthly_from_its_first_session_and_only_for_chronic_conditions():

@@ -35,8 +35,16 @@ def intake_bound(baseline):
 
 
 def test_recommend_finds_the_number_of_physicians_intake_capacity_requires(intake_bound):
-    rec = recommend(intake_bound, [parse_target("wait_to_intake_days.mean <= 7")], ["staff.physicians"],
-                    max_per_lever=3, replications=4, batch=4, max_replications=12, root_seed=1)
+    rec = recommend(
+        intake_bound,
+        [parse_target("wait_to_intake_days.mean <= 7")],
+        ["staff.physicians"],
+        max_per_lever=3,
+        replications=4,
+        batch=4,
+        max_replications=12,
+        root_seed=1,
+    )
     assert rec.best is not None and rec.best.overrides == {"staff.physicians": 2}
     (one, two) = rec.tried
     assert one.verdict == FAILS and one.targets[0].bound_low > 7
@@ -47,9 +55,25 @@ def test_recommend_finds_the_number_of_physicians_intake_capacity_requires(intak
 def test_recommend_command_exits_1_when_the_limit_is_below_the_answer(intake_bound, tmp_path):
     path = tmp_path / "intake.yaml"
     path.write_text(dump_scenario_yaml(intake_bound))
-    r = CliRunner().invoke(app, ["recommend", str(path), "--target", "wait_to_intake_days.mean <= 7", "--lever",
-                                 "staff.physicians", "--max-per-lever", "1", "--replications", "3", "--workers", "1",
-                                 "--weeks", "16"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "recommend",
+            str(path),
+            "--target",
+            "wait_to_intake_days.mean <= 7",
+            "--lever",
+            "staff.physicians",
+            "--max-per-lever",
+            "1",
+            "--replications",
+            "3",
+            "--workers",
+            "1",
+            "--weeks",
+            "16",
+        ],
+    )
     assert r.exit_code == 1, r.output
     assert "physicians=1" in r.stdout and "fails" in r.stdout
     assert r.stderr.strip().splitlines()[-1].startswith("No staffing with 1..1 per lever meets every target")

@@ -29,7 +29,14 @@ runner = CliRunner()
 def test_a_target_the_lever_does_not_move_is_reported_as_not_responding(baseline):
     """5 referrals a week: the acupuncturists alone clear them, so the wait is 1 day whatever the physiotherapists."""
     base = apply_overrides(baseline, {"demand.referrals_per_week": 5})
-    rec = recommend(base, [parse_target(f"{WAIT} <= 1.5")], [PHYSIOS], max_per_lever=6, replicate=arithmetic_replication, weeks=WEEKS)
+    rec = recommend(
+        base,
+        [parse_target(f"{WAIT} <= 1.5")],
+        [PHYSIOS],
+        max_per_lever=6,
+        replicate=arithmetic_replication,
+        weeks=WEEKS,
+    )
     assert rec.best is not None and rec.best.overrides == {PHYSIOS: 1}  # the range's minimum
     [response] = rec.responses
     assert not response.responds
@@ -39,7 +46,14 @@ def test_a_target_the_lever_does_not_move_is_reported_as_not_responding(baseline
 
 def test_a_target_the_lever_drives_is_reported_as_responding(baseline):
     base = apply_overrides(baseline, {"demand.referrals_per_week": 40})
-    rec = recommend(base, [parse_target(f"{WAIT} <= 1.5")], [PHYSIOS], max_per_lever=8, replicate=arithmetic_replication, weeks=WEEKS)
+    rec = recommend(
+        base,
+        [parse_target(f"{WAIT} <= 1.5")],
+        [PHYSIOS],
+        max_per_lever=8,
+        replicate=arithmetic_replication,
+        weeks=WEEKS,
+    )
     [response] = rec.responses
     assert response.responds
     # 40 referrals, 3 acupuncturists clear 18: 1 physiotherapist leaves 18 over (1 + 36 days), 8 leave none (1 day)
@@ -52,8 +66,15 @@ def test_side_effects_of_the_choice_are_flagged_against_the_scenario_as_given(ba
     programme is 18 - 4 = 14 weeks longer than 9 + (18 - 8) = 19, discharges fall from 8 to 4 a week."""
     base = apply_overrides(baseline, {"demand.referrals_per_week": 18})
     assert base.role_counts()["physiotherapist"] == 2
-    rec = recommend(base, [parse_target(f"{WAIT} <= 1.5")], [PHYSIOS], max_per_lever=4, replicate=arithmetic_replication,
-                    weeks=WEEKS, utilisation_limit=0.85)
+    rec = recommend(
+        base,
+        [parse_target(f"{WAIT} <= 1.5")],
+        [PHYSIOS],
+        max_per_lever=4,
+        replicate=arithmetic_replication,
+        weeks=WEEKS,
+        utilisation_limit=0.85,
+    )
     assert rec.best.overrides == {PHYSIOS: 1}
     effects = {s.kpi: s for s in rec.side_effects}
     util = effects["utilisation_physiotherapist.share"]
@@ -69,9 +90,26 @@ def test_side_effects_of_the_choice_are_flagged_against_the_scenario_as_given(ba
 def test_recommend_command_prints_non_response_and_side_effects(baseline, monkeypatch, tmp_path):
     for module in (sim.sweep, sim.recommend):  # where sweeps and recommend look their model up
         monkeypatch.setattr(module, "run_replication", arithmetic_replication)
-    r = runner.invoke(app, ["recommend", "baseline", "--target", f"{WAIT} <= 1.5", "--lever", PHYSIOS,
-                            "--max-per-lever", "3", "--weeks", "6", "--workers", "1", "--out", str(tmp_path / "rec")],
-                      terminal_width=200)
+    r = runner.invoke(
+        app,
+        [
+            "recommend",
+            "baseline",
+            "--target",
+            f"{WAIT} <= 1.5",
+            "--lever",
+            PHYSIOS,
+            "--max-per-lever",
+            "3",
+            "--weeks",
+            "6",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "rec"),
+        ],
+        terminal_width=200,
+    )
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert f"Does not respond: {WAIT} is" in out and "with physiotherapists=1" in out
@@ -82,6 +120,5 @@ def test_recommend_command_prints_non_response_and_side_effects(baseline, monkey
 
     saved = json.loads((tmp_path / "rec" / "recommendation.json").read_text())
     assert saved["target_responses"][0]["responds"] is False
-    assert {s["kpi"] for s in saved["side_effects"]} >= {"utilisation_physiotherapist.share",
-                                                        "completions.per_week"}
+    assert {s["kpi"] for s in saved["side_effects"]} >= {"utilisation_physiotherapist.share", "completions.per_week"}
     assert np.isfinite(saved["side_effects"][0]["chosen"])

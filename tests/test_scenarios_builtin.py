@@ -51,7 +51,9 @@ def test_pt_only_has_no_acupuncture_anywhere():
 
 
 SOURCE = re.compile(r"CP §\d|protocol|assumption|as low back pain|calibrat|setting", re.IGNORECASE)
-VALUE_LINE = re.compile(r"^(?P<indent>\s*)(?:- )?(?P<key>[A-Za-z_0-9]+):\s*(?P<value>[^#\s][^#]*?)?\s*(?:#(?P<comment>.*))?$")
+VALUE_LINE = re.compile(
+    r"^(?P<indent>\s*)(?:- )?(?P<key>[A-Za-z_0-9]+):\s*(?P<value>[^#\s][^#]*?)?\s*(?:#(?P<comment>.*))?$"
+)
 
 
 def _unsourced_parameter_lines(text: str) -> list[str]:
@@ -76,7 +78,13 @@ def _unsourced_parameter_lines(text: str) -> list[str]:
         inherited = any(ok for _, ok in parents)
         if m.group("value") is None:
             parents.append((indent, sourced or inherited))
-        elif not (sourced or inherited) and m.group("key") not in {"name", "description", "currency", "extends", "seed"}:
+        elif not (sourced or inherited) and m.group("key") not in {
+            "name",
+            "description",
+            "currency",
+            "extends",
+            "seed",
+        }:
             missing.append(f"line {i + 1}: {line.strip()}")
     return missing
 
@@ -90,4 +98,3 @@ def test_source_check_flags_an_unsourced_line():
     """The sourcing check itself can fail: a parameter line with no comment is reported."""
     bad = "rooms:\n  gym_stations: 6\n  acupuncture_rooms: 4   # assumption\n"
     assert _unsourced_parameter_lines(bad) == ["line 2: gym_stations: 6"]
-

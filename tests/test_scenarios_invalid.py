@@ -48,28 +48,96 @@ def _unknown_condition_in_mix(data: dict) -> None:
 CASES: list[tuple[str, Callable[[dict], None], str]] = [
     ("unknown_top_level_key", _set("colour", "blue"), "colour: unknown field"),
     ("unknown_nested_key", _set("calendar.lunch_break", "12:00"), "calendar.lunch_break: unknown field"),
-    ("negative_rooms", _set("rooms.gym_stations", -1), "rooms.gym_stations: Input should be greater than or equal to 0"),
-    ("vas_above_10", _set("conditions.fibromyalgia.baseline_vas.mean", 12), "conditions.fibromyalgia.baseline_vas.mean: Input should be less than or equal to 10"),
-    ("mix_not_summing_to_one", _set("demand.condition_mix.fibromyalgia", 0.5), "demand.condition_mix: shares must sum to 1"),
+    (
+        "negative_rooms",
+        _set("rooms.gym_stations", -1),
+        "rooms.gym_stations: Input should be greater than or equal to 0",
+    ),
+    (
+        "vas_above_10",
+        _set("conditions.fibromyalgia.baseline_vas.mean", 12),
+        "conditions.fibromyalgia.baseline_vas.mean: Input should be less than or equal to 10",
+    ),
+    (
+        "mix_not_summing_to_one",
+        _set("demand.condition_mix.fibromyalgia", 0.5),
+        "demand.condition_mix: shares must sum to 1",
+    ),
     ("unknown_condition_in_mix", _unknown_condition_in_mix, "demand.condition_mix.migraine"),
-    ("more_sessions_than_open_days", _set("protocol.phase3.pt_per_week", 6), "protocol.phase3.pt_per_week: 6 sessions a week but the clinic is open 5 days"),
-    ("sessions_cannot_be_spaced", _set("calendar.open_weekdays", ["Mon", "Tue"]), "protocol.phase1.acupuncture_per_week: 2 sessions a week cannot be 2 or more days apart"),
+    (
+        "more_sessions_than_open_days",
+        _set("protocol.phase3.pt_per_week", 6),
+        "protocol.phase3.pt_per_week: 6 sessions a week but the clinic is open 5 days",
+    ),
+    (
+        "sessions_cannot_be_spaced",
+        _set("calendar.open_weekdays", ["Mon", "Tue"]),
+        "protocol.phase1.acupuncture_per_week: 2 sessions a week cannot be 2 or more days apart",
+    ),
     ("role_nobody_has", _no_physiotherapist, "staff: no staff member has the role 'physiotherapist'"),
     ("duplicate_staff_id", _duplicate_staff_id, "staff.1.id: duplicate staff id 'MD1'"),
-    ("unknown_role", _set("staff.0.roles", ["nurse"]), "staff.0.roles.0: Input should be 'physician', 'acupuncturist' or 'physiotherapist'"),
-    ("malformed_availability", _set("staff.0.availability", "Mon 8-12h"), "staff.0.availability: 'Mon 8-12h' is not 'Day HH:MM-HH:MM'"),
-    ("staff_on_closed_day", _set("staff.2.availability", "Sat 09:00-12:00"), "staff.2.availability: no hours inside the clinic's open days and opening hours"),
-    ("opening_after_closing", _set("calendar.opening_time", "19:00"), "calendar: opening_time must be before closing_time"),
-    ("duration_not_whole_slots", _set("protocol.durations_minutes.physiotherapy", 50), "protocol.durations_minutes.physiotherapy: 50 min is not a whole number of 15-minute slots"),
-    ("responder_probabilities_not_summing", _set("conditions.chronic_neck_pain.responder_probabilities.partial", 0.5), "conditions.chronic_neck_pain.responder_probabilities: class probabilities must sum to 1"),
-    ("wrong_type", _set("demand.referrals_per_week", "many"), "demand.referrals_per_week: Input should be a valid number"),
-    ("warmup_longer_than_horizon", lambda d: (d["run"]["warmup"].update(method="fixed", weeks=60)), "run: warmup.weeks must be shorter than horizon_weeks"),
-    ("unknown_nonresponder_policy", _set("protocol.phase1.non_responder_policy", "ignore"), "protocol.phase1.non_responder_policy: Input should be 'extend', 'reduced_load' or 'exit'"),
+    (
+        "unknown_role",
+        _set("staff.0.roles", ["nurse"]),
+        "staff.0.roles.0: Input should be 'physician', 'acupuncturist' or 'physiotherapist'",
+    ),
+    (
+        "malformed_availability",
+        _set("staff.0.availability", "Mon 8-12h"),
+        "staff.0.availability: 'Mon 8-12h' is not 'Day HH:MM-HH:MM'",
+    ),
+    (
+        "staff_on_closed_day",
+        _set("staff.2.availability", "Sat 09:00-12:00"),
+        "staff.2.availability: no hours inside the clinic's open days and opening hours",
+    ),
+    (
+        "opening_after_closing",
+        _set("calendar.opening_time", "19:00"),
+        "calendar: opening_time must be before closing_time",
+    ),
+    (
+        "duration_not_whole_slots",
+        _set("protocol.durations_minutes.physiotherapy", 50),
+        "protocol.durations_minutes.physiotherapy: 50 min is not a whole number of 15-minute slots",
+    ),
+    (
+        "responder_probabilities_not_summing",
+        _set("conditions.chronic_neck_pain.responder_probabilities.partial", 0.5),
+        "conditions.chronic_neck_pain.responder_probabilities: class probabilities must sum to 1",
+    ),
+    (
+        "wrong_type",
+        _set("demand.referrals_per_week", "many"),
+        "demand.referrals_per_week: Input should be a valid number",
+    ),
+    (
+        "warmup_longer_than_horizon",
+        lambda d: d["run"]["warmup"].update(method="fixed", weeks=60),
+        "run: warmup.weeks must be shorter than horizon_weeks",
+    ),
+    (
+        "unknown_nonresponder_policy",
+        _set("protocol.phase1.non_responder_policy", "ignore"),
+        "protocol.phase1.non_responder_policy: Input should be 'extend', 'reduced_load' or 'exit'",
+    ),
     ("missing_section", _delete("protocol"), "protocol: Field required"),
-    ("seasonality_not_twelve_months", _set("demand.monthly_multipliers", [1.0] * 11), "demand.monthly_multipliers: needs 12 values"),
+    (
+        "seasonality_not_twelve_months",
+        _set("demand.monthly_multipliers", [1.0] * 11),
+        "demand.monthly_multipliers: needs 12 values",
+    ),
     ("negative_seed", _set("run.seed", -5), "run.seed: Input should be greater than or equal to 0"),
-    ("bad_weekday_name", _set("calendar.open_weekdays", ["Mon", "Funday"]), "calendar.open_weekdays: 'Funday' is not a weekday"),
-    ("min_sessions_above_cap", _set("protocol.phase1.min_sessions", 9), "protocol.phase1.min_sessions: must not exceed session_cap"),
+    (
+        "bad_weekday_name",
+        _set("calendar.open_weekdays", ["Mon", "Funday"]),
+        "calendar.open_weekdays: 'Funday' is not a weekday",
+    ),
+    (
+        "min_sessions_above_cap",
+        _set("protocol.phase1.min_sessions", 9),
+        "protocol.phase1.min_sessions: must not exceed session_cap",
+    ),
 ]
 
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios import dump_scenario_yaml, load_scenario, parse_scenario, parse_yaml_text, scenario_hash, scenario_to_dict
+from scenarios import (
+    dump_scenario_yaml,
+    load_scenario,
+    parse_scenario,
+    parse_yaml_text,
+    scenario_hash,
+    scenario_to_dict,
+)
 from scenarios.availability import WEEKDAYS, format_time
 
 BASE = scenario_to_dict(load_scenario("baseline"))
@@ -35,8 +42,13 @@ def scenarios(draw):
     shares = [w / total for w in weights]
     data["demand"]["condition_mix"] = dict(zip(CONDITIONS, shares))
     if draw(st.booleans()):
-        data["demand"]["monthly_multipliers"] = draw(st.lists(st.floats(0, 3, allow_nan=False), min_size=12, max_size=12))
-    staff = [{"id": f"S{i}", "roles": [role], "availability": draw(st.one_of(st.just(""), windows_text()))} for i, role in enumerate(ROLES)]
+        data["demand"]["monthly_multipliers"] = draw(
+            st.lists(st.floats(0, 3, allow_nan=False), min_size=12, max_size=12)
+        )
+    staff = [
+        {"id": f"S{i}", "roles": [role], "availability": draw(st.one_of(st.just(""), windows_text()))}
+        for i, role in enumerate(ROLES)
+    ]
     for i in range(draw(st.integers(0, 6))):
         roles = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=3, unique=True))
         staff.append({"id": f"X{i}", "roles": roles, "availability": draw(st.one_of(st.just(""), windows_text()))})
@@ -63,7 +75,9 @@ def test_scenario_round_trips_through_yaml_unchanged(scenario):
     assert scenario_hash(again) == scenario_hash(scenario)
 
 
-@pytest.mark.parametrize("text", ["line\x85next", "a\u2028b\u2029c", " padded ", "tab\there", "bell\x07", "crlf\r\n", "#not a comment"])
+@pytest.mark.parametrize(
+    "text", ["line\x85next", "a\u2028b\u2029c", " padded ", "tab\there", "bell\x07", "crlf\r\n", "#not a comment"]
+)
 def test_descriptions_with_any_line_break_or_control_character_round_trip_exactly(text):
     """A description holding NEL (U+0085) once came back as a space: the writer must quote what YAML would fold."""
     data = copy.deepcopy(BASE)

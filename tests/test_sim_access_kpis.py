@@ -95,12 +95,15 @@ def test_a_kpi_the_policy_keeps_at_zero_and_a_short_warm_up_are_explained():
     assert sc.protocol.phase1.non_responder_policy == "extend"
     summary = pd.DataFrame({"kpi": ["non_responder_exits.per_week", "completions.per_week"], "mean": [0.0, math.nan]})
     notes = kpi_notes(sc, summary)
-    assert notes["non_responder_exits.per_week"].startswith("0 by design: the scenario's non_responder_policy is "
-                                                            "'extend'")
+    assert notes["non_responder_exits.per_week"].startswith(
+        "0 by design: the scenario's non_responder_policy is 'extend'"
+    )
     assert notes["completions.per_week"].startswith("n/a: no patient referred after the warm-up finished")
     cut = run_notes(sc, {"warmup_weeks": 5, "weeks": 10})
-    assert cut[0].startswith(f"Warm-up cut to 5 weeks (half of the 10-week run; the scenario asks for up to "
-                             f"{sc.run.warmup.weeks})")
+    assert cut[0].startswith(
+        f"Warm-up cut to 5 weeks (half of the 10-week run; the scenario asks for up to {sc.run.warmup.weeks})"
+    )
     assert run_notes(sc, {"warmup_weeks": 20, "weeks": 52}) == [
         "Rates are per week over the 32 weeks after the warm-up; waits and shares are of the patients referred in "
-        "those weeks."]
+        "those weeks."
+    ]

@@ -17,8 +17,16 @@ def test_simulate_writes_its_tables_and_manifest_and_prints_the_kpis(tmp_path):
     res = runner.invoke(app, ["simulate", "baseline", "-n", "2", "--weeks", "6", "--seed", "5", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "Wait from referral to first acupuncture" in res.output and "95% CI" in res.output
-    for name in ("summary.csv", "summary.parquet", "per_replication.csv", "per_replication.parquet",
-                 "timeseries.csv", "timeseries.parquet", "utilisation.csv", "manifest.json"):
+    for name in (
+        "summary.csv",
+        "summary.parquet",
+        "per_replication.csv",
+        "per_replication.parquet",
+        "timeseries.csv",
+        "timeseries.parquet",
+        "utilisation.csv",
+        "manifest.json",
+    ):
         assert (out / name).is_file(), name
     assert not list(out.glob(".*.tmp"))  # no temporary files left behind
     m = json.loads((out / "manifest.json").read_text())

@@ -45,8 +45,9 @@ def test_common_random_numbers_give_patient_i_the_same_attributes_in_both_scenar
     baseline pain and responder class for every referral (recurrences aside)."""
     base = load_scenario("baseline")
     more = apply_overrides(base, {"name": "more_pt"})
-    more = more.model_copy(update={"staff": [*base.staff, base.staff_with_role("physiotherapist")[0].model_copy(
-        update={"id": "PT9"})]})
+    more = more.model_copy(
+        update={"staff": [*base.staff, base.staff_with_role("physiotherapist")[0].model_copy(update={"id": "PT9"})]}
+    )
     a = run_replication(base, 0, 5, weeks=WEEKS).patients
     b = run_replication(more, 0, 5, weeks=WEEKS).patients
     a, b = a[~a["recurrence"]].reset_index(drop=True), b[~b["recurrence"]].reset_index(drop=True)
@@ -73,8 +74,12 @@ def test_common_random_numbers_make_paired_differences_sharper_than_independent_
     from scipy import stats
 
     base = load_scenario("baseline")
-    more = base.model_copy(update={"name": "more_pt", "staff": [*base.staff, base.staff_with_role(
-        "physiotherapist")[0].model_copy(update={"id": "PT9"})]})
+    more = base.model_copy(
+        update={
+            "name": "more_pt",
+            "staff": [*base.staff, base.staff_with_role("physiotherapist")[0].model_copy(update={"id": "PT9"})],
+        }
+    )
     res = compare_scenarios([base, more], replications=5, weeks=WEEKS, seed=21)
     d = res.differences.set_index("kpi")
     assert d.loc["referrals.per_week", "mean_diff"] == 0 and d.loc["referrals.per_week", "half_width"] == 0

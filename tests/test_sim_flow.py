@@ -37,7 +37,8 @@ def test_every_referral_ends_in_exactly_one_state_and_the_counts_add_up(baseline
     # the stock at the end equals the patients still in the system
     last = ts.iloc[-1]
     assert last[["waitlist", "phase1", "phase2", "phase3", "maintenance"]].sum() == (
-        o["waiting"] + o["in_programme"] + o["maintenance"])
+        o["waiting"] + o["in_programme"] + o["maintenance"]
+    )
     assert o["referrals"] > 100 and o["completed"] + o["maintenance"] > 10
 
 
@@ -187,8 +188,12 @@ def test_busy_minutes_equal_the_attended_sessions_in_the_appointment_book(baseli
     sc = load_scenario("baseline")
     r = sc.rooms
     c = _m.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
-    share = {"intake": 1.0, "reevaluation": 1.0, "acupuncture": 1 / r.acupuncture_rooms_per_acupuncturist,
-             "physiotherapy": 1 / r.pt_patients_per_therapist}
+    share = {
+        "intake": 1.0,
+        "reevaluation": 1.0,
+        "acupuncture": 1 / r.acupuncture_rooms_per_acupuncturist,
+        "physiotherapy": 1 / r.pt_patients_per_therapist,
+    }
     assert c % r.acupuncture_rooms_per_acupuncturist == 0
     a = baseline_rep.appointments
     att = a[(a["status"] == "attended") & (a["start"] < WEEKS * WEEK)].copy()

@@ -52,7 +52,8 @@ def test_discharged_pain_is_plausible_and_pt_inside_the_window_builds_more_funct
     d = baseline_run.patients.dropna(subset=["vas_discharge", "vas_entry"])
     d = d[(d["referral_t"] >= baseline_run.warmup_weeks * WEEK) & (d["vas_entry"] > 0)]
     assert k["responders_30_at_discharge.share"] == pytest.approx(
-        float(np.mean((d["vas_entry"] - d["vas_discharge"]) / d["vas_entry"] >= 0.3)))
+        float(np.mean((d["vas_entry"] - d["vas_discharge"]) / d["vas_entry"] >= 0.3))
+    )
 
 
 def test_read_out_weeks_are_a_run_setting():

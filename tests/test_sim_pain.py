@@ -34,8 +34,12 @@ STATIC = dict(  # a patient whose pain only treatment changes: no natural histor
     responder_probabilities={"responder": 1.0, "partial": 0.0, "non_responder": 0.0},
     acupuncture_effect={"responder": 0.4, "partial": 0.4, "non_responder": 0.4},
     analgesic_window={"relief_vas": 0.0, "median_hours": 24, "sigma": 0.0},
-    natural_history={"entry_excess_fraction": 0.0, "floor_fraction": 1.0, "recovery_scale_weeks": 0.0,
-                     "recovery_offset_weeks": 0.0},
+    natural_history={
+        "entry_excess_fraction": 0.0,
+        "floor_fraction": 1.0,
+        "recovery_scale_weeks": 0.0,
+        "recovery_offset_weeks": 0.0,
+    },
     flare_ups_per_week=0.0,
 )
 
@@ -43,8 +47,15 @@ STATIC = dict(  # a patient whose pain only treatment changes: no natural histor
 def static_data(**pain_model):
     d = baseline_data()
     set_all_conditions(d, **STATIC)
-    d["pain_model"].update({"patient_effect_sd": 0.0, "effect_persistence_weekly": 1.0, "contextual_effect": 0.0,
-                            "vas_noise_sd": 0.0, **pain_model})
+    d["pain_model"].update(
+        {
+            "patient_effect_sd": 0.0,
+            "effect_persistence_weekly": 1.0,
+            "contextual_effect": 0.0,
+            "vas_noise_sd": 0.0,
+            **pain_model,
+        }
+    )
     return d
 
 
@@ -56,8 +67,9 @@ def state(sc, condition="chronic_low_back_pain", draws=PatientDraws(0.5, 0.1, 0.
 @pytest.mark.parametrize("mean,sd,lo", [(6.8, 1.3, 0.0), (6.0, 1.2, 5.0), (5.0, 1.5, 3.0), (9.5, 2.0, 0.0)])
 def test_baseline_pain_is_the_truncated_normal_quantile(u, mean, sd, lo):
     a, b = (lo - mean) / sd, (10.0 - mean) / sd
-    assert truncated_normal_ppf(u, mean, sd, lo, 10.0) == pytest.approx(stats.truncnorm.ppf(u, a, b, mean, sd),
-                                                                         abs=1e-7)
+    assert truncated_normal_ppf(u, mean, sd, lo, 10.0) == pytest.approx(
+        stats.truncnorm.ppf(u, a, b, mean, sd), abs=1e-7
+    )
 
 
 @pytest.mark.parametrize("duration", [12.0, 40.0, 300.0])
@@ -103,7 +115,7 @@ def test_needling_relief_approaches_its_ceilings_with_diminishing_returns_and_sh
     for k in range(1, 8):
         real.acupuncture(k * 3 * DAY)
         sham.acupuncture(k * 3 * DAY, sham=True)
-        frac = 1 - 0.8 ** k
+        frac = 1 - 0.8**k
         assert real.underlying(k * 3 * DAY + 1) == pytest.approx(7.0 * (1 - 0.3 * frac) * (1 - 0.4 * frac))
         assert sham.underlying(k * 3 * DAY + 1) == pytest.approx(7.0 * (1 - 0.3 * frac))
     assert real.underlying(30 * DAY) > 0.2 * 7.0  # treatment cannot push the pain to 0
@@ -126,8 +138,11 @@ def test_about_15_percent_of_the_effect_is_lost_in_12_months():
 
 def test_the_analgesic_window_fades_with_the_patients_tau():
     d = static_data()
-    set_all_conditions(d, analgesic_window={"relief_vas": 1.5, "median_hours": 10, "sigma": 0.5},
-                       acupuncture_effect={"responder": 0.0, "partial": 0.0, "non_responder": 0.0})
+    set_all_conditions(
+        d,
+        analgesic_window={"relief_vas": 1.5, "median_hours": 10, "sigma": 0.5},
+        acupuncture_effect={"responder": 0.0, "partial": 0.0, "non_responder": 0.0},
+    )
     sc = build(d)
     draws = PatientDraws(0.5, 0.1, 0.5, 0.0, 1.0)
     s = state(sc, draws=draws)
@@ -161,7 +176,9 @@ def test_a_pt_session_recovers_its_load_times_the_gain_of_the_remaining_function
     f0 = s.function(0.0)
     assert f0 == pytest.approx(fn.baseline_mean)  # z_function = 0, U0 = the mean entry pain
     load, _, gain = s.physiotherapy(100.0, 145.0)
-    assert load == pytest.approx(pt_load(7.0, pm.pt_load.full_load_max_vas, pm.pt_load.min_load_vas, pm.pt_load.min_load))
+    assert load == pytest.approx(
+        pt_load(7.0, pm.pt_load.full_load_max_vas, pm.pt_load.min_load_vas, pm.pt_load.min_load)
+    )
     assert gain == pytest.approx(pm.pt_function_gain * load * (100 - f0))
     u = s.underlying(200.0)  # PT relief lowers the pain a little, and function follows the pain
     assert s.function(200.0) == pytest.approx(f0 + gain + fn.per_vas_point * (7.0 - u))
@@ -174,7 +191,8 @@ def test_needling_soon_after_pt_gains_less_specific_relief():
     tired.physiotherapy(0.0, 45.0)
     fresh.physiotherapy(0.0, 45.0)
     assert tired.acupuncture(45.0 + 60.0 * (pm.fatigue_hours - 1)) == pytest.approx(
-        (1 - pm.fatigue_penalty) * fresh.acupuncture(45.0 + 60.0 * (pm.fatigue_hours + 1)))
+        (1 - pm.fatigue_penalty) * fresh.acupuncture(45.0 + 60.0 * (pm.fatigue_hours + 1))
+    )
 
 
 @pytest.mark.parametrize("pain", [5.0, 7.0, 1.0])
@@ -220,13 +238,16 @@ def test_the_standalone_model_gives_the_closed_form_sessions_to_goal():
     set_all_conditions(d, acupuncture_effect={"responder": 0.6, "partial": 0.6, "non_responder": 0.6})
     sc = build(d)
     cond = sc.conditions["fibromyalgia"]
-    out = simulate_sessions_to_goal(cond, sc.pain_model, sc.protocol, sc.calendar, np.random.default_rng(0), 50,
-                                    no_shows=False)
+    out = simulate_sessions_to_goal(
+        cond, sc.pain_model, sc.protocol, sc.calendar, np.random.default_rng(0), 50, no_shows=False
+    )
     assert (out == 2).all()
-    capped = sc.protocol.model_copy(update={"phase1": sc.protocol.phase1.model_copy(update={"session_cap": 2,
-                                                                                             "min_sessions": 0})})
-    out = simulate_sessions_to_goal(cond, sc.pain_model, capped, sc.calendar, np.random.default_rng(0), 20,
-                                    no_shows=False)
+    capped = sc.protocol.model_copy(
+        update={"phase1": sc.protocol.phase1.model_copy(update={"session_cap": 2, "min_sessions": 0})}
+    )
+    out = simulate_sessions_to_goal(
+        cond, sc.pain_model, capped, sc.calendar, np.random.default_rng(0), 20, no_shows=False
+    )
     assert np.isnan(out).all()
 
 

@@ -21,18 +21,39 @@ def exp() -> ExperimentResult:
 def test_the_experiment_has_the_tables_and_columns_the_dashboard_reads(exp):
     assert list(exp.summary.columns) == ["kpi", "label", "unit", "mean", "ci_low", "ci_high", "half_width", "n"]
     assert list(exp.per_replication.columns) == ["replication", "kpi", "value"]
-    assert {"replication", "week", "waitlist", "phase1", "phase2", "phase3", "maintenance"} <= set(exp.timeseries.columns)
-    assert list(exp.utilisation.columns) == ["resource", "role_or_room", "weekday", "hour", "busy_minutes",
-                                             "available_minutes"]
+    assert {"replication", "week", "waitlist", "phase1", "phase2", "phase3", "maintenance"} <= set(
+        exp.timeseries.columns
+    )
+    assert list(exp.utilisation.columns) == [
+        "resource",
+        "role_or_room",
+        "weekday",
+        "hour",
+        "busy_minutes",
+        "available_minutes",
+    ]
     assert (exp.utilisation["busy_minutes"] <= exp.utilisation["available_minutes"] + 1e-9).all()
     assert set(exp.timeseries["week"]) == set(range(12))
     staff_keys = {f"utilisation_staff_{m.id}.share" for m in load_scenario("baseline").staff}
-    readout_keys = {f"{m}{w}.{s}" for w in load_scenario("baseline").run.readout_weeks
-                    for m, s in (("vas_week", "mean"), ("goal_at_week", "share"), ("function_week", "mean"))}
+    readout_keys = {
+        f"{m}{w}.{s}"
+        for w in load_scenario("baseline").run.readout_weeks
+        for m, s in (("vas_week", "mean"), ("goal_at_week", "share"), ("function_week", "mean"))
+    }
     assert set(exp.summary["kpi"]) == set(KPI_META) | staff_keys | readout_keys
     assert exp.summary.set_index("kpi").loc["utilisation_staff_AC1.share", "label"] == "Utilisation of AC1"
-    for key in ("scenario", "scenario_hash", "root_seed", "replications", "weeks", "warmup_weeks", "warmup_method",
-                "version", "wall_time_seconds", "workers"):
+    for key in (
+        "scenario",
+        "scenario_hash",
+        "root_seed",
+        "replications",
+        "weeks",
+        "warmup_weeks",
+        "warmup_method",
+        "version",
+        "wall_time_seconds",
+        "workers",
+    ):
         assert key in exp.manifest
     r = exp.replications[0]
     assert set(r.trajectories["session"]) <= {"acupuncture", "physiotherapy", ""}

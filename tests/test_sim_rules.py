@@ -17,10 +17,20 @@ from tests.sim_builders import baseline_data, build
 
 WEEKS = 8
 
-DAY_SETS = {"Mon-Fri": ["Mon", "Tue", "Wed", "Thu", "Fri"], "Mon-Sat": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
-            "all week": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
-AVAIL = ["", "Mon-Fri 08:00-16:00", "Mon-Fri 10:00-18:00", "Mon,Wed,Fri 08:00-18:00", "Tue,Thu 09:00-13:00",
-         "Mon-Sun 12:00-18:00", "Mon 08:00-12:00; Thu 13:00-18:00"]
+DAY_SETS = {
+    "Mon-Fri": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+    "Mon-Sat": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+    "all week": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
+AVAIL = [
+    "",
+    "Mon-Fri 08:00-16:00",
+    "Mon-Fri 10:00-18:00",
+    "Mon,Wed,Fri 08:00-18:00",
+    "Tue,Thu 09:00-13:00",
+    "Mon-Sun 12:00-18:00",
+    "Mon 08:00-12:00; Thu 13:00-18:00",
+]
 
 
 @st.composite
@@ -29,22 +39,33 @@ def clinics(draw):
     slot = draw(st.sampled_from([15, 30]))
     d["calendar"].update(open_weekdays=DAY_SETS[draw(st.sampled_from(sorted(DAY_SETS)))], slot_minutes=slot)
     staff = []
-    for role, n in (("physician", draw(st.integers(1, 2))), ("acupuncturist", draw(st.integers(1, 2))),
-                    ("physiotherapist", draw(st.integers(1, 2)))):
+    for role, n in (
+        ("physician", draw(st.integers(1, 2))),
+        ("acupuncturist", draw(st.integers(1, 2))),
+        ("physiotherapist", draw(st.integers(1, 2))),
+    ):
         for i in range(n):
             staff.append({"id": f"{role}{i}", "roles": [role], "availability": draw(st.sampled_from(AVAIL))})
     if draw(st.booleans()):
-        staff.append({"id": "mda", "roles": ["physician", "acupuncturist"], "availability": draw(st.sampled_from(AVAIL))})
+        staff.append(
+            {"id": "mda", "roles": ["physician", "acupuncturist"], "availability": draw(st.sampled_from(AVAIL))}
+        )
     d["staff"] = staff
-    d["rooms"].update(acupuncture_rooms=draw(st.integers(1, 3)), gym_stations=draw(st.integers(1, 3)),
-                      consultation_rooms=draw(st.integers(1, 2)), pt_patients_per_therapist=draw(st.integers(1, 3)),
-                      acupuncture_rooms_per_acupuncturist=draw(st.integers(1, 3)))
+    d["rooms"].update(
+        acupuncture_rooms=draw(st.integers(1, 3)),
+        gym_stations=draw(st.integers(1, 3)),
+        consultation_rooms=draw(st.integers(1, 2)),
+        pt_patients_per_therapist=draw(st.integers(1, 3)),
+        acupuncture_rooms_per_acupuncturist=draw(st.integers(1, 3)),
+    )
     d["demand"]["referrals_per_week"] = draw(st.sampled_from([4, 10, 20]))
     t = d["protocol"]["timing"]
-    t.update(acupuncture_day_before_pt=draw(st.booleans()),
-             same_day_acupuncture_min_hours_before_pt=draw(st.sampled_from([0, 1, 3, 6])),
-             no_pt_within_hours_before_acupuncture=draw(st.sampled_from([0, 4, 24])),
-             min_days_between_same_type=draw(st.integers(1, 2)))
+    t.update(
+        acupuncture_day_before_pt=draw(st.booleans()),
+        same_day_acupuncture_min_hours_before_pt=draw(st.sampled_from([0, 1, 3, 6])),
+        no_pt_within_hours_before_acupuncture=draw(st.sampled_from([0, 4, 24])),
+        min_days_between_same_type=draw(st.integers(1, 2)),
+    )
     dur = d["protocol"]["durations_minutes"]
     for k in dur:
         dur[k] = slot * draw(st.integers(1, 3))
@@ -66,12 +87,23 @@ def check_capacity_and_hours(sc, a: pd.DataFrame) -> None:
     staff = {m.id: m for m in sc.staff}
     windows = {m.id: m.windows(cal) for m in sc.staff}
     c = math.lcm(r.acupuncture_rooms_per_acupuncturist, r.pt_patients_per_therapist)
-    units = {"intake": c, "reevaluation": c, "acupuncture": c // r.acupuncture_rooms_per_acupuncturist,
-             "physiotherapy": c // r.pt_patients_per_therapist}
-    role = {"intake": "physician", "reevaluation": "physician", "acupuncture": "acupuncturist",
-            "physiotherapy": "physiotherapist"}
-    rooms = {"consultation_rooms": r.consultation_rooms, "acupuncture_rooms": r.acupuncture_rooms,
-             "gym_stations": r.gym_stations}
+    units = {
+        "intake": c,
+        "reevaluation": c,
+        "acupuncture": c // r.acupuncture_rooms_per_acupuncturist,
+        "physiotherapy": c // r.pt_patients_per_therapist,
+    }
+    role = {
+        "intake": "physician",
+        "reevaluation": "physician",
+        "acupuncture": "acupuncturist",
+        "physiotherapy": "physiotherapist",
+    }
+    rooms = {
+        "consultation_rooms": r.consultation_rooms,
+        "acupuncture_rooms": r.acupuncture_rooms,
+        "gym_stations": r.gym_stations,
+    }
     staff_load: dict[tuple[str, int], int] = defaultdict(int)
     room_load: dict[tuple[str, int], int] = defaultdict(int)
     for row in a.itertuples():
@@ -89,8 +121,11 @@ def check_capacity_and_hours(sc, a: pd.DataFrame) -> None:
 
 def check_patient_rules(sc, a: pd.DataFrame) -> None:
     tm = sc.protocol.timing
-    gap, n_min, m_min = tm.min_days_between_same_type, 60 * tm.same_day_acupuncture_min_hours_before_pt, \
-        60 * tm.no_pt_within_hours_before_acupuncture
+    gap, n_min, m_min = (
+        tm.min_days_between_same_type,
+        60 * tm.same_day_acupuncture_min_hours_before_pt,
+        60 * tm.no_pt_within_hours_before_acupuncture,
+    )
     for pid, g in a.groupby("patient"):
         g = g.sort_values("start")
         starts, ends = g["start"].to_numpy(), g["end"].to_numpy()
@@ -111,8 +146,9 @@ def check_patient_rules(sc, a: pd.DataFrame) -> None:
             acu_day = acu.start // DAY
             pt_day = same_week["start"] // DAY
             day_before = tm.acupuncture_day_before_pt and (pt_day == acu_day + 1).any()
-            same_day = ((pt_day == acu_day) & (same_week["start"] - acu.start >= n_min)
-                        & (same_week["start"] >= acu.end)).any()
+            same_day = (
+                (pt_day == acu_day) & (same_week["start"] - acu.start >= n_min) & (same_week["start"] >= acu.end)
+            ).any()
             assert day_before or same_day, f"patient {pid}: {acu.phase} acupuncture not paired with a PT session"
 
 
@@ -137,15 +173,55 @@ def test_the_checks_catch_a_double_booked_physician():
     from scenarios import load_scenario
 
     sc = load_scenario("baseline")
-    a = pd.DataFrame([dict(patient=1, session="intake", phase="intake", staff="MD1", room="consultation_rooms",
-                           start=8 * 60, end=8 * 60 + 45, status="attended"),
-                      dict(patient=2, session="intake", phase="intake", staff="MD1", room="consultation_rooms",
-                           start=8 * 60, end=8 * 60 + 45, status="attended")])
+    a = pd.DataFrame(
+        [
+            dict(
+                patient=1,
+                session="intake",
+                phase="intake",
+                staff="MD1",
+                room="consultation_rooms",
+                start=8 * 60,
+                end=8 * 60 + 45,
+                status="attended",
+            ),
+            dict(
+                patient=2,
+                session="intake",
+                phase="intake",
+                staff="MD1",
+                room="consultation_rooms",
+                start=8 * 60,
+                end=8 * 60 + 45,
+                status="attended",
+            ),
+        ]
+    )
     with pytest.raises(AssertionError):
         check_capacity_and_hours(sc, a)
-    b = pd.DataFrame([dict(patient=1, session="physiotherapy", phase="phase2", staff="PT1", room="gym_stations",
-                           start=9 * 60, end=9 * 60 + 45, status="attended"),
-                      dict(patient=1, session="acupuncture", phase="phase2", staff="AC1", room="acupuncture_rooms",
-                           start=11 * 60, end=11 * 60 + 45, status="attended")])
+    b = pd.DataFrame(
+        [
+            dict(
+                patient=1,
+                session="physiotherapy",
+                phase="phase2",
+                staff="PT1",
+                room="gym_stations",
+                start=9 * 60,
+                end=9 * 60 + 45,
+                status="attended",
+            ),
+            dict(
+                patient=1,
+                session="acupuncture",
+                phase="phase2",
+                staff="AC1",
+                room="acupuncture_rooms",
+                start=11 * 60,
+                end=11 * 60 + 45,
+                status="attended",
+            ),
+        ]
+    )
     with pytest.raises(AssertionError):
         check_patient_rules(sc, b)

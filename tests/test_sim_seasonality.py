@@ -17,8 +17,11 @@ def test_month_of_week_is_the_calendar_month_of_the_weeks_middle_in_every_year()
     for w in range(0, 3 * 52):
         middle = start + dt.timedelta(days=w * 7 + 3)
         # a year later the same week of the year falls in the same month (within the day the 52-week year drifts)
-        assert month_of_week(w) in {(middle.month - 1), (middle - dt.timedelta(days=2)).month - 1,
-                                    (middle + dt.timedelta(days=2)).month - 1}
+        assert month_of_week(w) in {
+            (middle.month - 1),
+            (middle - dt.timedelta(days=2)).month - 1,
+            (middle + dt.timedelta(days=2)).month - 1,
+        }
     assert month_of_week(0) == 0 and month_of_week(51) == 11
     assert month_of_week(52) == 0 and month_of_week(52 + 26) == 6 and month_of_week(103) == 11
 

@@ -22,7 +22,7 @@ from sim.warmup import mser5, mser5_detail, mser5_replications, mser_statistic
 def brute_force_mser(series: np.ndarray, b: int) -> np.ndarray:
     """MSER(d) straight from White (1997)'s definition, written independently of sim/warmup.py."""
     m = len(series) // b
-    z = [sum(series[i * b:(i + 1) * b]) / b for i in range(m)]
+    z = [sum(series[i * b : (i + 1) * b]) / b for i in range(m)]
     out = []
     for d in range(m // 2 + 1):
         tail = z[d:]
@@ -129,9 +129,12 @@ def test_replications_needed_agree_with_sim_tools(seed):
         def single_run(self, rep):
             return {"a": normal_value(rep, seed), "b": normal_value(rep, seed + 100, mu=50, sd=6)}
 
-    out = run_sequential(Recorder(lambda i: Model().single_run(i)), lambda r: r, ["a", "b"], PrecisionSpec(max_reps=1000))
-    alg = ReplicationsAlgorithm(alpha=0.05, half_width_precision=0.05, initial_replications=3, look_ahead=5,
-                                replication_budget=1000)
+    out = run_sequential(
+        Recorder(lambda i: Model().single_run(i)), lambda r: r, ["a", "b"], PrecisionSpec(max_reps=1000)
+    )
+    alg = ReplicationsAlgorithm(
+        alpha=0.05, half_width_precision=0.05, initial_replications=3, look_ahead=5, replication_budget=1000
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nreps, _ = alg.select(Model(), ["a", "b"])
@@ -145,12 +148,20 @@ def test_replications_needed_follow_the_sample_size_formula():
 
     Over 20 independent sequences the mean N_sol (sd ~13 each) lies within 15% (about 3 standard errors)."""
     target = (stats.norm.ppf(0.975) * 0.2 / 0.05) ** 2
-    sols = [run_sequential(lambda idx, s=s: [normal_value(i, s) for i in idx], lambda r: {"a": r}, ["a"],
-                           PrecisionSpec(max_reps=1000)).n_solution for s in range(20)]
+    sols = [
+        run_sequential(
+            lambda idx, s=s: [normal_value(i, s) for i in idx], lambda r: {"a": r}, ["a"], PrecisionSpec(max_reps=1000)
+        ).n_solution
+        for s in range(20)
+    ]
     assert abs(np.mean(sols) - target) < 0.15 * target
     # 1% precision needs about 25x as many
-    tight = run_sequential(lambda idx: [normal_value(i, 0) for i in idx], lambda r: {"a": r}, ["a"],
-                           PrecisionSpec(precision=0.02, max_reps=5000))
+    tight = run_sequential(
+        lambda idx: [normal_value(i, 0) for i in idx],
+        lambda r: {"a": r},
+        ["a"],
+        PrecisionSpec(precision=0.02, max_reps=5000),
+    )
     assert tight.n_solution > 4 * np.mean(sols)
 
 
@@ -159,7 +170,7 @@ def test_stops_with_the_precision_met_and_held_through_the_look_ahead():
     out = run_sequential(lambda idx: [normal_value(i, 4) for i in idx], lambda r: {"a": r}, ["a"], spec, batch=2)
     dec = out.decisions["a"]
     assert out.n_run == dec.n_solution + 5
-    assert all(d <= 0.05 for d in dec.deviations[dec.n_solution - 1: out.n_run])
+    assert all(d <= 0.05 for d in dec.deviations[dec.n_solution - 1 : out.n_run])
     assert dec.deviations[dec.n_solution - 2] > 0.05
     assert out.by_kpi().loc[0, "relative_half_width"] <= 0.05
 
@@ -168,8 +179,13 @@ def test_stops_with_the_precision_met_and_held_through_the_look_ahead():
 def test_result_does_not_depend_on_batch_size_and_is_a_prefix_of_a_fixed_run(batch):
     rec = Recorder(lambda i: {"a": normal_value(i, 9), "b": normal_value(i, 19, mu=3, sd=1)})
     out = run_sequential(rec, lambda r: r, ["a", "b"], PrecisionSpec(max_reps=500), batch=batch)
-    reference = run_sequential(lambda idx: [{"a": normal_value(i, 9), "b": normal_value(i, 19, mu=3, sd=1)} for i in idx],
-                               lambda r: r, ["a", "b"], PrecisionSpec(max_reps=500), batch=1)
+    reference = run_sequential(
+        lambda idx: [{"a": normal_value(i, 9), "b": normal_value(i, 19, mu=3, sd=1)} for i in idx],
+        lambda r: r,
+        ["a", "b"],
+        PrecisionSpec(max_reps=500),
+        batch=1,
+    )
     assert out.n_run == reference.n_run and out.n_solution == reference.n_solution
     assert out.results == [{"a": normal_value(i, 9), "b": normal_value(i, 19, mu=3, sd=1)} for i in range(out.n_run)]
     asked = [i for call in rec.calls for i in call]
@@ -208,7 +224,11 @@ def test_look_ahead_grows_in_proportion_past_100_replications():
     assert spec.look_ahead_for(100) == 5 and spec.look_ahead_for(240) == 12
     # coefficient of variation 0.3: about (1.96 * 0.3 / 0.05)^2 = 138 replications, past 100
     dec = decide([normal_value(i, 5, mu=10, sd=3) for i in range(400)], spec)
-    assert dec.accepted and dec.n_solution > 100 and dec.accepted_at - dec.n_solution == spec.look_ahead_for(dec.n_solution)
+    assert (
+        dec.accepted
+        and dec.n_solution > 100
+        and dec.accepted_at - dec.n_solution == spec.look_ahead_for(dec.n_solution)
+    )
 
 
 # ------------------------------------------------------------------------------- run_until_precise (wiring)
@@ -224,8 +244,9 @@ def test_run_until_precise_gives_the_same_replications_serially_and_on_two_proce
     parallel = run_until_precise(baseline, kpis, 0.08, 300, weeks=7, workers=2, replication=arithmetic_replication)
     assert serial.n == parallel.n == len(serial.replications) and serial.outcome.converged
     assert [r.replication for r in parallel.replications] == list(range(serial.n))
-    pd.testing.assert_frame_equal(pd.DataFrame([r.kpis for r in parallel.replications]),
-                                  pd.DataFrame([r.kpis for r in serial.replications]))  # NaN equal to NaN
+    pd.testing.assert_frame_equal(
+        pd.DataFrame([r.kpis for r in parallel.replications]), pd.DataFrame([r.kpis for r in serial.replications])
+    )  # NaN equal to NaN
     first = finalise(arithmetic_replication(baseline, 0, baseline.run.seed, 7), serial.decision_warmup_weeks)
     # seed from the scenario, the pilot's warm-up applied (NaN equal to NaN)
     pd.testing.assert_series_equal(pd.Series(serial.replications[0].kpis), pd.Series(first.kpis))
@@ -238,6 +259,7 @@ def test_run_until_precise_gives_the_same_replications_serially_and_on_two_proce
 
 def test_kpi_undefined_in_the_pilot_is_not_judged_and_nan_values_are_left_out():
     """pt_only has no acupuncture: its acupuncture waits are NaN; one NaN elsewhere must not block the rule."""
+
     def rep(i):
         v = normal_value(i, 3, sd=0.1)
         return {"acu_wait": math.nan, "wait": math.nan if i == 4 else v}
@@ -257,8 +279,9 @@ def test_automatic_replications_on_the_model_reproduce_a_fixed_run_of_the_same_s
     from sim.precision import run_until_precise
 
     sc = load_scenario("baseline")
-    auto = run_until_precise(sc, ["wait_to_intake_days.mean", "programme_length_weeks.mean"], precision=0.10,
-                             max_reps=14, weeks=10, seed=5)
+    auto = run_until_precise(
+        sc, ["wait_to_intake_days.mean", "programme_length_weeks.mean"], precision=0.10, max_reps=14, weeks=10, seed=5
+    )
     assert 8 <= auto.n <= 14 and len(auto.experiment.replications) == auto.n
     fixed = sim.run_experiment(sc, replications=auto.n, weeks=10, seed=5)
     pd.testing.assert_frame_equal(auto.experiment.summary, fixed.summary)
@@ -291,8 +314,22 @@ def test_cli_auto_replications_writes_the_choice_into_the_manifest(tmp_path):
 
     from rehabflow.cli import app
 
-    res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "8", "--auto-replications", "--precision",
-                                   "0.2", "--replications", "12", "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "baseline",
+            "--weeks",
+            "8",
+            "--auto-replications",
+            "--precision",
+            "0.2",
+            "--replications",
+            "12",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     m = json.loads((tmp_path / "manifest.json").read_text())
     auto = m["replications_auto"]
@@ -304,15 +341,22 @@ def test_cli_auto_replications_writes_the_choice_into_the_manifest(tmp_path):
     assert per_rep["replication"].nunique() == m["replications"]
 
 
-@pytest.mark.parametrize("args, field", [(["--replications", "2"], "--replications"), (["--precision", "0"], "--precision"),
-                                         (["--precision", "1.5"], "--precision")])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["--replications", "2"], "--replications"),
+        (["--precision", "0"], "--precision"),
+        (["--precision", "1.5"], "--precision"),
+    ],
+)
 def test_cli_auto_replications_bad_settings_exit_2_with_one_line(tmp_path, args, field):
     from typer.testing import CliRunner
 
     from rehabflow.cli import app
 
-    res = CliRunner().invoke(app, ["simulate", "baseline", "--weeks", "4", "--auto-replications", *args,
-                                   "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        app, ["simulate", "baseline", "--weeks", "4", "--auto-replications", *args, "--out", str(tmp_path)]
+    )
     assert res.exit_code == 2
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith(field), res.output
@@ -334,7 +378,7 @@ def test_mser5_on_the_system_census_covers_the_fill_up_of_the_baseline_clinic():
     d = mser5_replications(census)
     assert 15 <= d <= 30
     mean = census.mean(axis=0)
-    assert mean[:5].mean() < 0.5 * mean[d:d + 10].mean()  # the transient that MSER-5 removed is real
+    assert mean[:5].mean() < 0.5 * mean[d : d + 10].mean()  # the transient that MSER-5 removed is real
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -95,28 +95,53 @@ def test_a_schedule_of_blocks_gives_cherkins_ten_sessions():
 
 
 def test_pt_is_placed_hours_after_the_latest_needling_and_read_outs_come_before_sessions():
-    trial = parse_trial({"name": "t", "cohort": {"condition": "chronic_low_back_pain", "n": 1},
-                         "arms": [{"name": "i", "acupuncture": {"count": 2, "per_week": 1},
-                                   "physiotherapy": {"count": 2, "per_week": 1, "hours_after_acupuncture": 27}}],
-                         "followup_weeks": [0, 1]}, "t.yaml")
+    trial = parse_trial(
+        {
+            "name": "t",
+            "cohort": {"condition": "chronic_low_back_pain", "n": 1},
+            "arms": [
+                {
+                    "name": "i",
+                    "acupuncture": {"count": 2, "per_week": 1},
+                    "physiotherapy": {"count": 2, "per_week": 1, "hours_after_acupuncture": 27},
+                }
+            ],
+            "followup_weeks": [0, 1],
+        },
+        "t.yaml",
+    )
     ev = arm_events(trial.arms[0], trial.followup_weeks).events
     nine = 9 * 60
-    assert ev == [(nine, 0, "read"), (nine, 1, "acupuncture"), (nine + 27 * 60, 3, "pt"),
-                  (7 * 1440 + nine, 0, "read"), (7 * 1440 + nine, 1, "acupuncture"),
-                  (7 * 1440 + nine + 27 * 60, 3, "pt")]
+    assert ev == [
+        (nine, 0, "read"),
+        (nine, 1, "acupuncture"),
+        (nine + 27 * 60, 3, "pt"),
+        (7 * 1440 + nine, 0, "read"),
+        (7 * 1440 + nine, 1, "acupuncture"),
+        (7 * 1440 + nine + 27 * 60, 3, "pt"),
+    ]
 
 
-@pytest.mark.parametrize("data,expected", [
-    ({"arms": [{"name": "a", "acupuncture": {"count": 3}}]}, "arms.0.acupuncture: needs count and per_week"),
-    ({"arms": [{"name": "a", "acupuncture": {"count": 3, "per_week": 1, "schedule": [[1, 3]]}}]},
-     "give either schedule or count and per_week"),
-    ({"arms": [{"name": "a", "needles": {"count": 3, "per_week": 1}}]}, "arms.0.needles: unknown field"),
-    ({"cohort": {"condition": "knee", "n": 10}}, "cohort.condition: Input should be"),
-    ({"arms": [{"name": "a"}, {"name": "a"}]}, "arm names must be unique"),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        ({"arms": [{"name": "a", "acupuncture": {"count": 3}}]}, "arms.0.acupuncture: needs count and per_week"),
+        (
+            {"arms": [{"name": "a", "acupuncture": {"count": 3, "per_week": 1, "schedule": [[1, 3]]}}]},
+            "give either schedule or count and per_week",
+        ),
+        ({"arms": [{"name": "a", "needles": {"count": 3, "per_week": 1}}]}, "arms.0.needles: unknown field"),
+        ({"cohort": {"condition": "knee", "n": 10}}, "cohort.condition: Input should be"),
+        ({"arms": [{"name": "a"}, {"name": "a"}]}, "arm names must be unique"),
+    ],
+)
 def test_a_bad_trial_file_gives_one_line_naming_the_field(data, expected):
-    base = {"name": "t", "cohort": {"condition": "chronic_low_back_pain", "n": 10}, "arms": [{"name": "a"}],
-            "followup_weeks": [0, 8]}
+    base = {
+        "name": "t",
+        "cohort": {"condition": "chronic_low_back_pain", "n": 10},
+        "arms": [{"name": "a"}],
+        "followup_weeks": [0, 8],
+    }
     with pytest.raises(TrialError) as e:
         parse_trial({**base, **data}, "bad.yaml")
     lines = str(e.value).splitlines()
@@ -130,21 +155,39 @@ def test_an_unknown_trial_name_lists_the_built_ins():
 
 # -------------------------------------------------------------------------------------- therapeutic window
 def window_trial(hours: tuple[float, ...], n: int = 5) -> dict:
-    arms = [{"name": f"pt_{h:g}h", "acupuncture": {"count": 8, "per_week": 1},
-             "physiotherapy": {"count": 8, "per_week": 1, "hours_after_acupuncture": h}} for h in hours]
-    return {"name": "window", "seed": 3, "cohort": {"condition": "chronic_low_back_pain", "n": n}, "arms": arms,
-            "followup_weeks": [0, 8]}
+    arms = [
+        {
+            "name": f"pt_{h:g}h",
+            "acupuncture": {"count": 8, "per_week": 1},
+            "physiotherapy": {"count": 8, "per_week": 1, "hours_after_acupuncture": h},
+        }
+        for h in hours
+    ]
+    return {
+        "name": "window",
+        "seed": 3,
+        "cohort": {"condition": "chronic_low_back_pain", "n": n},
+        "arms": arms,
+        "followup_weeks": [0, 8],
+    }
 
 
 def static_scenario(relief_vas: float):
     """Pain that only the window changes: no natural history, needling effects, PT relief, noise or spread."""
     d = copy.deepcopy(scenario_to_dict(load_scenario("baseline")))
     c = d["conditions"]["chronic_low_back_pain"]
-    c.update(baseline_vas={"mean": 7.0, "sd": 0.0, "min": 0.0}, flare_ups_per_week=0.0,
-             acupuncture_effect={"responder": 0.0, "partial": 0.0, "non_responder": 0.0},
-             analgesic_window={"relief_vas": relief_vas, "median_hours": 24, "sigma": 0.0},
-             natural_history={"entry_excess_fraction": 0.0, "floor_fraction": 1.0, "recovery_scale_weeks": 0.0,
-                              "recovery_offset_weeks": 0.0})
+    c.update(
+        baseline_vas={"mean": 7.0, "sd": 0.0, "min": 0.0},
+        flare_ups_per_week=0.0,
+        acupuncture_effect={"responder": 0.0, "partial": 0.0, "non_responder": 0.0},
+        analgesic_window={"relief_vas": relief_vas, "median_hours": 24, "sigma": 0.0},
+        natural_history={
+            "entry_excess_fraction": 0.0,
+            "floor_fraction": 1.0,
+            "recovery_scale_weeks": 0.0,
+            "recovery_offset_weeks": 0.0,
+        },
+    )
     c["function"]["baseline_sd"] = 0.0
     d["pain_model"].update(contextual_effect=0.0, pt_pain_relief=0.0, vas_noise_sd=0.0, patient_effect_sd=0.0)
     return parse_scenario(d, "static")
@@ -161,8 +204,9 @@ def test_pt_inside_the_window_gains_the_function_the_parameters_imply(relief):
     r = run_trial(parse_trial(window_trial(hours), "window.yaml"), scenario=sc).set_index(["arm", "week"])
     implied = {}
     for h in hours:
-        load = pt_load(7.0 - relief * np.exp(-h / 24.0), pm.pt_load.full_load_max_vas, pm.pt_load.min_load_vas,
-                       pm.pt_load.min_load)
+        load = pt_load(
+            7.0 - relief * np.exp(-h / 24.0), pm.pt_load.full_load_max_vas, pm.pt_load.min_load_vas, pm.pt_load.min_load
+        )
         implied[h] = (100.0 - fn.baseline_mean) * (1 - (1 - pm.pt_function_gain * load) ** 8)
         assert r.loc[(f"pt_{h:g}h", 8), "mean_function_change"] == pytest.approx(implied[h], rel=1e-9)
     if relief > 0:

@@ -18,7 +18,6 @@ from scipy import stats
 from scenarios import load_scenario, scenario_to_dict
 from sim import run_replication
 from sim.pain import WEEK, simulate_sessions_to_goal
-
 from tests.sim_builders import baseline_data, build, no_attrition, set_all_conditions, unlimited_capacity
 
 DATA = Path(__file__).parent / "data"
@@ -28,8 +27,11 @@ DATA = Path(__file__).parent / "data"
 def programme_intervals(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(a_i, e_i): first treatment session, and discharge (or dropout / non-responder exit); inf if still in."""
     a = patients["first_treat_t"].to_numpy(float)
-    e = np.where(np.isfinite(patients["discharge_t"].to_numpy(float)), patients["discharge_t"].to_numpy(float),
-                 patients["end_t"].to_numpy(float))
+    e = np.where(
+        np.isfinite(patients["discharge_t"].to_numpy(float)),
+        patients["discharge_t"].to_numpy(float),
+        patients["end_t"].to_numpy(float),
+    )
     return a, np.where(np.isfinite(e), e, np.inf)
 
 
@@ -101,8 +103,9 @@ def test_unlimited_capacity_sessions_to_goal_match_the_pain_model_alone():
     15% smaller gave p = 0.08 (not caught at this size)."""
     data = baseline_data()
     unlimited_capacity(data, copies=20)
-    set_all_conditions(data, recurrence_12_months=0.0,
-                       dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0})
+    set_all_conditions(
+        data, recurrence_12_months=0.0, dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0}
+    )
     data["demand"]["condition_mix"] = {"chronic_low_back_pain": 1.0}
     data["demand"]["referrals_per_week"] = 150.0
     sc = build(data, "unlimited")
@@ -113,8 +116,9 @@ def test_unlimited_capacity_sessions_to_goal_match_the_pain_model_alone():
     settled = np.isfinite(stg) | (p["phase1_sessions"].to_numpy() >= cap)
     assert len(p) > 600 and settled.mean() > 0.98  # (almost) no phase 1 cut short by the end of the run
     simulated = sessions_to_goal_counts(stg[settled], cap)
-    alone = simulate_sessions_to_goal(sc.conditions["chronic_low_back_pain"], sc.pain_model, sc.protocol,
-                                      sc.calendar, np.random.default_rng(1), 4000)
+    alone = simulate_sessions_to_goal(
+        sc.conditions["chronic_low_back_pain"], sc.pain_model, sc.protocol, sc.calendar, np.random.default_rng(1), 4000
+    )
     reference = sessions_to_goal_counts(alone, cap)
     assert stats.chi2_contingency(np.vstack([simulated, reference])).pvalue > 0.001
     shifted = sessions_to_goal_counts(np.where(np.isfinite(stg[settled]), stg[settled] + 1, np.nan), cap)
@@ -127,9 +131,11 @@ def intake_bound_scenario(referrals: float):
     re-evaluations (no phase 1), no dropout, no recurrence; physiotherapists with ample hours."""
     data = copy.deepcopy(scenario_to_dict(load_scenario("pt_only")))
     no_attrition(data)
-    data["staff"] = [{"id": "MD1", "roles": ["physician"], "availability": "Mon 08:00-09:30"},
-                     {"id": "PT1", "roles": ["physiotherapist"], "availability": ""},
-                     {"id": "PT2", "roles": ["physiotherapist"], "availability": ""}]
+    data["staff"] = [
+        {"id": "MD1", "roles": ["physician"], "availability": "Mon 08:00-09:30"},
+        {"id": "PT1", "roles": ["physiotherapist"], "availability": ""},
+        {"id": "PT2", "roles": ["physiotherapist"], "availability": ""},
+    ]
     data["demand"]["referrals_per_week"] = referrals
     return build(data, "overload")
 
@@ -157,8 +163,10 @@ def test_overloaded_waitlist_grows_at_demand_minus_capacity():
 def test_under_capacity_the_waitlist_does_not_grow():
     """Same clinic, 1.5 referrals a week < 2 intakes: the slope's CI lies below 0.25 a week (stable queue)."""
     sc = intake_bound_scenario(1.5)
-    slopes = [stats.linregress(ts["week"], ts["waitlist"]).slope
-              for ts in (run_replication(sc, rep, 3, weeks=40).timeseries.query("week >= 5") for rep in range(8))]
+    slopes = [
+        stats.linregress(ts["week"], ts["waitlist"]).slope
+        for ts in (run_replication(sc, rep, 3, weeks=40).timeseries.query("week >= 5") for rep in range(8))
+    ]
     assert stats.t.interval(0.95, len(slopes) - 1, loc=np.mean(slopes), scale=stats.sem(slopes))[1] < 0.25
 
 
@@ -169,8 +177,12 @@ def recurrence_delays(weeks: int, follow_up_weeks: int) -> pd.Series:
     before the end, the delay (minutes) from discharge to their next referral (NaN: none)."""
     data = baseline_data()
     unlimited_capacity(data, copies=8)
-    set_all_conditions(data, recurrence_12_months=0.5, recurrence_window_weeks=52,
-                       dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0})
+    set_all_conditions(
+        data,
+        recurrence_12_months=0.5,
+        recurrence_window_weeks=52,
+        dropout={"base_weekly": 0.0, "per_vas_point": 0.0, "per_week_waiting": 0.0},
+    )
     data["demand"]["condition_mix"] = {"patellofemoral_syndrome": 1.0}
     data["demand"]["referrals_per_week"] = 12.0
     r = run_replication(build(data, "recurrence"), 0, 4, weeks=weeks)
@@ -215,14 +227,20 @@ def test_dropouts_from_the_waiting_list_follow_the_weekly_hazard():
     import math
 
     data = copy.deepcopy(scenario_to_dict(load_scenario("pt_only")))
-    data["staff"] = [{"id": "MD1", "roles": ["physician"], "availability": "Mon 08:00-09:30"},
-                     {"id": "PT1", "roles": ["physiotherapist"], "availability": ""}]
+    data["staff"] = [
+        {"id": "MD1", "roles": ["physician"], "availability": "Mon 08:00-09:30"},
+        {"id": "PT1", "roles": ["physiotherapist"], "availability": ""},
+    ]
     data["demand"]["referrals_per_week"] = 4.0
     for c in data["conditions"].values():
         c["baseline_vas"]["sd"] = 0.0
         c["natural_history"]["entry_excess_fraction"] = 0.0
-        c.update(flare_ups_per_week=0.0, recurrence_12_months=0.0, pain_duration_weeks={"min": 30.0, "max": 30.0},
-                 dropout={"base_weekly": 0.01, "per_vas_point": 0.004, "per_week_waiting": 0.015})
+        c.update(
+            flare_ups_per_week=0.0,
+            recurrence_12_months=0.0,
+            pain_duration_weeks={"min": 30.0, "max": 30.0},
+            dropout={"base_weekly": 0.01, "per_vas_point": 0.004, "per_week_waiting": 0.015},
+        )
     sc = build(data, "dropout")
     obs, exp, var, exp_no_wait = 0, 0.0, 0.0, 0.0
     for rep in range(4):
@@ -260,8 +278,12 @@ def test_utilisation_kpis_equal_attended_session_minutes_over_available_minutes(
     r = run_replication(sc, 0, 2, weeks=16, event_log=True)
     w0, weeks = r.warmup_weeks, r.weeks
     ap = r.appointments
-    pt = ap[(ap["session"] == "physiotherapy") & (ap["status"] == "attended")
-            & (ap["start"] >= w0 * WEEK) & (ap["start"] < weeks * WEEK)]
+    pt = ap[
+        (ap["session"] == "physiotherapy")
+        & (ap["status"] == "attended")
+        & (ap["start"] >= w0 * WEEK)
+        & (ap["start"] < weeks * WEEK)
+    ]
     minutes = float((pt["end"] - pt["start"]).sum())
     assert len(pt) > 100
     staff_week = sum(w.end - w.start for m in sc.staff_with_role("physiotherapist") for w in m.windows(sc.calendar))
@@ -269,11 +291,17 @@ def test_utilisation_kpis_equal_attended_session_minutes_over_available_minutes(
     assert r.kpis["utilisation_physiotherapist.share"] == pytest.approx(expected, rel=1e-9)
     open_week = sum(w.end - w.start for w in sc.calendar.windows())
     assert r.kpis["utilisation_gym_stations.share"] == pytest.approx(
-        minutes / (sc.rooms.gym_stations * open_week * (weeks - w0)), rel=1e-9)
-    acu = ap[(ap["session"] == "acupuncture") & (ap["status"] == "attended")
-             & (ap["start"] >= w0 * WEEK) & (ap["start"] < weeks * WEEK)]
+        minutes / (sc.rooms.gym_stations * open_week * (weeks - w0)), rel=1e-9
+    )
+    acu = ap[
+        (ap["session"] == "acupuncture")
+        & (ap["status"] == "attended")
+        & (ap["start"] >= w0 * WEEK)
+        & (ap["start"] < weeks * WEEK)
+    ]
     assert r.kpis["utilisation_acupuncture_rooms.share"] == pytest.approx(
-        float((acu["end"] - acu["start"]).sum()) / (sc.rooms.acupuncture_rooms * open_week * (weeks - w0)), rel=1e-9)
+        float((acu["end"] - acu["start"]).sum()) / (sc.rooms.acupuncture_rooms * open_week * (weeks - w0)), rel=1e-9
+    )
 
 
 # --------------------------------------------------------------------------------- common random numbers
@@ -289,8 +317,10 @@ def test_common_random_numbers_make_paired_differences_far_less_variable_than_in
     b = with_role_count(a, "physiotherapist", 3).model_copy(update={"name": "plus_pt"})
     c = sim.compare_scenarios([a, b], replications=8, weeks=16, seed=5)
     for kpi in ("sessions_to_goal.mean", "wait_to_first_acupuncture_days.mean", "utilisation_physiotherapist.share"):
-        x, y = ((pr := c.experiments[n].per_replication)[pr["kpi"] == kpi].sort_values("replication")["value"]
-                .to_numpy() for n in ("baseline", "plus_pt"))
+        x, y = (
+            (pr := c.experiments[n].per_replication)[pr["kpi"] == kpi].sort_values("replication")["value"].to_numpy()
+            for n in ("baseline", "plus_pt")
+        )
         assert np.var(y - x, ddof=1) < 0.25 * (np.var(x, ddof=1) + np.var(y, ddof=1)), kpi
 
 
@@ -309,12 +339,19 @@ def test_backtest_small_scenario_reproduces_the_frozen_results():
     summary, per_rep = mb.backtest_tables()
     frozen_summary = pd.read_csv(DATA / mb.SUMMARY_FILE)
     frozen_per_rep = pd.read_csv(DATA / mb.PER_REP_FILE)
-    assert list(summary["kpi"]) == list(frozen_summary["kpi"]), \
+    assert list(summary["kpi"]) == list(frozen_summary["kpi"]), (
         "the KPI list changed: if on purpose, regenerate with python tests/data/make_backtest.py"
+    )
     for col in ("mean", "ci_low", "ci_high", "half_width", "n"):
-        np.testing.assert_allclose(summary[col].to_numpy(float), frozen_summary[col].to_numpy(float),
-                                   rtol=1e-9, atol=1e-9, equal_nan=True,
-                                   err_msg=f"{col} changed: if the model was changed on purpose, regenerate the back-test")
+        np.testing.assert_allclose(
+            summary[col].to_numpy(float),
+            frozen_summary[col].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=f"{col} changed: if the model was changed on purpose, regenerate the back-test",
+        )
     assert per_rep[["replication", "kpi"]].equals(frozen_per_rep[["replication", "kpi"]])
-    np.testing.assert_allclose(per_rep["value"].to_numpy(float), frozen_per_rep["value"].to_numpy(float),
-                               rtol=1e-9, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(
+        per_rep["value"].to_numpy(float), frozen_per_rep["value"].to_numpy(float), rtol=1e-9, atol=1e-9, equal_nan=True
+    )

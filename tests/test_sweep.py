@@ -31,7 +31,15 @@ WEEKS = 6  # the clinic of known answer needs no year: a short run keeps few war
 
 def small_sweep(baseline, spec=None, replications=4):
     varies = [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20")]
-    return run_sweep(baseline, varies, replications=replications, root_seed=7, spec=spec, replicate=arithmetic_replication, weeks=WEEKS)
+    return run_sweep(
+        baseline,
+        varies,
+        replications=replications,
+        root_seed=7,
+        spec=spec,
+        replicate=arithmetic_replication,
+        weeks=WEEKS,
+    )
 
 
 def test_grid_is_the_cartesian_product_first_vary_slowest():
@@ -107,12 +115,16 @@ def test_invalid_grid_point_is_named_with_its_field_before_any_run(baseline):
 
 def test_invalid_plain_field_value_names_the_field(baseline):
     with pytest.raises(InputError) as e:
-        run_sweep(baseline, [parse_vary("rooms.gym_stations=-1,2")], replications=2, root_seed=1,
-                  replicate=failing_replication)
+        run_sweep(
+            baseline,
+            [parse_vary("rooms.gym_stations=-1,2")],
+            replications=2,
+            root_seed=1,
+            replicate=failing_replication,
+        )
     assert str(e.value).startswith("grid point rooms.gym_stations=-1: rooms.gym_stations: ")
     with pytest.raises(InputError, match="no field 'rooms.gyms'"):
         run_sweep(baseline, [parse_vary("rooms.gyms=1")], replications=2, root_seed=1, replicate=failing_replication)
-
 
 
 def test_task_results_keep_every_warmup_row_and_give_back_the_dicts():
@@ -148,9 +160,15 @@ def test_summary_matches_sim_stats_t_interval_with_undefined_values():
     values = rng.normal(size=40)
     values[[3, 17]] = np.nan
     values[25] = np.inf
-    table = pd.DataFrame({"x.y": np.repeat([1, 2], 20), "point": np.repeat([0, 1], 20),
-                          "replication": np.tile(np.arange(10), 4), "kpi": np.tile(np.repeat(["a.m", "b.m"], 10), 2),
-                          "value": values})
+    table = pd.DataFrame(
+        {
+            "x.y": np.repeat([1, 2], 20),
+            "point": np.repeat([0, 1], 20),
+            "replication": np.tile(np.arange(10), 4),
+            "kpi": np.tile(np.repeat(["a.m", "b.m"], 10), 2),
+            "value": values,
+        }
+    )
     table.loc[(table.point == 1) & (table.kpi == "b.m"), "value"] = [np.nan] * 9 + [2.0]  # one defined value
     s = summarise(table, ["x.y"])
     assert list(s["x.y"]) == [1, 1, 2, 2]
@@ -167,9 +185,14 @@ def test_plots_for_no_vary_and_three_varies(baseline):
     one = run_sweep(baseline, [], replications=2, root_seed=1, replicate=arithmetic_replication, weeks=WEEKS)
     fig = kpi_figure(one, "wait_to_intake_days.mean")
     assert len(fig.data) == 1 and list(fig.data[0].x) == [baseline.name]
-    three = run_sweep(baseline, [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20"),
-                                 parse_vary("rooms.gym_stations=4,6")], replications=2, root_seed=1,
-                      replicate=arithmetic_replication, weeks=WEEKS)
+    three = run_sweep(
+        baseline,
+        [parse_vary(f"{PHYSIOS}=1..3"), parse_vary(f"{REFERRALS}=10,20"), parse_vary("rooms.gym_stations=4,6")],
+        replications=2,
+        root_seed=1,
+        replicate=arithmetic_replication,
+        weeks=WEEKS,
+    )
     fig = kpi_figure(three, "wait_to_intake_days.mean")
     assert len(fig.data) == 4  # one line per (referrals, gym stations) combination
     assert all(list(tr.x) == [1, 2, 3] for tr in fig.data)

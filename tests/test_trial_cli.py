@@ -33,8 +33,10 @@ def test_a_built_in_trial_by_name_writes_results_and_the_comparison(tmp_path):
 
 def test_a_trial_file_of_ones_own_runs_from_a_path(tmp_path):
     f = tmp_path / "mine.yaml"
-    f.write_text("name: mine\ncohort: {condition: chronic_neck_pain, n: 50}\narms:\n  - name: sham\n"
-                 "    sham_acupuncture: {count: 6, per_week: 2}\n  - name: none\nfollowup_weeks: [0, 4]\n")
+    f.write_text(
+        "name: mine\ncohort: {condition: chronic_neck_pain, n: 50}\narms:\n  - name: sham\n"
+        "    sham_acupuncture: {count: 6, per_week: 2}\n  - name: none\nfollowup_weeks: [0, 4]\n"
+    )
     r = runner.invoke(app, ["trial", str(f), "--out", str(tmp_path / "o")])
     assert r.exit_code == 0, r.output
     res = pd.read_csv(tmp_path / "o" / "results.csv")
@@ -44,8 +46,10 @@ def test_a_trial_file_of_ones_own_runs_from_a_path(tmp_path):
 
 def test_a_bad_trial_file_is_one_line_per_problem_exit_2_and_no_output(tmp_path):
     f = tmp_path / "bad.yaml"
-    f.write_text("name: bad\ncohort: {condition: chronic_low_back_pain, n: 10}\narms:\n  - name: a\n"
-                 "    acupuncture: {count: 3, per_week: 9}\nfollowup_weeks: [0, 8]\n")
+    f.write_text(
+        "name: bad\ncohort: {condition: chronic_low_back_pain, n: 10}\narms:\n  - name: a\n"
+        "    acupuncture: {count: 3, per_week: 9}\nfollowup_weeks: [0, 8]\n"
+    )
     r = runner.invoke(app, ["trial", str(f), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
     lines = r.output.strip().splitlines()

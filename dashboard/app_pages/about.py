@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rehabflow.services.levers import CONDITION_LABELS
 from dashboard.views.scenario_inputs import builtin_scenario
+from rehabflow.services.levers import CONDITION_LABELS
 from scenarios import builtin_names
 
 MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "background" / "model.md"
@@ -25,8 +25,9 @@ st.markdown(
     "The numbers below come from the scenario you pick (they are the simulation's inputs)."
 )
 names = builtin_names()
-name = st.selectbox("Scenario", names, index=names.index("baseline") if "baseline" in names else 0,
-                    key="about_scenario")
+name = st.selectbox(
+    "Scenario", names, index=names.index("baseline") if "baseline" in names else 0, key="about_scenario"
+)
 s = builtin_scenario(name)
 p = s.protocol
 
@@ -34,22 +35,38 @@ st.header("The protocol")
 st.table(
     pd.DataFrame(
         [
-            ["1 pain control", f"about {p.phase1.typical_weeks}",
-             f"{p.phase1.acupuncture_per_week}/week (local + systemic points)", "none: home range-of-motion only",
-             f"physician re-evaluates: VAS < {p.goal_vas:g}, after at least {p.phase1.min_sessions} and at most "
-             f"{p.phase1.session_cap} sessions (non-responders: {p.phase1.non_responder_policy})"],
-            ["2 transition", f"about {p.phase2.typical_weeks} (at most {p.phase2.max_weeks})",
-             f"{p.phase2.acupuncture_per_week}/week", f"{p.phase2.pt_per_week}/week, progressive load",
-             f"{p.phase2.progress_target:g} effective loading sessions"],
-            ["3 consolidation", f"about {p.phase3.typical_weeks} (at most {p.phase3.max_weeks})",
-             "none" if p.phase3.acupuncture_every_weeks == 0 else f"every {p.phase3.acupuncture_every_weeks} weeks",
-             f"{p.phase3.pt_per_week}/week, increasing load", f"{p.phase3.progress_target:g} effective sessions, "
-             "then discharge"],
-            ["maintenance", f"{p.maintenance.duration_weeks}",
-             "none" if p.maintenance.acupuncture_every_weeks == 0
-             else f"every {p.maintenance.acupuncture_every_weeks} weeks"
-             + (" (chronic conditions only)" if p.maintenance.chronic_only else ""),
-             "home programme", "recurrence can bring a patient back"],
+            [
+                "1 pain control",
+                f"about {p.phase1.typical_weeks}",
+                f"{p.phase1.acupuncture_per_week}/week (local + systemic points)",
+                "none: home range-of-motion only",
+                f"physician re-evaluates: VAS < {p.goal_vas:g}, after at least {p.phase1.min_sessions} and at most "
+                f"{p.phase1.session_cap} sessions (non-responders: {p.phase1.non_responder_policy})",
+            ],
+            [
+                "2 transition",
+                f"about {p.phase2.typical_weeks} (at most {p.phase2.max_weeks})",
+                f"{p.phase2.acupuncture_per_week}/week",
+                f"{p.phase2.pt_per_week}/week, progressive load",
+                f"{p.phase2.progress_target:g} effective loading sessions",
+            ],
+            [
+                "3 consolidation",
+                f"about {p.phase3.typical_weeks} (at most {p.phase3.max_weeks})",
+                "none" if p.phase3.acupuncture_every_weeks == 0 else f"every {p.phase3.acupuncture_every_weeks} weeks",
+                f"{p.phase3.pt_per_week}/week, increasing load",
+                f"{p.phase3.progress_target:g} effective sessions, then discharge",
+            ],
+            [
+                "maintenance",
+                f"{p.maintenance.duration_weeks}",
+                "none"
+                if p.maintenance.acupuncture_every_weeks == 0
+                else f"every {p.maintenance.acupuncture_every_weeks} weeks"
+                + (" (chronic conditions only)" if p.maintenance.chronic_only else ""),
+                "home programme",
+                "recurrence can bring a patient back",
+            ],
         ],
         columns=["phase", "weeks", "acupuncture", "physiotherapy", "moves on when"],
     ).set_index("phase")
@@ -57,11 +74,14 @@ st.table(
 t = p.timing
 st.markdown(
     "**Timing rules** (the roster and the simulated appointment book both respect them):\n"
-    + (f"- acupuncture the day before physiotherapy (the analgesic window), or the same day at least "
-       f"{t.same_day_acupuncture_min_hours_before_pt:g} h earlier;\n" if t.acupuncture_day_before_pt else
-       f"- same-day acupuncture at least {t.same_day_acupuncture_min_hours_before_pt:g} h before physiotherapy;\n")
+    + (
+        f"- acupuncture the day before physiotherapy (the analgesic window), or the same day at least "
+        f"{t.same_day_acupuncture_min_hours_before_pt:g} h earlier;\n"
+        if t.acupuncture_day_before_pt
+        else f"- same-day acupuncture at least {t.same_day_acupuncture_min_hours_before_pt:g} h before physiotherapy;\n"
+    )
     + f"- no intense exercise within {t.no_pt_within_hours_before_acupuncture:g} h before acupuncture "
-      "(fatigue alters the needling response);\n"
+    "(fatigue alters the needling response);\n"
     + f"- at least {t.min_days_between_same_type} days between two sessions of the same kind.\n\n"
     f"Session lengths: intake {p.durations_minutes.intake_assessment} min, acupuncture "
     f"{p.durations_minutes.acupuncture} min, physiotherapy {p.durations_minutes.physiotherapy} min, "
@@ -79,7 +99,7 @@ st.markdown(
 - **Being treated helps by itself**: every needling session, real or sham, adds a contextual relief (up to
   {pm.contextual_effect:.0%} of the pain after a full course); real needling adds a smaller specific relief.
   Each session closes {1 - pm.diminishing_returns:.0%} of the gap to its ceiling (most of the benefit comes
-  early), and about {1 - pm.effect_persistence_weekly ** 52:.0%} of the effect fades over a year. The built-in
+  early), and about {1 - pm.effect_persistence_weekly**52:.0%} of the effect fades over a year. The built-in
   trials (GERAC, Cherkin 2009, Menezes Costa 2012) are reproduced with these same defaults (docs/validation.md).
 - **The analgesic window**: right after a real session pain is lower still, fading over hours (median per
   condition below). *No published figure exists for how long this lasts*: it is a wide prior to calibrate.
@@ -98,18 +118,20 @@ st.markdown(
 rows = []
 for cond, spec in s.conditions.items():
     share = s.demand.condition_mix.get(cond, 0.0)
-    rows.append({
-        "condition": CONDITION_LABELS[cond],
-        "share of referrals": f"{share:.0%}",
-        "entry VAS (mean)": f"{spec.baseline_vas.mean:g}",
-        "responders": f"{spec.responder_probabilities.responder:.0%}",
-        "non-responders": f"{spec.responder_probabilities.non_responder:.0%}",
-        "specific relief (responder, share of pain)": f"{spec.acupuncture_effect.responder:.0%}",
-        "analgesic window (VAS, median h)": f"{spec.analgesic_window.relief_vas:g}, {spec.analgesic_window.median_hours:g} h",
-        "no-show": f"{spec.no_show_probability:.0%}",
-        "recurrence in 12 months": f"{spec.recurrence_12_months:.0%}",
-        "chronic (maintenance)": "yes" if spec.chronic else "no",
-    })
+    rows.append(
+        {
+            "condition": CONDITION_LABELS[cond],
+            "share of referrals": f"{share:.0%}",
+            "entry VAS (mean)": f"{spec.baseline_vas.mean:g}",
+            "responders": f"{spec.responder_probabilities.responder:.0%}",
+            "non-responders": f"{spec.responder_probabilities.non_responder:.0%}",
+            "specific relief (responder, share of pain)": f"{spec.acupuncture_effect.responder:.0%}",
+            "analgesic window (VAS, median h)": f"{spec.analgesic_window.relief_vas:g}, {spec.analgesic_window.median_hours:g} h",
+            "no-show": f"{spec.no_show_probability:.0%}",
+            "recurrence in 12 months": f"{spec.recurrence_12_months:.0%}",
+            "chronic (maintenance)": "yes" if spec.chronic else "no",
+        }
+    )
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="about_conditions")
 
 st.header("Sources")

@@ -52,8 +52,10 @@ def _plan(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
     except InputError as e:
         st.error(str(e))
         return
-    st.success(f"Week of {week}: {out.placed}/{out.required} sessions placed ({out.kept} kept), status {out.status}; "
-               "the independent validator accepts it")
+    st.success(
+        f"Week of {week}: {out.placed}/{out.required} sessions placed ({out.kept} kept), status {out.status}; "
+        "the independent validator accepts it"
+    )
     if out.unscheduled:
         st.dataframe(pd.DataFrame(out.unscheduled), hide_index=True)
 
@@ -63,21 +65,29 @@ def _attendance(engine, week: dt.date, table: pd.DataFrame) -> None:  # noqa: AN
     open_rows = table[table["status"] != "withdrawn"].copy()
     open_rows["status"] = open_rows["status"].where(open_rows["status"] != "planned", "")
     edited = st.data_editor(
-        open_rows, key="clinic_attendance", hide_index=True, use_container_width=True,
+        open_rows,
+        key="clinic_attendance",
+        hide_index=True,
+        use_container_width=True,
         disabled=["patient_id", "date", "start", "end", "session", "staff_id", "room", "phase"],
-        column_config={"status": st.column_config.SelectboxColumn("status", options=STATUSES[2:] + [""]),
-                       "vas_before": st.column_config.NumberColumn("VAS before", min_value=0.0, max_value=10.0),
-                       "vas_after": st.column_config.NumberColumn("VAS after", min_value=0.0, max_value=10.0)})
+        column_config={
+            "status": st.column_config.SelectboxColumn("status", options=STATUSES[2:] + [""]),
+            "vas_before": st.column_config.NumberColumn("VAS before", min_value=0.0, max_value=10.0),
+            "vas_after": st.column_config.NumberColumn("VAS after", min_value=0.0, max_value=10.0),
+        },
+    )
     if st.button("Record attendance", key="clinic_record"):
-        rows = edited.assign(vas_before=edited["vas_before"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
-                             vas_after=edited["vas_after"].map(lambda v: "" if pd.isna(v) else f"{v:g}"))
+        rows = edited.assign(
+            vas_before=edited["vas_before"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
+            vas_after=edited["vas_after"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
+        )
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 done = record_rows(engine, rows, Path(tmp))
         except InputError as e:
             st.error(str(e))
             return
-        st.success(f"Recorded {done.rows} appointments and {done.readings} VAS readings")
+        st.success(f"Recorded {done.rows} appointments and {done.readings} VAS readings")  # type: ignore[attr-defined]  # the job's result is a RecordResult
 
 
 def _proposals(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
@@ -91,10 +101,23 @@ def _proposals(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
     if not props:
         st.caption(f"No proposal for the week of {nxt}.")
         return
-    st.dataframe(pd.DataFrame([{"patient_id": x.patient_id, "proposal": x.kind.replace("_", " "),
-                                "from": x.from_phase, "to": x.to, "reason": x.reason,
-                                "referral": "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in x.referral.items())}
-                               for x in props]), hide_index=True, use_container_width=True)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "patient_id": x.patient_id,
+                    "proposal": x.kind.replace("_", " "),
+                    "from": x.from_phase,
+                    "to": x.to,
+                    "reason": x.reason,
+                    "referral": "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in x.referral.items()),
+                }
+                for x in props
+            ]
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
     if st.button(f"Accept all {len(props)} proposals (as {who})", key="clinic_accept"):
         accepted = accept_all(engine, who=who, week=nxt)
         st.success(f"Accepted {len(accepted)} proposal(s); they take effect in the week of {nxt}")
@@ -102,8 +125,13 @@ def _proposals(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
 
 def _rebook(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
     st.subheader("Rebook the rest of the week")
-    first = st.date_input("From", value=max(week, min(dt.date.today(), week + dt.timedelta(days=6))),
-                          min_value=week, max_value=week + dt.timedelta(days=6), key="clinic_rebook_from")
+    first = st.date_input(
+        "From",
+        value=max(week, min(dt.date.today(), week + dt.timedelta(days=6))),
+        min_value=week,
+        max_value=week + dt.timedelta(days=6),
+        key="clinic_rebook_from",
+    )
     if st.button("Rebook", key="clinic_rebook"):
         try:
             out = rebook_week(engine, week, first, who=who, time_limit=TIME_LIMIT)

@@ -8,9 +8,9 @@ import streamlit as st
 
 from dashboard.views import charts
 from dashboard.views.results import group_of
-from rehabflow.services import compare_view, sim_api
 from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
+from rehabflow.services import compare_view, sim_api
 from scenarios import InputError, Scenario, builtin_names, scenario_hash
 
 st.title("Compare scenarios")
@@ -32,8 +32,9 @@ for i, col in enumerate(cols):
         st.markdown("**Reference**" if i == 0 else f"**Scenario {i + 1}**")
         base_name, change = defaults[i] if i < len(defaults) else (options[0], compare_view.NO_CHANGE)
         picked = st.selectbox("Start from", options, index=options.index(base_name), key=f"cmp_base_{i}")
-        variant = st.selectbox("Change", compare_view.CHANGES, index=compare_view.CHANGES.index(change),
-                               key=f"cmp_change_{i}")
+        variant = st.selectbox(
+            "Change", compare_view.CHANGES, index=compare_view.CHANGES.index(change), key=f"cmp_change_{i}"
+        )
         base = st.session_state["wi_edited"] if picked == WHATIF else builtin_scenario(picked)
         try:
             s = compare_view.variant(base, variant)
@@ -46,10 +47,12 @@ for i, col in enumerate(cols):
 
 first = scenarios[0] if scenarios else builtin_scenario(options[0])
 c1, c2, c3 = st.columns(3)
-reps = c1.number_input("Replications", min_value=2, max_value=2000, value=int(first.run.replications), step=1,
-                       key="cmp_reps")
-weeks = c2.number_input("Weeks simulated", min_value=2, max_value=520, value=int(first.run.horizon_weeks), step=1,
-                        key="cmp_weeks")
+reps = c1.number_input(
+    "Replications", min_value=2, max_value=2000, value=int(first.run.replications), step=1, key="cmp_reps"
+)
+weeks = c2.number_input(
+    "Weeks simulated", min_value=2, max_value=520, value=int(first.run.horizon_weeks), step=1, key="cmp_weeks"
+)
 seed = c3.number_input("Root seed", min_value=0, value=int(first.run.seed), step=1, key="cmp_seed")
 
 names = [s.name for s in scenarios]
@@ -59,17 +62,24 @@ if len(set(names)) != len(names):
 if problems or len(scenarios) < 2:
     st.stop()
 
-key = "cmp-" + hashlib.sha256(
-    "|".join([*(scenario_hash(s) for s in scenarios), str(reps), str(weeks), str(seed)]).encode()
-).hexdigest()[:16]
+key = (
+    "cmp-"
+    + hashlib.sha256(
+        "|".join([*(scenario_hash(s) for s in scenarios), str(reps), str(weeks), str(seed)]).encode()
+    ).hexdigest()[:16]
+)
 clicked = st.button("Run comparison", key="cmp_run", type="primary", icon=":material/play_arrow:")
 
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
     chosen = list(scenarios)
-    result = run(key, lambda progress: sim_api.compare_scenarios(
-        chosen, replications=int(reps), weeks=int(weeks), seed=int(seed), workers=SIM_WORKERS, progress=progress),
-        f"Comparing {len(chosen)} scenarios: {int(reps)} replications × {int(weeks)} weeks each")
+    result = run(
+        key,
+        lambda progress: sim_api.compare_scenarios(
+            chosen, replications=int(reps), weeks=int(weeks), seed=int(seed), workers=SIM_WORKERS, progress=progress
+        ),
+        f"Comparing {len(chosen)} scenarios: {int(reps)} replications × {int(weeks)} weeks each",
+    )
 if result is None:
     st.info("Press **Run comparison**.")
     st.stop()
@@ -77,12 +87,27 @@ if result is None:
 diff = result.differences
 table = compare_view.pretty_differences(diff, compare_view.summaries_of(result), scenarios[0].name)
 st.subheader(f"Differences against {scenarios[0].name}")
-st.caption("Each scenario's own mean with its 95% CI beside the mean paired difference (scenario minus reference) "
-           "and its 95% CI, under common random numbers. Shares are in percent, their differences in percentage "
-           "points (pp). A difference is clear when its interval excludes zero.")
-st.dataframe(table, hide_index=True, key="cmp_table", width="stretch",
-             column_config={"KPI": st.column_config.TextColumn(width="large"),
-                            "scenario": st.column_config.TextColumn(width="medium")})
+st.caption(
+    "Each scenario's own mean with its 95% CI beside the mean paired difference (scenario minus reference) "
+    "and its 95% CI, under common random numbers. Shares are in percent, their differences in percentage "
+    "points (pp). A difference is clear when its interval excludes zero."
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    key="cmp_table",
+    width="stretch",
+    column_config={
+        "KPI": st.column_config.TextColumn(width="large"),
+        "scenario": st.column_config.TextColumn(width="medium"),
+    },
+)
 st.plotly_chart(charts.forest_figure(table, [group_of(k) for k in diff["kpi"]]), key="cmp_forest")
-st.download_button("Download the comparison (CSV, shares in percent and pp)", table.to_csv(index=False),
-                   file_name=f"{key}.csv", mime="text/csv", key="cmp_download", icon=":material/download:")
+st.download_button(
+    "Download the comparison (CSV, shares in percent and pp)",
+    table.to_csv(index=False),
+    file_name=f"{key}.csv",
+    mime="text/csv",
+    key="cmp_download",
+    icon=":material/download:",
+)

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.views import roster_view
-from rehabflow.services import optimizer_api
 from dashboard.views.runs import finished_result, run, running_job
 from dashboard.views.scenario_inputs import builtin_scenario
+from rehabflow.services import optimizer_api
 from rehabflow.services.uploads import MAX_CSV_BYTES, decode_upload, markdown_safe
 from scenarios import InputError, builtin_names, scenario_hash
 
@@ -22,6 +22,8 @@ SAMPLE = "Generate a sample week"
 def stoppers() -> dict:
     """The Stop handle of each roster solve in flight, by run key (shared by reruns of the page)."""
     return {}
+
+
 UPLOAD = "Upload patients.csv and staff.csv"
 
 st.title("Weekly roster")
@@ -33,23 +35,38 @@ st.caption(
 
 names = builtin_names()
 c1, c2, c3 = st.columns([2, 1, 1])
-name = c1.selectbox("Clinic rules (scenario)", names, index=names.index("baseline") if "baseline" in names else 0,
-                    key="ro_scenario", help="Calendar, rooms, session lengths, protocol and roster weights.")
+name = c1.selectbox(
+    "Clinic rules (scenario)",
+    names,
+    index=names.index("baseline") if "baseline" in names else 0,
+    key="ro_scenario",
+    help="Calendar, rooms, session lengths, protocol and roster weights.",
+)
 scenario = builtin_scenario(name)
 today = dt.date.today()
 next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
 picked_day = c2.date_input("Week starting", value=next_monday, key="ro_week_start")
 week_start = picked_day - dt.timedelta(days=picked_day.weekday())  # rosters cover Monday..Sunday, as the CLI
-time_limit = c3.number_input("Time limit (s)", min_value=1.0, max_value=600.0,
-                             value=float(scenario.roster.time_limit_seconds), step=1.0, key="ro_time_limit",
-                             help="Seconds of real time for the whole solve (you can stop earlier and keep the "
-                                  "best roster so far). Reproducible: a work budget in the solver's deterministic "
-                                  "seconds instead (real time is longer on a busy machine). Longer can close the "
-                                  "gap further.")
-reproducible = c3.toggle("Reproducible", value=False, key="ro_reproducible",
-                         help="Off (default): the best roster within the time limit in real seconds (as "
-                              "`rehabflow roster`). On: the same inputs always give the same roster, with a work "
-                              "budget instead of seconds (as `rehabflow roster --reproducible`).")
+time_limit = c3.number_input(
+    "Time limit (s)",
+    min_value=1.0,
+    max_value=600.0,
+    value=float(scenario.roster.time_limit_seconds),
+    step=1.0,
+    key="ro_time_limit",
+    help="Seconds of real time for the whole solve (you can stop earlier and keep the "
+    "best roster so far). Reproducible: a work budget in the solver's deterministic "
+    "seconds instead (real time is longer on a busy machine). Longer can close the "
+    "gap further.",
+)
+reproducible = c3.toggle(
+    "Reproducible",
+    value=False,
+    key="ro_reproducible",
+    help="Off (default): the best roster within the time limit in real seconds (as "
+    "`rehabflow roster`). On: the same inputs always give the same roster, with a work "
+    "budget instead of seconds (as `rehabflow roster --reproducible`).",
+)
 if picked_day != week_start:
     st.info(f"{picked_day:%A %d %B} is not a Monday: the roster covers the week starting Monday {week_start:%d %B}.")
 
@@ -57,23 +74,39 @@ source = st.radio("Patients and staff", [SAMPLE, UPLOAD], key="ro_source", horiz
 
 try:
     if source == SAMPLE:
-        seed = st.number_input("Sample seed", min_value=0, value=0, step=1, key="ro_seed",
-                               help="A sample week of patients in every phase, drawn from the scenario's demand.")
+        seed = st.number_input(
+            "Sample seed",
+            min_value=0,
+            value=0,
+            step=1,
+            key="ro_seed",
+            help="A sample week of patients in every phase, drawn from the scenario's demand.",
+        )
         patients, staff = optimizer_api.sample_week(scenario, int(seed), week_start)
     else:
         u1, u2 = st.columns(2)
-        p_up = u1.file_uploader("patients.csv", type=["csv"], key="ro_patients",
-                                help="patient_id, condition, phase (1, 2, 3 or maintenance), optional availability, "
-                                     "preferred_staff, priority, phase_start, needs_assessment, preferred_times")
-        s_up = u2.file_uploader("staff.csv", type=["csv"], key="ro_staff",
-                                help="staff_id, role (physician, acupuncturist, physiotherapist; "
-                                     "physician|acupuncturist for both), availability")
+        p_up = u1.file_uploader(
+            "patients.csv",
+            type=["csv"],
+            key="ro_patients",
+            help="patient_id, condition, phase (1, 2, 3 or maintenance), optional availability, "
+            "preferred_staff, priority, phase_start, needs_assessment, preferred_times",
+        )
+        s_up = u2.file_uploader(
+            "staff.csv",
+            type=["csv"],
+            key="ro_staff",
+            help="staff_id, role (physician, acupuncturist, physiotherapist; "
+            "physician|acupuncturist for both), availability",
+        )
         if p_up is None or s_up is None:
             st.info("Upload both files to continue (or generate a sample week).")
             st.stop()
         p_bytes, s_bytes = p_up.getvalue(), s_up.getvalue()
         for data, file_name in ((p_bytes, p_up.name), (s_bytes, s_up.name)):
-            decode_upload(data, file_name, MAX_CSV_BYTES)  # size and encoding first (a call's result is not drawn by magic)
+            decode_upload(
+                data, file_name, MAX_CSV_BYTES
+            )  # size and encoding first (a call's result is not drawn by magic)
         patients, staff = optimizer_api.read_uploads(scenario, (p_up.name, p_bytes), (s_up.name, s_bytes))
 except InputError as e:
     st.error("These files cannot be used:\n\n" + "\n".join(f"- {markdown_safe(line)}" for line in str(e).splitlines()))
@@ -84,11 +117,21 @@ with st.expander(f"Inputs: {len(patients)} patients, {len(staff)} staff"):
     i1.dataframe(patients, hide_index=True, key="ro_patients_table")
     i2.dataframe(staff, hide_index=True, key="ro_staff_table")
 
-key = "roster-" + hashlib.sha256(
-    "|".join([scenario_hash(scenario), pd.util.hash_pandas_object(patients.astype(str)).to_csv(),
-              pd.util.hash_pandas_object(staff.astype(str)).to_csv(), str(week_start), str(time_limit),
-              str(reproducible)]).encode()
-).hexdigest()[:16]
+key = (
+    "roster-"
+    + hashlib.sha256(
+        "|".join(
+            [
+                scenario_hash(scenario),
+                pd.util.hash_pandas_object(patients.astype(str)).to_csv(),
+                pd.util.hash_pandas_object(staff.astype(str)).to_csv(),
+                str(week_start),
+                str(time_limit),
+                str(reproducible),
+            ]
+        ).encode()
+    ).hexdigest()[:16]
+)
 clicked = st.button("Build roster", key="ro_solve", type="primary", icon=":material/play_arrow:")
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
@@ -121,8 +164,11 @@ placed, required = summary.get("placed", len(roster)), summary.get("required", l
 m[0].metric("Sessions placed", f"{placed} / {required}")
 m[1].metric("Solver status", str(summary.get("status", "?")))
 gap = summary.get("gap")
-m[2].metric("Optimality gap", "n/a" if gap is None else f"{100 * float(gap):.1f}%",
-            help="How far the roster's score might be from the best possible, as the solver proved it.")
+m[2].metric(
+    "Optimality gap",
+    "n/a" if gap is None else f"{100 * float(gap):.1f}%",
+    help="How far the roster's score might be from the best possible, as the solver proved it.",
+)
 m[3].metric("Unscheduled", f"{len(unscheduled)}")
 m[4].metric("Solve time", f"{float(summary.get('solve_time', 0.0)):.1f} s")
 if summary.get("stopped"):
@@ -155,13 +201,22 @@ with tabs[3]:
     st.dataframe(roster, hide_index=True, key="ro_roster_table")
 
 d = st.columns(3)
-for col, kind, mime in zip(d, ("csv", "xlsx", "ics"),
-                           ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            "text/calendar"), strict=True):
+for col, kind, mime in zip(
+    d,
+    ("csv", "xlsx", "ics"),
+    ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/calendar"),
+    strict=True,
+):
     try:
         data = optimizer_api.export_bytes(kind, res, scenario, week_start)
     except Exception as e:  # noqa: BLE001  (an export failing must not hide the roster)
         col.error(f"{kind.upper()} export failed: {e}")
         continue
-    col.download_button(f"Download {kind.upper()}", data, file_name=f"roster-{week_start}.{kind}", mime=mime,
-                        key=f"ro_download_{kind}", icon=":material/download:")
+    col.download_button(
+        f"Download {kind.upper()}",
+        data,
+        file_name=f"roster-{week_start}.{kind}",
+        mime=mime,
+        key=f"ro_download_{kind}",
+        icon=":material/download:",
+    )

@@ -5,18 +5,22 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.views import results
+from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
+from dashboard.views.scenario_inputs import edit_levers, pick_scenario, problems_by_tab
 from rehabflow.services import sim_api
 from rehabflow.services.downloads import edited_scenario_yaml, with_edited_description
 from rehabflow.services.levers import diff_summary
-from dashboard.views.runs import SIM_WORKERS, finished_result, run, running_job
-from dashboard.views.scenario_inputs import edit_levers, pick_scenario, problems_by_tab
 from scenarios import apply_overrides, scenario_hash
+
 
 def starting_scenario_key(base, edited):
     """The run key of the starting scenario with the edited run settings (replications, weeks, seed), made as
     this page makes keys, so that its finished run can be the reference for the change of each result."""
-    run = {"run.replications": edited.run.replications, "run.horizon_weeks": edited.run.horizon_weeks,
-           "run.seed": edited.run.seed}
+    run = {
+        "run.replications": edited.run.replications,
+        "run.horizon_weeks": edited.run.horizon_weeks,
+        "run.seed": edited.run.seed,
+    }
     start = apply_overrides(base, run)
     changed = diff_summary(base, start)
     if changed and start.name == base.name:
@@ -37,8 +41,10 @@ if base is None:
 problems_box = st.container()  # above the tabs: filled once the levers are validated
 edited, placed, general = edit_levers(base)
 if edited is None:
-    problems_box.warning("Some settings are not valid; fix them to run:\n\n"
-                         + "\n".join(f"- {line}" for line in problems_by_tab(placed, general)))
+    problems_box.warning(
+        "Some settings are not valid; fix them to run:\n\n"
+        + "\n".join(f"- {line}" for line in problems_by_tab(placed, general))
+    )
     st.stop()
 
 changes = diff_summary(base, edited)
@@ -55,20 +61,30 @@ with c1:
         st.markdown("**Changed from " + base.name + ":** " + "; ".join(changes))
     else:
         st.markdown(f"**{base.name}** as it is (no levers changed).")
-    st.caption(f"Scenario hash `{key}` · {edited.run.replications} replications × {edited.run.horizon_weeks} "
-               f"weeks · seed {edited.run.seed}")
+    st.caption(
+        f"Scenario hash `{key}` · {edited.run.replications} replications × {edited.run.horizon_weeks} "
+        f"weeks · seed {edited.run.seed}"
+    )
 with c2:
-    st.download_button("Download scenario (YAML)", yaml_text, file_name=f"{edited.name}.yaml",
-                       mime="application/x-yaml", key="wi_download_yaml", icon=":material/download:")
+    st.download_button(
+        "Download scenario (YAML)",
+        yaml_text,
+        file_name=f"{edited.name}.yaml",
+        mime="application/x-yaml",
+        key="wi_download_yaml",
+        icon=":material/download:",
+    )
 with c3:
-    clicked = st.button("Run simulation", key="wi_run", type="primary", icon=":material/play_arrow:",
-                        width="stretch")
+    clicked = st.button("Run simulation", key="wi_run", type="primary", icon=":material/play_arrow:", width="stretch")
 
 result = finished_result(key)
 if result is None and (clicked or running_job(key) is not None):
     scenario = edited
-    result = run(key, lambda progress: sim_api.run_experiment(scenario, workers=SIM_WORKERS, progress=progress),
-                 f"Simulating {scenario.run.replications} replications × {scenario.run.horizon_weeks} weeks")
+    result = run(
+        key,
+        lambda progress: sim_api.run_experiment(scenario, workers=SIM_WORKERS, progress=progress),
+        f"Simulating {scenario.run.replications} replications × {scenario.run.horizon_weeks} weeks",
+    )
 if result is None:
     st.info("Press **Run simulation** to see waiting times, phases, utilisation and pain trajectories.")
     st.stop()
@@ -77,6 +93,11 @@ reference = None
 reference_key = starting_scenario_key(base, edited)
 if reference_key != key:
     reference = finished_result(reference_key)
-results.show_experiment(result, key=key, scenario=edited, reference=reference,
-                        notes=sim_api.kpi_notes(edited, result.summary),
-                        run_notes=sim_api.run_notes(edited, result.manifest))
+results.show_experiment(
+    result,
+    key=key,
+    scenario=edited,
+    reference=reference,
+    notes=sim_api.kpi_notes(edited, result.summary),
+    run_notes=sim_api.run_notes(edited, result.manifest),
+)

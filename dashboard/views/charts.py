@@ -15,8 +15,12 @@ import plotly.graph_objects as go
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PHASE_COLUMNS = ("phase1", "phase2", "phase3", "maintenance")
-PHASE_LABELS = {"phase1": "Phase 1: pain control", "phase2": "Phase 2: transition", "phase3": "Phase 3: consolidation",
-                "maintenance": "Maintenance"}
+PHASE_LABELS = {
+    "phase1": "Phase 1: pain control",
+    "phase2": "Phase 2: transition",
+    "phase3": "Phase 3: consolidation",
+    "maintenance": "Maintenance",
+}
 PALETTE = {"phase1": "#d62728", "phase2": "#ff7f0e", "phase3": "#2ca02c", "maintenance": "#1f77b4"}
 LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2), height=360)
 
@@ -31,14 +35,24 @@ def waitlist_figure(timeseries: pd.DataFrame, column: str = "waitlist") -> go.Fi
     """Patients waiting for their first appointment, week by week: mean and 10-90% band over replications."""
     b = _band(timeseries, column)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=b["week"], y=b["p90"], mode="lines", line=dict(width=0), showlegend=False,
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=b["week"], y=b["p10"], mode="lines", fill="tonexty", line=dict(width=0),
-                             fillcolor="rgba(31,119,180,0.2)", name="10-90% of replications"))
-    fig.add_trace(go.Scatter(x=b["week"], y=b["mean"], mode="lines", line=dict(color="#1f77b4", width=3),
-                             name="mean"))
-    fig.update_layout(title="Waiting list (patients waiting to start)", xaxis_title="week",
-                      yaxis_title="patients", **LAYOUT)
+    fig.add_trace(
+        go.Scatter(x=b["week"], y=b["p90"], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=b["week"],
+            y=b["p10"],
+            mode="lines",
+            fill="tonexty",
+            line=dict(width=0),
+            fillcolor="rgba(31,119,180,0.2)",
+            name="10-90% of replications",
+        )
+    )
+    fig.add_trace(go.Scatter(x=b["week"], y=b["mean"], mode="lines", line=dict(color="#1f77b4", width=3), name="mean"))
+    fig.update_layout(
+        title="Waiting list (patients waiting to start)", xaxis_title="week", yaxis_title="patients", **LAYOUT
+    )
     return fig
 
 
@@ -48,10 +62,18 @@ def phases_figure(timeseries: pd.DataFrame, columns: Sequence[str] = PHASE_COLUM
     means = timeseries.groupby("week")[present].mean().reset_index()
     fig = go.Figure()
     for c in present:
-        fig.add_trace(go.Scatter(x=means["week"], y=means[c], stackgroup="phases", name=PHASE_LABELS.get(c, c),
-                                 line=dict(color=PALETTE.get(c))))
-    fig.update_layout(title="Patients per phase (mean over replications)", xaxis_title="week",
-                      yaxis_title="patients", **LAYOUT)
+        fig.add_trace(
+            go.Scatter(
+                x=means["week"],
+                y=means[c],
+                stackgroup="phases",
+                name=PHASE_LABELS.get(c, c),
+                line=dict(color=PALETTE.get(c)),
+            )
+        )
+    fig.update_layout(
+        title="Patients per phase (mean over replications)", xaxis_title="week", yaxis_title="patients", **LAYOUT
+    )
     return fig
 
 
@@ -68,11 +90,17 @@ def utilisation_figure(utilisation: pd.DataFrame, group: str) -> go.Figure:
     """Heatmap of the busy share by weekday and hour (blank = not available at that hour)."""
     share = utilisation_grid(utilisation, group)
     fig = px.imshow(
-        share * 100, zmin=0, zmax=100, color_continuous_scale="YlOrRd", aspect="auto",
-        labels=dict(x="hour", y="", color="% busy"), text_auto=".0f",
+        share * 100,
+        zmin=0,
+        zmax=100,
+        color_continuous_scale="YlOrRd",
+        aspect="auto",
+        labels=dict(x="hour", y="", color="% busy"),
+        text_auto=".0f",
     )
-    fig.update_layout(title=f"Utilisation: {group.replace('_', ' ')} (% of available time busy)",
-                      **{**LAYOUT, "height": 300})
+    fig.update_layout(
+        title=f"Utilisation: {group.replace('_', ' ')} (% of available time busy)", **{**LAYOUT, "height": 300}
+    )
     return fig
 
 
@@ -82,16 +110,31 @@ def sessions_to_goal_figure(counts: np.ndarray, goal_vas: float) -> go.Figure:
     counts = counts[np.isfinite(counts)]
     already = int((counts == 0).sum())  # below the goal at the first visit: no session needed, shown apart
     counts = counts[counts > 0]
-    fig = go.Figure(go.Histogram(x=counts, xbins=dict(size=1), marker_color="#2ca02c",
-                                 name="needed sessions"))
+    fig = go.Figure(go.Histogram(x=counts, xbins=dict(size=1), marker_color="#2ca02c", name="needed sessions"))
     if already:
-        fig.add_annotation(text=f"{already} already below the goal at the first visit (not shown)",
-                           xref="paper", yref="paper", x=1, y=1.08, showarrow=False, xanchor="right")
+        fig.add_annotation(
+            text=f"{already} already below the goal at the first visit (not shown)",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1.08,
+            showarrow=False,
+            xanchor="right",
+        )
     if counts.size:
-        fig.add_vline(x=float(np.median(counts)), line_dash="dash",
-                      annotation_text=f"median {np.median(counts):g}", annotation_position="top right")
-    fig.update_layout(title=f"Sessions to reach VAS < {goal_vas:g}", xaxis_title="sessions",
-                      yaxis_title="patients", bargap=0.1, **LAYOUT)
+        fig.add_vline(
+            x=float(np.median(counts)),
+            line_dash="dash",
+            annotation_text=f"median {np.median(counts):g}",
+            annotation_position="top right",
+        )
+    fig.update_layout(
+        title=f"Sessions to reach VAS < {goal_vas:g}",
+        xaxis_title="sessions",
+        yaxis_title="patients",
+        bargap=0.1,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -106,19 +149,40 @@ def trajectories_figure(traj: pd.DataFrame, goal_vas: float, max_patients: int =
     for i, pid in enumerate(patients):
         d = traj[traj["patient"] == pid].sort_values("day")
         colour = colours[i % len(colours)]
-        fig.add_trace(go.Scatter(x=d["day"] / 7.0, y=d["vas"], mode="lines", name=str(pid),
-                                 line=dict(color=colour, width=2), legendgroup=str(pid)))
+        fig.add_trace(
+            go.Scatter(
+                x=d["day"] / 7.0,
+                y=d["vas"],
+                mode="lines",
+                name=str(pid),
+                line=dict(color=colour, width=2),
+                legendgroup=str(pid),
+            )
+        )
         if "session" in d.columns:
             for kind, symbol in (("acupuncture", "x"), ("physiotherapy", "circle")):
                 s = d[d["session"] == kind]
                 if len(s):
-                    fig.add_trace(go.Scatter(
-                        x=s["day"] / 7.0, y=s["vas"], mode="markers", legendgroup=str(pid), showlegend=False,
-                        marker=dict(symbol=symbol, size=8, color=colour), name=f"{pid} {kind}",
-                        hovertemplate=f"{kind}<br>week %{{x:.1f}}<br>VAS %{{y:.1f}}<extra>{pid}</extra>"))
+                    fig.add_trace(
+                        go.Scatter(
+                            x=s["day"] / 7.0,
+                            y=s["vas"],
+                            mode="markers",
+                            legendgroup=str(pid),
+                            showlegend=False,
+                            marker=dict(symbol=symbol, size=8, color=colour),
+                            name=f"{pid} {kind}",
+                            hovertemplate=f"{kind}<br>week %{{x:.1f}}<br>VAS %{{y:.1f}}<extra>{pid}</extra>",
+                        )
+                    )
     fig.add_hline(y=goal_vas, line_dash="dot", line_color="grey", annotation_text=f"goal VAS < {goal_vas:g}")
-    fig.update_layout(title="Sample patients' pain (x = acupuncture, o = physiotherapy)", xaxis_title="week",
-                      yaxis_title="VAS (0-10)", yaxis_range=[0, 10], **LAYOUT)
+    fig.update_layout(
+        title="Sample patients' pain (x = acupuncture, o = physiotherapy)",
+        xaxis_title="week",
+        yaxis_title="VAS (0-10)",
+        yaxis_range=[0, 10],
+        **LAYOUT,
+    )
     return fig
 
 
@@ -134,15 +198,19 @@ def difference_figure(diff: pd.DataFrame, kpi_label: str, unit: str = "") -> go.
     d = diff.reset_index(drop=True)
     scale, unit_text = (100.0, "percentage points") if unit in SHARE_UNITS else (1.0, unit)
     mean, lo, hi = d["mean_diff"] * scale, d["ci_low"] * scale, d["ci_high"] * scale
-    fig = go.Figure(go.Bar(
-        x=d["scenario"], y=mean,
-        error_y=dict(type="data", symmetric=False, array=hi - mean, arrayminus=mean - lo),
-        marker_color=["#1f4e79" if (a > 0 or b < 0) else "#b0b0b0" for a, b in zip(lo, hi, strict=True)],
-        hovertemplate="%{x}<br>difference %{y:.3g}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=d["scenario"],
+            y=mean,
+            error_y=dict(type="data", symmetric=False, array=hi - mean, arrayminus=mean - lo),
+            marker_color=["#1f4e79" if (a > 0 or b < 0) else "#b0b0b0" for a, b in zip(lo, hi, strict=True)],
+            hovertemplate="%{x}<br>difference %{y:.3g}<extra></extra>",
+        )
+    )
     fig.add_hline(y=0, line_color="black", line_width=1)
-    fig.update_layout(title=kpi_label, yaxis_title=f"difference{f' ({unit_text})' if unit_text else ''}",
-                      **{**LAYOUT, "height": 300})
+    fig.update_layout(
+        title=kpi_label, yaxis_title=f"difference{f' ({unit_text})' if unit_text else ''}", **{**LAYOUT, "height": 300}
+    )
     return fig
 
 
@@ -160,14 +228,25 @@ def forest_figure(table: pd.DataFrame, groups: list[str]) -> go.Figure:
         rel = 100 * part["difference"] / ref.abs()
         lo, hi = 100 * part["95% CI low"] / ref.abs(), 100 * part["95% CI high"] / ref.abs()
         clear = part["clear difference?"] == "yes"
-        fig.add_trace(go.Scatter(
-            x=rel, y=[part["group"], part["KPI"]], mode="markers", name=str(name),
-            marker=dict(color=colours[i % 4], size=9, symbol=["circle" if c else "circle-open" for c in clear]),
-            error_x=dict(type="data", symmetric=False, array=hi - rel, arrayminus=rel - lo),
-            customdata=part[["difference", "difference unit"]].to_numpy(),
-            hovertemplate="%{y}<br>%{x:.1f}% of the reference (%{customdata[0]} %{customdata[1]})<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=rel,
+                y=[part["group"], part["KPI"]],
+                mode="markers",
+                name=str(name),
+                marker=dict(color=colours[i % 4], size=9, symbol=["circle" if c else "circle-open" for c in clear]),
+                error_x=dict(type="data", symmetric=False, array=hi - rel, arrayminus=rel - lo),
+                customdata=part[["difference", "difference unit"]].to_numpy(),
+                hovertemplate="%{y}<br>%{x:.1f}% of the reference (%{customdata[0]} %{customdata[1]})<extra></extra>",
+            )
+        )
     fig.add_vline(x=0, line_color="#666")
-    fig.update_layout(title="Differences against the reference (% of its value, 95% CI)", height=max(400, 24 * d["KPI"].nunique() + 150),
-                      xaxis_title="difference, % of the reference value", yaxis=dict(autorange="reversed"),
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom"), margin=dict(l=10, r=10, t=80, b=40))
+    fig.update_layout(
+        title="Differences against the reference (% of its value, 95% CI)",
+        height=max(400, 24 * d["KPI"].nunique() + 150),
+        xaxis_title="difference, % of the reference value",
+        yaxis=dict(autorange="reversed"),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom"),
+        margin=dict(l=10, r=10, t=80, b=40),
+    )
     return fig

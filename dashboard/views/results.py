@@ -63,8 +63,11 @@ def kpi_cards(summary: pd.DataFrame, columns: int = 4) -> None:
                 label, unit = str(row.get("label") or row["kpi"]), str(row.get("unit", "") or "")
                 if len(unit) > 5 and unit not in ("share", "fraction", "proportion", "percent"):
                     label, unit = f"{label} ({unit})", ""  # long units go in the label: the value stays readable
-                st.metric(label, fmt_value(row["mean"], unit),
-                          help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}")
+                st.metric(
+                    label,
+                    fmt_value(row["mean"], unit),
+                    help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}",
+                )
                 st.caption(ci_text(row))
 
 
@@ -119,8 +122,10 @@ def cached_figure(key: str, kind: str, _result: Any, goal_vas: float, group: str
 def sessions_to_goal_caption(counts: np.ndarray) -> str:
     """How many reached the goal, and how many were already below it at their first visit (shown apart)."""
     already = int((counts == 0).sum())
-    return (f"{counts.size} patients reached the goal across all replications; {already} of them were already "
-            f"below it at their first visit (0 sessions, not in the histogram).")
+    return (
+        f"{counts.size} patients reached the goal across all replications; {already} of them were already "
+        f"below it at their first visit (0 sessions, not in the histogram)."
+    )
 
 
 def _sessions_to_goal(result: Any) -> np.ndarray:
@@ -138,16 +143,27 @@ def _trajectories(result: Any) -> pd.DataFrame | None:
 
 
 #: The decisive results, in this order, when the model reports them (the rest sits in the groups below).
-HEADLINE = ("wait_to_first_acupuncture_days.p90", "wait_to_first_pt_days.p90", "goal_by_week3.share",
-            "programme_length_weeks.mean", "completions.per_week")
-GROUPS = (("Access: waits", ("wait_", "phase2_delay", "waitlist", "referrals")),
-          ("Outcomes: pain and goal", ("sessions_to_goal", "days_to_goal", "goal_", "vas_", "pt_in_window",
-                                       "pt_effective")),
-          ("Throughput: patients through the programme", ("programme_length", "completions", "dropouts",
-                                                           "non_responder", "recurrences", "maintenance")),
-          ("Utilisation of staff and rooms", ("utilisation_",)))
-_ROOMS = ("utilisation_consultation_rooms.share", "utilisation_acupuncture_rooms.share",
-          "utilisation_gym_stations.share")
+HEADLINE = (
+    "wait_to_first_acupuncture_days.p90",
+    "wait_to_first_pt_days.p90",
+    "goal_by_week3.share",
+    "programme_length_weeks.mean",
+    "completions.per_week",
+)
+GROUPS = (
+    ("Access: waits", ("wait_", "phase2_delay", "waitlist", "referrals")),
+    ("Outcomes: pain and goal", ("sessions_to_goal", "days_to_goal", "goal_", "vas_", "pt_in_window", "pt_effective")),
+    (
+        "Throughput: patients through the programme",
+        ("programme_length", "completions", "dropouts", "non_responder", "recurrences", "maintenance"),
+    ),
+    ("Utilisation of staff and rooms", ("utilisation_",)),
+)
+_ROOMS = (
+    "utilisation_consultation_rooms.share",
+    "utilisation_acupuncture_rooms.share",
+    "utilisation_gym_stations.share",
+)
 
 
 def headline_kpis(summary: pd.DataFrame) -> list[str]:
@@ -157,8 +173,11 @@ def headline_kpis(summary: pd.DataFrame) -> list[str]:
     chosen = [k for k in HEADLINE if k in keys]
     means = summary.set_index("kpi")["mean"]
     for prefix in ("utilisation_staff_", "utilisation_room"):
-        pool = [k for k in keys if k.startswith(prefix)] if prefix != "utilisation_room" else \
-            [k for k in _ROOMS if k in keys]
+        pool = (
+            [k for k in keys if k.startswith(prefix)]
+            if prefix != "utilisation_room"
+            else [k for k in _ROOMS if k in keys]
+        )
         pool = [k for k in pool if pd.notna(means[k])]
         if pool:
             chosen.append(max(pool, key=lambda k: means[k]))
@@ -197,9 +216,14 @@ def headline(summary: pd.DataFrame, reference: pd.DataFrame | None, notes: dict[
             in_label = unit not in ("%", "percent", "share", "fraction", "proportion") and bool(unit)
             label = str(row.get("label") or row["kpi"])
             st.markdown(f"**{label}**" + (f" ({unit})" if in_label else ""))  # full label, the unit once
-            st.metric(label, fmt_value(row["mean"], "" if in_label else unit), delta=_delta(row, reference),
-                      delta_color="off", label_visibility="collapsed",
-                      help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}")
+            st.metric(
+                label,
+                fmt_value(row["mean"], "" if in_label else unit),
+                delta=_delta(row, reference),
+                delta_color="off",
+                label_visibility="collapsed",
+                help=f"KPI `{row['kpi']}`: mean over replications; {ci_text(row)}",
+            )
             st.caption(notes.get(row["kpi"]) or ci_text(row))
 
 
@@ -211,16 +235,29 @@ def grouped_table(summary: pd.DataFrame, skip: list[str], notes: dict[str, str])
         if part.empty:
             continue
         with st.expander(f"{title} ({len(part)})"):
-            st.dataframe(pd.DataFrame({
-                "result": part["label"].fillna(part["kpi"]),
-                "mean": [fmt_value(m, u) for m, u in zip(part["mean"], part["unit"], strict=True)],
-                "95% CI": [ci_text(r).split(" · ")[0].removeprefix("95% CI ") for _, r in part.iterrows()],
-                "note": [notes.get(k, "") for k in part["kpi"]],
-            }), hide_index=True, width="stretch", key=f"wi_group_{title.split(':')[0].lower()}")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "result": part["label"].fillna(part["kpi"]),
+                        "mean": [fmt_value(m, u) for m, u in zip(part["mean"], part["unit"], strict=True)],
+                        "95% CI": [ci_text(r).split(" · ")[0].removeprefix("95% CI ") for _, r in part.iterrows()],
+                        "note": [notes.get(k, "") for k in part["kpi"]],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key=f"wi_group_{title.split(':')[0].lower()}",
+            )
 
 
-def show_experiment(result: Any, key: str, scenario: Scenario, reference: Any = None,
-                    notes: dict[str, str] | None = None, run_notes: list[str] | None = None) -> None:
+def show_experiment(  # noqa: C901  (the page's sections in reading order; each is one call)
+    result: Any,
+    key: str,
+    scenario: Scenario,
+    reference: Any = None,
+    notes: dict[str, str] | None = None,
+    run_notes: list[str] | None = None,
+) -> None:
     """The results section of the What-if page: headline first, the trend beside it, the rest grouped."""
     summary = _table(result, "summary")
     notes = notes or {}
@@ -235,19 +272,27 @@ def show_experiment(result: Any, key: str, scenario: Scenario, reference: Any = 
         with left:
             headline(summary, _table(reference, "summary") if reference is not None else None, notes)
             if reference is None:
-                st.caption("Run the starting scenario as it is (same replications, weeks and seed) to see each "
-                           "result's change against it.")
+                st.caption(
+                    "Run the starting scenario as it is (same replications, weeks and seed) to see each "
+                    "result's change against it."
+                )
         with right:
             ts0 = _table(result, "timeseries")
             if ts0 is not None and "waitlist" in ts0.columns:
-                st.plotly_chart(cached_figure(key, "waitlist", result, scenario.protocol.goal_vas),
-                                key="wi_chart_trend")
+                st.plotly_chart(
+                    cached_figure(key, "waitlist", result, scenario.protocol.goal_vas), key="wi_chart_trend"
+                )
         grouped_table(summary, headline_kpis(summary), notes)
     c1, c2 = st.columns(2)
     with c1:
-        st.download_button("Download results (ZIP of CSV + manifest + scenario)", cached_zip(key, result, scenario),
-                           file_name=f"{scenario.name}-{key}-results.zip", mime="application/zip",
-                           key="wi_download_results", icon=":material/download:")
+        st.download_button(
+            "Download results (ZIP of CSV + manifest + scenario)",
+            cached_zip(key, result, scenario),
+            file_name=f"{scenario.name}-{key}-results.zip",
+            mime="application/zip",
+            key="wi_download_results",
+            icon=":material/download:",
+        )
     with c2:
         manifest = getattr(result, "manifest", None)
         if manifest is not None:
@@ -255,8 +300,14 @@ def show_experiment(result: Any, key: str, scenario: Scenario, reference: Any = 
                 st.json(manifest if isinstance(manifest, dict) else {"manifest": str(manifest)}, expanded=True)
 
     ts = _table(result, "timeseries")
-    tab_names = ["Waiting list", "Patients per phase", "Utilisation", "Sessions to goal", "Pain trajectories",
-                 "KPI table"]
+    tab_names = [
+        "Waiting list",
+        "Patients per phase",
+        "Utilisation",
+        "Sessions to goal",
+        "Pain trajectories",
+        "KPI table",
+    ]
     tabs = st.tabs(tab_names)
     with tabs[0]:
         if ts is not None and "waitlist" in ts.columns:
@@ -273,13 +324,17 @@ def show_experiment(result: Any, key: str, scenario: Scenario, reference: Any = 
         if util is not None and len(util):
             groups = sorted(util["role_or_room"].unique())
             chosen = st.selectbox("Role or room", groups, key="wi_util_group")
-            st.plotly_chart(cached_figure(key, "utilisation", result, scenario.protocol.goal_vas, chosen), key="wi_chart_util")
+            st.plotly_chart(
+                cached_figure(key, "utilisation", result, scenario.protocol.goal_vas, chosen), key="wi_chart_util"
+            )
         else:
             st.info("No utilisation table in this result.")
     with tabs[3]:
         counts = _sessions_to_goal(result)
         if counts.size:
-            st.plotly_chart(cached_figure(key, "sessions_to_goal", result, scenario.protocol.goal_vas), key="wi_chart_stg")
+            st.plotly_chart(
+                cached_figure(key, "sessions_to_goal", result, scenario.protocol.goal_vas), key="wi_chart_stg"
+            )
             st.caption(sessions_to_goal_caption(counts))
         else:
             st.info("No patient reached the goal in this run (or the run was too short).")

@@ -37,11 +37,25 @@ def gantt(roster: pd.DataFrame, by: str, title: str, day_start: str = "", day_en
     rows = sorted(df[by].unique())
     days = list(dict.fromkeys(df.sort_values("begin")["day"]))
     fig = px.timeline(
-        df, x_start="from", x_end="to", y=by, color="session", facet_col="day",
-        color_discrete_map=SESSION_COLOURS, hover_data={"patient_id": True, "staff_id": True, "room": True,
-                                                        "start": True, "end": True, "from": False, "to": False,
-                                                        "day": False},
-        category_orders={by: rows, "day": days}, facet_col_spacing=0.01,
+        df,
+        x_start="from",
+        x_end="to",
+        y=by,
+        color="session",
+        facet_col="day",
+        color_discrete_map=SESSION_COLOURS,
+        hover_data={
+            "patient_id": True,
+            "staff_id": True,
+            "room": True,
+            "start": True,
+            "end": True,
+            "from": False,
+            "to": False,
+            "day": False,
+        },
+        category_orders={by: rows, "day": days},
+        facet_col_spacing=0.01,
     )
     fig.update_yaxes(autorange="reversed", title="")
     lo = pd.Timestamp(f"2000-01-03 {day_start}") if day_start else df["from"].min().floor("h")
@@ -50,8 +64,13 @@ def gantt(roster: pd.DataFrame, by: str, title: str, day_start: str = "", day_en
     if day_start and day_end:  # the clinic's opening hours on every day column
         fig.update_xaxes(range=[lo, hi])
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_layout(title=title, height=max(300, 90 + 30 * len(rows)), margin=dict(l=10, r=10, t=70, b=10),
-                      legend=dict(orientation="h", y=-0.12, title=""), bargap=0.2)
+    fig.update_layout(
+        title=title,
+        height=max(300, 90 + 30 * len(rows)),
+        margin=dict(l=10, r=10, t=70, b=10),
+        legend=dict(orientation="h", y=-0.12, title=""),
+        bargap=0.2,
+    )
     return fig
 
 
@@ -72,4 +91,3 @@ def day_table(roster: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
 
 def counts_by_session(roster: pd.DataFrame) -> pd.DataFrame:
     return roster.groupby("session").size().rename("appointments").reset_index()
-

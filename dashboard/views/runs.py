@@ -42,7 +42,7 @@ def follow(job: Job, label: str) -> Any | None:
             bar = st.progress(0.0, text="starting...")
 
             def tick(j: Job) -> None:
-                text = (f"{j.done} of {j.total} done, {j.elapsed:.0f} s" if j.total else f"starting... {j.elapsed:.0f} s")
+                text = f"{j.done} of {j.total} done, {j.elapsed:.0f} s" if j.total else f"starting... {j.elapsed:.0f} s"
                 if j.note:
                     text = f"{j.note}, {j.elapsed:.0f} s"
                 bar.progress(j.fraction, text=text)

@@ -10,8 +10,6 @@ from typing import Any
 
 import streamlit as st
 
-from scenarios import InputError, Scenario, builtin_names, load_scenario, scenario_hash
-
 from rehabflow.services.levers import (
     CONDITION_LABELS,
     GROUPS,
@@ -24,6 +22,7 @@ from rehabflow.services.levers import (
     lever_values,
 )
 from rehabflow.services.uploads import decode_upload, markdown_safe, scenario_from_upload
+from scenarios import InputError, Scenario, builtin_names, load_scenario, scenario_hash
 
 SOURCE_BUILTIN = "Built-in scenario"
 SOURCE_UPLOAD = "Upload a YAML file"
@@ -107,7 +106,9 @@ def _pick_scenario(prefix: str) -> Scenario | None:
             return None
         return scenario_from_upload(text, "pasted scenario")
     except InputError as e:
-        st.error("This scenario cannot be used:\n\n" + "\n".join(f"- {markdown_safe(line)}" for line in str(e).splitlines()))
+        st.error(
+            "This scenario cannot be used:\n\n" + "\n".join(f"- {markdown_safe(line)}" for line in str(e).splitlines())
+        )
         return None
 
 
@@ -133,12 +134,16 @@ def _widget(lever: Lever, container: Any) -> Any:
         return container.checkbox(lever.label, **kw)
     if lever.kind == "int":
         return container.number_input(
-            lever.label, min_value=int(lever.min), max_value=int(lever.max), step=int(lever.step or 1), **kw
+            lever.label,
+            min_value=int(lever.min),  # type: ignore[arg-type]  # numeric levers always have bounds
+            max_value=int(lever.max),  # type: ignore[arg-type]
+            step=int(lever.step or 1),
+            **kw,
         )
     return container.number_input(
         lever.label + (" (%)" if lever.kind == "percent" else ""),
-        min_value=float(lever.min),
-        max_value=float(lever.max),
+        min_value=float(lever.min),  # type: ignore[arg-type]  # numeric levers always have bounds
+        max_value=float(lever.max),  # type: ignore[arg-type]  # numeric levers always have bounds
         step=float(lever.step or 0.1),
         format="%g" if lever.kind != "percent" else "%.1f",
         **kw,
@@ -150,8 +155,9 @@ def _show_errors(container: Any, messages: list[str] | None) -> None:
         container.error(m, icon=":material/error:")
 
 
-def _validate(base: Scenario, values: dict[str, Any], hours: dict[str, str]
-              ) -> tuple[Scenario | None, list[Any], dict[str, list[str]], list[str]]:
+def _validate(
+    base: Scenario, values: dict[str, Any], hours: dict[str, str]
+) -> tuple[Scenario | None, list[Any], dict[str, list[str]], list[str]]:
     """Apply the levers, then the hours of the staff that exist after any head-count change.
 
     Returns the edited scenario (``None`` if invalid), the staff list to draw hours inputs for, and the errors
@@ -171,7 +177,7 @@ def _validate(base: Scenario, values: dict[str, Any], hours: dict[str, str]
     return edited, list(edited.staff), {}, []
 
 
-def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:
+def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:  # noqa: C901  (one widget per lever kind, in the form's order)
     """Draw the levers; return the edited scenario (``None`` if invalid), inline errors and general errors.
 
     Validation runs first (on the values the widgets hold after this interaction), so each message can be drawn
@@ -194,8 +200,9 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
                 for col, lever in zip(cols, by_group["staff"], strict=True):
                     _widget(lever, col)
                     _show_errors(col, placed.get(lever.path))
-                st.markdown("**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; "
-                            "blank = clinic hours)")
+                st.markdown(
+                    "**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; blank = clinic hours)"
+                )
                 hour_cols = st.columns(3)
                 for i, s in enumerate(staff_after):
                     key = hours_key(s.id)
@@ -218,7 +225,7 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
                 st.caption(f"Total: {total:.1f}%")
                 _show_errors(st, placed.get("demand.condition_mix"))
                 continue
-            cols = st.columns(2)
+            cols = st.columns(2)  # type: ignore[assignment]
             for i, lever in enumerate(by_group[group]):
                 col = cols[i % 2]
                 _widget(lever, col)
@@ -227,11 +234,11 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
         st.error("\n".join(general))
     # shadow the values so that they survive a visit to another page
     saved = {"__base__": scenario_hash(base)}
-    saved.update({lever.key: st.session_state.get(lever.key) for lever in LEVERS})
+    saved.update({lever.key: st.session_state.get(lever.key) for lever in LEVERS})  # type: ignore[misc]  # session values of levers are strings or numbers
     previous = st.session_state.get(SAVED, {})
     if previous.get("__base__") == saved["__base__"]:  # hours typed for staff not drawn this run are kept
         saved.update({k: v for k, v in previous.items() if k.startswith("lever_hours__")})
-    saved.update({hours_key(s.id): st.session_state.get(hours_key(s.id)) for s in staff_after})
+    saved.update({hours_key(s.id): st.session_state.get(hours_key(s.id)) for s in staff_after})  # type: ignore[misc]  # session values of levers are strings or numbers
     st.session_state[SAVED] = saved
     return edited, placed, general
 
@@ -239,13 +246,22 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
 def problems_by_tab(placed: dict[str, list[str]], general: list[str]) -> list[str]:
     """Every validation problem as ``tab: field: reason``, so the page can list them above the tabs."""
     tab_of = {lever.path: GROUPS[lever.group] for lever in LEVERS}
-    tab_of.update({"demand.condition_mix": GROUPS["demand"], "staff": GROUPS["staff"], "rooms": GROUPS["rooms"],
-                   "demand": GROUPS["demand"], "protocol": GROUPS["protocol"], "protocol.timing": GROUPS["timing"],
-                   "run": GROUPS["run"], "run.warmup": GROUPS["run"]})
-    lines = []
+    tab_of.update(
+        {
+            "demand.condition_mix": GROUPS["demand"],
+            "staff": GROUPS["staff"],
+            "rooms": GROUPS["rooms"],
+            "demand": GROUPS["demand"],
+            "protocol": GROUPS["protocol"],
+            "protocol.timing": GROUPS["timing"],
+            "run": GROUPS["run"],
+            "run.warmup": GROUPS["run"],
+        }
+    )
+    lines: list[str] = []
     for target, messages in placed.items():
         if target.startswith(HOURS_PREFIX):
-            tab, field = GROUPS["staff"], f"hours of {target[len(HOURS_PREFIX):]}"
+            tab, field = GROUPS["staff"], f"hours of {target[len(HOURS_PREFIX) :]}"
         else:
             tab = tab_of.get(target, "Settings")
             lever = next((lv for lv in LEVERS if lv.path == target), None)

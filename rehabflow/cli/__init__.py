@@ -5,13 +5,15 @@ Each command module registers itself on :data:`app` when imported; add new ones 
 
 from __future__ import annotations
 
-from . import scenarios_cmd  # noqa: F401  (registers commands)
-from . import dashboard_cmd  # noqa: F401  (registers `rehabflow dashboard`)
-from . import roster_cmd  # noqa: F401  (registers `rehabflow roster`, `check-roster`, `sample-week`)
-from . import simulate_cmd  # noqa: F401  (registers `rehabflow simulate` and `rehabflow compare`)
-from . import sweep_cmd  # noqa: F401  (registers `rehabflow sweep` and `rehabflow recommend`)
-from . import clinic_cmd  # noqa: F401  (registers `rehabflow clinic ...`)
-from . import trial_cmd  # noqa: F401  (registers `rehabflow trial`)
+from . import (
+    clinic_cmd,  # noqa: F401  (registers `rehabflow clinic ...`)
+    dashboard_cmd,  # noqa: F401  (registers `rehabflow dashboard`)
+    roster_cmd,  # noqa: F401  (registers `rehabflow roster`, `check-roster`, `sample-week`)
+    scenarios_cmd,  # noqa: F401  (registers commands)
+    simulate_cmd,  # noqa: F401  (registers `rehabflow simulate` and `rehabflow compare`)
+    sweep_cmd,  # noqa: F401  (registers `rehabflow sweep` and `rehabflow recommend`)
+    trial_cmd,  # noqa: F401  (registers `rehabflow trial`)
+)
 from .app import app
 
 

@@ -39,9 +39,6 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort as _TyperAbort
 from typer.exceptions import TyperException as _TyperError
 
-_CLICK_ERRORS = (click.ClickException, _TyperError)
-_ABORTS = (click.exceptions.Abort, _TyperAbort)
-
 from optimizer.files import (  # re-exported for the commands (see __all__)
     atomic_path,
     write_text_atomic,
@@ -49,6 +46,10 @@ from optimizer.files import (  # re-exported for the commands (see __all__)
 from scenarios import InputError
 from scenarios.errors import cap_lines, escape_text
 from scenarios.schema import MAX_ROSTER_SEED, MAX_RUN_SEED
+
+_CLICK_ERRORS = (click.ClickException, _TyperError)
+_ABORTS = (click.exceptions.Abort, _TyperAbort)
+
 
 #: Integers on the command line fit in 64 bits (numpy's seeds); the roster's seed goes to OR-Tools (32 bits).
 MAX_INT_OPTION = MAX_RUN_SEED
@@ -141,8 +142,11 @@ def _internal_error(error: BaseException, args: Sequence[str]) -> int:
     if _STATE["debug"] or os.environ.get("REHABFLOW_DEBUG"):
         traceback.print_exception(error)
     detail = escape_text(str(error))[:300]
-    typer.echo(f"{_command_name(args)}: internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
-               "this is a bug: run again with --debug for the traceback and report it", err=True)
+    typer.echo(
+        f"{_command_name(args)}: internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
+        "this is a bug: run again with --debug for the traceback and report it",
+        err=True,
+    )
     return EXIT_INTERNAL
 
 
@@ -160,8 +164,15 @@ class GuardedGroup(TyperGroup):
             _guard_numbers(command)
         return name, command, rest
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         _STATE["debug"] = False
         code = self._guarded(argv, prog_name, complete_var, **extra)
@@ -198,7 +209,9 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected error (a bug).")) -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected error (a bug)."),
+) -> None:
     _STATE["debug"] = debug
 
 

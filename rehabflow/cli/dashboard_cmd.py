@@ -10,6 +10,7 @@ import typer
 
 from .app import app, user_errors
 
+
 def _dashboard_app() -> Path:
     """The Streamlit script of the ``dashboard`` package (located without importing the package)."""
     spec = importlib.util.find_spec("dashboard")
@@ -22,8 +23,15 @@ APP_PATH = _dashboard_app()
 
 def streamlit_argv(port: int, address: str, headless: bool) -> list[str]:
     """The ``streamlit run`` command line for the dashboard (separate so that it can be tested)."""
-    argv = ["streamlit", "run", str(APP_PATH), f"--server.port={port}", f"--server.address={address}",
-            "--browser.gatherUsageStats=false", "--client.toolbarMode=minimal"]
+    argv = [
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        f"--server.port={port}",
+        f"--server.address={address}",
+        "--browser.gatherUsageStats=false",
+        "--client.toolbarMode=minimal",
+    ]
     if headless:
         argv.append("--server.headless=true")
     return argv

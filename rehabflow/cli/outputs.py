@@ -128,8 +128,10 @@ def _write_failed(out: Path, error: OSError) -> Exception:
     reason = escape_text(error.strerror or error)
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         reason = "the disk is full"
-    return fail(f"cannot write {escape_text(out)}: {reason}; nothing was written, {escape_text(out)} is as it was",
-                code=EXIT_WRITE_FAILED)
+    return fail(
+        f"cannot write {escape_text(out)}: {reason}; nothing was written, {escape_text(out)} is as it was",
+        code=EXIT_WRITE_FAILED,
+    )
 
 
 @contextmanager

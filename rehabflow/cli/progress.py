@@ -22,8 +22,15 @@ Update = Callable[[int, int], None]
 
 
 def _new_bar(console: Console) -> Progress:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
-               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
     return Progress(*columns, console=console, transient=False)
 
 
@@ -41,7 +48,7 @@ def progress_bar(description: str, console: Console | None = None) -> Iterator[U
             state["bar"], state["task"] = bar, bar.add_task(description, total=total)
         task = state["task"]
         assert isinstance(task, int)
-        bar.update(task, completed=done, total=total)
+        bar.update(task, completed=done, total=total)  # type: ignore[arg-type]  # a rich TaskID is an int
 
     try:
         yield update
@@ -59,8 +66,10 @@ def progress_bar(description: str, console: Console | None = None) -> Iterator[U
 #: Commands taking ``--dask [ADDRESS]`` accept one extra argument: Typer has no option with an optional value, so
 #: ``--dask`` is a flag and the address, if any, arrives as the one extra argument after it.
 EXTRA_ARGS = {"allow_extra_args": True}
-DASK_HELP = ("Run on Dask: alone, a LocalCluster on this machine with --workers processes; followed by "
-             "tcp://HOST:8786, a running scheduler (its workers need the same rehabflow version). Same numbers.")
+DASK_HELP = (
+    "Run on Dask: alone, a LocalCluster on this machine with --workers processes; followed by "
+    "tcp://HOST:8786, a running scheduler (its workers need the same rehabflow version). Same numbers."
+)
 
 
 def executor_spec(workers: int | None, dask: bool, scenario: str, extra: list[str]) -> tuple[Any, str]:
@@ -78,6 +87,5 @@ def executor_spec(workers: int | None, dask: bool, scenario: str, extra: list[st
             scenario, address = address, scenario
     elif dask and "://" in scenario:
         raise InputError(f"missing SCENARIO (got only the --dask address {scenario})")
-    spec = ExecutorSpec.parse(default_workers() if workers is None else workers,
-                              (address or "local") if dask else None)
+    spec = ExecutorSpec.parse(default_workers() if workers is None else workers, (address or "local") if dask else None)
     return spec, scenario

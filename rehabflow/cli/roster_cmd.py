@@ -39,13 +39,15 @@ def parse_week(text: str) -> dt.date:
         raise InputError(f"--week: {text!r} is not a date YYYY-MM-DD")
     if day.weekday() != 0:
         monday = day - dt.timedelta(days=day.weekday())
-        raise InputError(f"--week: {day} is a {WEEKDAY_NAMES[day.weekday()]}; a roster week starts on a Monday "
-                         f"(use --week {monday})")
+        raise InputError(
+            f"--week: {day} is a {WEEKDAY_NAMES[day.weekday()]}; a roster week starts on a Monday (use --week {monday})"
+        )
     return day
 
 
-def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path | None],
-            week_start: dt.date) -> tuple[Any, ...]:
+def _inputs(
+    scenario: str, patients: Path, staff: Path, rosters: dict[str, Path | None], week_start: dt.date
+) -> tuple[Any, ...]:
     """Scenario, patients, staff and the optional roster files, every problem of every file reported together.
 
     Pinned appointments must name known patients and staff and fall in the week (they are real bookings).
@@ -70,8 +72,13 @@ def _inputs(scenario: str, patients: Path, staff: Path, rosters: dict[str, Path 
             continue
         try:
             strict = label == PINNED and p is not None
-            tables[label] = read_roster(path, label, patients=p if strict else None, staff=s if strict else None,
-                                        week_start=week_start if label == PINNED else None)
+            tables[label] = read_roster(
+                path,
+                label,
+                patients=p if strict else None,
+                staff=s if strict else None,
+                week_start=week_start if label == PINNED else None,
+            )
         except InputError as e:
             problems.extend(str(e).splitlines())
     raise_problems(problems)
@@ -97,23 +104,38 @@ def _fmt(value: Any, spec: str = "g") -> str:
 @app.command("roster")
 @user_errors
 def roster(
-    scenario: str = typer.Option(..., "--scenario", help="Built-in scenario name or YAML file (calendar, rooms, protocol, weights)."),
+    scenario: str = typer.Option(
+        ..., "--scenario", help="Built-in scenario name or YAML file (calendar, rooms, protocol, weights)."
+    ),
     patients: Path = typer.Option(..., "--patients", help="patients.csv: patient_id, condition, phase, ..."),
     staff: Path = typer.Option(..., "--staff", help="staff.csv: staff_id, role, availability."),
     week: str = typer.Option(..., "--week", help="The Monday the week starts (YYYY-MM-DD)."),
-    out: Path = typer.Option(..., "--out", help="Folder for roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/, summary.json."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/, summary.json."
+    ),
     pinned: Path | None = typer.Option(None, "--pinned", help="Appointments already booked (roster CSV); they stay."),
-    previous: Path | None = typer.Option(None, "--previous", help="Last week's roster (roster CSV), for continuity and few changes."),
-    time_limit: float | None = typer.Option(None, "--time-limit", min=0.1,
-                                            help="Seconds of wall-clock time for the whole solve (default: the "
-                                                 "scenario's); with --reproducible a work budget in the solver's "
-                                                 "deterministic seconds instead."),
-    reproducible: bool = typer.Option(False, "--reproducible",
-                                      help="Same inputs and seed give the same roster on any machine: --time-limit "
-                                           "is deterministic work, not seconds (the wall time is printed)."),
+    previous: Path | None = typer.Option(
+        None, "--previous", help="Last week's roster (roster CSV), for continuity and few changes."
+    ),
+    time_limit: float | None = typer.Option(
+        None,
+        "--time-limit",
+        min=0.1,
+        help="Seconds of wall-clock time for the whole solve (default: the "
+        "scenario's); with --reproducible a work budget in the solver's "
+        "deterministic seconds instead.",
+    ),
+    reproducible: bool = typer.Option(
+        False,
+        "--reproducible",
+        help="Same inputs and seed give the same roster on any machine: --time-limit "
+        "is deterministic work, not seconds (the wall time is printed).",
+    ),
     fast: bool = typer.Option(False, "--fast", hidden=True, help="Former name of the default wall-clock mode."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Solver seed (default: the scenario's)."),
-    timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="IANA time zone for the .ics files (default: floating local time)."
+    ),
 ) -> None:
     """Build the week's roster: every required session placed in a slot with a practitioner and a room.
 
@@ -137,13 +159,28 @@ def roster(
     check_out(out)
     solve_roster, validate_roster = _solver()
     limit = float(scen.roster.time_limit_seconds if time_limit is None else time_limit)
-    result = solve_live(solve_roster, scen, p, s, week_start, time_limit=limit, pinned=tables[PINNED],
-                        previous=tables["previous week"], seed=seed, reproducible=reproducible and not fast)
+    result = solve_live(
+        solve_roster,
+        scen,
+        p,
+        s,
+        week_start,
+        time_limit=limit,
+        pinned=tables[PINNED],
+        previous=tables["previous week"],
+        seed=seed,
+        reproducible=reproducible and not fast,
+    )
     kept, dropped = split_pins(tables[PINNED], result)
     violations = validate_roster(scen, p, s, result.roster, week_start, pinned=kept)
-    result.summary = dict(result.summary, week_start=week_start.isoformat(), scenario=scen.name,
-                          validator_violations=len(violations), pinned_kept=0 if kept is None else len(kept),
-                          pinned_dropped=dropped)
+    result.summary = dict(
+        result.summary,
+        week_start=week_start.isoformat(),
+        scenario=scen.name,
+        validator_violations=len(violations),
+        pinned_kept=0 if kept is None else len(kept),
+        pinned_dropped=dropped,
+    )
     with staged_output(out) as folder:  # whole or absent: see rehabflow/cli/outputs.py
         write_roster_csv(result, folder / "roster.csv")
         write_unscheduled_csv(result, folder / "unscheduled.csv")
@@ -183,7 +220,7 @@ def solve_live(solve_roster: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stopper: Any, line: "ProgressLine") -> Iterator[None]:
+def _stop_on_signals(stopper: Any, line: ProgressLine) -> Iterator[None]:
     """SIGINT and SIGTERM stop the search instead of killing the command (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -214,7 +251,7 @@ class ProgressLine:
         self.live: Any = None
         self._t0 = time.perf_counter()
 
-    def __enter__(self) -> "ProgressLine":
+    def __enter__(self) -> ProgressLine:
         if self.console.is_terminal:
             from rich.live import Live
 
@@ -235,8 +272,10 @@ class ProgressLine:
             return f"{head} | reading the week"
         gap = "n/a" if e.gap is None else f"{100 * e.gap:.1f}%"
         bound = "n/a" if e.bound is None else f"{e.bound:.1f}"
-        return (f"{head} | placed {e.placed}/{e.required} | objective {e.objective:.1f} | bound {bound} | "
-                f"gap {gap} | {e.phase}")
+        return (
+            f"{head} | placed {e.placed}/{e.required} | objective {e.objective:.1f} | bound {bound} | "
+            f"gap {gap} | {e.phase}"
+        )
 
     def update(self, event: Any) -> None:
         """The solver's progress callback (called from the worker thread)."""
@@ -284,15 +323,22 @@ def _check_timezone(name: str) -> None:
 
 def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files: int) -> None:
     sm = result.summary
-    placed, required = sm.get("placed", len(result.roster)), sm.get("required", len(result.roster) + len(result.unscheduled))
+    placed, required = (
+        sm.get("placed", len(result.roster)),
+        sm.get("required", len(result.roster) + len(result.unscheduled)),
+    )
     gap = sm.get("gap")
     wall = f"solve time {_fmt(sm.get('solve_time'), '.1f')} s"
     if sm.get("time_mode") == "deterministic":
-        wall = (f"reproducible: work budget {_fmt(sm.get('time_limit'))} deterministic s, "
-                f"wall time {_fmt(sm.get('solve_time'), '.1f')} s")
-    typer.echo(f"Week of {sm.get('week_start')}: {placed}/{required} sessions placed; status {sm.get('status', 'n/a')}, "
-               f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, {wall} "
-               f"(greedy placed {_fmt(sm.get('greedy_placed'))})")
+        wall = (
+            f"reproducible: work budget {_fmt(sm.get('time_limit'))} deterministic s, "
+            f"wall time {_fmt(sm.get('solve_time'), '.1f')} s"
+        )
+    typer.echo(
+        f"Week of {sm.get('week_start')}: {placed}/{required} sessions placed; status {sm.get('status', 'n/a')}, "
+        f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, {wall} "
+        f"(greedy placed {_fmt(sm.get('greedy_placed'))})"
+    )
     if sm.get("stopped"):
         typer.echo("Stopped before the time limit: this is the best roster found so far (complete and checked).")
     if len(result.unscheduled):
@@ -302,15 +348,19 @@ def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files:
     for line in result.explanation:
         typer.echo(f"Conflict: {line}")
     if sm.get("pinned_kept") or sm.get("pinned_dropped"):
-        typer.echo(f"Pinned appointments: {sm['pinned_kept']} kept, {sm['pinned_dropped']} could not be kept"
-                   + (" (see Conflict)" if sm["pinned_dropped"] else ""))
+        typer.echo(
+            f"Pinned appointments: {sm['pinned_kept']} kept, {sm['pinned_dropped']} could not be kept"
+            + (" (see Conflict)" if sm["pinned_dropped"] else "")
+        )
     if violations:
         typer.echo(f"Validator: {len(violations)} hard-rule violation(s):", err=True)
         for v in violations:
             typer.echo(f"  {v}", err=True)
     else:
         typer.echo("Validator: no hard-rule violation")
-    typer.echo(f"Wrote {out}/roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/ ({n_staff_files} calendars), summary.json")
+    typer.echo(
+        f"Wrote {out}/roster.csv, unscheduled.csv, roster.xlsx, roster.ics, ics/ ({n_staff_files} calendars), summary.json"
+    )
 
 
 @app.command("check-roster")
@@ -325,7 +375,9 @@ def check_roster(
 ) -> None:
     """List every hard-rule violation of a roster: exit 0 if there is none, 1 if there are some, 2 for bad input."""
     week_start = parse_week(week)
-    scen, p, s, tables = _inputs(scenario, patients, staff, {"roster to check": roster_file, PINNED: pinned}, week_start)
+    scen, p, s, tables = _inputs(
+        scenario, patients, staff, {"roster to check": roster_file, PINNED: pinned}, week_start
+    )
     _, validate_roster = _solver()
     violations = validate_roster(scen, p, s, tables["roster to check"], week_start, pinned=tables[PINNED])
     n = len(tables["roster to check"])
@@ -343,10 +395,15 @@ def sample_week_cmd(
     scenario: str = typer.Option(..., "--scenario", help="Built-in scenario name or YAML file."),
     out: Path = typer.Option(..., "--out", help="Folder for patients.csv and staff.csv."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same week)."),
-    week: str | None = typer.Option(None, "--week", help="The Monday of the roster week (default: next Monday); sets phase_start dates."),
-    source: str = typer.Option("simulation", "--source",
-                               help="simulation: the patients a simulated run of the scenario has in each phase at "
-                                    "its end; mix: drawn from the scenario's steady-state mix of phases."),
+    week: str | None = typer.Option(
+        None, "--week", help="The Monday of the roster week (default: next Monday); sets phase_start dates."
+    ),
+    source: str = typer.Option(
+        "simulation",
+        "--source",
+        help="simulation: the patients a simulated run of the scenario has in each phase at "
+        "its end; mix: drawn from the scenario's steady-state mix of phases.",
+    ),
 ) -> None:
     """Write a realistic patients.csv and staff.csv for a scenario (patients in their phases as a simulation has them)."""
     from optimizer.exports import write_csv
@@ -368,16 +425,33 @@ def sample_week_cmd(
         write_csv(patients, folder / "patients.csv")
         write_csv(staff, folder / "staff.csv")
     by_phase = patients["phase"].value_counts()
-    phases = ", ".join(f"{'phase ' + ph if ph != 'maintenance' else ph}: {by_phase.get(ph, 0)}" for ph in ("1", "2", "3", "maintenance"))
-    typer.echo(f"Wrote {out}/patients.csv ({len(patients)} patients; {phases}) and staff.csv ({len(staff)} staff) "
-               f"for the week of Monday {week_start}")
+    phases = ", ".join(
+        f"{'phase ' + ph if ph != 'maintenance' else ph}: {by_phase.get(ph, 0)}"
+        for ph in ("1", "2", "3", "maintenance")
+    )
+    typer.echo(
+        f"Wrote {out}/patients.csv ({len(patients)} patients; {phases}) and staff.csv ({len(staff)} staff) "
+        f"for the week of Monday {week_start}"
+    )
     typer.echo(next_roster_command(scenario, out, week_start))
 
 
 def next_roster_command(scenario: str, out: Path, week_start: dt.date) -> str:
     """The exact ``rehabflow roster`` line for the files sample-week just wrote (the same week)."""
-    args = ["rehabflow", "roster", "--scenario", scenario, "--patients", str(out / "patients.csv"),
-            "--staff", str(out / "staff.csv"), "--week", week_start.isoformat(), "--out", str(out / "roster")]
+    args = [
+        "rehabflow",
+        "roster",
+        "--scenario",
+        scenario,
+        "--patients",
+        str(out / "patients.csv"),
+        "--staff",
+        str(out / "staff.csv"),
+        "--week",
+        week_start.isoformat(),
+        "--out",
+        str(out / "roster"),
+    ]
     return "Next: " + " ".join(shlex.quote(a) for a in args)
 
 
@@ -391,6 +465,8 @@ def future_phase_starts(patients: Any, week_start: dt.date) -> str | None:
     if late.empty:
         return None
     first = late.iloc[0]
-    return (f"Warning: {len(late)} patient(s) start their phase after the week of {week_start} (e.g. "
-            f"{first['patient_id']}: phase_start {first['phase_start']}); they are rostered as if already in it. "
-            f"Was the file made for another week? (sample-week --week {week_start} makes one for this week)")
+    return (
+        f"Warning: {len(late)} patient(s) start their phase after the week of {week_start} (e.g. "
+        f"{first['patient_id']}: phase_start {first['phase_start']}); they are rostered as if already in it. "
+        f"Was the file made for another week? (sample-week --week {week_start} makes one for this week)"
+    )

@@ -40,15 +40,20 @@ def list_scenarios() -> None:
     console = Console(width=160)
     console.print(table)
     if dual:
-        console.print(f"staff counts people; a practitioner with two roles counts once there and in each role's "
-                      f"column: {', '.join(sorted(dual))}.", highlight=False)
+        console.print(
+            f"staff counts people; a practitioner with two roles counts once there and in each role's "
+            f"column: {', '.join(sorted(dual))}.",
+            highlight=False,
+        )
 
 
 @scenarios_app.command("show")
 @user_errors
 def show(
     name: str = typer.Argument(..., help="A built-in scenario name."),
-    resolved: bool = typer.Option(False, "--resolved", help="Print every field (an `extends:` file merged into its base)."),
+    resolved: bool = typer.Option(
+        False, "--resolved", help="Print every field (an `extends:` file merged into its base)."
+    ),
 ) -> None:
     """Print a built-in scenario's YAML, to copy and edit (`rehabflow scenarios show baseline > my.yaml`)."""
     if resolved:

@@ -31,8 +31,12 @@ _DASK = typer.Option(False, "--dask", help=DASK_HELP)
 
 def check_options(replications: int | None, weeks: int | None, seed: int | None, workers: int) -> None:
     """One clear line per bad option (checked here, not by Typer, whose error box spans several lines)."""
-    for flag, value, lo, hi in (("--replications", replications, 1, 10000), ("--weeks", weeks, 1, 520),
-                                ("--seed", seed, 0, None), ("--workers", workers, 1, 64)):
+    for flag, value, lo, hi in (
+        ("--replications", replications, 1, 10000),
+        ("--weeks", weeks, 1, 520),
+        ("--seed", seed, 0, None),
+        ("--workers", workers, 1, 64),
+    ):
         if value is not None and (value < lo or (hi is not None and value > hi)):
             limit = f"between {lo} and {hi}" if hi is not None else f"{lo} or more"
             raise InputError(f"{flag}: must be {limit} (got {value})")
@@ -75,10 +79,14 @@ def simulate(
     event_log: bool = typer.Option(False, "--event-log", help="Also write each replication's event log."),
     dask: bool = _DASK,
     auto_replications: bool = typer.Option(
-        False, "--auto-replications", help="Add replications until the key KPIs' 95% CI half-widths are within "
-        "--precision of their means (Hoad, Robinson & Davies 2010); --replications is then the cap (default 200)."),
-    precision: float = typer.Option(0.05, "--precision",
-                                    help="Relative CI half-width for --auto-replications (0.05 = 5%)."),
+        False,
+        "--auto-replications",
+        help="Add replications until the key KPIs' 95% CI half-widths are within "
+        "--precision of their means (Hoad, Robinson & Davies 2010); --replications is then the cap (default 200).",
+    ),
+    precision: float = typer.Option(
+        0.05, "--precision", help="Relative CI half-width for --auto-replications (0.05 = 5%)."
+    ),
 ) -> None:
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
@@ -94,25 +102,47 @@ def simulate(
         if auto_replications:
             from sim.precision import run_auto_experiment
 
-            res = run_auto_experiment(sc, precision=precision, max_reps=replications, weeks=weeks, seed=seed,
-                                      workers=workers, progress=update, event_log=event_log)
+            res = run_auto_experiment(
+                sc,
+                precision=precision,
+                max_reps=replications,
+                weeks=weeks,
+                seed=seed,
+                workers=workers,
+                progress=update,
+                event_log=event_log,
+            )
         else:
-            res = sim.run_experiment(sc, replications=replications, weeks=weeks, seed=seed, workers=workers,
-                                     progress=update, event_log=event_log, executor=executor)
+            res = sim.run_experiment(
+                sc,
+                replications=replications,
+                weeks=weeks,
+                seed=seed,
+                workers=workers,
+                progress=update,
+                event_log=event_log,
+                executor=executor,
+            )
     with staged_output(out, stale=("event_log.*",)) as folder:  # whole or absent: see rehabflow/cli/outputs.py
         _write_table(res.summary, folder, "summary")
         _write_table(res.per_replication, folder, "per_replication")
         _write_table(res.timeseries, folder, "timeseries")
         _write_table(res.utilisation, folder, "utilisation", parquet=False)
         if event_log:
-            logs = pd.concat([r.event_log.assign(replication=r.replication) for r in res.replications], ignore_index=True)
+            logs = pd.concat(
+                # event logs exist when --event-log ran
+                [r.event_log.assign(replication=r.replication) for r in res.replications],  # type: ignore[union-attr]
+                ignore_index=True,
+            )
             _write_table(logs, folder, "event_log")
         write_text_atomic(folder / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
     m = res.manifest
-    table = Table(title=f"{sc.name}: {m['replications']} replications x {m['weeks']} weeks "
-                        f"(warm-up {m['warmup_weeks']} weeks, {m['warmup_method']}), seed {m['root_seed']}")
+    table = Table(
+        title=f"{sc.name}: {m['replications']} replications x {m['weeks']} weeks "
+        f"(warm-up {m['warmup_weeks']} weeks, {m['warmup_method']}), seed {m['root_seed']}"
+    )
     for col, just in (("KPI", "left"), ("mean", "right"), ("95% CI", "right"), ("unit", "left")):
-        table.add_column(col, justify=just)
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
     for row in res.summary.itertuples():
         ci = "-" if math.isnan(row.half_width) else f"{fmt(row.ci_low, row.unit)} to {fmt(row.ci_high, row.unit)}"
         table.add_row(row.label, fmt(row.mean, row.unit), ci, "%" if row.unit == "share" else row.unit)
@@ -139,8 +169,10 @@ def _hint(summary: pd.DataFrame) -> str:
     parts = []
     if len(util):
         top = util.idxmax()
-        parts.append(f"busiest: {summary.set_index('kpi').loc[top, 'label'].removeprefix('Utilisation of ')} "
-                     f"at {100 * util.max():.0f}%")
+        parts.append(
+            f"busiest: {summary.set_index('kpi').loc[top, 'label'].removeprefix('Utilisation of ')} "
+            f"at {100 * util.max():.0f}%"
+        )
     if "waitlist.mean" in s and not math.isnan(s["waitlist.mean"]):
         parts.append(f"{s['waitlist.mean']:.1f} patients waiting on average")
     return "Look first at: " + "; ".join(parts) + " (a resource above ~85% is where waits come from)."
@@ -149,7 +181,9 @@ def _hint(summary: pd.DataFrame) -> str:
 @app.command("compare")
 @user_errors
 def compare(
-    scenarios: list[str] = typer.Argument(..., help="Two or more built-in names or YAML files; the first is the reference."),
+    scenarios: list[str] = typer.Argument(
+        ..., help="Two or more built-in names or YAML files; the first is the reference."
+    ),
     replications: int | None = _REPS,
     weeks: int | None = _WEEKS,
     seed: int | None = _SEED,
@@ -171,19 +205,32 @@ def compare(
         check_out(out)
     console = Console(width=150)
     with progress_bar("Comparing: paired replications") as update:
-        res = sim.compare_scenarios(scs, replications=replications, weeks=weeks, seed=seed, workers=workers,
-                                    progress=update, executor=executor)
+        res = sim.compare_scenarios(
+            scs, replications=replications, weeks=weeks, seed=seed, workers=workers, progress=update, executor=executor
+        )
     ref = scs[0].name
-    table = Table(title=f"Differences vs {ref} ({res.manifest['replications']} paired replications x "
-                        f"{res.manifest['weeks']} weeks, seed {res.manifest['root_seed']})")
+    table = Table(
+        title=f"Differences vs {ref} ({res.manifest['replications']} paired replications x "
+        f"{res.manifest['weeks']} weeks, seed {res.manifest['root_seed']})"
+    )
     for col in ("KPI", "scenario", f"{ref}", "difference", "95% CI", "clear?"):
         table.add_column(col, justify="left" if col in ("KPI", "scenario") else "right")
     base = res.summaries[ref].set_index("kpi")
     for row in res.differences.itertuples():
         clear = "yes" if (row.ci_low > 0 or row.ci_high < 0) else "no"
-        ci = "-" if math.isnan(row.half_width) else f"{fmt_diff(row.ci_low, row.unit)} to {fmt_diff(row.ci_high, row.unit)}"
-        table.add_row(row.label, row.scenario, fmt(base.loc[row.kpi, "mean"], row.unit), fmt_diff(row.mean_diff, row.unit),
-                      ci, clear)
+        ci = (
+            "-"
+            if math.isnan(row.half_width)
+            else f"{fmt_diff(row.ci_low, row.unit)} to {fmt_diff(row.ci_high, row.unit)}"
+        )
+        table.add_row(
+            row.label,
+            row.scenario,
+            fmt(base.loc[row.kpi, "mean"], row.unit),
+            fmt_diff(row.mean_diff, row.unit),
+            ci,
+            clear,
+        )
     console.print(table)
     console.print("A difference is clear when its 95% CI excludes 0 (pp = percentage points).")
     if out is not None:

@@ -67,10 +67,15 @@ def _fmt(x: float) -> str:
 def sweep(
     ctx: typer.Context,
     scenario: str = typer.Argument(..., help="A built-in scenario name or a YAML file."),
-    vary: list[str] = typer.Option([], "--vary", help="PATH=LO..HI or PATH=V1,V2,... (repeat for a grid), "
-                                                       "e.g. staff.physiotherapists=2..5 demand.referrals_per_week=10,15,20"),
-    replications: int | None = typer.Option(None, "--replications", "-n", min=1,
-                                            help="Replications per grid point (default: the scenario's)."),
+    vary: list[str] = typer.Option(
+        [],
+        "--vary",
+        help="PATH=LO..HI or PATH=V1,V2,... (repeat for a grid), "
+        "e.g. staff.physiotherapists=2..5 demand.referrals_per_week=10,15,20",
+    ),
+    replications: int | None = typer.Option(
+        None, "--replications", "-n", min=1, help="Replications per grid point (default: the scenario's)."
+    ),
     weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
     workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
@@ -94,8 +99,9 @@ def sweep(
     out = check_out(out or default_out(base.name, "sweep-"))
     label = f"{n_points} grid point{'s' * (n_points != 1)} x {reps} replication{'s' * (reps != 1)}"
     with progress_bar(f"{label}: replications") as progress:
-        result = run_sweep(base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec,
-                           progress=progress)
+        result = run_sweep(
+            base, varies, replications=reps, root_seed=root_seed, weeks=weeks, spec=spec, progress=progress
+        )
     kpis = plot_kpis(result, plot_kpi)
     with staged_output(out, stale=("plot_*.html", "plotly.min.js")) as folder:  # whole or absent (outputs.py)
         written = _write_sweep(result, kpis, folder)
@@ -136,8 +142,10 @@ def _check_plot_kpis(names: list[str]) -> None:
 
 def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
     paths = [v.path for v in result.varies]
-    table = Table(title=f"Sweep of {result.manifest['scenario']}: mean [95% CI] per grid point "
-                        f"({result.manifest['replications']} replications each)")
+    table = Table(
+        title=f"Sweep of {result.manifest['scenario']}: mean [95% CI] per grid point "
+        f"({result.manifest['replications']} replications each)"
+    )
     for p in paths:
         table.add_column(p, overflow="fold")
     for k in kpis:
@@ -158,8 +166,9 @@ def _print_sweep_summary(result: Any, kpis: list[str]) -> None:
 def recommend(
     ctx: typer.Context,
     scenario: str = typer.Argument(..., help="A built-in scenario name or a YAML file."),
-    target: list[str] = typer.Option([], "--target", help="'KPI.stat <= VALUE' (repeat), e.g. "
-                                                           "'wait_to_first_acupuncture_days.p90 <= 7'"),
+    target: list[str] = typer.Option(
+        [], "--target", help="'KPI.stat <= VALUE' (repeat), e.g. 'wait_to_first_acupuncture_days.p90 <= 7'"
+    ),
     lever: list[str] = typer.Option([], "--lever", help="Head-count to choose (repeat), e.g. staff.physiotherapists"),
     min_per_lever: int = typer.Option(1, min=0, help="Fewest practitioners per lever to consider."),
     max_per_lever: int = typer.Option(6, min=1, help="Most practitioners per lever to consider."),
@@ -167,15 +176,25 @@ def recommend(
     replications: int = typer.Option(10, min=2, help="First batch of replications per candidate."),
     batch: int = typer.Option(10, min=1, help="Replications added while a target's CI straddles its threshold."),
     max_replications: int = typer.Option(40, min=2, help="Cap on replications per candidate."),
-    lookahead: int = typer.Option(1, min=1, help="Candidates whose first batch runs at once (for big clusters; "
-                                                 "same answer, possibly wasted runs past it)."),
+    lookahead: int = typer.Option(
+        1,
+        min=1,
+        help="Candidates whose first batch runs at once (for big clusters; same answer, possibly wasted runs past it).",
+    ),
     weeks: int | None = typer.Option(None, min=1, help="Simulated weeks (default: the scenario's horizon)."),
     seed: int | None = typer.Option(None, min=0, help="Root seed (default: the scenario's)."),
     workers: int | None = typer.Option(None, min=1, help=WORKERS_HELP),
     dask: bool = typer.Option(False, "--dask", help=DASK_HELP),
-    out: Path | None = typer.Option(None, help="Also write the evidence (evidence.csv/.parquet, recommendation.json) here."),
-    utilisation_limit: float = typer.Option(0.85, "--utilisation-limit", min=0.1, max=1.0,
-                                            help="Flag the chosen staffing's utilisation above this share (0.85 = 85%)."),
+    out: Path | None = typer.Option(
+        None, help="Also write the evidence (evidence.csv/.parquet, recommendation.json) here."
+    ),
+    utilisation_limit: float = typer.Option(
+        0.85,
+        "--utilisation-limit",
+        min=0.1,
+        max=1.0,
+        help="Flag the chosen staffing's utilisation above this share (0.85 = 85%).",
+    ),
 ) -> None:
     """The cheapest staffing (by scenario costs, else the fewest practitioners) meeting every target with
     the stated confidence; prints the evidence for each candidate tried. Exit 1 if none within the limits does."""
@@ -210,32 +229,61 @@ def recommend(
         console.print(f"  {cells[0]}: {verdict} (n={ev.replications})", highlight=False)
 
     with progress_bar("replications") as progress:
-        rec = run_recommend(base, targets, levers, min_per_lever=min_per_lever, max_per_lever=max_per_lever,
-                            confidence=confidence, replications=replications, batch=batch,
-                            max_replications=max_replications, root_seed=base.run.seed if seed is None else seed,
-                            weeks=weeks, spec=spec, report=report, progress=progress, lookahead=lookahead,
-                            utilisation_limit=utilisation_limit)
+        rec = run_recommend(
+            base,
+            targets,
+            levers,
+            min_per_lever=min_per_lever,
+            max_per_lever=max_per_lever,
+            confidence=confidence,
+            replications=replications,
+            batch=batch,
+            max_replications=max_replications,
+            root_seed=base.run.seed if seed is None else seed,
+            weeks=weeks,
+            spec=spec,
+            report=report,
+            progress=progress,
+            lookahead=lookahead,
+            utilisation_limit=utilisation_limit,
+        )
     for cells in rows:
         table.add_row(*cells)
     console.print(table)
     if rec.skipped:
-        console.print(f"{len(rec.skipped)} staffing(s) skipped as invalid scenarios, e.g. {rec.skipped[0]}", highlight=False)
+        console.print(
+            f"{len(rec.skipped)} staffing(s) skipped as invalid scenarios, e.g. {rec.skipped[0]}", highlight=False
+        )
     if out is not None:
         with staged_output(out) as folder:
             write_table(pd.DataFrame(evidence_rows(rec)), folder, "evidence")
-            write_text_atomic(folder / "recommendation.json", json.dumps({
-                "scenario": base.name, "targets": [str(t) for t in targets], "levers": levers,
-                "confidence": confidence, "ordered_by": rec.ordered_by,
-                "recommendation": rec.best.overrides if rec.best else None,
-                "cost_per_week": rec.best.cost if rec.best else None,
-                "target_responses": [_response_json(r) for r in rec.responses],
-                "side_effects": [dataclasses.asdict(s) for s in rec.side_effects],
-            }, indent=2, default=_json_number) + "\n")
+            write_text_atomic(
+                folder / "recommendation.json",
+                json.dumps(
+                    {
+                        "scenario": base.name,
+                        "targets": [str(t) for t in targets],
+                        "levers": levers,
+                        "confidence": confidence,
+                        "ordered_by": rec.ordered_by,
+                        "recommendation": rec.best.overrides if rec.best else None,
+                        "cost_per_week": rec.best.cost if rec.best else None,
+                        "target_responses": [_response_json(r) for r in rec.responses],
+                        "side_effects": [dataclasses.asdict(s) for s in rec.side_effects],
+                    },
+                    indent=2,
+                    default=_json_number,
+                )
+                + "\n",
+            )
     order = "cheapest by scenario costs" if rec.ordered_by == "cost" else "fewest practitioners"
     if rec.best is None:
-        raise fail(f"No staffing with {min_per_lever}..{max_per_lever} per lever meets every target "
-                   f"({len(rec.tried)} of {rec.total_candidates} candidates tried): raise --max-per-lever, "
-                   f"relax a target or add another lever.", code=1)
+        raise fail(
+            f"No staffing with {min_per_lever}..{max_per_lever} per lever meets every target "
+            f"({len(rec.tried)} of {rec.total_candidates} candidates tried): raise --max-per-lever, "
+            f"relax a target or add another lever.",
+            code=1,
+        )
     cost = "" if rec.best.cost is None else f", {rec.best.cost:,.0f} {base.costs.currency}/week"
     typer.echo(f"Recommended ({order}): {rec.best.label()}{cost}; {rec.best.headcount} practitioners in total.")
     for line in responsiveness_lines(rec, levers, min_per_lever) + side_effect_lines(rec, base, levers):
@@ -243,9 +291,18 @@ def recommend(
 
 
 def _response_json(r: Any) -> dict[str, Any]:
-    return {"target": str(r.target), "low": r.low_label, "high": r.high_label, "at_low": r.at_low,
-            "at_high": r.at_high, "difference": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high,
-            "replications": r.n, "responds": r.responds}
+    return {
+        "target": str(r.target),
+        "low": r.low_label,
+        "high": r.high_label,
+        "at_low": r.at_low,
+        "at_high": r.at_high,
+        "difference": r.difference,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "replications": r.n,
+        "responds": r.responds,
+    }
 
 
 def _json_number(value: Any) -> Any:
@@ -257,13 +314,17 @@ def responsiveness_lines(rec: Any, levers: list[str], min_per_lever: int) -> lis
     lines = []
     for r in rec.responses:
         if not r.responds:
-            lines.append(f"Does not respond: {r.target.kpi} is {_fmt(r.at_low)} with {r.low_label} and "
-                         f"{_fmt(r.at_high)} with {r.high_label} (target {r.target.op} {r.target.value:g}; difference {_mean_ci(r.difference, r.ci_low, r.ci_high)}, "
-                         f"{r.n} paired replications): {', '.join(levers)} does not change it.")
+            lines.append(
+                f"Does not respond: {r.target.kpi} is {_fmt(r.at_low)} with {r.low_label} and "
+                f"{_fmt(r.at_high)} with {r.high_label} (target {r.target.op} {r.target.value:g}; difference {_mean_ci(r.difference, r.ci_low, r.ci_high)}, "
+                f"{r.n} paired replications): {', '.join(levers)} does not change it."
+            )
     if rec.responses and not any(r.responds for r in rec.responses) and rec.best is not None:
-        lines.append(f"Warning: no target responds to {', '.join(levers)}, so the recommendation is simply the "
-                     f"lowest value tried (--min-per-lever {min_per_lever}); look at the side effects below, or pick "
-                     f"a lever that drives the target.")
+        lines.append(
+            f"Warning: no target responds to {', '.join(levers)}, so the recommendation is simply the "
+            f"lowest value tried (--min-per-lever {min_per_lever}); look at the side effects below, or pick "
+            f"a lever that drives the target."
+        )
     return lines
 
 
@@ -273,8 +334,10 @@ def side_effect_lines(rec: Any, base: Any, levers: list[str]) -> list[str]:
         return []
     counts = base.role_counts()
     given = ", ".join(f"{lv.split('.', 1)[1]}={counts[lv.split('.', 1)[1].removesuffix('s')]}" for lv in levers)
-    lines = [f"Side effects of {rec.best.label()} against the scenario as given ({given}), "
-             f"utilisation flagged above {rec.utilisation_limit:.0%}:"]
+    lines = [
+        f"Side effects of {rec.best.label()} against the scenario as given ({given}), "
+        f"utilisation flagged above {rec.utilisation_limit:.0%}:"
+    ]
     for s in rec.side_effects:
         flag = f"  <- {s.flag}" if s.flag else ""
         lines.append(f"  {s.label}: {_side_value(s.chosen, s.unit)} vs {_side_value(s.reference, s.unit)}{flag}")

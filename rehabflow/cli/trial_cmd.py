@@ -53,8 +53,12 @@ def _list_trials(console: Console) -> None:
 
 @app.command("trial")
 @user_errors
-def trial(file: str = typer.Argument(None, help="A trial YAML file or a built-in trial name (see --list)."),
-          n: int | None = _N, out: Path | None = _OUT, list_: bool = _LIST) -> None:
+def trial(
+    file: str = typer.Argument(None, help="A trial YAML file or a built-in trial name (see --list)."),
+    n: int | None = _N,
+    out: Path | None = _OUT,
+    list_: bool = _LIST,
+) -> None:
     """Run a trial file: cohorts with common random numbers across arms, fixed schedules, follow-up read-outs."""
     from scenarios import InputError
     from sim.trial import comparison, load_trial, run_trial

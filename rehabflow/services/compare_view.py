@@ -20,8 +20,11 @@ CHANGES = [
     "referrals +30%",
     "referrals -20%",
 ]
-_ROLE_LEVER = {"physiotherapist": "staff.physiotherapists", "acupuncturist": "staff.acupuncturists",
-               "physician": "staff.physicians"}
+_ROLE_LEVER = {
+    "physiotherapist": "staff.physiotherapists",
+    "acupuncturist": "staff.acupuncturists",
+    "physician": "staff.physicians",
+}
 
 
 def default_slots(options: list[str]) -> list[tuple[str, str]]:
@@ -53,8 +56,10 @@ def variant(base: Scenario, change: str) -> Scenario:
 
 def describe(s: Scenario) -> str:
     c = s.role_counts()
-    return (f"{s.name}: {c['physician']} physician(s), {c['acupuncturist']} acupuncturist(s), "
-            f"{c['physiotherapist']} physiotherapist(s); {s.demand.referrals_per_week:g} referrals/week")
+    return (
+        f"{s.name}: {c['physician']} physician(s), {c['acupuncturist']} acupuncturist(s), "
+        f"{c['physiotherapist']} physiotherapist(s); {s.demand.referrals_per_week:g} referrals/week"
+    )
 
 
 def key_kpis(diff: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -82,8 +87,9 @@ def _ci(lo: float, hi: float, digits: int = 2) -> str:
     return "" if pd.isna(lo) or pd.isna(hi) else f"{lo:.{digits}f} to {hi:.{digits}f}"
 
 
-def pretty_differences(diff: pd.DataFrame, summaries: dict[str, pd.DataFrame] | None = None,
-                       reference: str = "") -> pd.DataFrame:
+def pretty_differences(
+    diff: pd.DataFrame, summaries: dict[str, pd.DataFrame] | None = None, reference: str = ""
+) -> pd.DataFrame:
     """The comparison for people (and the CSV): per KPI and scenario, the reference's and the scenario's own
     value with its 95% CI beside the paired difference and its CI. Shares are in percent and their differences
     in percentage points (pp), everywhere."""
@@ -95,15 +101,23 @@ def pretty_differences(diff: pd.DataFrame, summaries: dict[str, pd.DataFrame] | 
         ref = [x * scale for x in _own(summaries, reference, r["kpi"])]
         own = [x * scale for x in _own(summaries, str(r["scenario"]), r["kpi"])]
         lo, hi = r["ci_low"] * scale, r["ci_high"] * scale
-        rows.append({
-            "KPI": r.get("label") or r["kpi"], "scenario": r["scenario"], "unit": value_unit,
-            f"{reference or 'reference'}": round(ref[0], 2), "reference 95% CI": _ci(ref[1], ref[2]),
-            "scenario value": round(own[0], 2), "scenario 95% CI": _ci(own[1], own[2]),
-            "difference": round(r["mean_diff"] * scale, 3), "difference unit": diff_unit,
-            "95% CI low": round(lo, 3), "95% CI high": round(hi, 3),
-            "replications": r.get("n"),
-            "clear difference?": "yes" if (lo > 0 or hi < 0) else "no",
-        })
+        rows.append(
+            {
+                "KPI": r.get("label") or r["kpi"],
+                "scenario": r["scenario"],
+                "unit": value_unit,
+                f"{reference or 'reference'}": round(ref[0], 2),
+                "reference 95% CI": _ci(ref[1], ref[2]),
+                "scenario value": round(own[0], 2),
+                "scenario 95% CI": _ci(own[1], own[2]),
+                "difference": round(r["mean_diff"] * scale, 3),
+                "difference unit": diff_unit,
+                "95% CI low": round(lo, 3),
+                "95% CI high": round(hi, 3),
+                "replications": r.get("n"),
+                "clear difference?": "yes" if (lo > 0 or hi < 0) else "no",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -63,48 +63,138 @@ GROUPS = {
 
 LEVERS: tuple[Lever, ...] = (
     *(
-        Lever(path, _role_label(role), "int", "staff", 0, 30, 1,
-              "Head-count holding this role (a medical acupuncturist counts as physician and acupuncturist). "
-              "New staff copy the hours of the last one of the role.")
+        Lever(
+            path,
+            _role_label(role),
+            "int",
+            "staff",
+            0,
+            30,
+            1,
+            "Head-count holding this role (a medical acupuncturist counts as physician and acupuncturist). "
+            "New staff copy the hours of the last one of the role.",
+        )
         for path, role in ROLE_LEVERS.items()
     ),
     Lever("rooms.acupuncture_rooms", "Acupuncture rooms", "int", "rooms", 0, 50, 1),
     Lever("rooms.gym_stations", "Gym stations", "int", "rooms", 0, 50, 1),
-    Lever("rooms.consultation_rooms", "Consultation rooms", "int", "rooms", 0, 20, 1,
-          "For the physician's intake assessments and re-evaluations."),
+    Lever(
+        "rooms.consultation_rooms",
+        "Consultation rooms",
+        "int",
+        "rooms",
+        0,
+        20,
+        1,
+        "For the physician's intake assessments and re-evaluations.",
+    ),
     Lever("rooms.pt_patients_per_therapist", "Patients per physiotherapist at once", "int", "rooms", 1, 10, 1),
-    Lever("rooms.acupuncture_rooms_per_acupuncturist", "Rooms per acupuncturist at once", "int", "rooms", 1, 6, 1,
-          "Needles stay in 20-30 min, so one acupuncturist can work two rooms."),
-    Lever("demand.referrals_per_week", "Referrals per week", "float", "demand", 0.0, 500.0, 0.5,
-          "New patients referred each week (Poisson arrivals)."),
+    Lever(
+        "rooms.acupuncture_rooms_per_acupuncturist",
+        "Rooms per acupuncturist at once",
+        "int",
+        "rooms",
+        1,
+        6,
+        1,
+        "Needles stay in 20-30 min, so one acupuncturist can work two rooms.",
+    ),
+    Lever(
+        "demand.referrals_per_week",
+        "Referrals per week",
+        "float",
+        "demand",
+        0.0,
+        500.0,
+        0.5,
+        "New patients referred each week (Poisson arrivals).",
+    ),
     *(
         Lever(f"demand.condition_mix.{c.value}", CONDITION_LABELS[c], "percent", "demand", 0.0, 100.0, 1.0)
         for c in Condition
     ),
     Lever("protocol.phase1.acupuncture_per_week", "Phase 1: acupuncture per week", "int", "protocol", 0, 7, 1),
-    Lever("protocol.phase1.session_cap", "Phase 1: session cap", "int", "protocol", 1, 40, 1,
-          "The physician re-evaluates after at most this many phase-1 sessions."),
+    Lever(
+        "protocol.phase1.session_cap",
+        "Phase 1: session cap",
+        "int",
+        "protocol",
+        1,
+        40,
+        1,
+        "The physician re-evaluates after at most this many phase-1 sessions.",
+    ),
     Lever("protocol.phase2.acupuncture_per_week", "Phase 2: acupuncture per week", "int", "protocol", 0, 7, 1),
     Lever("protocol.phase2.pt_per_week", "Phase 2: physiotherapy per week", "int", "protocol", 0, 7, 1),
     Lever("protocol.phase3.pt_per_week", "Phase 3: physiotherapy per week", "int", "protocol", 0, 7, 1),
-    Lever("protocol.phase3.acupuncture_every_weeks", "Phase 3: acupuncture every N weeks (0 = none)", "int",
-          "protocol", 0, 8, 1),
-    Lever("protocol.maintenance.acupuncture_every_weeks", "Maintenance: acupuncture every N weeks (0 = none)",
-          "int", "protocol", 0, 26, 1),
+    Lever(
+        "protocol.phase3.acupuncture_every_weeks",
+        "Phase 3: acupuncture every N weeks (0 = none)",
+        "int",
+        "protocol",
+        0,
+        8,
+        1,
+    ),
+    Lever(
+        "protocol.maintenance.acupuncture_every_weeks",
+        "Maintenance: acupuncture every N weeks (0 = none)",
+        "int",
+        "protocol",
+        0,
+        26,
+        1,
+    ),
     Lever("protocol.goal_vas", "Phase-1 goal: VAS below", "float", "protocol", 0.0, 10.0, 0.5),
-    Lever("protocol.timing.acupuncture_day_before_pt", "Acupuncture the day before physiotherapy", "bool",
-          "timing"),
-    Lever("protocol.timing.same_day_acupuncture_min_hours_before_pt",
-          "Same day: acupuncture at least N hours before PT", "float", "timing", 0.0, 12.0, 0.5),
-    Lever("protocol.timing.no_pt_within_hours_before_acupuncture",
-          "No physiotherapy within N hours before acupuncture", "float", "timing", 0.0, 24.0, 0.5),
-    Lever("protocol.timing.min_days_between_same_type", "Minimum days between sessions of one type", "int",
-          "timing", 1, 7, 1),
-    Lever("run.replications", "Replications", "int", "run", 1, 10000, 1,
-          "Independent runs; confidence intervals are over replications."),
+    Lever("protocol.timing.acupuncture_day_before_pt", "Acupuncture the day before physiotherapy", "bool", "timing"),
+    Lever(
+        "protocol.timing.same_day_acupuncture_min_hours_before_pt",
+        "Same day: acupuncture at least N hours before PT",
+        "float",
+        "timing",
+        0.0,
+        12.0,
+        0.5,
+    ),
+    Lever(
+        "protocol.timing.no_pt_within_hours_before_acupuncture",
+        "No physiotherapy within N hours before acupuncture",
+        "float",
+        "timing",
+        0.0,
+        24.0,
+        0.5,
+    ),
+    Lever(
+        "protocol.timing.min_days_between_same_type",
+        "Minimum days between sessions of one type",
+        "int",
+        "timing",
+        1,
+        7,
+        1,
+    ),
+    Lever(
+        "run.replications",
+        "Replications",
+        "int",
+        "run",
+        1,
+        10000,
+        1,
+        "Independent runs; confidence intervals are over replications.",
+    ),
     Lever("run.horizon_weeks", "Weeks simulated", "int", "run", 1, 520, 1),
-    Lever("run.seed", "Root seed", "int", "run", 0, 2**31 - 1, 1,
-          "Same seed and scenario give the same results, whatever the number of workers."),
+    Lever(
+        "run.seed",
+        "Root seed",
+        "int",
+        "run",
+        0,
+        2**31 - 1,
+        1,
+        "Same seed and scenario give the same results, whatever the number of workers.",
+    ),
 )
 
 LEVERS_BY_PATH = {lever.path: lever for lever in LEVERS}
@@ -263,9 +353,7 @@ def errors_by_lever(message: str, staff_ids: list[str]) -> tuple[dict[str, list[
 def diff_summary(base: Scenario, edited: Scenario) -> list[str]:
     """Human lines ``label: old → new`` for what the levers changed (for the page and the YAML download)."""
     old, new = lever_values(base), lever_values(edited)
-    lines = [
-        f"{LEVERS_BY_PATH[p].label}: {_fmt(old[p])} → {_fmt(new[p])}" for p in old if not _same(old[p], new[p])
-    ]
+    lines = [f"{LEVERS_BY_PATH[p].label}: {_fmt(old[p])} → {_fmt(new[p])}" for p in old if not _same(old[p], new[p])]
     old_hours = {s.id: s.availability for s in base.staff}
     for s in edited.staff:
         if s.id in old_hours and old_hours[s.id] != s.availability:

@@ -24,12 +24,18 @@ def run_experiment(scenario: Scenario, workers: int = 1, progress: Progress | No
     return sim.run_experiment(scenario, workers=workers, progress=progress)
 
 
-def compare_scenarios(scenarios: Sequence[Scenario], workers: int = 1, progress: Progress | None = None,
-                      replications: int | None = None, weeks: int | None = None,
-                      seed: int | None = None) -> ComparisonResult:
+def compare_scenarios(
+    scenarios: Sequence[Scenario],
+    workers: int = 1,
+    progress: Progress | None = None,
+    replications: int | None = None,
+    weeks: int | None = None,
+    seed: int | None = None,
+) -> ComparisonResult:
     """Paired differences of each scenario against the first, under common random numbers."""
-    return sim.compare_scenarios(list(scenarios), replications=replications, weeks=weeks, seed=seed,
-                                 workers=workers, progress=progress)
+    return sim.compare_scenarios(
+        list(scenarios), replications=replications, weeks=weeks, seed=seed, workers=workers, progress=progress
+    )
 
 
 def kpi_notes(scenario: Scenario, summary: pd.DataFrame) -> dict[str, str]:

@@ -21,8 +21,15 @@ from scenarios.limits import MAX_CSV_BYTES, MAX_SCENARIO_BYTES, too_big
 from scenarios.loading import read_yaml_data
 
 MAX_UPLOAD_BYTES = MAX_SCENARIO_BYTES
-__all__ = ["MAX_CSV_BYTES", "MAX_UPLOAD_BYTES", "decode_upload", "display_name", "markdown_safe", "read_csv_uploads",
-           "scenario_from_upload"]
+__all__ = [
+    "MAX_CSV_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "decode_upload",
+    "display_name",
+    "markdown_safe",
+    "read_csv_uploads",
+    "scenario_from_upload",
+]
 _MARKDOWN = re.compile(r"([\\`*{}\[\]()#!|<>~$])")  # what makes links, emphasis, HTML, tables, maths
 T = TypeVar("T")
 
