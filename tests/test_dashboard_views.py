@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from dashboard.views import charts, roster_view
 from dashboard.views.results import fmt_value
+from dashboard_stubs import ROSTER  # the same three appointments the stubbed Roster page solves to
 from rehabflow.cli import app, dashboard_cmd
 from rehabflow.services import compare_view
 from scenarios import InputError
@@ -76,39 +77,6 @@ def test_trajectory_marks_sessions_on_the_patients_line():
 def test_values_with_a_share_unit_show_as_percentages():
     assert fmt_value(0.413, "share") == "41.3%"
     assert fmt_value(2.345, "weeks") == "2.35 weeks"
-
-
-ROSTER = pd.DataFrame(
-    [
-        dict(
-            patient_id="P1",
-            session="acupuncture",
-            staff_id="AC1",
-            room="ACU-1",
-            date="2026-11-30",
-            start="08:00",
-            end="08:45",
-        ),
-        dict(
-            patient_id="P1",
-            session="physiotherapy",
-            staff_id="PT1",
-            room="GYM-1",
-            date="2026-12-01",
-            start="09:00",
-            end="09:45",
-        ),
-        dict(
-            patient_id="P2",
-            session="acupuncture",
-            staff_id="AC1",
-            room="ACU-2",
-            date="2026-11-30",
-            start="10:00",
-            end="10:45",
-        ),
-    ]
-)
 
 
 def test_gantt_has_one_row_per_practitioner_and_one_bar_per_appointment():
