@@ -210,72 +210,94 @@ class ClinicModel:
                 self._record_booking(p, a)
         p.give(appts)
 
-    def weekly_round(self):  # noqa: C901  (event-loop hot path: kept inline for speed (per-replication CPU))
-        """At each Monday 00:00: record last week, dropouts, recurrences, transitions, bookings."""
-        pr = self.p
+    def weekly_round(self):
+        """At each Monday 00:00: record last week, recurrences, then each active patient's Monday."""
         for w in range(self.weeks):
             if w > 0:
                 self._record_week(w - 1)
             now = self.env.now
-            # recurrences come back as new referrals
-            still = []
-            for p in self.discharged:
-                if p.recur_t <= now:
-                    if p.state == MAINTENANCE:
-                        p.cancel_pending(self)
-                        p.state = COMPLETED
-                    self.counters["recurrences"] += 1
-                    if self.log_events:
-                        self.log(p.pid, "recurred")
-                    self.new_patient(now, p.condition, (p.behave.getrandbits(63), p.behave.getrandbits(63)), p.origin)
-                else:
-                    still.append(p)
-            self.discharged = still
-            active = []
-            for p in self.active:
-                if p.state in DONE:
-                    continue
-                if p.state in ACTIVE and self._drops_out(p, now):
-                    continue
-                if (
-                    p.readouts is not None
-                    and len(p.readouts) < len(self.readout_weeks)
-                    and now - p.intake_t >= self.readout_weeks[len(p.readouts)] * WEEK
-                ):
-                    p.readouts.append((p.pain.vas(now), p.pain.function(now)))
-                if p.state == PHASE2:
-                    if phase_complete(pr.phase2, p.progress, w - p.phase_start_week):
-                        self._enter(p, PHASE3, w)
-                elif p.state == PHASE3:
-                    if phase_complete(pr.phase3, p.progress, w - p.phase_start_week):
-                        self._discharge(p, w)
-                elif p.state == MAINTENANCE:
-                    m = pr.maintenance
-                    if w - p.discharge_week > m.duration_weeks:
-                        p.state = COMPLETED
-                        p.end_t = now
-                        if self.log_events:
-                            self.log(p.pid, "maintenance_end")
-                if p.state in DONE:
-                    if p.wake is not None and not p.wake.triggered:
-                        p.wake.succeed()
-                    continue
-                active.append(p)
-                if p.state == WAITING:
-                    if p.intake is None:
-                        self._book_intake(p)
-                elif p.state == REEVAL:
-                    if p.reeval is None:
-                        a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK, REEVAL)
-                        if a is not None:
-                            p.reeval = a
-                            self._record_booking(p, a)
-                            p.give([a])
-                else:
-                    self.book_phase_week(p, w, now)
-            self.active = active
+            self._recurrences(now)
+            self.active = [p for p in self.active if self._monday(p, w, now)]
             yield self.env.timeout(WEEK)
         self._record_week(self.weeks - 1)
+
+    def _recurrences(self, now: float) -> None:
+        """Discharged patients whose condition has recurred by ``now`` come back as new referrals."""
+        still = []
+        for p in self.discharged:
+            if p.recur_t <= now:
+                self._recur(p, now)
+            else:
+                still.append(p)
+        self.discharged = still
+
+    def _recur(self, p: Patient, now: float) -> None:
+        """``p``'s condition recurs: maintenance ends and a new referral starts with the patient's own streams."""
+        if p.state == MAINTENANCE:
+            p.cancel_pending(self)
+            p.state = COMPLETED
+        self.counters["recurrences"] += 1
+        if self.log_events:
+            self.log(p.pid, "recurred")
+        self.new_patient(now, p.condition, (p.behave.getrandbits(63), p.behave.getrandbits(63)), p.origin)
+
+    def _monday(self, p: Patient, w: int, now: float) -> bool:
+        """One patient's Monday: dropout, read-out, phase transition, then the week's bookings; False once done."""
+        if p.state in DONE:
+            return False
+        if p.state in ACTIVE and self._drops_out(p, now):
+            return False
+        self._take_readout(p, now)
+        self._transition(p, w, now)
+        if p.state in DONE:
+            if p.wake is not None and not p.wake.triggered:
+                p.wake.succeed()
+            return False
+        self._book_for_state(p, w, now)
+        return True
+
+    def _take_readout(self, p: Patient, now: float) -> None:
+        """VAS and function at the next of ``run.readout_weeks`` after intake, once it has come."""
+        if (
+            p.readouts is not None
+            and len(p.readouts) < len(self.readout_weeks)
+            and now - p.intake_t >= self.readout_weeks[len(p.readouts)] * WEEK
+        ):
+            p.readouts.append((p.pain.vas(now), p.pain.function(now)))
+
+    def _transition(self, p: Patient, w: int, now: float) -> None:
+        """The protocol's Monday transitions: phase 2 -> 3, phase 3 -> discharge, the end of maintenance."""
+        pr = self.p
+        if p.state == PHASE2:
+            if phase_complete(pr.phase2, p.progress, w - p.phase_start_week):
+                self._enter(p, PHASE3, w)
+        elif p.state == PHASE3:
+            if phase_complete(pr.phase3, p.progress, w - p.phase_start_week):
+                self._discharge(p, w)
+        elif p.state == MAINTENANCE and w - p.discharge_week > pr.maintenance.duration_weeks:
+            p.state = COMPLETED
+            p.end_t = now
+            if self.log_events:
+                self.log(p.pid, "maintenance_end")
+
+    def _book_for_state(self, p: Patient, w: int, now: float) -> None:
+        """Book what the patient's state needs this week: an intake, a re-evaluation or the phase's sessions."""
+        if p.state == WAITING:
+            if p.intake is None:
+                self._book_intake(p)
+        elif p.state == REEVAL:
+            if p.reeval is None:
+                self._book_reevaluation(p, now)
+        else:
+            self.book_phase_week(p, w, now)
+
+    def _book_reevaluation(self, p: Patient, now: float) -> None:
+        """The physician's re-evaluation at the first free consultation slot within the booking horizon."""
+        a = self.policy.book_single(self.book, "reevaluation", now, now + self.horizon * WEEK, REEVAL)
+        if a is not None:
+            p.reeval = a
+            self._record_booking(p, a)
+            p.give([a])
 
     def _drops_out(self, p: Patient, now: float) -> bool:
         d = p.cond.dropout
@@ -330,90 +352,116 @@ class ClinicModel:
                 self.discharged.append(p)
 
     # ------------------------------------------------------------------------------------- attending
-    def attend(self, p: Patient, a: Appointment) -> None:  # noqa: C901  (event-loop hot path: one dispatch per appointment kind, kept inline for speed)
-        """What happens at an appointment's start time."""
-        t = a.start
+    def attend(self, p: Patient, a: Appointment) -> None:
+        """What happens at an appointment's start time: an assessment, a no-show or a treatment session."""
         a.status = "attended"
         kind = a.kind
         if kind == "intake":
-            p.intake_t = t
-            p.vas_entry, p.fn_entry = p.pain.vas(t), p.pain.function(t)
-            p.readouts = []
-            self.counters["intakes"] += 1
-            if p.sample:
-                self.traj.append((p.pid, t / DAY, p.pain.vas(t), ""))
-            self._used.append(a)  # busy minutes (see busy)
-            if self.log_events:
-                self.log(p.pid, "intake")
-            week = int(t // WEEK)
-            self._enter(p, PHASE1 if starts_with_pain_control(self.p) else PHASE2, week)
-            self.book_phase_week(p, week, a.end)
+            self._attend_intake(p, a)
             return
         if kind == "reevaluation":
             self._used.append(a)  # busy minutes (see busy)
             self._reevaluate(p, a)
             return
         if p.behave.random() < p.cond.no_show_probability:
-            a.status = "no_show"
-            p.no_shows += 1
-            self.counters["no_shows"] += 1
-            if self.log_events:
-                self.log(p.pid, "no_show", kind)
+            self._no_show(p, a)
             return
         self._used.append(a)  # busy minutes (see busy)
+        t = a.start
+        self._first_treatment_times(p, t, kind)
+        # the reading (test-retest noise) matters for phase 1's goal check; elsewhere only for the records
+        vas = p.pain.vas(t) if p.state == PHASE1 or p.sample or self.log_events else math.nan
+        if p.sample:
+            self.traj.append((p.pid, t / DAY, vas, kind))
+        if kind == "acupuncture":
+            self._acupuncture(p, t, vas)
+        else:
+            self._physiotherapy(p, a, vas)
+
+    def _attend_intake(self, p: Patient, a: Appointment) -> None:
+        """The intake assessment: entry VAS and function, then pain control (or phase 2) starts this week."""
+        t = a.start
+        p.intake_t = t
+        p.vas_entry, p.fn_entry = p.pain.vas(t), p.pain.function(t)
+        p.readouts = []
+        self.counters["intakes"] += 1
+        if p.sample:
+            self.traj.append((p.pid, t / DAY, p.pain.vas(t), ""))
+        self._used.append(a)  # busy minutes (see busy)
+        if self.log_events:
+            self.log(p.pid, "intake")
+        week = int(t // WEEK)
+        self._enter(p, PHASE1 if starts_with_pain_control(self.p) else PHASE2, week)
+        self.book_phase_week(p, week, a.end)
+
+    def _no_show(self, p: Patient, a: Appointment) -> None:
+        """The patient does not come: the session is lost (not rebooked)."""
+        a.status = "no_show"
+        p.no_shows += 1
+        self.counters["no_shows"] += 1
+        if self.log_events:
+            self.log(p.pid, "no_show", a.kind)
+
+    @staticmethod
+    def _first_treatment_times(p: Patient, t: float, kind: str) -> None:
+        """The times of the first treatment, the first PT and the first phase-2 session (for the wait KPIs)."""
         if math.isnan(p.first_treat_t):
             p.first_treat_t = t
         if kind == "physiotherapy" and math.isnan(p.first_pt_t):
             p.first_pt_t = t
         if p.state == PHASE2 and math.isnan(p.p2_first_t):
             p.p2_first_t = t
-        # the reading (test-retest noise) matters for phase 1's goal check; elsewhere only for the records
-        vas = p.pain.vas(t) if p.state == PHASE1 or p.sample or self.log_events else math.nan
-        if p.sample:
-            self.traj.append((p.pid, t / DAY, vas, kind))
-        if kind == "acupuncture":
-            if math.isnan(p.first_acu_t):
-                p.first_acu_t = t
-            p.acu_sessions += 1
-            if p.state == MAINTENANCE:
-                p.maint_sessions += 1
-                self.counters["maintenance_sessions"] += 1
-            else:
-                self.counters["acupuncture_sessions"] += 1
+
+    def _acupuncture(self, p: Patient, t: float, vas: float) -> None:
+        """An acupuncture session: counted by phase, its relief applied, phase 1's goal and cap checked."""
+        if math.isnan(p.first_acu_t):
+            p.first_acu_t = t
+        p.acu_sessions += 1
+        if p.state == MAINTENANCE:
+            p.maint_sessions += 1
+            self.counters["maintenance_sessions"] += 1
+        else:
+            self.counters["acupuncture_sessions"] += 1
+        if self.log_events:
+            self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
+        if p.state == PHASE1:
+            self._pain_control_session(p, t, vas)
+        else:
+            p.pain.acupuncture(t)
+
+    def _pain_control_session(self, p: Patient, t: float, vas: float) -> None:
+        """Phase 1: the VAS before needling is checked against the goal; at the goal or the cap, re-evaluation."""
+        given = p.n_acu_p1
+        if vas < self.goal and math.isnan(p.sessions_to_goal):
+            p.sessions_to_goal, p.goal_t = given, t
+        p.pain.acupuncture(t)
+        p.n_acu_p1 += 1
+        reached = phase1_goal_reached(self.p, vas, given)
+        if reached or p.n_acu_p1 >= p.cap:
+            p.cancel_pending(self, PHASE1)
+            p.p1_goal = reached
+            p.state = REEVAL
+            p.p1_end_t = t
+            p.reeval = None
             if self.log_events:
-                self.log(p.pid, "acupuncture", f"{p.state} vas={vas:.2f}")
-            if p.state == PHASE1:
-                given = p.n_acu_p1
-                if vas < self.goal and math.isnan(p.sessions_to_goal):
-                    p.sessions_to_goal, p.goal_t = given, t
-                p.pain.acupuncture(t)
-                p.n_acu_p1 += 1
-                reached = phase1_goal_reached(self.p, vas, given)
-                if reached or p.n_acu_p1 >= p.cap:
-                    p.cancel_pending(self, PHASE1)
-                    p.p1_goal = reached
-                    p.state = REEVAL
-                    p.p1_end_t = t
-                    p.reeval = None
-                    if self.log_events:
-                        self.log(p.pid, "phase", REEVAL)
-            else:
-                p.pain.acupuncture(t)
-        else:  # physiotherapy
-            credit, inside, gain = p.pain.physiotherapy(t, a.end)  # credit: the load delivered (0-1)
-            p.pt_pain_last = p.pain.last_pt_pain
-            p.pt_sessions += 1
-            p.pt_in_window += inside
-            if inside:
-                p.pt_gain_in += gain
-            else:
-                p.pt_gain_out += gain
-            p.pt_credit += credit
-            p.pt_effective += credit >= self.full_load
-            p.progress += credit
-            self.counters["pt_sessions"] += 1
-            if self.log_events:
-                self.log(p.pid, "physiotherapy", f"{p.state} vas={vas:.2f} credit={credit:g} window={int(inside)}")
+                self.log(p.pid, "phase", REEVAL)
+
+    def _physiotherapy(self, p: Patient, a: Appointment, vas: float) -> None:
+        """A PT session: the load delivered (0-1) builds function and progress; inside the window or not."""
+        credit, inside, gain = p.pain.physiotherapy(a.start, a.end)  # credit: the load delivered (0-1)
+        p.pt_pain_last = p.pain.last_pt_pain
+        p.pt_sessions += 1
+        p.pt_in_window += inside
+        if inside:
+            p.pt_gain_in += gain
+        else:
+            p.pt_gain_out += gain
+        p.pt_credit += credit
+        p.pt_effective += credit >= self.full_load
+        p.progress += credit
+        self.counters["pt_sessions"] += 1
+        if self.log_events:
+            self.log(p.pid, "physiotherapy", f"{p.state} vas={vas:.2f} credit={credit:g} window={int(inside)}")
 
     def _reevaluate(self, p: Patient, a: Appointment) -> None:
         t = a.start
