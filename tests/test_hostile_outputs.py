@@ -234,3 +234,67 @@ def test_sigterm_to_a_running_simulation_exits_143_and_writes_nothing(tmp_path):
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "interrupted (SIGTERM)" in err
     assert list(tmp_path.iterdir()) == []
+
+
+_KILLED_COMMIT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from rehabflow.cli import outputs
+
+    out, kill_at = Path(sys.argv[1]), int(sys.argv[2])
+    rename, calls = os.rename, [0]
+
+    def killing_rename(src, dst):
+        calls[0] += 1
+        if calls[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # no finally, no handler: the process is gone mid-commit
+        rename(src, dst)
+
+    os.rename = killing_rename
+    with outputs.staged_output(out) as stage:
+        for name in ("a.csv", "b.csv", "new.csv"):
+            (stage / name).write_text("second run " + name)
+    """
+)
+
+
+def _first_run(out: Path) -> None:
+    from rehabflow.cli.outputs import staged_output
+
+    with staged_output(out) as stage:
+        for name in ("a.csv", "b.csv", "old.csv"):
+            (stage / name).write_text("first run " + name)
+    (out / "mine.txt").write_text("the user's own file")
+
+
+@pytest.mark.parametrize("kill_at", range(1, 9))
+def test_a_process_killed_among_the_final_renames_leaves_a_folder_the_next_run_completes(tmp_path, kill_at):
+    from rehabflow.cli.outputs import JOURNAL, recover
+
+    out = tmp_path / "out"
+    _first_run(out)
+    done = subprocess.run([sys.executable, "-c", _KILLED_COMMIT, str(out), str(kill_at)], check=False)
+    recover(out)
+    files = {p.name: p.read_text() for p in out.iterdir() if p.name != INDEX}
+    assert done.returncode == -signal.SIGKILL  # 8 renames: 4 of the first run's files out, 4 new ones in
+    second = {name: "second run " + name for name in ("a.csv", "b.csv", "new.csv")}
+    assert files == {**second, "mine.txt": "the user's own file"}
+    assert json.loads((out / INDEX).read_text()) == sorted(second)
+    assert not os.path.lexists(out / JOURNAL)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no stage left beside it
+
+
+def test_a_journal_naming_a_folder_outside_is_ignored_and_removed(tmp_path):
+    from rehabflow.cli.outputs import JOURNAL, recover
+
+    out = tmp_path / "out"
+    _first_run(out)
+    victim = tmp_path / "victim.partial"
+    victim.mkdir()
+    (victim / "a.csv").write_text("not ours")
+    before = snapshot(out)
+    (out / JOURNAL).write_text(json.dumps({"stage": "../victim.partial", "written": ["a.csv"], "previous": []}))
+    recover(out)
+    assert snapshot(out) == before
+    assert (victim / "a.csv").read_text() == "not ours"

@@ -6,7 +6,9 @@
   the command writes everything there. Only when every file is written are they moved into the target, with
   SIGINT and SIGTERM held for that moment (a few renames), so the target never holds a partial set or a mix
   of two runs: the files of the previous run that this run does not write again are moved out with it (the
-  folder's ``.rehabflow-outputs`` lists what the last run wrote). A failure, a full disk or a signal while
+  folder's ``.rehabflow-outputs`` lists what the last run wrote). The renames are journaled
+  (``.rehabflow-commit``), so a process killed among them (SIGKILL, power loss) leaves a folder that the next
+  command writing it completes first (:func:`recover`). A failure, a full disk or a signal while
   writing removes the temporary folder and leaves the target as it was; a write error is one line, exit 3.
 - :func:`default_out` names ``out/<name>`` so that no name (``..``, ``a/b``) leaves ``out/``.
 
@@ -33,6 +35,8 @@ from scenarios.errors import escape_text
 from .app import EXIT_WRITE_FAILED, fail
 
 INDEX = ".rehabflow-outputs"
+JOURNAL = ".rehabflow-commit"
+_SAFE_NAME = re.compile(r"(?!\.\.?$)[^/\\\x00]+")
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -102,7 +106,12 @@ def _previous_outputs(out: Path, stale: Sequence[str]) -> set[str]:
 
 
 def _commit(stage: Path, out: Path, stale: Sequence[str]) -> None:
-    """Move the staged files into ``out``; the previous run's files go to the stage's trash (removed after)."""
+    """Move the staged files into ``out``; the previous run's files go to the stage's trash (removed after).
+
+    When ``out`` exists the moves are a few renames, not one: a journal (``.rehabflow-commit``: the stage's name,
+    the files written, the previous run's files) is written first and removed after, so that a process killed
+    in between (SIGKILL, power loss) leaves a folder that :func:`recover` completes before any later command
+    writes or reads it."""
     written = sorted(p.name for p in stage.iterdir())
     (stage / INDEX).write_text(json.dumps(written) + "\n", encoding="utf-8")
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; an output folder is shared like any new folder
@@ -110,13 +119,67 @@ def _commit(stage: Path, out: Path, stale: Sequence[str]) -> None:
         if not os.path.lexists(out):
             os.rename(stage, out)
             return
-        trash = stage / ".previous"
-        trash.mkdir()
-        for name in sorted(_previous_outputs(out, stale) | set(written) | {INDEX}):
-            if os.path.lexists(out / name):
-                os.rename(out / name, trash / name)
-        for name in [*written, INDEX]:
+        plan = {"stage": stage.name, "written": written, "previous": sorted(_previous_outputs(out, stale))}
+        _write_synced(out / JOURNAL, json.dumps(plan) + "\n")
+        _move_in(stage, out, written, plan["previous"])
+        os.unlink(out / JOURNAL)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """``text`` in ``path``, on disk before this returns (file and folder synced)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _move_in(stage: Path, out: Path, written: Sequence[str], previous: Sequence[str]) -> None:
+    """The renames of a commit; safe to repeat after an interruption (each name's place says what is left).
+
+    A name still in the stage has not been moved: the file of that name in ``out`` is the previous run's and
+    goes to the trash first. A previous run's file that this run does not write goes to the trash too."""
+    new = [*written, INDEX]
+    trash = stage / ".previous"
+    trash.mkdir(exist_ok=True)
+    for name in sorted(set(previous) | set(new)):
+        if os.path.lexists(out / name) and (name not in new or os.path.lexists(stage / name)):
+            os.rename(out / name, trash / name)
+    for name in new:
+        if os.path.lexists(stage / name):
             os.rename(stage / name, out / name)
+
+
+def _journal_plan(out: Path) -> tuple[Path, list[str], list[str]] | None:
+    """The stage, written and previous names of an interrupted commit into ``out``, or None (none, or unreadable)."""
+    try:
+        plan = json.loads((out / JOURNAL).read_text(encoding="utf-8"))
+        stage_name, written, previous = plan["stage"], plan["written"], plan["previous"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    names = [stage_name, *written, *previous] if isinstance(written, list) and isinstance(previous, list) else []
+    if not names or not all(isinstance(n, str) and _SAFE_NAME.fullmatch(n) for n in names):
+        return None
+    if not stage_name.endswith(".partial"):
+        return None
+    return out.absolute().parent / stage_name, written, previous
+
+
+def recover(out: Path) -> None:
+    """Complete a commit into ``out`` that a killed process left half done (see :func:`_commit`); else nothing."""
+    out = Path(out)
+    if not os.path.lexists(out / JOURNAL):
+        return
+    plan = _journal_plan(out)
+    with _signals_held():
+        if plan is not None and plan[0].is_dir():
+            _move_in(plan[0], out, plan[1], plan[2])
+            shutil.rmtree(plan[0], ignore_errors=True)
+        os.unlink(out / JOURNAL)
 
 
 def _remove(stage: Path) -> None:
@@ -144,6 +207,7 @@ def staged_output(out: Path, stale: Sequence[str] = ()) -> Iterator[Path]:
     out = Path(out)
     stage: Path | None = None
     try:
+        recover(out)
         out.absolute().parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.absolute().parent))
         yield stage
