@@ -26,6 +26,7 @@ from .executors import ExecutorSpec, run_tasks
 from .kpis import compute_kpis, kpi_label, outcome_counts, share_interval, utilisation_table
 from .model import ClinicModel
 from .results import ComparisonResult, ExperimentResult, ReplicationResult
+from .start import StartingPatient, place_existing
 from .stats import paired_differences, t_interval
 from .streams import ReplicationStreams
 from .warmup import mser5, system_census
@@ -155,12 +156,14 @@ def run_replication(
     event_log: bool = False,
     warmup_weeks: int | None = None,
     policy: BookingPolicy | None = None,
+    starting: Sequence[StartingPatient] = (),
 ) -> ReplicationResult:
     """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
 
     ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
     its own choice with :func:`finalise`. ``policy``: a :class:`sim.booking.BookingPolicy` (default: greedy
-    earliest-fit). The input scenario is not modified.
+    earliest-fit). ``starting``: patients already in the programme at time 0 (:mod:`sim.start`; a forecast
+    from a clinic's register). The input scenario is not modified.
     """
     weeks = int(weeks or scenario.run.horizon_weeks)
     warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
@@ -172,6 +175,8 @@ def run_replication(
         sample_from_week=warm,
         policy=policy,
     )
+    if starting:
+        place_existing(model, starting, root_seed, rep)
     model.run()
     grid = model.grid
     resources = [(sid, role) for sid, role in zip(grid.staff_ids, grid.staff_roles, strict=True)]

@@ -87,11 +87,26 @@ def simulate(
     precision: float = typer.Option(
         0.05, "--precision", help="Relative CI half-width for --auto-replications (0.05 = 5%)."
     ),
+    from_clinic: bool = typer.Option(
+        False,
+        "--from-clinic",
+        help="Forecast from the clinic register's current patients (--weeks: the forecast's weeks, default 12), "
+        "beside the steady state (docs/how-to/clinic.md).",
+    ),
+    db: str | None = typer.Option(None, "--db", help="With --from-clinic: the register URL (default: $REHABFLOW_DB)."),
 ) -> None:
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
     import sim
 
     check_options(replications, weeks, seed, workers)
+    if from_clinic or db is not None:
+        _check_from_clinic(from_clinic, dask, auto_replications, event_log)
+        from .forecast_cmd import simulate_from_clinic
+
+        simulate_from_clinic(
+            scenario, db=db, weeks=weeks, replications=replications, seed=seed, workers=workers, out=out
+        )
+        return
     executor, scenario = executor_spec(workers, dask, scenario, ctx.args)
     if dask and auto_replications:
         raise InputError("--dask: not available with --auto-replications (use --workers)")
@@ -160,6 +175,14 @@ def simulate(
 
         console.print(describe_auto(res.manifest["replications_auto"]))
     console.print(f"Tables and manifest written to {out}/ ({m['wall_time_seconds']:.1f} s)")
+
+
+def _check_from_clinic(from_clinic: bool, dask: bool, auto_replications: bool, event_log: bool) -> None:
+    if not from_clinic:
+        raise InputError("--db: only with --from-clinic")
+    for flag, given in (("--dask", dask), ("--auto-replications", auto_replications), ("--event-log", event_log)):
+        if given:
+            raise InputError(f"{flag}: not available with --from-clinic")
 
 
 def _hint(summary: pd.DataFrame) -> str:
