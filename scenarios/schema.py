@@ -7,6 +7,7 @@ impossible values are errors with a field path. Cross-field rules are in :class:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -505,71 +506,9 @@ class Scenario(Strict):
         return v
 
     @model_validator(mode="after")
-    def _cross_field(self) -> Scenario:  # noqa: C901  (a list of independent cross-field checks, each two lines)
-        """Rules that span sections; each error names the field it is about."""
-        errors: list[tuple[str, str]] = []
-        first: dict[str, int] = {}
-        for i, member in enumerate(self.staff):  # linear: a dict of ids, not a scan of the ones before
-            if first.setdefault(member.id, i) != i:
-                errors.append((f"staff.{i}.id", f"duplicate staff id {member.id!r}"))
-        open_days = set(self.calendar.weekday_indices)
-        for i, member in enumerate(self.staff):
-            if not member.windows(self.calendar):
-                errors.append((f"staff.{i}.availability", "no hours inside the clinic's open days and opening hours"))
-        n_days = len(open_days)
-        gap = self.protocol.timing.min_days_between_same_type
-        max_spaced = _max_spaced_sessions(sorted(open_days), gap)
-        p = self.protocol
-        for path, n in (
-            ("protocol.phase1.acupuncture_per_week", p.phase1.acupuncture_per_week),
-            ("protocol.phase2.acupuncture_per_week", p.phase2.acupuncture_per_week),
-            ("protocol.phase2.pt_per_week", p.phase2.pt_per_week),
-            ("protocol.phase3.pt_per_week", p.phase3.pt_per_week),
-        ):
-            if n > n_days:
-                errors.append((path, f"{n} sessions a week but the clinic is open {n_days} days"))
-            elif n > max_spaced:
-                errors.append((path, f"{n} sessions a week cannot be {gap} or more days apart on the open weekdays"))
-        for cond in self.demand.condition_mix:
-            if cond not in self.conditions:
-                errors.append((f"demand.condition_mix.{cond.value}", "condition has no parameters in 'conditions'"))
-        roles = {r for s in self.staff for r in s.roles}
-        needs_acu = (
-            p.phase1.acupuncture_per_week > 0
-            or p.phase2.acupuncture_per_week > 0
-            or p.phase3.acupuncture_every_weeks > 0
-        )
-        needs_pt = p.phase2.pt_per_week > 0 or p.phase3.pt_per_week > 0
-        for role, needed, why in (
-            (Role.physician, True, "intake assessments need a physician"),
-            (Role.acupuncturist, needs_acu, "the protocol has acupuncture sessions"),
-            (Role.physiotherapist, needs_pt, "the protocol has physiotherapy sessions"),
-        ):
-            if needed and role not in roles:
-                errors.append(("staff", f"no staff member has the role {role.value!r}, but {why}"))
-        if needs_acu and self.rooms.acupuncture_rooms == 0:
-            errors.append(("rooms.acupuncture_rooms", "is 0, but the protocol has acupuncture sessions"))
-        if needs_pt and self.rooms.gym_stations == 0:
-            errors.append(("rooms.gym_stations", "is 0, but the protocol has physiotherapy sessions"))
-        if self.rooms.consultation_rooms == 0:
-            errors.append(("rooms.consultation_rooms", "is 0, but intake assessments need a room"))
-        slot = self.calendar.slot_minutes
-        for field, minutes in p.durations_minutes.model_dump().items():
-            if minutes % slot:
-                errors.append(
-                    (
-                        f"protocol.durations_minutes.{field}",
-                        f"{minutes} min is not a whole number of {slot}-minute slots",
-                    )
-                )
-            if minutes > self.calendar.close_minute - self.calendar.open_minute:
-                errors.append((f"protocol.durations_minutes.{field}", "longer than the clinic's opening hours"))
-        if p.phase1.min_sessions > p.phase1.session_cap:
-            errors.append(("protocol.phase1.min_sessions", "must not exceed session_cap"))
-        if p.phase2.max_weeks < p.phase2.typical_weeks:
-            errors.append(("protocol.phase2.max_weeks", "must be at least typical_weeks"))
-        if p.phase3.max_weeks < p.phase3.typical_weeks:
-            errors.append(("protocol.phase3.max_weeks", "must be at least typical_weeks"))
+    def _cross_field(self) -> Scenario:
+        """Rules that span sections, one function each (``_CROSS_FIELD_CHECKS``); each error names its field."""
+        errors = [problem for check in _CROSS_FIELD_CHECKS for problem in check(self)]
         if errors:
             raise CrossFieldErrors(errors)
         return self
@@ -581,6 +520,165 @@ class Scenario(Strict):
 
     def role_counts(self) -> dict[str, int]:
         return {r.value: len(self.staff_with_role(r)) for r in Role}
+
+
+# ------------------------------------------------------------------------------------ cross-field checks
+#: One cross-field problem: (field path, reason).
+Problem = tuple[str, str]
+
+
+def _duplicate_staff_ids(sc: Scenario) -> list[Problem]:
+    """Each staff id appears once (the later copies are named)."""
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, member in enumerate(sc.staff):  # linear: a dict of ids, not a scan of the ones before
+        if first.setdefault(member.id, i) != i:
+            problems.append((f"staff.{i}.id", f"duplicate staff id {member.id!r}"))
+    return problems
+
+
+def _staff_without_hours(sc: Scenario) -> list[Problem]:
+    """Each staff member has some hours inside the clinic's open days and opening hours."""
+    return [
+        (f"staff.{i}.availability", "no hours inside the clinic's open days and opening hours")
+        for i, member in enumerate(sc.staff)
+        if not member.windows(sc.calendar)
+    ]
+
+
+def _weekly_counts_fit_week(sc: Scenario) -> list[Problem]:
+    """Each weekly session count fits the open days, with the protocol's gap between sessions of one kind."""
+    open_days = sorted(set(sc.calendar.weekday_indices))
+    n_days = len(open_days)
+    p = sc.protocol
+    gap = p.timing.min_days_between_same_type
+    max_spaced = _max_spaced_sessions(open_days, gap)
+    problems: list[Problem] = []
+    for path, n in (
+        ("protocol.phase1.acupuncture_per_week", p.phase1.acupuncture_per_week),
+        ("protocol.phase2.acupuncture_per_week", p.phase2.acupuncture_per_week),
+        ("protocol.phase2.pt_per_week", p.phase2.pt_per_week),
+        ("protocol.phase3.pt_per_week", p.phase3.pt_per_week),
+    ):
+        if n > n_days:
+            problems.append((path, f"{n} sessions a week but the clinic is open {n_days} days"))
+        elif n > max_spaced:
+            problems.append((path, f"{n} sessions a week cannot be {gap} or more days apart on the open weekdays"))
+    return problems
+
+
+def _mix_conditions_have_parameters(sc: Scenario) -> list[Problem]:
+    """Each condition of the referral mix has its parameters in ``conditions``."""
+    return [
+        (f"demand.condition_mix.{cond.value}", "condition has no parameters in 'conditions'")
+        for cond in sc.demand.condition_mix
+        if cond not in sc.conditions
+    ]
+
+
+def _needs_acupuncture(p: ProtocolSpec) -> bool:
+    """The protocol has acupuncture sessions in some phase."""
+    return (
+        p.phase1.acupuncture_per_week > 0 or p.phase2.acupuncture_per_week > 0 or p.phase3.acupuncture_every_weeks > 0
+    )
+
+
+def _needs_physiotherapy(p: ProtocolSpec) -> bool:
+    """The protocol has physiotherapy sessions in some phase."""
+    return p.phase2.pt_per_week > 0 or p.phase3.pt_per_week > 0
+
+
+def _roles_for_protocol(sc: Scenario) -> list[Problem]:
+    """Some staff member has each role the protocol's sessions need (a physician always)."""
+    roles = {r for s in sc.staff for r in s.roles}
+    return [
+        ("staff", f"no staff member has the role {role.value!r}, but {why}")
+        for role, needed, why in (
+            (Role.physician, True, "intake assessments need a physician"),
+            (Role.acupuncturist, _needs_acupuncture(sc.protocol), "the protocol has acupuncture sessions"),
+            (Role.physiotherapist, _needs_physiotherapy(sc.protocol), "the protocol has physiotherapy sessions"),
+        )
+        if needed and role not in roles
+    ]
+
+
+def _rooms_for_protocol(sc: Scenario) -> list[Problem]:
+    """Each room type the protocol's sessions need has at least one room (a consultation room always)."""
+    return [
+        (path, reason)
+        for path, missing, reason in (
+            (
+                "rooms.acupuncture_rooms",
+                _needs_acupuncture(sc.protocol) and sc.rooms.acupuncture_rooms == 0,
+                "is 0, but the protocol has acupuncture sessions",
+            ),
+            (
+                "rooms.gym_stations",
+                _needs_physiotherapy(sc.protocol) and sc.rooms.gym_stations == 0,
+                "is 0, but the protocol has physiotherapy sessions",
+            ),
+            (
+                "rooms.consultation_rooms",
+                sc.rooms.consultation_rooms == 0,
+                "is 0, but intake assessments need a room",
+            ),
+        )
+        if missing
+    ]
+
+
+def _durations_fit_slots_and_hours(sc: Scenario) -> list[Problem]:
+    """Each session lasts a whole number of slots and fits in the clinic's opening hours."""
+    slot = sc.calendar.slot_minutes
+    opening_hours = sc.calendar.close_minute - sc.calendar.open_minute
+    problems: list[Problem] = []
+    for field, minutes in sc.protocol.durations_minutes.model_dump().items():
+        if minutes % slot:
+            problems.append(
+                (f"protocol.durations_minutes.{field}", f"{minutes} min is not a whole number of {slot}-minute slots")
+            )
+        if minutes > opening_hours:
+            problems.append((f"protocol.durations_minutes.{field}", "longer than the clinic's opening hours"))
+    return problems
+
+
+def _phase_bounds_ordered(sc: Scenario) -> list[Problem]:
+    """Each phase's lower bound does not exceed its upper bound (sessions in phase 1, weeks in phases 2-3)."""
+    p = sc.protocol
+    return [
+        (path, reason)
+        for path, wrong, reason in (
+            (
+                "protocol.phase1.min_sessions",
+                p.phase1.min_sessions > p.phase1.session_cap,
+                "must not exceed session_cap",
+            ),
+            (
+                "protocol.phase2.max_weeks",
+                p.phase2.max_weeks < p.phase2.typical_weeks,
+                "must be at least typical_weeks",
+            ),
+            (
+                "protocol.phase3.max_weeks",
+                p.phase3.max_weeks < p.phase3.typical_weeks,
+                "must be at least typical_weeks",
+            ),
+        )
+        if wrong
+    ]
+
+
+#: The cross-field checks, in the order their problems are reported.
+_CROSS_FIELD_CHECKS: tuple[Callable[[Scenario], list[Problem]], ...] = (
+    _duplicate_staff_ids,
+    _staff_without_hours,
+    _weekly_counts_fit_week,
+    _mix_conditions_have_parameters,
+    _roles_for_protocol,
+    _rooms_for_protocol,
+    _durations_fit_slots_and_hours,
+    _phase_bounds_ordered,
+)
 
 
 def _max_spaced_sessions(days: list[int], gap: int) -> int:
