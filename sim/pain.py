@@ -35,13 +35,23 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 
+from scenarios.availability import Window
 from scenarios.protocol import DAY, WEEK
-from scenarios.schema import CalendarSpec, ConditionSpec, PainModelSpec, ProtocolSpec, ResponderClass
+from scenarios.schema import (
+    CalendarSpec,
+    ConditionSpec,
+    PainModelSpec,
+    ProtocolSpec,
+    ResponderClass,
+    Role,
+    StaffMember,
+)
 
 _STD = NormalDist()
 try:  # the C function behind NormalDist.inv_cdf, without its Python wrapper (3x faster per reading)
@@ -334,7 +344,9 @@ class PainState:
 
 
 # ------------------------------------------------------------------------------------- standalone model
-def _earliest_in_windows(windows, calendar: CalendarSpec, t: float, minutes: int, last_day: int) -> float | None:
+def _earliest_in_windows(
+    windows: Sequence[Window], calendar: CalendarSpec, t: float, minutes: int, last_day: int
+) -> float | None:
     """First slot start >= t, on a day <= ``last_day``, whose session of ``minutes`` fits in one window."""
     slot = calendar.slot_minutes
     day = int(t // DAY)
@@ -349,7 +361,77 @@ def _earliest_in_windows(windows, calendar: CalendarSpec, t: float, minutes: int
     return None
 
 
-def simulate_sessions_to_goal(  # noqa: C901  (the stand-alone phase-1 reference, kept literal to mirror the booking rules)
+def _role_windows(calendar: CalendarSpec, staff: Sequence[StaffMember] | None, role: Role) -> list[Window]:
+    """The hours in which some staff member of ``role`` works (None: the clinic's opening hours)."""
+    if staff is None:
+        return calendar.windows()
+    return [w for m in staff if role in m.roles for w in m.windows(calendar)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Phase1Reference:
+    """What the stand-alone phase-1 reference reads: the condition, the clinic's hours and the protocol's rules."""
+
+    cond: ConditionSpec
+    pm: PainModelSpec
+    calendar: CalendarSpec
+    phys: list[Window]  # hours an intake can be in
+    acu: list[Window]  # hours an acupuncture session can be in
+    open_days: frozenset[int]  # weekdays 0..6
+    intake_minutes: int
+    acu_minutes: int
+    per_week: int  # protocol.phase1.acupuncture_per_week
+    cap: int  # protocol.phase1.session_cap
+    gap: int  # protocol.timing.min_days_between_same_type
+    goal: float  # protocol.goal_vas
+    no_shows: bool
+
+
+def _book_phase1_week(
+    ref: _Phase1Reference, week: int, earliest: float, last_day: int, wanted: int
+) -> tuple[list[float], int]:
+    """Start minutes of up to ``wanted`` acupuncture sessions in ``week`` from ``earliest``, each on an open day
+    ``gap`` days after the previous one at the first slot an acupuncturist's hours hold it; and the last day used."""
+    booked: list[float] = []
+    for d in range(max(week * 7, int(earliest // DAY)), week * 7 + 7):
+        if len(booked) >= wanted:
+            break
+        if d - last_day < ref.gap or d % 7 not in ref.open_days:
+            continue
+        t = _earliest_in_windows(ref.acu, ref.calendar, max(earliest, d * DAY), ref.acu_minutes, d)
+        if t is not None and int(t // DAY) == d:
+            booked.append(t)
+            last_day = d
+    return booked, last_day
+
+
+def _patient_sessions_to_goal(ref: _Phase1Reference, attr_seed: int, behave_seed: int, t_ref: float) -> float:
+    """Attended sessions before one patient referred at ``t_ref`` first reads VAS < goal; NaN if not within the cap
+    (or no intake fits the physicians' hours)."""
+    attr = random.Random(attr_seed)
+    draws = PatientDraws.from_random(attr)
+    behave = random.Random(behave_seed)
+    st = PainState(ref.cond, ref.pm, draws, t_ref, random.Random(attr.getrandbits(64)))
+    intake = _earliest_in_windows(ref.phys, ref.calendar, t_ref, ref.intake_minutes, 10**6)
+    if intake is None:
+        return math.nan
+    earliest, week = intake + ref.intake_minutes, int(intake // WEEK)
+    given, last_day = 0, -(10**6)
+    while given < ref.cap:
+        booked, last_day = _book_phase1_week(ref, week, earliest, last_day, min(ref.per_week, ref.cap - given))
+        for t in booked:
+            if ref.no_shows and behave.random() < ref.cond.no_show_probability:
+                continue  # a no-show loses the session
+            if st.vas(t) < ref.goal:
+                return float(given)
+            st.acupuncture(t)
+            given += 1
+        week += 1
+        earliest = week * WEEK
+    return math.nan
+
+
+def simulate_sessions_to_goal(
     cond: ConditionSpec,
     pm: PainModelSpec,
     protocol: ProtocolSpec,
@@ -357,7 +439,7 @@ def simulate_sessions_to_goal(  # noqa: C901  (the stand-alone phase-1 reference
     rng: np.random.Generator,
     n: int,
     no_shows: bool = True,
-    staff=None,
+    staff: Sequence[StaffMember] | None = None,
 ) -> np.ndarray:
     """Acupuncture sessions before a phase-1 visit first finds VAS < goal, for ``n`` patients; NaN if not
     within ``session_cap`` attended sessions.
@@ -369,56 +451,27 @@ def simulate_sessions_to_goal(  # noqa: C901  (the stand-alone phase-1 reference
     ``staff``, a list of StaffMember; None = the clinic's hours). The goal is checked before each attended
     session (pre-session VAS); a no-show loses the session. Dropout is not modelled here.
     """
-    from scenarios.schema import Role
-
-    p1, tm, dur = protocol.phase1, protocol.timing, protocol.durations_minutes
+    p1 = protocol.phase1
     out = np.full(n, np.nan)
     if p1.acupuncture_per_week <= 0:
         return out
-
-    def windows(role):
-        if staff is None:
-            return calendar.windows()
-        return [w for m in staff if role in m.roles for w in m.windows(calendar)]
-
-    phys, acu = windows(Role.physician), windows(Role.acupuncturist)
-    open_days = set(calendar.weekday_indices)
+    ref = _Phase1Reference(
+        cond,
+        pm,
+        calendar,
+        phys=_role_windows(calendar, staff, Role.physician),
+        acu=_role_windows(calendar, staff, Role.acupuncturist),
+        open_days=frozenset(calendar.weekday_indices),
+        intake_minutes=protocol.durations_minutes.intake_assessment,
+        acu_minutes=protocol.durations_minutes.acupuncture,
+        per_week=p1.acupuncture_per_week,
+        cap=p1.session_cap,
+        gap=protocol.timing.min_days_between_same_type,
+        goal=protocol.goal_vas,
+        no_shows=no_shows,
+    )
     seeds = rng.integers(0, 2**63 - 1, size=(n, 2))
     referral = rng.random(n) * WEEK
-    goal, cap, gap = protocol.goal_vas, p1.session_cap, tm.min_days_between_same_type
-    horizon = 10**6
     for i in range(n):
-        attr = random.Random(int(seeds[i, 0]))
-        draws = PatientDraws.from_random(attr)
-        behave = random.Random(int(seeds[i, 1]))
-        t_ref = float(referral[i])
-        st = PainState(cond, pm, draws, t_ref, random.Random(attr.getrandbits(64)))
-        intake = _earliest_in_windows(phys, calendar, t_ref, dur.intake_assessment, horizon)
-        if intake is None:
-            continue
-        earliest = intake + dur.intake_assessment
-        week = int(intake // WEEK)
-        given, last_day = 0, -(10**6)
-        while given < cap:
-            booked: list = []
-            for d in range(max(week * 7, int(earliest // DAY)), week * 7 + 7):
-                if len(booked) >= min(p1.acupuncture_per_week, cap - given):
-                    break
-                if d - last_day < gap or d % 7 not in open_days:
-                    continue
-                t = _earliest_in_windows(acu, calendar, max(earliest, d * DAY), dur.acupuncture, d)
-                if t is not None and int(t // DAY) == d:
-                    booked.append(t)
-                    last_day = d
-            for t in booked:
-                if no_shows and behave.random() < cond.no_show_probability:
-                    continue
-                if st.vas(t) < goal:
-                    out[i] = given
-                    given = cap
-                    break
-                st.acupuncture(t)
-                given += 1
-            week += 1
-            earliest = week * WEEK
+        out[i] = _patient_sessions_to_goal(ref, int(seeds[i, 0]), int(seeds[i, 1]), float(referral[i]))
     return out
