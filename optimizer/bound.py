@@ -36,7 +36,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, product
 
 import highspy
 import numpy as np
@@ -330,17 +330,102 @@ def _visit_rows(week: Week, rows: _Rows, reqs, mine, n: int, per_day: int) -> in
     return n
 
 
-def _balance_rows(week: Week, rows: _Rows, cols: list[_Column], n: int) -> list[int]:
-    """``top[role]`` columns: members x top >= the role's sessions (the busiest has at least the average)."""
-    tops = []
-    for role in sorted({r for info in week.staff.values() for r in info.roles}):
-        members = sum(1 for info in week.staff.values() if role in info.roles)
+#: at most this many role splits per set of practitioners in the balance rows (a search-size guard, not a model
+#: parameter: a practitioner with several roles can be counted as the busiest of any one of them)
+MAX_ROLE_SPLITS = 32
+#: at most this many of the least available practitioners are dropped, one at a time, in the balance rows
+MAX_DROPPED = 3
+#: the balance rows are written for sets of at most this many roles (None: every set); 1 with MAX_DROPPED = 0
+#: gives the plain rows "members x top >= the role's sessions"
+MAX_GROUP_ROLES: int | None = None
+
+
+def _max_sessions(week: Week, s: str, kinds: dict[str, int]) -> int:
+    """The most sessions practitioner ``s`` can give in the week, of the kinds in ``kinds`` (kind -> shortest
+    duration, minutes) they are qualified for: per day and window, lanes x floor(minutes / duration)."""
+    cap, units = staff_units(week)
+    info = week.staff[s]
+    mine = [(cap // units[k], dur) for k, dur in kinds.items() if ROLE_OF_SESSION[k] in info.roles]
+    total = 0
+    for d in week.days:
+        for a, b in info.windows:
+            minutes = max(0, min(b, (d + 1) * DAY) - max(a, d * DAY))
+            total += max((lanes * (minutes // dur) for lanes, dur in mine), default=0)
+    return total
+
+
+def _role_splits(kept: list[str], week: Week, group: tuple[str, ...]) -> list[dict[str, int]]:
+    """Ways to count each practitioner of ``kept`` as a member of one of their roles in ``group``: how many are
+    counted in each role (a practitioner with two roles may count for either)."""
+    types: dict[tuple[str, ...], int] = defaultdict(int)
+    for s in kept:
+        types[tuple(sorted(week.staff[s].roles & set(group)))] += 1
+    splits: list[dict[str, int]] = [{}]
+    for roles, count in sorted(types.items()):
+        options = [c for c in product(range(count + 1), repeat=len(roles)) if sum(c) == count]
+        splits = [
+            {r: sp.get(r, 0) + (c[roles.index(r)] if r in roles else 0) for r in set(sp) | set(roles)}
+            for sp in splits
+            for c in options
+        ][:MAX_ROLE_SPLITS]
+    return splits
+
+
+def _balance_rows(week: Week, rows: _Rows, cols: list[_Column], n: int) -> tuple[list[int], int]:
+    """``top[role]`` columns (the busiest practitioner of the role) and, per role, a column ``X[role] >=`` the
+    role's sessions; ``X[Q]`` is their sum over a set of roles ``Q``. Those sessions are given by the practitioners holding a role
+    of ``Q``; counting each of them as the busiest of one of their roles, ``sum_s top[role(s)] >= X[Q]``; a
+    practitioner who can give at most ``m`` sessions may instead be left out with ``m`` on the right-hand side
+    (the least available first, up to :data:`MAX_DROPPED`). Returns the top columns and the next free column."""
+    roles = sorted({r for info in week.staff.values() for r in info.roles})
+    tops = {role: n + i for i, role in enumerate(roles)}
+    n += len(roles)
+    kinds: dict[str, int] = {}
+    for col in cols:
+        kinds[col.kind] = min(kinds.get(col.kind, col.duration), col.duration)
+    kinds = {k: d * week.slot for k, d in kinds.items()}
+    sums: dict[str, int] = {}
+    for role in roles:  # X[role] >= the role's sessions (one dense row per role)
         mine = [col.first + np.arange(len(col.starts)) for col in cols if ROLE_OF_SESSION[col.kind] == role]
-        ix = np.concatenate(mine) if mine else np.arange(0)
-        rows.add(np.append(ix, n), np.append(np.ones(len(ix)), -float(members)), 0.0)
-        tops.append(n)
-        n += 1
-    return tops
+        if mine:
+            ix = np.concatenate(mine)
+            sums[role], n = n, n + 1
+            rows.add(np.append(ix, sums[role]), np.append(np.ones(len(ix)), -1.0), 0.0)
+    for size in range(1, min(len(roles), MAX_GROUP_ROLES or len(roles)) + 1):
+        for group in combinations(roles, size):
+            x_q = [sums[r] for r in group if r in sums]
+            if not x_q:
+                continue
+            in_group = {k: d for k, d in kinds.items() if ROLE_OF_SESSION[k] in group}
+            staff = sorted(
+                (s for s, info in week.staff.items() if info.roles & set(group)),
+                key=lambda s: (_max_sessions(week, s, in_group), s),
+            )
+            _group_balance_rows(week, rows, group, staff, in_group, tops, x_q)
+    return list(tops.values()), n
+
+
+def _group_balance_rows(
+    week: Week,
+    rows: _Rows,
+    group: tuple[str, ...],
+    staff: list[str],
+    kinds: dict[str, int],
+    tops: dict[str, int],
+    x_q: list[int],
+) -> None:
+    """``X[Q] - sum_role count x top[role] <= sessions the dropped practitioners can give at most``."""
+    dropped = 0
+    for k in range(min(len(staff), MAX_DROPPED + 1)):
+        if k:
+            dropped += _max_sessions(week, staff[k - 1], kinds)
+        for split in _role_splits(staff[k:], week, group):
+            used = sorted(r for r, c in split.items() if c)
+            rows.add(
+                np.array(x_q + [tops[r] for r in used]),
+                np.array([1.0] * len(x_q) + [-float(split[r]) for r in used]),
+                float(dropped),
+            )
 
 
 class BoundSolver:
@@ -414,16 +499,18 @@ def _build_lp(week: Week, history: History):
     n_x = n
     n = _patient_rows(week, rows, per_class, classes, n, per_day)
     n_visits = n - n_x
-    tops = _balance_rows(week, rows, cols, n)
-    n += len(tops)
+    tops, n_all = _balance_rows(week, rows, cols, n)
+    n_sums = n_all - n - len(tops)  # the X[Q] columns after the tops
+    n = n_all
     cost = np.concatenate(
         costs
         + [
             np.full(n_visits, scaled(w.fewer_trips), dtype=float),
             np.full(len(tops), scaled(w.workload_balance), dtype=float),
+            np.zeros(n_sums),
         ]
     )
-    ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops), np.inf)])
+    ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops) + n_sums, np.inf)])
     a = coo_matrix(
         (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))), shape=(len(rows.b), n)
     ).tocsr()
