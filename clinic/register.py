@@ -25,9 +25,10 @@ from scenarios.protocol import DAYS_PER_WEEK, Phase
 from . import db
 from .models import ACTIVE, CANCELLED, NO_SHOW, WITHDRAWN, Absence, Appointment, Patient, Setting, Staff
 
-#: settings a register is created with. ``no_show_follow_up``: this many no-shows in a row (since the last
-#: follow-up) make ``review`` propose a follow-up call (assumption: two in a row, a clinic's usual rule).
-DEFAULT_SETTINGS = {"no_show_follow_up": "2"}
+#: settings a register is created with (besides its scenario). The follow-up threshold after repeated no-shows
+#: is the scenario's ``protocol.no_show_follow_up`` now; a ``no_show_follow_up`` row that older registers hold
+#: is no longer read.
+DEFAULT_SETTINGS: dict[str, str] = {}
 ATTENDANCE_COLUMNS = ["patient_id", "date", "start", "session", "status", "vas_before", "vas_after"]
 
 

@@ -16,7 +16,8 @@ the Monday after the latest planned week), each active patient is read against t
   "strengthening with pain does not work"; an unmeasured VAS counts as ``min_load``); discharge goes to
   **maintenance** when :func:`~scenarios.protocol.maintenance_applies`;
 * maintenance: **end of maintenance** after ``maintenance.duration_weeks``;
-* any patient: a **follow-up** call after ``no_show_follow_up`` no-shows in a row (a register setting).
+* any patient: a **follow-up** call after ``protocol.no_show_follow_up`` no-shows in a row (a scenario
+  parameter; 0 = never).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from scenarios.protocol import (
 
 from . import db
 from .models import ACTIVE, ATTENDED, CANCELLED, COMPLETED, DISCHARGED, EXITED, NO_SHOW, Appointment, Decision, Patient
-from .register import active_patients, latest_week, now, scenario_of, setting
+from .register import active_patients, latest_week, now, scenario_of
 
 #: what ``--to`` accepts: the protocol's phase codes and the ends of the programme.
 TARGETS = (*(p.code for p in Phase), DISCHARGED, COMPLETED, EXITED)
@@ -280,7 +281,7 @@ def review(engine: Engine, week: dt.date | None = None) -> tuple[dt.date, list[P
 def _review(s: Session, week: dt.date | None) -> tuple[dt.date, list[Proposal]]:
     scen = scenario_of(s)
     w = review_week(s, week)
-    threshold = int(setting(s, "no_show_follow_up"))
+    threshold = scen.protocol.no_show_follow_up
     return w, [x for p in active_patients(s) for x in proposals_for(s, scen, p, w, threshold)]
 
 

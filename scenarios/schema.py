@@ -420,6 +420,9 @@ class ProtocolSpec(Strict):
     timing: TimingRules
     durations_minutes: SessionDurations
     booking_horizon_weeks: int = Field(ge=1, le=12)
+    # no-shows in a row (since the last follow-up) after which the clinic register's review proposes a follow-up
+    # call; 0 = never. A clinic rule the register applies (the simulation has no follow-up calls)
+    no_show_follow_up: int = Field(2, ge=0, le=20)
 
 
 # -------------------------------------------------------------------------------------------------- roster

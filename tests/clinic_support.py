@@ -73,6 +73,35 @@ def new_register(url: str, folder: Path, n: int = 8, seed: int = 3):  # noqa: AN
     return engine
 
 
+def register_with(tmp_path, rows: list[dict]):  # noqa: ANN201  (Engine)
+    """A register (baseline, its staff) holding exactly ``rows`` (patient_id, condition, phase, phase_start,
+    needs_assessment)."""
+    from clinic import db
+    from clinic.register import import_tables, init_register, scenario_of
+    from optimizer.sample import staff_table
+    from optimizer.tables import PATIENT_COLUMNS
+
+    engine, _ = init_register(f"sqlite:///{tmp_path / 'clinic.db'}", "baseline")
+    patients = pd.DataFrame(
+        [
+            {
+                "availability": "",
+                "preferred_staff": "",
+                "priority": 0,
+                "preferred_times": "",
+                "needs_assessment": False,
+                "phase_start": WEEK.isoformat(),
+                **r,
+            }
+            for r in rows
+        ],
+        columns=PATIENT_COLUMNS,
+    )
+    with db.transaction(engine) as s:
+        import_tables(s, patients, staff_table(scenario_of(s)), WEEK)
+    return engine
+
+
 def ci_without_server() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes") and not os.environ.get(PG_ENV)
 
@@ -83,6 +112,7 @@ __all__ = [
     "ci_without_server",
     "database_url",
     "new_register",
+    "register_with",
     "pytest",
     "small_clinic",
     "write_inputs",

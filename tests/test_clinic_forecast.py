@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from clinic import db
 from clinic.forecast import register_start, starting_patient
 from clinic.models import ATTENDED, Appointment, Patient
-from clinic.register import import_tables, init_register, scenario_of
-from clinic_support import WEEK, new_register
+from clinic.register import init_register
+from clinic_support import WEEK, new_register, register_with
 from rehabflow.cli import app
 from scenarios import load_scenario, parse_scenario, scenario_to_dict
 from scenarios.protocol import WEEK as WEEK_MINUTES
@@ -40,33 +40,6 @@ def quiet():  # noqa: ANN201  (Scenario)
     for c in d["conditions"].values():
         c["dropout"] = {k: 0.0 for k in c["dropout"]}
     return parse_scenario(d, "quiet baseline")
-
-
-def register_with(tmp_path, rows: list[dict]):  # noqa: ANN201  (Engine)
-    """A register (baseline, its staff) holding exactly ``rows`` (patient_id, condition, phase, phase_start,
-    needs_assessment)."""
-    from optimizer.sample import staff_table
-    from optimizer.tables import PATIENT_COLUMNS
-
-    engine, _ = init_register(f"sqlite:///{tmp_path / 'clinic.db'}", "baseline")
-    patients = pd.DataFrame(
-        [
-            {
-                "availability": "",
-                "preferred_staff": "",
-                "priority": 0,
-                "preferred_times": "",
-                "needs_assessment": False,
-                "phase_start": WEEK.isoformat(),
-                **r,
-            }
-            for r in rows
-        ],
-        columns=PATIENT_COLUMNS,
-    )
-    with db.transaction(engine) as s:
-        import_tables(s, patients, staff_table(scenario_of(s)), WEEK)
-    return engine
 
 
 def attended(engine, pid: str, session: str, phase: str, n: int, vas: float) -> None:  # noqa: ANN001
