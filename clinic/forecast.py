@@ -35,6 +35,7 @@ Staff, rooms and referrals are the scenario's (the register's scenario must be t
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,11 +265,116 @@ def forecast_from_register(
     return Forecast(origin, weeks, fc, steady, comparison_table(fc, steady), headcount(fc))
 
 
+# ------------------------------------------------------------------------------------------------ display
+#: KPIs shown on screen (forecast.csv has them all): the queue, the waits, the flows, the load on staff/rooms
+SHOWN_PREFIXES = (
+    "waitlist.",
+    "wait_to_intake_days.",
+    "wait_to_first_acupuncture_days.mean",
+    "wait_to_first_pt_days.mean",
+    "phase2_delay_days.mean",
+    "intakes_all.",
+    "acupuncture_all.",
+    "pt_all.",
+    "maintenance_all.",
+    "discharges_all.",
+    "dropouts_all.",
+    "utilisation_",
+)
+HEADCOUNT_LABELS = {
+    "week": "week",
+    "waitlist": "waiting",
+    "phase1": "phase 1",
+    "phase2": "phase 2",
+    "phase3": "phase 3",
+    "maintenance": "maintenance",
+}
+
+
+STATE_LABELS = {
+    PatientState.WAITING: "waiting",
+    PatientState.PHASE1: "phase 1",
+    PatientState.REEVALUATION: "re-evaluation due",
+    PatientState.PHASE2: "phase 2",
+    PatientState.PHASE3: "phase 3",
+    PatientState.MAINTENANCE: "maintenance",
+}
+
+
+def _rank(kpi: str) -> int:
+    return next((i for i, prefix in enumerate(SHOWN_PREFIXES) if kpi.startswith(prefix)), -1)
+
+
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows shown on screen, in the order of :data:`SHOWN_PREFIXES` (the table's own order within each)."""
+    rank = table["kpi"].map(lambda k: _rank(str(k)))
+    return table.assign(_rank=rank)[rank >= 0].sort_values("_rank", kind="stable").drop(columns="_rank")
+
+
+def _number(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{100 * value:.1f}%" if unit == "share" else f"{value:,.1f}"
+
+
+def cell(mean: float, low: float, high: float, unit: str) -> str:
+    """``mean (low to high)``; the mean alone when there is no interval."""
+    if isinstance(low, float) and math.isnan(low):
+        return _number(mean, unit)
+    return f"{_number(mean, unit)} ({_number(low, unit)} to {_number(high, unit)})"
+
+
+def column_headers(fc: Forecast) -> tuple[str, str]:
+    """The two columns' headers: the forecast's weeks, and the steady state's weeks after its warm-up."""
+    m = fc.steady.manifest
+    return (
+        f"from the register today (weeks 1-{fc.weeks})",
+        f"steady state ({m['weeks'] - m['warmup_weeks']} weeks after warm-up)",
+    )
+
+
+def display_table(fc: Forecast) -> pd.DataFrame:
+    """The shown KPIs as text: KPI, the forecast's and the steady state's mean (95% CI), unit."""
+    left, right = column_headers(fc)
+    rows = [
+        {
+            "KPI": str(r.label),
+            left: cell(r.forecast_mean, r.forecast_ci_low, r.forecast_ci_high, str(r.unit)),
+            right: cell(r.steady_mean, r.steady_ci_low, r.steady_ci_high, str(r.unit)),
+            "unit": "%" if r.unit == "share" else str(r.unit),
+        }
+        for r in shown(fc.table).itertuples()
+    ]
+    return pd.DataFrame(rows, columns=["KPI", left, right, "unit"])
+
+
+def origin_line(origin: RegisterStart) -> str:
+    """One sentence on where the forecast starts and what it assumed."""
+    order = [str(x) for x in STATE_LABELS]
+    counts = sorted(origin.by_state.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    states = ", ".join(f"{STATE_LABELS.get(PatientState(k), k)} {v}" for k, v in counts)
+    return (
+        f"Starting from the register on {origin.start}: {len(origin.patients)} active patients ({states}); "
+        f"{origin.readings} with a VAS reading (their expected VAS at the start equals it), "
+        f"{origin.assumed_weeks} with weeks of their phase before the register's records (the protocol's pace "
+        "assumed)."
+    )
+
+
+def register_scenario(engine: Engine) -> Scenario:
+    """The scenario the register follows (what the dashboard forecasts with)."""
+    with db.transaction(engine) as s:
+        return scenario_of(s)
+
+
 __all__ = [
     "FORECAST_WEEKS",
     "Forecast",
     "RegisterStart",
     "check_same_scenario",
+    "display_table",
+    "origin_line",
+    "register_scenario",
     "forecast_from_register",
     "register_start",
     "starting_patient",

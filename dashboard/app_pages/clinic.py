@@ -15,11 +15,20 @@ import pandas as pd
 import streamlit as st
 
 from clinic import db
+from clinic.forecast import (
+    FORECAST_WEEKS,
+    HEADCOUNT_LABELS,
+    display_table,
+    forecast_from_register,
+    origin_line,
+    register_scenario,
+)
 from clinic.planning import plan_week, rebook_week
 from clinic.register import init_register, latest_week, record_rows, week_table, who_am_i
 from clinic.review import accept_all, review
 from optimizer.sample import next_monday
 from scenarios import InputError
+from sim.executors import default_workers
 
 STATUSES = ["", "planned", "attended", "no_show", "cancelled"]
 TIME_LIMIT = 2.0  # deterministic seconds per solve on this page (a clinic-sized week is solved within it)
@@ -142,6 +151,44 @@ def _rebook(engine, week: dt.date, who: str) -> None:  # noqa: ANN001
         st.success(f"{out.placed}/{out.required} placed; " + "; ".join(lines))
 
 
+def _forecast(engine) -> None:  # noqa: ANN001
+    """The coming weeks simulated from the register's patients, beside the steady state (as
+    ``rehabflow simulate SCENARIO --from-clinic``)."""
+    st.subheader("Forecast from the register")
+    scen = register_scenario(engine)
+    st.caption(
+        f"The simulation of scenario {scen.name!r} started from the register's active patients in their real state "
+        "(phase, weeks in it, sessions given, latest VAS); new referrals arrive as the scenario says. "
+        "Assumptions: docs/how-to/clinic.md."
+    )
+    c1, c2 = st.columns(2)
+    weeks = c1.number_input("Weeks ahead", 1, 52, FORECAST_WEEKS, key="clinic_forecast_weeks")
+    reps = c2.number_input("Replications", 2, 200, scen.run.replications, key="clinic_forecast_reps")
+    if st.button("Forecast", key="clinic_forecast"):
+        try:
+            with st.spinner("Simulating the forecast and the steady state..."):
+                st.session_state["clinic_forecast_result"] = forecast_from_register(
+                    engine, scen, weeks=int(weeks), replications=int(reps), workers=default_workers()
+                )
+        except InputError as e:
+            st.error(str(e))
+            return
+    fc = st.session_state.get("clinic_forecast_result")
+    if fc is None:
+        return
+    st.write(origin_line(fc.origin))
+    shown = display_table(fc)
+    st.dataframe(
+        shown, hide_index=True, use_container_width=True, height=35 * (len(shown) + 1) + 3, key="clinic_forecast_table"
+    )
+    st.caption(
+        "Mean (95% confidence interval over replications). Waits are of the patients referred in each period; "
+        "flows and utilisation count everyone."
+    )
+    st.markdown("**Patients in each phase at the end of each week** (mean over replications)")
+    st.line_chart(fc.headcount.rename(columns=HEADCOUNT_LABELS).set_index("week"))
+
+
 st.title("Clinic")
 url = st.text_input("Register", value=os.environ.get(db.ENV_VAR, f"sqlite:///{db.DEFAULT_FILE}"), key="clinic_db")
 who = st.text_input("You are", value=who_am_i(), key="clinic_who")
@@ -160,3 +207,4 @@ if len(table):
     _attendance(engine, week, table)
     _rebook(engine, week, who)
 _proposals(engine, week, who)
+_forecast(engine)

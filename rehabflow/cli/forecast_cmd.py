@@ -9,7 +9,6 @@ scenario) is one line and exit status 2, before anything is written.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -21,76 +20,22 @@ from .app import write_text_atomic
 from .outputs import check_out, default_out, staged_output
 from .progress import progress_bar
 
-#: KPIs printed (all are written to forecast.csv): the waits, the queue, the flows, the load on staff/rooms
-SHOWN_PREFIXES = (
-    "waitlist.",
-    "wait_to_intake_days.",
-    "wait_to_first_acupuncture_days.mean",
-    "wait_to_first_pt_days.mean",
-    "phase2_delay_days.mean",
-    "intakes_all.",
-    "acupuncture_all.",
-    "pt_all.",
-    "maintenance_all.",
-    "discharges_all.",
-    "dropouts_all.",
-    "utilisation_",
-)
-HEADCOUNT_LABELS = {
-    "week": "week",
-    "waitlist": "waiting",
-    "phase1": "phase 1",
-    "phase2": "phase 2",
-    "phase3": "phase 3",
-    "maintenance": "maintenance",
-}
-
-
-def _fmt(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.1f}"
-
-
-def _cell(mean: float, low: float, high: float, unit: str) -> str:
-    """``mean (low to high)``; the mean alone when there is no interval."""
-    if isinstance(low, float) and math.isnan(low):
-        return _fmt(mean, unit)
-    return f"{_fmt(mean, unit)} ({_fmt(low, unit)} to {_fmt(high, unit)})"
-
-
-def _rank(kpi: str) -> int:
-    return next((i for i, prefix in enumerate(SHOWN_PREFIXES) if kpi.startswith(prefix)), -1)
-
-
-def shown(table: pd.DataFrame) -> pd.DataFrame:
-    """The printed rows, in the order of :data:`SHOWN_PREFIXES` (the table's own order within each)."""
-    rank = table["kpi"].map(lambda k: _rank(str(k)))
-    return table.assign(_rank=rank)[rank >= 0].sort_values("_rank", kind="stable").drop(columns="_rank")
-
 
 def kpi_table(fc: Any, title: str) -> Table:  # fc: clinic.forecast.Forecast
-    left = f"from the register today (weeks 1-{fc.weeks})"
-    steady_weeks = fc.steady.manifest["weeks"] - fc.steady.manifest["warmup_weeks"]
-    right = f"steady state ({steady_weeks} weeks after warm-up)"
+    from clinic.forecast import display_table
+
+    shown = display_table(fc)
     table = Table(title=title, caption="mean (95% confidence interval over replications)")
-    table.add_column("KPI", justify="left", ratio=2)
-    table.add_column(left, justify="right", no_wrap=True)
-    table.add_column(right, justify="right", no_wrap=True)
-    table.add_column("unit", justify="left", no_wrap=True)
-    for r in shown(fc.table).itertuples():
-        table.add_row(
-            str(r.label),
-            _cell(r.forecast_mean, r.forecast_ci_low, r.forecast_ci_high, r.unit),
-            _cell(r.steady_mean, r.steady_ci_low, r.steady_ci_high, r.unit),
-            "%" if r.unit == "share" else str(r.unit),
-        )
+    for i, col in enumerate(shown.columns):
+        table.add_column(col, justify="left" if i in (0, 3) else "right", no_wrap=i > 0, ratio=2 if i == 0 else None)
+    for row in shown.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
     return table
 
 
 def headcount_table(headcount: pd.DataFrame) -> Table:
+    from clinic.forecast import HEADCOUNT_LABELS
+
     table = Table(title="Patients in each phase at the end of each week (mean over replications)")
     for col in headcount.columns:
         table.add_column(HEADCOUNT_LABELS.get(col, col), justify="right")
@@ -113,16 +58,6 @@ def _manifest(fc: Any, url: str) -> dict[str, Any]:
     }
 
 
-def _origin_line(fc: Any) -> str:
-    o = fc.origin
-    states = ", ".join(f"{k} {v}" for k, v in sorted(o.by_state.items()))
-    return (
-        f"Starting from the register on {o.start}: {len(o.patients)} active patients ({states}); "
-        f"{o.readings} with a VAS reading (their expected VAS at the start equals it), "
-        f"{o.assumed_weeks} with weeks of their phase before the register's records (the protocol's pace assumed)."
-    )
-
-
 def simulate_from_clinic(
     scenario: str,
     *,
@@ -135,7 +70,7 @@ def simulate_from_clinic(
 ) -> None:
     """The ``--from-clinic`` branch of ``simulate`` (options already checked)."""
     from clinic.db import open_register
-    from clinic.forecast import FORECAST_WEEKS, forecast_from_register
+    from clinic.forecast import FORECAST_WEEKS, forecast_from_register, origin_line
     from scenarios import load_scenario
 
     sc = load_scenario(scenario)
@@ -158,7 +93,7 @@ def simulate_from_clinic(
         write_text_atomic(folder / "manifest.json", json.dumps(_manifest(fc, url), indent=2, default=str) + "\n")
     m = fc.forecast.manifest
     console = Console(width=160)
-    console.print(_origin_line(fc), highlight=False)
+    console.print(origin_line(fc.origin), highlight=False)
     title = f"{sc.name}: {m['replications']} replications, seed {m['root_seed']}"
     console.print(kpi_table(fc, title))
     console.print(headcount_table(fc.headcount))
