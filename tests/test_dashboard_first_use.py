@@ -221,6 +221,24 @@ def test_compare_table_has_each_scenarios_own_value_beside_the_difference_and_sh
     assert "3.1,pp" in csv and "0.031" not in csv  # the download is in points too
 
 
+def test_compare_screen_table_folds_each_value_with_its_interval_into_six_columns():
+    diff, summaries = _comparison()
+    table = compare_view.pretty_differences(diff, summaries, "baseline")
+    screen = compare_view.screen_differences(table, "baseline")
+    assert list(screen.columns) == [
+        "KPI",
+        "scenario",
+        "baseline (95% CI)",
+        "scenario (95% CI)",
+        "difference (95% CI)",
+        "clear?",
+    ]
+    share, wait = screen.iloc[0], screen.iloc[1]
+    assert share["baseline (95% CI)"] == "50 % (48.00 to 52.00)"
+    assert share["difference (95% CI)"] == "3.1 pp (1.000 to 5.200)" and share["clear?"] == "yes"
+    assert wait["difference (95% CI)"].startswith("-10 days (") and wait["scenario (95% CI)"].startswith("30 days")
+
+
 def test_compare_draws_one_grouped_forest_plot_of_every_difference():
     diff, summaries = _comparison()
     table = compare_view.pretty_differences(diff, summaries, "baseline")

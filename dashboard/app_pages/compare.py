@@ -92,16 +92,19 @@ st.caption(
     "and its 95% CI, under common random numbers. Shares are in percent, their differences in percentage "
     "points (pp). A difference is clear when its interval excludes zero."
 )
-st.dataframe(
-    table,
-    hide_index=True,
-    key="cmp_table",
-    width="stretch",
-    column_config={
-        "KPI": st.column_config.TextColumn(width="large"),
-        "scenario": st.column_config.TextColumn(width="medium"),
-    },
-)
+screen = compare_view.screen_differences(table, scenarios[0].name)
+names = list(dict.fromkeys(screen["scenario"]))
+for i, (name, tab) in enumerate(zip(names, st.tabs([f"{n} vs {scenarios[0].name}" for n in names]), strict=True)):
+    tab.dataframe(
+        screen[screen["scenario"] == name].drop(columns="scenario"),
+        hide_index=True,
+        key="cmp_table" if i == 0 else f"cmp_table_{i}",
+        width="stretch",
+        column_config={
+            "KPI": st.column_config.TextColumn(width=330, pinned=True),
+            "clear?": st.column_config.TextColumn(width=60, help="yes: the difference's 95% CI excludes zero"),
+        },
+    )
 st.plotly_chart(charts.forest_figure(table, [group_of(k) for k in diff["kpi"]]), key="cmp_forest")
 st.download_button(
     "Download the comparison (CSV, shares in percent and pp)",

@@ -121,6 +121,32 @@ def pretty_differences(
     return pd.DataFrame(rows)
 
 
+def _with_ci(value: float, ci: str, unit: str) -> str:
+    """``value unit (lo to hi)``: a value and its interval in one cell."""
+    text = f"{value:g} {unit}".strip() if pd.notna(value) else "n/a"
+    return f"{text} ({ci})" if ci else text
+
+
+def screen_differences(table: pd.DataFrame, reference: str = "") -> pd.DataFrame:
+    """:func:`pretty_differences` folded into six columns for the screen (the CSV keeps every column): each
+    value with its interval in one cell, so the table fits a laptop's width without scrolling sideways."""
+    ref = reference or "reference"
+    rows = []
+    for r in table.to_dict("records"):
+        diff_ci = _ci(r["95% CI low"], r["95% CI high"], 3)
+        rows.append(
+            {
+                "KPI": r["KPI"],
+                "scenario": r["scenario"],
+                f"{ref} (95% CI)": _with_ci(r[ref], r["reference 95% CI"], r["unit"]),
+                "scenario (95% CI)": _with_ci(r["scenario value"], r["scenario 95% CI"], r["unit"]),
+                "difference (95% CI)": _with_ci(r["difference"], diff_ci, r["difference unit"]),
+                "clear?": r["clear difference?"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def summaries_of(result: Any) -> dict[str, pd.DataFrame]:
     """Each scenario's own summary from ``sim.compare_scenarios`` (empty for a bare difference table)."""
     value = getattr(result, "summaries", None)
