@@ -111,9 +111,8 @@ def test_compare_defaults_to_baseline_plus_one_physiotherapist_and_pt_only(stub_
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert stub_compare == [["baseline", "baseline_plus1_physiotherapist", "pt_only"]]
-    table = at.dataframe[0].value
-    assert list(table["scenario"]) == ["baseline_plus1_physiotherapist", "pt_only"]
-    assert list(table["clear difference?"]) == ["yes", "yes"]
+    assert [t.label for t in at.tabs] == ["baseline_plus1_physiotherapist vs baseline", "pt_only vs baseline"]
+    assert [list(at.dataframe[i].value["clear?"]) for i in range(2)] == [["yes"], ["yes"]]
     assert len(at.get("plotly_chart")) == 1
 
 
