@@ -49,7 +49,7 @@ from sim.results import ExperimentResult
 from sim.start import StartingPatient
 
 from . import db
-from .models import ATTENDED, Appointment, Patient
+from .models import ATTENDED, Appointment, Patient, Staff
 from .register import active_patients, latest_week, scenario_of
 from .review import _latest_vas, _phase1, discharge_week_of, pt_credit
 
@@ -70,6 +70,7 @@ class RegisterStart:
     by_state: dict[str, int] = field(default_factory=dict)
     assumed_weeks: int = 0  # patients with weeks of their phase before the register's records
     readings: int = 0  # patients whose pain was set from a VAS reading
+    staff_differences: list[str] = field(default_factory=list)  # the register's staff against the scenario's
 
 
 @dataclass
@@ -190,6 +191,26 @@ def starting_patient(s: Session, scen: Scenario, p: Patient, start: dt.date) -> 
     return StartingPatient(condition=p.condition, last_vas=_latest_vas(appts), **fields), assumed
 
 
+def _staff_key(staff_id: str, role: str, availability: str) -> tuple[str, frozenset[str], str]:
+    from scenarios.availability import format_availability, parse_availability
+
+    roles = frozenset(r.strip() for r in str(role).split("|") if r.strip())
+    return str(staff_id), roles, format_availability(parse_availability(str(availability)))
+
+
+def staff_differences(s: Session, scen: Scenario) -> list[str]:
+    """How the register's staff differ from the scenario's (ids, roles, hours); the simulation uses the
+    scenario's, so a difference is said beside the forecast."""
+    from optimizer.sample import staff_table
+
+    theirs = {k[0]: k for k in (_staff_key(*r) for r in staff_table(scen).itertuples(index=False))}
+    ours = {k[0]: k for k in (_staff_key(m.staff_id, m.role, m.availability) for m in s.scalars(select(Staff)))}
+    out = [f"{i} only in the register" for i in sorted(set(ours) - set(theirs))]
+    out += [f"{i} only in the scenario" for i in sorted(set(theirs) - set(ours))]
+    out += [f"{i}'s roles or hours differ" for i in sorted(set(ours) & set(theirs)) if ours[i] != theirs[i]]
+    return out
+
+
 def register_start(engine: Engine, start: dt.date | None = None) -> RegisterStart:
     """Every active patient of the register as a starting patient for the week ``start`` (default: see the
     module docstring). An empty register is an error (nothing to forecast from)."""
@@ -200,7 +221,8 @@ def register_start(engine: Engine, start: dt.date | None = None) -> RegisterStar
             raise InputError("--from-clinic: the register has no active patient: nothing to forecast from")
         monday = start or forecast_start(s)
         placed = [starting_patient(s, scen, p, monday) for p in patients]
-    out = RegisterStart(monday, scen, [sp for sp, _ in placed])
+        differences = staff_differences(s, scen)
+    out = RegisterStart(monday, scen, [sp for sp, _ in placed], staff_differences=differences)
     for sp, assumed in placed:
         out.by_state[str(sp.state)] = out.by_state.get(str(sp.state), 0) + 1
         out.assumed_weeks += int(assumed)
@@ -361,6 +383,17 @@ def origin_line(origin: RegisterStart) -> str:
     )
 
 
+def staff_line(origin: RegisterStart) -> str | None:
+    """A warning when the register's staff are not the scenario's (the forecast uses the scenario's)."""
+    if not origin.staff_differences:
+        return None
+    shown = "; ".join(origin.staff_differences[:5]) + ("; ..." if len(origin.staff_differences) > 5 else "")
+    return (
+        f"The register's staff differ from scenario {origin.scenario.name!r} ({shown}): the forecast and the steady "
+        "state use the scenario's staff."
+    )
+
+
 def register_scenario(engine: Engine) -> Scenario:
     """The scenario the register follows (what the dashboard forecasts with)."""
     with db.transaction(engine) as s:
@@ -375,6 +408,7 @@ __all__ = [
     "display_table",
     "origin_line",
     "register_scenario",
+    "staff_line",
     "forecast_from_register",
     "register_start",
     "starting_patient",

@@ -170,6 +170,47 @@ def test_simulate_from_clinic_prints_the_forecast_beside_the_steady_state(tmp_pa
     assert m["starting_patients"] == 8 and m["forecast"]["weeks"] == 3 and m["steady_state"]["weeks"] == 52
 
 
+def test_weeks_before_the_registers_records_are_assumed_at_the_protocols_pace(tmp_path):
+    """A phase-2 patient imported two weeks into the phase with nothing recorded: two weeks of PT at full
+    credit; a maintenance patient: its weeks since discharge from the maintenance start one period after it."""
+    sc = load_scenario("baseline")
+    two_weeks_ago = (WEEK - dt.timedelta(weeks=2)).isoformat()
+    engine = register_with(
+        tmp_path,
+        [
+            {"patient_id": "P2", "condition": "chronic_low_back_pain", "phase": "2", "phase_start": two_weeks_ago},
+            {
+                "patient_id": "PM",
+                "condition": "chronic_low_back_pain",
+                "phase": "maintenance",
+                "phase_start": two_weeks_ago,
+            },
+        ],
+    )
+    with db.transaction(engine) as s:
+        p2, assumed = starting_patient(s, sc, s.get(Patient, "P2"), WEEK)
+        pm, _ = starting_patient(s, sc, s.get(Patient, "PM"), WEEK)
+    assert assumed and (p2.state, p2.weeks_in_phase) == (PatientState.PHASE2, 2)
+    assert p2.progress == 2 * sc.protocol.phase2.pt_per_week
+    assert (pm.state, pm.weeks_in_phase) == (
+        PatientState.MAINTENANCE,
+        2 + sc.protocol.maintenance.acupuncture_every_weeks,
+    )
+
+
+def test_a_register_whose_staff_differ_from_the_scenarios_is_said_beside_the_forecast(tmp_path):
+    from clinic.forecast import staff_line
+    from clinic.models import Staff
+
+    engine = register_with(tmp_path, [{"patient_id": "P1", "condition": "chronic_neck_pain", "phase": "2"}])
+    assert staff_line(register_start(engine, WEEK)) is None
+    with db.transaction(engine) as s:
+        s.add(Staff(staff_id="PT9", role="physiotherapist", availability="Mon 08:00-12:00"))
+        s.get(Staff, "AC1").availability = "Tue 08:00-12:00"
+    line = staff_line(register_start(engine, WEEK))
+    assert line is not None and "PT9 only in the register" in line and "AC1's roles or hours differ" in line
+
+
 @pytest.mark.parametrize(
     "case, needle",
     [
@@ -177,6 +218,7 @@ def test_simulate_from_clinic_prints_the_forecast_beside_the_steady_state(tmp_pa
         ("bad_url", "not a usable database URL"),
         ("empty", "no active patient"),
         ("other_scenario", "follows scenario 'baseline'"),
+        ("db_alone", "--db: only with --from-clinic"),
     ],
 )
 def test_simulate_from_clinic_with_an_unusable_register_exits_2_with_one_line(tmp_path, case, needle):
@@ -190,7 +232,8 @@ def test_simulate_from_clinic_with_an_unusable_register_exits_2_with_one_line(tm
         new_register(url, tmp_path / "in", n=4, seed=2)
         scenario = "understaffed"
     out = tmp_path / "fc"
-    res = runner.invoke(app, ["simulate", scenario, "--from-clinic", "--db", url, "-n", "2", "--out", str(out)])
+    flag = [] if case == "db_alone" else ["--from-clinic"]
+    res = runner.invoke(app, ["simulate", scenario, *flag, "--db", url, "-n", "2", "--out", str(out)])
     assert res.exit_code == 2, res.output
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.output

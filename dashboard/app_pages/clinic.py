@@ -22,6 +22,7 @@ from clinic.forecast import (
     forecast_from_register,
     origin_line,
     register_scenario,
+    staff_line,
 )
 from clinic.planning import plan_week, rebook_week
 from clinic.register import init_register, latest_week, record_rows, week_table, who_am_i
@@ -177,6 +178,8 @@ def _forecast(engine) -> None:  # noqa: ANN001
     if fc is None:
         return
     st.write(origin_line(fc.origin))
+    if (note := staff_line(fc.origin)) is not None:
+        st.warning(note)
     shown = display_table(fc)
     st.dataframe(
         shown, hide_index=True, use_container_width=True, height=35 * (len(shown) + 1) + 3, key="clinic_forecast_table"

@@ -53,6 +53,7 @@ def _manifest(fc: Any, url: str) -> dict[str, Any]:
         "starting_by_state": o.by_state,
         "patients_with_assumed_weeks": o.assumed_weeks,
         "patients_with_vas_reading": o.readings,
+        "staff_differences": o.staff_differences,
         "forecast": fc.forecast.manifest,
         "steady_state": fc.steady.manifest,
     }
@@ -70,7 +71,7 @@ def simulate_from_clinic(
 ) -> None:
     """The ``--from-clinic`` branch of ``simulate`` (options already checked)."""
     from clinic.db import open_register
-    from clinic.forecast import FORECAST_WEEKS, forecast_from_register, origin_line
+    from clinic.forecast import FORECAST_WEEKS, forecast_from_register, origin_line, staff_line
     from scenarios import load_scenario
 
     sc = load_scenario(scenario)
@@ -94,6 +95,8 @@ def simulate_from_clinic(
     m = fc.forecast.manifest
     console = Console(width=160)
     console.print(origin_line(fc.origin), highlight=False)
+    if (note := staff_line(fc.origin)) is not None:
+        console.print(note, highlight=False)
     title = f"{sc.name}: {m['replications']} replications, seed {m['root_seed']}"
     console.print(kpi_table(fc, title))
     console.print(headcount_table(fc.headcount))
