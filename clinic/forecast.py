@@ -255,6 +255,12 @@ def comparison_table(forecast: ExperimentResult, steady: ExperimentResult) -> pd
     return merged.rename(columns={k: f"forecast_{k}" for k in keep})
 
 
+def week_of_year(day: dt.date) -> int:
+    """Whole weeks from 1 January of ``day``'s year: where the simulated calendar (which starts on 1 January)
+    puts the forecast's first week, so the scenario's monthly referral multipliers fall in the right months."""
+    return (day - dt.date(day.year, 1, 1)).days // 7
+
+
 def forecast_from_register(
     engine: Engine,
     scenario: Scenario,
@@ -280,7 +286,14 @@ def forecast_from_register(
         return None if progress is None else (lambda done, _n: progress(offset + done, total))
 
     fc = run_forecast(
-        scenario, origin.patients, weeks=weeks, replications=reps, seed=seed, workers=workers, progress=part(0)
+        scenario,
+        origin.patients,
+        weeks=weeks,
+        replications=reps,
+        seed=seed,
+        workers=workers,
+        progress=part(0),
+        calendar_week0=week_of_year(origin.start),
     )
     steady = sim.run_experiment(scenario, replications=reps, seed=seed, workers=workers, progress=part(reps))
     fc.manifest.update(start_week=origin.start.isoformat(), starting_by_state=dict(origin.by_state))

@@ -45,16 +45,18 @@ def run_forecast(
     workers: int = 1,
     progress: Progress | None = None,
     executor: ExecutorSpec | None = None,
+    calendar_week0: int = 0,
 ) -> ExperimentResult:
-    """``replications`` runs of ``weeks`` weeks from ``starting`` (same numbers whatever the workers)."""
+    """``replications`` runs of ``weeks`` weeks from ``starting`` (same numbers whatever the workers), the first
+    being week ``calendar_week0`` of the year (the seasonality of referrals: ``demand.monthly_multipliers``)."""
     reps, wk, sd = _resolve(scenario, replications, weeks, seed)
     spec = executor if executor is not None else ExecutorSpec.parse(workers)
     t0 = time.perf_counter()
     start = tuple(starting)
-    tasks = [(scenario, r, sd, wk, False, 0, None, start) for r in range(reps)]
+    tasks = [(scenario, r, sd, wk, False, 0, None, start, calendar_week0) for r in range(reps)]
     results = run_tasks(run_replication, tasks, spec, progress)
     exp = assemble_experiment(scenario, results, 0, FORECAST_WARMUP, sd, wk, spec.workers, time.perf_counter() - t0)
-    exp.manifest["starting_patients"] = len(start)
+    exp.manifest.update(starting_patients=len(start), calendar_week0=calendar_week0)
     return exp
 
 

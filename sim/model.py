@@ -96,6 +96,7 @@ class ClinicModel:
         self.sample_from = sample_from_week * WEEK
         self.n_sample = 0
         self.n_events_processed = 0
+        self.calendar_week0 = 0  # week of the year the run starts in (a forecast from a date; sim/start.py)
 
     # ------------------------------------------------------------------------------------- helpers
     @staticmethod
@@ -177,7 +178,7 @@ class ClinicModel:
         d = self.sc.demand
         rng = self.streams.arrivals
         for w in range(self.weeks):
-            mult = d.monthly_multipliers[month_of_week(w)] if d.monthly_multipliers else 1.0
+            mult = d.monthly_multipliers[month_of_week(w + self.calendar_week0)] if d.monthly_multipliers else 1.0
             n = int(rng.poisson(d.referrals_per_week * mult))
             times = np.sort(rng.random(n)) * WEEK + w * WEEK
             for t in times.tolist():

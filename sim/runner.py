@@ -157,13 +157,15 @@ def run_replication(
     warmup_weeks: int | None = None,
     policy: BookingPolicy | None = None,
     starting: Sequence[StartingPatient] = (),
+    calendar_week0: int = 0,
 ) -> ReplicationResult:
     """One replication of ``scenario`` with streams ``SeedSequence(root_seed, spawn_key=(rep,))``.
 
     ``warmup_weeks`` defaults to the scenario's fixed warm-up (at most half the run); an experiment re-applies
     its own choice with :func:`finalise`. ``policy``: a :class:`sim.booking.BookingPolicy` (default: greedy
     earliest-fit). ``starting``: patients already in the programme at time 0 (:mod:`sim.start`; a forecast
-    from a clinic's register). The input scenario is not modified.
+    from a clinic's register); ``calendar_week0``: the week of the year the run starts in (seasonality of
+    referrals; 0 = the first week of January). The input scenario is not modified.
     """
     weeks = int(weeks or scenario.run.horizon_weeks)
     warm = fixed_warmup(scenario, weeks) if warmup_weeks is None else int(warmup_weeks)
@@ -175,6 +177,7 @@ def run_replication(
         sample_from_week=warm,
         policy=policy,
     )
+    model.calendar_week0 = int(calendar_week0)
     if starting:
         place_existing(model, starting, root_seed, rep)
     model.run()

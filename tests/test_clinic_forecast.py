@@ -238,3 +238,17 @@ def test_simulate_from_clinic_with_an_unusable_register_exits_2_with_one_line(tm
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.output
     assert not out.exists()
+
+
+def test_a_forecast_from_a_december_register_gets_decembers_referrals():
+    """Referrals only in December (monthly multipliers): a forecast starting the first Monday of December sees
+    them, one starting in January does not."""
+    from clinic.forecast import week_of_year
+
+    d = scenario_to_dict(load_scenario("baseline"))
+    d["demand"]["monthly_multipliers"] = [0.0] * 11 + [1.0]
+    december_only = parse_scenario(d, "referrals in December only")
+    assert week_of_year(dt.date(2026, 12, 7)) == 48
+    dec = run_forecast(december_only, [], weeks=2, replications=1, seed=SEED, calendar_week0=48)
+    jan = run_forecast(december_only, [], weeks=2, replications=1, seed=SEED, calendar_week0=0)
+    assert dec.timeseries["referrals"].sum() > 10 and jan.timeseries["referrals"].sum() == 0
