@@ -29,6 +29,7 @@ from .bound import BoundSolver
 from .explain import explain_pin_conflict
 from .greedy import greedy_assign
 from .history import History, Pin, attach_pins, build_history
+from .insertion import insertion_assign
 from .lns import improve
 from .model import RosterModel, build_model
 from .objective import SCALE, objective_terms, objective_value
@@ -221,12 +222,14 @@ def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
 
 @dataclass
 class _Full:
-    """The full model's solve: its model, the greedy hint, the solver and its status."""
+    """The full model's solve: its model, the greedy roster, the solver, its status and the start it was hinted
+    with (the better of the greedy and the best-insertion start)."""
 
     rm: RosterModel
     greedy: Assignment
     solver: cp_model.CpSolver
     status: cp_model.CpSolverStatus
+    start: Assignment = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -251,19 +254,29 @@ def _full_solve(
     """Greedy, then the full model hinted with it (pins behind assumption literals)."""
     greedy = greedy_assign(week, history, pins, deadline=st.greedy_deadline)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
+    start = _better_start(week, history, greedy, insertion_assign(week, history, pins, deadline=st.greedy_deadline))
+    if start is not greedy:
+        reporter.solution(objective_value(week, history, start), len(start), "greedy")
     if not _full_model_worth_it(st, week) and not pins:
-        return _Full(RosterModel(cp_model.CpModel(), week=week), greedy, cp_model.CpSolver(), cp_model.UNKNOWN)
+        empty = RosterModel(cp_model.CpModel(), week=week)
+        return _Full(empty, greedy, cp_model.CpSolver(), cp_model.UNKNOWN, start)
     rm = build_model(week, history, pins)
     if pins:
         rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
-    rm.hint(greedy)
+    rm.hint(start)
     solver = _parameters(st, week)
     if stopper.stopped:  # stopped during the greedy: its roster is the answer
-        return _Full(rm, greedy, solver, cp_model.UNKNOWN)
+        return _Full(rm, greedy, solver, cp_model.UNKNOWN, start)
     reporter.enter("full model")
     with stopper.watching(solver):
         status = solver.solve(rm.model, _Watcher(rm, reporter, "full model"))
-    return _Full(rm, greedy, solver, status)
+    return _Full(rm, greedy, solver, status, start)
+
+
+def _better_start(week: Week, history: History, greedy: Assignment, other: Assignment) -> Assignment:
+    """``other`` (the best-insertion start) when it costs less and places no fewer sessions, else the greedy."""
+    cheaper = objective_value(week, history, other) < objective_value(week, history, greedy)
+    return other if cheaper and len(other) >= len(greedy) else greedy
 
 
 def _drop_conflicting_pins(
@@ -300,14 +313,17 @@ def _drop_conflicting_pins(
 
 
 def _choose(week: Week, history: History, full: _Full) -> tuple[Assignment, str]:
-    """The full model's roster, or the greedy's when CP-SAT found nothing better (never fewer sessions)."""
+    """The full model's roster, or the start (the greedy's, or the best insertion when better) when CP-SAT found
+    nothing better (never fewer sessions)."""
+    start = full.start or full.greedy
+    status = "GREEDY" if start is full.greedy else "FEASIBLE"
     if not full.found:
-        return full.greedy, "GREEDY"
+        return start, status
     assignment = full.rm.assignment(full.solver)
-    if objective_value(week, history, assignment) > objective_value(week, history, full.greedy) or len(
-        assignment
-    ) < len(full.greedy):
-        return full.greedy, "GREEDY"
+    if objective_value(week, history, assignment) > objective_value(week, history, start) or len(assignment) < len(
+        start
+    ):
+        return start, status
     return assignment, full.solver.status_name(full.status)
 
 
