@@ -120,6 +120,12 @@ class AppointmentBook:
             for name, k in grid.kinds.items()
         }
         self._spd, self._open, self._slot = grid.spd, grid.open, grid.slot
+        self._no_bit = 1 << grid.spd  # above every bit of a day's mask
+        # per kind, what find() reads: (slots, doubling shifts a and b, room day masks, (staff row, day masks)...)
+        self._search = {
+            name: (length, *_doubling_shifts(length), room_days, rows)
+            for name, (length, _units, _room, _minutes, room_days, rows) in self._kinds.items()
+        }
         self._day_open = grid.day_open_list
         # open global days of each week (shared lists: read only)
         self.week_days = [[w * 7 + d for d in grid.open_days] for w in range(weeks)]
@@ -146,44 +152,51 @@ class AppointmentBook:
         """Earliest (slot within day, staff row) on global day ``gday`` at or after ``from_slot``, or None."""
         return self.find(kind, gday, gday * DAY + self._open + from_slot * self._slot)
 
-    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:  # noqa: C901 - the hot path of every booking, one frame for speed (docs/dev/performance.md)
+    def find(self, kind: str, gday: int, not_before: float) -> tuple[int, int] | None:
         """Earliest (slot within day, staff row) on global day ``gday`` starting at or after minute
         ``not_before``, or None (nothing free; a closed day has no room capacity). Ties go to the first row."""
-        L, _u, _room, _minutes, room_days, staff_rows = self._kinds[kind]
+        L, a, b, room_days, staff_rows = self._search[kind]
         offset = not_before - gday * DAY - self._open
         from_slot = 0 if offset <= 0 else -int(-offset // self._slot)  # ceil
         if from_slot > self._spd - L or gday >= self.n_days:
             return None
+        if L > 4:  # the rare long session (fine slots): the same search with a loop of shifts
+            return self._find_long(L, room_days, staff_rows, gday, from_slot)
+        # bit s of rw: the room type has L free slots in a row from slot s; two doubling steps (shifts a, b,
+        # 0 when not needed) cover runs of 1-4 slots without a loop
         room = room_days[gday] >> from_slot
-        if not room:
-            return None
-        # bit s of rw: the room type has L free slots in a row from slot s (the sessions are 1-3 slots long)
-        if L == 3:
-            rw = room & (room >> 1) & (room >> 2)
-        else:
-            rw = room
-            for j in range(1, L):
-                rw &= room >> j
+        rw = room & (room >> a)
+        rw &= rw >> b
         if not rw:
             return None
-        best_s, best_i = -1, -1
+        best, best_i = self._no_bit, -1  # best: the lowest set bit found so far, as a power of two
         for i, days in staff_rows:
             m = days[gday] >> from_slot
-            w = m & rw
-            if not w:
+            if not (m & rw):
                 continue
-            if L == 3:
-                w &= (m >> 1) & (m >> 2)
-            else:
-                for j in range(1, L):
-                    w &= m >> j
-            if w:
-                s = (w & -w).bit_length() - 1
-                if best_s < 0 or s < best_s:
-                    best_s, best_i = s, i
-        if best_s < 0:
+            w = m & (m >> a)
+            w &= (w >> b) & rw
+            low = w & -w
+            if 0 < low < best:
+                best, best_i = low, i
+        if best_i < 0:
             return None
-        return from_slot + best_s, best_i
+        return from_slot + best.bit_length() - 1, best_i
+
+    def _find_long(
+        self, length: int, room_days: list[int], staff_rows: tuple[tuple[int, list[int]], ...], gday: int, s0: int
+    ) -> tuple[int, int] | None:
+        """:meth:`find` for sessions longer than 4 slots, from slot ``s0`` of open day ``gday``."""
+        room = room_days[gday] >> s0
+        best, best_i = self._no_bit, -1
+        for i, days in staff_rows:
+            low = _runs((days[gday] >> s0) & room, length)  # the runs of both: free staff and free room
+            low &= -low
+            if 0 < low < best:
+                best, best_i = low, i
+        if best_i < 0:
+            return None
+        return s0 + best.bit_length() - 1, best_i
 
     def _update(
         self,
@@ -249,6 +262,21 @@ class AppointmentBook:
             gday = a.g // self._spd
             self._update(self.staff_rem[a.staff], self._levels_desc[a.staff], None, gday, a.g, a.length, a.units)
             self._update(self.room_rem[a.room], None, self.room_mask[a.room], gday, a.g, a.length, 1)
+
+
+def _doubling_shifts(length: int) -> tuple[int, int]:
+    """Shifts a, b with ``y = x & x >> a; y &= y >> b`` setting bit s where x has ``length`` (1-4) ones from s."""
+    return {1: (0, 0), 2: (1, 0), 3: (1, 1)}.get(length, (1, 2))
+
+
+def _runs(x: int, length: int) -> int:
+    """The bits s of ``x`` from which ``length`` bits in a row are set (doubling: covered runs grow 1, 2, 4...)."""
+    have = 1
+    while have < length and x:
+        step = min(have, length - have)
+        x &= x >> step
+        have += step
+    return x
 
 
 @dataclass
