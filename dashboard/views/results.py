@@ -10,6 +10,8 @@ import io
 import json
 import math
 import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -250,7 +252,26 @@ def grouped_table(summary: pd.DataFrame, skip: list[str], notes: dict[str, str])
             )
 
 
-def show_experiment(  # noqa: C901  (the page's sections in reading order; each is one call)
+@dataclass(frozen=True)
+class _Shown:
+    """One run as the results section draws it: the result, its cache key, its scenario and its KPI summary."""
+
+    result: Any
+    key: str
+    scenario: Scenario
+    summary: pd.DataFrame
+
+    @property
+    def goal_vas(self) -> float:
+        """The protocol's goal VAS (the charts mark it)."""
+        return self.scenario.protocol.goal_vas
+
+    def chart(self, kind: str, chart_key: str, group: str = "") -> None:
+        """The cached figure ``kind`` of this run."""
+        st.plotly_chart(cached_figure(self.key, kind, self.result, self.goal_vas, group), key=chart_key)
+
+
+def show_experiment(
     result: Any,
     key: str,
     scenario: Scenario,
@@ -258,31 +279,46 @@ def show_experiment(  # noqa: C901  (the page's sections in reading order; each 
     notes: dict[str, str] | None = None,
     run_notes: list[str] | None = None,
 ) -> None:
-    """The results section of the What-if page: headline first, the trend beside it, the rest grouped."""
+    """The results section of the What-if page: headline first, the trend beside it, the rest grouped; then the
+    downloads and one tab per chart."""
+    summary = _key_results(result, key, scenario, reference, notes or {}, run_notes or [])
+    _downloads(result, key, scenario)
+    shown = _Shown(result, key, scenario, summary)
+    for tab, (_name, draw) in zip(st.tabs([name for name, _ in RESULT_TABS]), RESULT_TABS, strict=True):
+        with tab:
+            draw(shown)
+
+
+def _key_results(
+    result: Any, key: str, scenario: Scenario, reference: Any, notes: dict[str, str], run_notes: list[str]
+) -> pd.DataFrame:
+    """The "Key results" section: the run's notes, the headline and trend, every other KPI grouped; returns the
+    KPI summary (an empty one, after a warning, when the run returned none)."""
     summary = _table(result, "summary")
-    notes = notes or {}
     st.subheader("Key results")
-    for line in run_notes or []:
+    for line in run_notes:
         st.caption(line)
     if summary is None or summary.empty:
         st.warning("The run returned no KPI summary.")
-        summary = pd.DataFrame(columns=["kpi", "label", "unit", "mean", "ci_low", "ci_high", "n"])
-    else:
-        left, right = st.columns([3, 2])
-        with left:
-            headline(summary, _table(reference, "summary") if reference is not None else None, notes)
-            if reference is None:
-                st.caption(
-                    "Run the starting scenario as it is (same replications, weeks and seed) to see each "
-                    "result's change against it."
-                )
-        with right:
-            ts0 = _table(result, "timeseries")
-            if ts0 is not None and "waitlist" in ts0.columns:
-                st.plotly_chart(
-                    cached_figure(key, "waitlist", result, scenario.protocol.goal_vas), key="wi_chart_trend"
-                )
-        grouped_table(summary, headline_kpis(summary), notes)
+        return pd.DataFrame(columns=["kpi", "label", "unit", "mean", "ci_low", "ci_high", "n"])
+    left, right = st.columns([3, 2])
+    with left:
+        headline(summary, _table(reference, "summary") if reference is not None else None, notes)
+        if reference is None:
+            st.caption(
+                "Run the starting scenario as it is (same replications, weeks and seed) to see each "
+                "result's change against it."
+            )
+    with right:
+        ts = _table(result, "timeseries")
+        if ts is not None and "waitlist" in ts.columns:
+            st.plotly_chart(cached_figure(key, "waitlist", result, scenario.protocol.goal_vas), key="wi_chart_trend")
+    grouped_table(summary, headline_kpis(summary), notes)
+    return summary
+
+
+def _downloads(result: Any, key: str, scenario: Scenario) -> None:
+    """The results ZIP to download, and the run manifest behind an expander beside it."""
     c1, c2 = st.columns(2)
     with c1:
         st.download_button(
@@ -299,51 +335,69 @@ def show_experiment(  # noqa: C901  (the page's sections in reading order; each 
             with st.expander("Run manifest (seed, replications, warm-up, version)"):
                 st.json(manifest if isinstance(manifest, dict) else {"manifest": str(manifest)}, expanded=True)
 
-    ts = _table(result, "timeseries")
-    tab_names = [
-        "Waiting list",
-        "Patients per phase",
-        "Utilisation",
-        "Sessions to goal",
-        "Pain trajectories",
-        "KPI table",
-    ]
-    tabs = st.tabs(tab_names)
-    with tabs[0]:
-        if ts is not None and "waitlist" in ts.columns:
-            st.plotly_chart(cached_figure(key, "waitlist", result, scenario.protocol.goal_vas), key="wi_chart_waitlist")
-        else:
-            st.info("No waiting-list series in this result.")
-    with tabs[1]:
-        if ts is not None and any(c in ts.columns for c in charts.PHASE_COLUMNS):
-            st.plotly_chart(cached_figure(key, "phases", result, scenario.protocol.goal_vas), key="wi_chart_phases")
-        else:
-            st.info("No phase series in this result.")
-    with tabs[2]:
-        util = _table(result, "utilisation")
-        if util is not None and len(util):
-            groups = sorted(util["role_or_room"].unique())
-            chosen = st.selectbox("Role or room", groups, key="wi_util_group")
-            st.plotly_chart(
-                cached_figure(key, "utilisation", result, scenario.protocol.goal_vas, chosen), key="wi_chart_util"
-            )
-        else:
-            st.info("No utilisation table in this result.")
-    with tabs[3]:
-        counts = _sessions_to_goal(result)
-        if counts.size:
-            st.plotly_chart(
-                cached_figure(key, "sessions_to_goal", result, scenario.protocol.goal_vas), key="wi_chart_stg"
-            )
-            st.caption(sessions_to_goal_caption(counts))
-        else:
-            st.info("No patient reached the goal in this run (or the run was too short).")
-    with tabs[4]:
-        traj = _trajectories(result)
-        if traj is not None:
-            st.plotly_chart(cached_figure(key, "trajectories", result, scenario.protocol.goal_vas), key="wi_chart_traj")
-        else:
-            st.info("No sample trajectories in this result.")
-    with tabs[5]:
-        if summary is not None:
-            st.dataframe(summary, hide_index=True, key="wi_summary_table")
+
+def _has_columns(shown: _Shown, columns: Iterable[str]) -> bool:
+    """The run's time series has at least one of ``columns``."""
+    ts = _table(shown.result, "timeseries")
+    return ts is not None and any(c in ts.columns for c in columns)
+
+
+def _waitlist_tab(shown: _Shown) -> None:
+    """The waiting list over time."""
+    if _has_columns(shown, ["waitlist"]):
+        shown.chart("waitlist", "wi_chart_waitlist")
+    else:
+        st.info("No waiting-list series in this result.")
+
+
+def _phases_tab(shown: _Shown) -> None:
+    """Patients in each phase over time."""
+    if _has_columns(shown, charts.PHASE_COLUMNS):
+        shown.chart("phases", "wi_chart_phases")
+    else:
+        st.info("No phase series in this result.")
+
+
+def _utilisation_tab(shown: _Shown) -> None:
+    """Utilisation by weekday and hour of the role or room chosen."""
+    util = _table(shown.result, "utilisation")
+    if util is not None and len(util):
+        groups = sorted(util["role_or_room"].unique())
+        chosen = st.selectbox("Role or room", groups, key="wi_util_group")
+        shown.chart("utilisation", "wi_chart_util", chosen)
+    else:
+        st.info("No utilisation table in this result.")
+
+
+def _sessions_to_goal_tab(shown: _Shown) -> None:
+    """The histogram of acupuncture sessions until VAS below goal, with how many reached it."""
+    counts = _sessions_to_goal(shown.result)
+    if counts.size:
+        shown.chart("sessions_to_goal", "wi_chart_stg")
+        st.caption(sessions_to_goal_caption(counts))
+    else:
+        st.info("No patient reached the goal in this run (or the run was too short).")
+
+
+def _trajectories_tab(shown: _Shown) -> None:
+    """Sample patients' pain over time."""
+    if _trajectories(shown.result) is not None:
+        shown.chart("trajectories", "wi_chart_traj")
+    else:
+        st.info("No sample trajectories in this result.")
+
+
+def _kpi_table_tab(shown: _Shown) -> None:
+    """Every KPI as one table."""
+    st.dataframe(shown.summary, hide_index=True, key="wi_summary_table")
+
+
+#: The result tabs, in the page's order: (tab name, what it draws).
+RESULT_TABS: list[tuple[str, Callable[[_Shown], None]]] = [
+    ("Waiting list", _waitlist_tab),
+    ("Patients per phase", _phases_tab),
+    ("Utilisation", _utilisation_tab),
+    ("Sessions to goal", _sessions_to_goal_tab),
+    ("Pain trajectories", _trajectories_tab),
+    ("KPI table", _kpi_table_tab),
+]

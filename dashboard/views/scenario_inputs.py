@@ -6,6 +6,7 @@ drops the state of widgets that a page run does not draw, so the values are shad
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -23,6 +24,7 @@ from rehabflow.services.levers import (
 )
 from rehabflow.services.uploads import decode_upload, markdown_safe, scenario_from_upload
 from scenarios import InputError, Scenario, builtin_names, load_scenario, scenario_hash
+from scenarios.schema import StaffMember
 
 SOURCE_BUILTIN = "Built-in scenario"
 SOURCE_UPLOAD = "Upload a YAML file"
@@ -177,7 +179,7 @@ def _validate(
     return edited, list(edited.staff), {}, []
 
 
-def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:  # noqa: C901  (one widget per lever kind, in the form's order)
+def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], list[str]]:
     """Draw the levers; return the edited scenario (``None`` if invalid), inline errors and general errors.
 
     Validation runs first (on the values the widgets hold after this interaction), so each message can be drawn
@@ -196,43 +198,60 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
         with tab:
             _show_errors(st, placed.get(group))
             if group == "staff":
-                cols = st.columns(3)
-                for col, lever in zip(cols, by_group["staff"], strict=True):
-                    _widget(lever, col)
-                    _show_errors(col, placed.get(lever.path))
-                st.markdown(
-                    "**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; blank = clinic hours)"
-                )
-                hour_cols = st.columns(3)
-                for i, s in enumerate(staff_after):
-                    key = hours_key(s.id)
-                    if key not in st.session_state:
-                        st.session_state[key] = s.availability
-                    roles = " + ".join(r.value for r in s.roles)
-                    col = hour_cols[i % 3]
-                    col.text_input(f"{s.id} ({roles})", key=key, placeholder="clinic hours")
-                    _show_errors(col, placed.get(HOURS_PREFIX + s.id))
-                continue
-            if group == "demand":
-                _widget(by_group["demand"][0], st)
-                _show_errors(st, placed.get(by_group["demand"][0].path))
-                st.markdown("**Condition mix** (percent of referrals; must add up to 100)")
-                mix = by_group["demand"][1:]
-                cols = st.columns(3)
-                for i, lever in enumerate(mix):
-                    _widget(lever, cols[i % 3])
-                total = sum(float(st.session_state.get(lever.key) or 0.0) for lever in mix)
-                st.caption(f"Total: {total:.1f}%")
-                _show_errors(st, placed.get("demand.condition_mix"))
-                continue
-            cols = st.columns(2)  # type: ignore[assignment]
-            for i, lever in enumerate(by_group[group]):
-                col = cols[i % 2]
-                _widget(lever, col)
-                _show_errors(col, placed.get(lever.path))
+                _staff_tab(by_group["staff"], staff_after, placed)
+            elif group == "demand":
+                _demand_tab(by_group["demand"], placed)
+            else:
+                _two_column_tab(by_group[group], placed)
     if general:
         st.error("\n".join(general))
-    # shadow the values so that they survive a visit to another page
+    _shadow_levers(base, staff_after)
+    return edited, placed, general
+
+
+def _staff_tab(levers: list[Lever], staff_after: Sequence[StaffMember], placed: dict[str, list[str]]) -> None:
+    """The head-count levers in three columns, then one hours input per staff member (after the head counts)."""
+    cols = st.columns(3)
+    for col, lever in zip(cols, levers, strict=True):
+        _widget(lever, col)
+        _show_errors(col, placed.get(lever.path))
+    st.markdown("**Hours** (e.g. `Mon-Fri 08:00-16:00` or `Mon 08:00-12:00; Wed 14:00-18:00`; blank = clinic hours)")
+    hour_cols = st.columns(3)
+    for i, s in enumerate(staff_after):
+        key = hours_key(s.id)
+        if key not in st.session_state:
+            st.session_state[key] = s.availability
+        roles = " + ".join(r.value for r in s.roles)
+        col = hour_cols[i % 3]
+        col.text_input(f"{s.id} ({roles})", key=key, placeholder="clinic hours")
+        _show_errors(col, placed.get(HOURS_PREFIX + s.id))
+
+
+def _demand_tab(levers: list[Lever], placed: dict[str, list[str]]) -> None:
+    """Referrals per week, then the condition mix in three columns with its total."""
+    referrals, mix = levers[0], levers[1:]
+    _widget(referrals, st)
+    _show_errors(st, placed.get(referrals.path))
+    st.markdown("**Condition mix** (percent of referrals; must add up to 100)")
+    cols = st.columns(3)
+    for i, lever in enumerate(mix):
+        _widget(lever, cols[i % 3])
+    total = sum(float(st.session_state.get(lever.key) or 0.0) for lever in mix)
+    st.caption(f"Total: {total:.1f}%")
+    _show_errors(st, placed.get("demand.condition_mix"))
+
+
+def _two_column_tab(levers: list[Lever], placed: dict[str, list[str]]) -> None:
+    """Any other group's levers in two columns, each with its errors below it."""
+    cols = st.columns(2)
+    for i, lever in enumerate(levers):
+        col = cols[i % 2]
+        _widget(lever, col)
+        _show_errors(col, placed.get(lever.path))
+
+
+def _shadow_levers(base: Scenario, staff_after: Sequence[StaffMember]) -> None:
+    """Shadow the lever and hours values in the session, so that they survive a visit to another page."""
     saved = {"__base__": scenario_hash(base)}
     saved.update({lever.key: st.session_state.get(lever.key) for lever in LEVERS})  # type: ignore[misc]  # session values of levers are strings or numbers
     previous = st.session_state.get(SAVED, {})
@@ -240,7 +259,6 @@ def edit_levers(base: Scenario) -> tuple[Scenario | None, dict[str, list[str]], 
         saved.update({k: v for k, v in previous.items() if k.startswith("lever_hours__")})
     saved.update({hours_key(s.id): st.session_state.get(hours_key(s.id)) for s in staff_after})  # type: ignore[misc]  # session values of levers are strings or numbers
     st.session_state[SAVED] = saved
-    return edited, placed, general
 
 
 def problems_by_tab(placed: dict[str, list[str]], general: list[str]) -> list[str]:
