@@ -252,3 +252,23 @@ def test_a_forecast_from_a_december_register_gets_decembers_referrals():
     dec = run_forecast(december_only, [], weeks=2, replications=1, seed=SEED, calendar_week0=48)
     jan = run_forecast(december_only, [], weeks=2, replications=1, seed=SEED, calendar_week0=0)
     assert dec.timeseries["referrals"].sum() > 10 and jan.timeseries["referrals"].sum() == 0
+
+
+def test_placed_patients_move_on_as_the_protocol_says():
+    """No referrals, no dropout: phase-3 patients one week short of ``max_weeks`` are discharged on the next
+    Monday; a re-evaluation due after the goal moves the patient into phase 2 within the week; a maintenance
+    patient past ``duration_weeks`` ends on the first Monday."""
+    sc = quiet()
+    p3, m = sc.protocol.phase3, sc.protocol.maintenance
+    starting = [StartingPatient("patellofemoral_syndrome", PatientState.PHASE3, p3.max_weeks - 1, prior_pt=8)] * 4
+    starting += [
+        StartingPatient("chronic_neck_pain", PatientState.REEVALUATION, 2, phase1_sessions=4, goal_reached=True),
+        StartingPatient("chronic_neck_pain", PatientState.MAINTENANCE, m.duration_weeks + 1),
+    ]
+    r = run_replication(sc, 0, SEED, weeks=3, starting=starting)
+    ts = r.timeseries.set_index("week")
+    assert ts.loc[0, "phase3"] == 4 and ts.loc[1, "phase3"] == 0
+    assert ts.loc[1, "completions"] == 4 and ts["completions"].sum() == 4
+    assert r.patients["outcome"].tolist()[:4] == ["completed"] * 4
+    assert r.patients.loc[4, "outcome"] == "phase2" and ts.loc[0, "phase2"] == 1
+    assert r.patients.loc[5, "outcome"] == "completed" and ts.loc[0, "maintenance"] == 0
