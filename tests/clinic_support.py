@@ -73,15 +73,15 @@ def new_register(url: str, folder: Path, n: int = 8, seed: int = 3):  # noqa: AN
     return engine
 
 
-def register_with(tmp_path, rows: list[dict]):  # noqa: ANN201  (Engine)
+def register_with(tmp_path, rows: list[dict], url: str | None = None):  # noqa: ANN201  (Engine)
     """A register (baseline, its staff) holding exactly ``rows`` (patient_id, condition, phase, phase_start,
-    needs_assessment)."""
+    needs_assessment); at ``url`` (default: a SQLite file in ``tmp_path``)."""
     from clinic import db
     from clinic.register import import_tables, init_register, scenario_of
     from optimizer.sample import staff_table
     from optimizer.tables import PATIENT_COLUMNS
 
-    engine, _ = init_register(f"sqlite:///{tmp_path / 'clinic.db'}", "baseline")
+    engine, _ = init_register(url or f"sqlite:///{tmp_path / 'clinic.db'}", "baseline")
     patients = pd.DataFrame(
         [
             {

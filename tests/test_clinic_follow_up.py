@@ -10,7 +10,7 @@ from clinic import db
 from clinic.models import NO_SHOW, Appointment, Setting
 from clinic.register import set_setting
 from clinic.review import FOLLOW_UP, review
-from clinic_support import WEEK, register_with
+from clinic_support import BACKENDS, WEEK, database_url, register_with
 from scenarios import dump_scenario_yaml, load_scenario, parse_scenario, scenario_to_dict
 
 
@@ -48,9 +48,15 @@ def follow_ups(engine, scenario_yaml: str | None = None) -> list[str]:  # noqa: 
     return [x.reason for x in props if x.kind == FOLLOW_UP]
 
 
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):  # noqa: ANN201
+    yield from database_url(request.param, tmp_path)
+
+
 @pytest.fixture()
-def three_no_shows(tmp_path):  # noqa: ANN201
-    engine = register_with(tmp_path, [{"patient_id": "P1", "condition": "chronic_low_back_pain", "phase": "2"}])
+def three_no_shows(tmp_path, url):  # noqa: ANN201
+    rows = [{"patient_id": "P1", "condition": "chronic_low_back_pain", "phase": "2"}]
+    engine = register_with(tmp_path, rows, url)
     no_shows(engine, "P1", 3)
     return engine
 

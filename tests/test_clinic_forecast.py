@@ -18,7 +18,7 @@ from clinic import db
 from clinic.forecast import register_start, starting_patient
 from clinic.models import ATTENDED, Appointment, Patient
 from clinic.register import init_register
-from clinic_support import WEEK, new_register, register_with
+from clinic_support import BACKENDS, WEEK, database_url, new_register, register_with
 from rehabflow.cli import app
 from scenarios import load_scenario, parse_scenario, scenario_to_dict
 from scenarios.protocol import WEEK as WEEK_MINUTES
@@ -65,6 +65,11 @@ def attended(engine, pid: str, session: str, phase: str, n: int, vas: float) -> 
             )
 
 
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):  # noqa: ANN201
+    yield from database_url(request.param, tmp_path)
+
+
 def week_one(starting: list[StartingPatient], scenario=None) -> pd.DataFrame:  # noqa: ANN001
     """The appointments booked in a one-week run from ``starting`` (patients 0..n-1 are the placed ones)."""
     r = run_replication(scenario or quiet(), 0, SEED, weeks=1, event_log=True, starting=starting)
@@ -72,10 +77,11 @@ def week_one(starting: list[StartingPatient], scenario=None) -> pd.DataFrame:  #
     return r.appointments
 
 
-def test_phase2_patients_of_the_register_start_in_phase2_with_their_weekly_pt_booked_in_week_one(tmp_path):
+def test_phase2_patients_of_the_register_start_in_phase2_with_their_weekly_pt_booked_in_week_one(tmp_path, url):
     engine = register_with(
         tmp_path,
         [{"patient_id": f"P{i}", "condition": "chronic_low_back_pain", "phase": "2"} for i in range(3)],
+        url,
     )
     origin = register_start(engine, WEEK)
     assert origin.by_state == {"phase2": 3}
@@ -110,7 +116,7 @@ def test_a_vas_reading_becomes_the_expected_vas_at_time_zero():
     assert vas.std() > 0.5  # they are readings, with the scenario's noise, not the pain itself
 
 
-def test_phase1_patients_at_the_session_cap_go_to_reevaluation_first(tmp_path):
+def test_phase1_patients_at_the_session_cap_go_to_reevaluation_first(tmp_path, url):
     sc = load_scenario("baseline")
     cap = sc.protocol.phase1.session_cap
     engine = register_with(
@@ -119,6 +125,7 @@ def test_phase1_patients_at_the_session_cap_go_to_reevaluation_first(tmp_path):
             {"patient_id": "CAP", "condition": "chronic_low_back_pain", "phase": "1"},
             {"patient_id": "MID", "condition": "chronic_low_back_pain", "phase": "1"},
         ],
+        url,
     )
     attended(engine, "CAP", "acupuncture", "1", cap, vas=6.0)  # above the goal throughout
     attended(engine, "MID", "acupuncture", "1", 3, vas=6.0)
