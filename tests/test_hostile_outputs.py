@@ -219,6 +219,18 @@ def test_a_signal_during_the_final_renames_is_held_until_the_folder_is_whole(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def _wait_for_sigterm_handler(pid: int, timeout: float = 120.0) -> None:
+    """Until process ``pid`` catches SIGTERM (Linux: the SigCgt mask of /proc/PID/status), not a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+        if caught >> (signal.SIGTERM - 1) & 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} installed no SIGTERM handler in {timeout:.0f} s")
+
+
 def test_sigterm_to_a_running_simulation_exits_143_and_writes_nothing(tmp_path):
     out = tmp_path / f"out-{uuid.uuid4().hex[:6]}"
     proc = subprocess.Popen(
@@ -228,7 +240,8 @@ def test_sigterm_to_a_running_simulation_exits_143_and_writes_nothing(tmp_path):
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    time.sleep(4.0)  # imports done, replications running
+    _wait_for_sigterm_handler(proc.pid)  # imports done (a loaded machine may take many seconds)
+    time.sleep(1.0)  # replications running
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
