@@ -101,7 +101,7 @@ def check_file(s: Session, path: Path) -> list[tuple[Appointment, dict]]:
         problems.file("has a header but no rows")
     updates: list[tuple[Appointment, dict]] = []
     seen: dict[int, int] = {}
-    for n, rec in zip(rows, frame[ATTENDANCE_COLUMNS].to_dict("records")):
+    for n, rec in zip(rows, frame[ATTENDANCE_COLUMNS].to_dict("records"), strict=True):
         got = _check_row(problems, s, n, rec)
         if got is None:
             continue

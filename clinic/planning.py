@@ -201,7 +201,7 @@ def close_earlier_days(
     out = frame.copy()
     out["availability"] = [
         _restricted(text, scenario, from_day, own.get(i, []), (passed or {}).get(i, {}))
-        for i, text in zip(out[key], out["availability"])
+        for i, text in zip(out[key], out["availability"], strict=True)
     ]
     return out[out["availability"] != ""].reset_index(drop=True)
 

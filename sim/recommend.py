@@ -56,10 +56,10 @@ class Candidate:
 
     @property
     def overrides(self) -> dict[str, int]:
-        return dict(zip(self.levers, self.counts))
+        return dict(zip(self.levers, self.counts, strict=True))
 
     def label(self) -> str:
-        return ", ".join(f"{ROLE_LEVERS[k].value}s={c}" for k, c in zip(self.levers, self.counts))
+        return ", ".join(f"{ROLE_LEVERS[k].value}s={c}" for k, c in zip(self.levers, self.counts, strict=True))
 
 
 @dataclass
@@ -128,7 +128,7 @@ def candidates(
     valid: list[tuple[Candidate, Scenario]] = []
     skipped: list[str] = []
     for counts in itertools.product(range(min_per_lever, max_per_lever + 1), repeat=len(levers)):
-        overrides = dict(zip(levers, counts))
+        overrides = dict(zip(levers, counts, strict=True))
         try:
             scenario = apply_overrides(base, overrides)
         except InputError as e:

@@ -40,7 +40,7 @@ def scenarios(draw):
     weights = draw(st.lists(st.integers(0, 10), min_size=len(CONDITIONS), max_size=len(CONDITIONS)).filter(sum))
     total = sum(weights)
     shares = [w / total for w in weights]
-    data["demand"]["condition_mix"] = dict(zip(CONDITIONS, shares))
+    data["demand"]["condition_mix"] = dict(zip(CONDITIONS, shares, strict=True))
     if draw(st.booleans()):
         data["demand"]["monthly_multipliers"] = draw(
             st.lists(st.floats(0, 3, allow_nan=False), min_size=12, max_size=12)

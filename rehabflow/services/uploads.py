@@ -49,12 +49,12 @@ def read_csv_uploads(uploads: Sequence[tuple[str, bytes]], reader: Callable[...,
     """Save each ``(name, bytes)`` under a generated name in a private folder and call ``reader(*paths)``;
     problems name the files as the user did."""
     shown = [display_name(name, f"upload-{i + 1}.csv") for i, (name, _) in enumerate(uploads)]
-    for label, (_, data) in zip(shown, uploads):
+    for label, (_, data) in zip(shown, uploads, strict=True):
         if len(data) > MAX_CSV_BYTES:
             raise too_big(label, len(data), MAX_CSV_BYTES)
     with tempfile.TemporaryDirectory(prefix="rehabflow-upload-") as tmp:
         paths = [Path(tmp) / f"upload-{i + 1}.csv" for i in range(len(uploads))]
-        for path, (_, data) in zip(paths, uploads):
+        for path, (_, data) in zip(paths, uploads, strict=True):
             path.write_bytes(data)
         try:
             return reader(*paths)
@@ -63,7 +63,7 @@ def read_csv_uploads(uploads: Sequence[tuple[str, bytes]], reader: Callable[...,
 
 
 def _renamed(message: str, paths: list[Path], shown: list[str]) -> str:
-    for path, label in zip(paths, shown):
+    for path, label in zip(paths, shown, strict=True):
         message = message.replace(str(path), label)
     return message
 
