@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -21,6 +22,10 @@ from scenarios import InputError, load_scenario
 from .app import app, atomic_path, user_errors, write_text_atomic
 from .outputs import check_out, default_out, staged_output
 from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
+
+if TYPE_CHECKING:
+    import sim
+    from scenarios.schema import Scenario
 
 _REPS = typer.Option(None, "--replications", "-n", help="Replications (default: the scenario's run.replications).")
 _WEEKS = typer.Option(None, "--weeks", "-w", help="Simulated weeks (default: run.horizon_weeks).")
@@ -96,7 +101,6 @@ def simulate(
     db: str | None = typer.Option(None, "--db", help="With --from-clinic: the register URL (default: $REHABFLOW_DB)."),
 ) -> None:
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
-    import sim
 
     check_options(replications, weeks, seed, workers)
     if from_clinic or db is not None:
@@ -112,32 +116,54 @@ def simulate(
         raise InputError("--dask: not available with --auto-replications (use --workers)")
     sc = load_scenario(scenario)
     out = check_out(out or default_out(sc.name))
-    console = Console(width=140)
     with progress_bar(f"Simulating {sc.name}: replications") as update:
-        if auto_replications:
-            from sim.precision import run_auto_experiment
+        res = _run(sc, executor, update, replications, weeks, seed, workers, event_log, auto_replications, precision)
+    _write_outputs(res, out, event_log)
+    _print_results(sc, res, out, auto_replications)
 
-            res = run_auto_experiment(
-                sc,
-                precision=precision,
-                max_reps=replications,
-                weeks=weeks,
-                seed=seed,
-                workers=workers,
-                progress=update,
-                event_log=event_log,
-            )
-        else:
-            res = sim.run_experiment(
-                sc,
-                replications=replications,
-                weeks=weeks,
-                seed=seed,
-                workers=workers,
-                progress=update,
-                event_log=event_log,
-                executor=executor,
-            )
+
+def _run(
+    sc: Scenario,
+    executor: Any,
+    update: Any,
+    replications: int | None,
+    weeks: int | None,
+    seed: int | None,
+    workers: int,
+    event_log: bool,
+    auto_replications: bool,
+    precision: float,
+) -> sim.ExperimentResult:
+    """The experiment: a fixed number of replications, or added until the key KPIs are precise enough."""
+    import sim
+
+    if auto_replications:
+        from sim.precision import run_auto_experiment
+
+        return run_auto_experiment(
+            sc,
+            precision=precision,
+            max_reps=replications,
+            weeks=weeks,
+            seed=seed,
+            workers=workers,
+            progress=update,
+            event_log=event_log,
+        )
+    return sim.run_experiment(
+        sc,
+        replications=replications,
+        weeks=weeks,
+        seed=seed,
+        workers=workers,
+        progress=update,
+        event_log=event_log,
+        executor=executor,
+    )
+
+
+def _write_outputs(res: sim.ExperimentResult, out: Path, event_log: bool) -> None:
+    """Summary, per-replication, time-series and utilisation tables, event logs, manifest: whole or absent."""
     with staged_output(out, stale=("event_log.*",)) as folder:  # whole or absent: see rehabflow/cli/outputs.py
         _write_table(res.summary, folder, "summary")
         _write_table(res.per_replication, folder, "per_replication")
@@ -151,6 +177,10 @@ def simulate(
             )
             _write_table(logs, folder, "event_log")
         write_text_atomic(folder / "manifest.json", json.dumps(res.manifest, indent=2) + "\n")
+
+
+def _kpi_table(sc: Scenario, res: sim.ExperimentResult) -> Table:
+    """Each KPI's mean and 95% CI with its unit, titled with the run's replications, weeks, warm-up and seed."""
     m = res.manifest
     table = Table(
         title=f"{sc.name}: {m['replications']} replications x {m['weeks']} weeks "
@@ -161,9 +191,15 @@ def simulate(
     for row in res.summary.itertuples():
         ci = "-" if math.isnan(row.half_width) else f"{fmt(row.ci_low, row.unit)} to {fmt(row.ci_high, row.unit)}"
         table.add_row(row.label, fmt(row.mean, row.unit), ci, "%" if row.unit == "share" else row.unit)
-    console.print(table)
+    return table
+
+
+def _print_results(sc: Scenario, res: sim.ExperimentResult, out: Path, auto_replications: bool) -> None:
+    """The KPI table, the notes on KPIs and on the run, the next step, and where the tables are."""
     from sim.kpis import kpi_notes, run_notes
 
+    console = Console(width=140)
+    console.print(_kpi_table(sc, res))
     labels = res.summary.set_index("kpi")["label"]
     for kpi, note in kpi_notes(sc, res.summary).items():
         console.print(f"{labels.get(kpi, kpi)}: {note}.", highlight=False)
@@ -174,7 +210,7 @@ def simulate(
         from sim.precision import describe_auto
 
         console.print(describe_auto(res.manifest["replications_auto"]))
-    console.print(f"Tables and manifest written to {out}/ ({m['wall_time_seconds']:.1f} s)")
+    console.print(f"Tables and manifest written to {out}/ ({res.manifest['wall_time_seconds']:.1f} s)")
 
 
 def _check_from_clinic(from_clinic: bool, dask: bool, auto_replications: bool, event_log: bool) -> None:

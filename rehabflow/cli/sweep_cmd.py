@@ -7,8 +7,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -20,6 +21,9 @@ from scenarios import load_scenario
 from .app import app, atomic_path, fail, user_errors, write_text_atomic
 from .outputs import check_out, default_out, staged_output
 from .progress import DASK_HELP, EXTRA_ARGS, executor_spec, progress_bar
+
+if TYPE_CHECKING:
+    from scenarios.schema import Scenario
 
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -198,7 +202,6 @@ def recommend(
 ) -> None:
     """The cheapest staffing (by scenario costs, else the fewest practitioners) meeting every target with
     the stated confidence; prints the evidence for each candidate tried. Exit 1 if none within the limits does."""
-    from sim.recommend import evidence_rows
     from sim.recommend import recommend as run_recommend
     from sim.targets import parse_levers, parse_targets
 
@@ -209,25 +212,7 @@ def recommend(
     if out is not None:
         check_out(out)
     console = Console(width=140)
-    table = Table(title=f"Candidates tried for {base.name} (one-sided {confidence:.0%} bounds, common random numbers)")
-    table.add_column("staffing")
-    table.add_column("cost/week", justify="right")
-    table.add_column("n", justify="right")
-    for t in targets:
-        table.add_column(str(t), justify="right")
-    table.add_column("verdict")
     rows: list[list[str]] = []
-
-    def report(ev: Any) -> None:
-        cost = "-" if ev.candidate.cost is None else f"{ev.candidate.cost:,.0f}"
-        cells = [ev.candidate.label(), cost, str(ev.replications)]
-        for te in ev.targets:
-            cells.append(f"{_mean_ci(te.mean, te.bound_low, te.bound_high)} {te.verdict}")
-        verdict = {"unclear": "unclear at cap"}.get(ev.verdict, ev.verdict)
-        cells.append(verdict)
-        rows.append(cells)
-        console.print(f"  {cells[0]}: {verdict} (n={ev.replications})", highlight=False)
-
     with progress_bar("replications") as progress:
         rec = run_recommend(
             base,
@@ -242,40 +227,73 @@ def recommend(
             root_seed=base.run.seed if seed is None else seed,
             weeks=weeks,
             spec=spec,
-            report=report,
+            report=_candidate_reporter(console, rows),
             progress=progress,
             lookahead=lookahead,
             utilisation_limit=utilisation_limit,
         )
-    for cells in rows:
-        table.add_row(*cells)
-    console.print(table)
+    console.print(_candidates_table(base.name, [str(t) for t in targets], confidence, rows))
     if rec.skipped:
         console.print(
             f"{len(rec.skipped)} staffing(s) skipped as invalid scenarios, e.g. {rec.skipped[0]}", highlight=False
         )
     if out is not None:
-        with staged_output(out) as folder:
-            write_table(pd.DataFrame(evidence_rows(rec)), folder, "evidence")
-            write_text_atomic(
-                folder / "recommendation.json",
-                json.dumps(
-                    {
-                        "scenario": base.name,
-                        "targets": [str(t) for t in targets],
-                        "levers": levers,
-                        "confidence": confidence,
-                        "ordered_by": rec.ordered_by,
-                        "recommendation": rec.best.overrides if rec.best else None,
-                        "cost_per_week": rec.best.cost if rec.best else None,
-                        "target_responses": [_response_json(r) for r in rec.responses],
-                        "side_effects": [dataclasses.asdict(s) for s in rec.side_effects],
-                    },
-                    indent=2,
-                    default=_json_number,
-                )
-                + "\n",
-            )
+        _write_evidence(out, rec, base.name, [str(t) for t in targets], levers, confidence)
+    _print_recommendation(rec, base, levers, min_per_lever, max_per_lever)
+
+
+def _candidate_reporter(console: Console, rows: list[list[str]]) -> Callable[[Any], None]:
+    """A callback that keeps each candidate's evidence as a table row and prints its verdict as it comes."""
+
+    def report(ev: Any) -> None:
+        cost = "-" if ev.candidate.cost is None else f"{ev.candidate.cost:,.0f}"
+        cells = [ev.candidate.label(), cost, str(ev.replications)]
+        for te in ev.targets:
+            cells.append(f"{_mean_ci(te.mean, te.bound_low, te.bound_high)} {te.verdict}")
+        verdict = {"unclear": "unclear at cap"}.get(ev.verdict, ev.verdict)
+        cells.append(verdict)
+        rows.append(cells)
+        console.print(f"  {cells[0]}: {verdict} (n={ev.replications})", highlight=False)
+
+    return report
+
+
+def _candidates_table(name: str, targets: list[str], confidence: float, rows: list[list[str]]) -> Table:
+    """The candidates tried: staffing, cost, replications, each target's bound and verdict, the candidate's verdict."""
+    table = Table(title=f"Candidates tried for {name} (one-sided {confidence:.0%} bounds, common random numbers)")
+    table.add_column("staffing")
+    table.add_column("cost/week", justify="right")
+    table.add_column("n", justify="right")
+    for t in targets:
+        table.add_column(t, justify="right")
+    table.add_column("verdict")
+    for cells in rows:
+        table.add_row(*cells)
+    return table
+
+
+def _write_evidence(out: Path, rec: Any, name: str, targets: list[str], levers: list[str], confidence: float) -> None:
+    """``evidence.csv/.parquet`` and ``recommendation.json`` in ``out``, whole or not at all."""
+    from sim.recommend import evidence_rows
+
+    summary = {
+        "scenario": name,
+        "targets": targets,
+        "levers": levers,
+        "confidence": confidence,
+        "ordered_by": rec.ordered_by,
+        "recommendation": rec.best.overrides if rec.best else None,
+        "cost_per_week": rec.best.cost if rec.best else None,
+        "target_responses": [_response_json(r) for r in rec.responses],
+        "side_effects": [dataclasses.asdict(s) for s in rec.side_effects],
+    }
+    with staged_output(out) as folder:
+        write_table(pd.DataFrame(evidence_rows(rec)), folder, "evidence")
+        write_text_atomic(folder / "recommendation.json", json.dumps(summary, indent=2, default=_json_number) + "\n")
+
+
+def _print_recommendation(rec: Any, base: Scenario, levers: list[str], min_per_lever: int, max_per_lever: int) -> None:
+    """The recommended staffing with its cost and what responds; exit 1 when no candidate meets every target."""
     order = "cheapest by scenario costs" if rec.ordered_by == "cost" else "fewest practitioners"
     if rec.best is None:
         raise fail(
