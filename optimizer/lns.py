@@ -48,14 +48,15 @@ Assignment = dict[int, tuple[int, str]]
 #: search settings (not model parameters). Sizes in patients: 10 was the best fixed size of 6/10/25/40 on the
 #: 400-patient week (docs/background/roster.md); the adaptive size moves from there. SUB_TIME deterministic seconds per
 #: sub-model in the reproducible mode (0.1: 1953 against 0.2: 2059 at 400 patients, 1 + 9 dtime), SUB_WALL wall
-#: seconds otherwise.
+#: seconds otherwise (base3, 10 s, seeds 0-2, load ~2: 0.5 s 2486 mean, 0.25 s 2416, 0.12 s 2347, 0.06 s 2476;
+#: at 60 s 0.12 and 0.5 tie on base3 (2140 / 2149) and at 1,000 sessions (4961 / 4970)).
 KINDS = ("day", "practitioner", "window", "patients")
 START_SIZE = 10
 MIN_SIZE = 4
 MAX_SIZE = 80
 GROW, SHRINK = 1.15, 0.9
 SUB_TIME = 0.1
-SUB_WALL = 0.5
+SUB_WALL = 0.12
 WINDOW_MINUTES = 180
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
