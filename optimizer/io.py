@@ -304,7 +304,7 @@ def read_table(
 
 def _check_unique(problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str) -> None:
     first: dict[str, int] = {}
-    for value, row in zip(frame[column], rows):
+    for value, row in zip(frame[column], rows, strict=True):
         if not value:
             continue
         if value in first:
@@ -318,7 +318,7 @@ def _check_cells(
 ) -> None:
     """Replace each cell of ``column`` by ``check(cell)``; a ``ValueError`` becomes a problem line."""
     out = []
-    for value, row in zip(frame[column], rows):
+    for value, row in zip(frame[column], rows, strict=True):
         try:
             out.append(check(value))
         except ValueError as e:
@@ -434,7 +434,7 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
     maintenance = scenario.protocol.maintenance
     if maintenance.chronic_only:
         chronic = {c.value for c, spec in scenario.conditions.items() if spec.chronic}
-        for row, cond, phase in zip(rows, frame["condition"], frame["phase"]):
+        for row, cond, phase in zip(rows, frame["condition"], frame["phase"], strict=True):
             if phase == "maintenance" and cond in scenario.conditions and cond not in chronic:
                 problems.cell(
                     row,
@@ -447,7 +447,7 @@ def read_patients(path: str | Path, scenario: Scenario, staff: pd.DataFrame | No
     ]
     if staff is not None:
         ids = list(staff["staff_id"])
-        for row, prefs in zip(rows, frame["preferred_staff"]):
+        for row, prefs in zip(rows, frame["preferred_staff"], strict=True):
             for pref in filter(None, prefs.split("|")):
                 if pref not in ids:
                     problems.cell(row, "preferred_staff", f"unknown staff id {pref!r} (staff: {', '.join(ids)})")
@@ -490,7 +490,7 @@ def read_staff(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     _check_cells(problems, frame, rows, "role", _roles)
     _check_cells(problems, frame, rows, "availability", _availability)
     clinic = scenario.calendar.windows()
-    for row, text in zip(rows, frame["availability"]):
+    for row, text in zip(rows, frame["availability"], strict=True):
         try:
             own = parse_availability(text)
         except AvailabilityError:
@@ -553,14 +553,14 @@ def _date(value: str) -> str:
 def _check_known(
     problems: _Problems, frame: pd.DataFrame, rows: list[int], column: str, known: set[str], what: str
 ) -> None:
-    for row, value in zip(rows, frame[column]):
+    for row, value in zip(rows, frame[column], strict=True):
         if value and value not in known:
             problems.cell(row, column, f"{value!r} is not in the {what} file")
 
 
 def _check_in_week(problems: _Problems, frame: pd.DataFrame, rows: list[int], week_start: dt.date) -> None:
     last = week_start + dt.timedelta(days=6)
-    for row, value in zip(rows, frame["date"]):
+    for row, value in zip(rows, frame["date"], strict=True):
         if _is_date(value) and not week_start.isoformat() <= value <= last.isoformat():
             problems.cell(row, "date", f"{value} is not in the week {week_start} to {last}")
 
@@ -574,7 +574,7 @@ def _is_date(value: str) -> bool:
 
 
 def _check_end_after_start(problems: _Problems, frame: pd.DataFrame, rows: list[int]) -> None:
-    for row, start, end in zip(rows, frame["start"], frame["end"]):
+    for row, start, end in zip(rows, frame["start"], frame["end"], strict=True):
         try:
             if parse_time(start) >= parse_time(end):
                 problems.cell(row, "end", f"{end} is not after start {start}")

@@ -429,7 +429,7 @@ def _spacing(m, rm, reqs, pinned, gap) -> None:
     for kind in ("acupuncture", "physiotherapy"):
         same = [r for r in reqs if r.session == kind]
         free = [r for r in same if r.rid not in pinned]
-        for a, b in zip(free, free[1:]):
+        for a, b in zip(free, free[1:], strict=False):
             m.add_implication(rm.present[b.rid], rm.present[a.rid])
             m.add(_dayexpr(rm, b.rid) >= _dayexpr(rm, a.rid) + gap).only_enforce_if(rm.present[b.rid])
         for i, a in enumerate(same):

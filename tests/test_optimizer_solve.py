@@ -221,7 +221,7 @@ def test_unscheduled_sessions_name_what_blocked_them(baseline):
         ]
     )
     res = solve_roster(baseline, patients, STAFF, WEEK, time_limit=1.0, workers=1)
-    why = dict(zip(res.unscheduled.patient_id, res.unscheduled.reason))
+    why = dict(zip(res.unscheduled.patient_id, res.unscheduled.reason, strict=True))
     assert why["SHORT"] == "patient availability too short for a 45-minute acupuncture session"
     assert why["LATE"] == "no acupuncturist free inside the patient's availability (Tue 16:00-18:00)"
 
@@ -373,9 +373,9 @@ def test_progress_reports_improving_rosters_ending_at_the_returned_one():
     res = solve_roster(sc, patients, staff, WEEK, time_limit=3.0, workers=2, progress=events.append)
     assert events and events[0].phase == "greedy"
     objectives = [e.objective for e in events]
-    assert all(b <= a for a, b in zip(objectives, objectives[1:]))
+    assert all(b <= a for a, b in zip(objectives, objectives[1:], strict=False))
     bounds = [e.bound for e in events if e.bound is not None]
-    assert all(b >= a for a, b in zip(bounds, bounds[1:]))
+    assert all(b >= a for a, b in zip(bounds, bounds[1:], strict=False))
     assert events[-1].objective == pytest.approx(res.summary["objective"])
     assert events[-1].placed == res.summary["placed"] and events[-1].required == res.summary["required"]
     assert events[0].objective == pytest.approx(res.summary["greedy_objective"])
