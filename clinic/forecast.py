@@ -29,7 +29,9 @@ counts) when that is longer.
 (:func:`sim.start.calibrate_pain`: ``k = (v + w) / (N(0) R)``); a patient with no reading keeps the pain
 drawn for its condition.
 
-Staff, rooms and referrals are the scenario's (the register's scenario must be the one simulated).
+**Staff.** The register's staff (ids, roles, hours), as the clinic is today, in both columns when they differ
+from the scenario's (``staff="scenario"`` keeps the scenario's, e.g. to try a planned team). Rooms and referrals
+are the scenario's (the register's scenario must be the one simulated).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from scenarios import InputError, Scenario, scenario_hash
+from scenarios.errors import escape_text
 from scenarios.protocol import PatientState, Phase, SessionKind
 from sim.results import ExperimentResult
 from sim.start import StartingPatient
@@ -71,6 +74,8 @@ class RegisterStart:
     assumed_weeks: int = 0  # patients with weeks of their phase before the register's records
     readings: int = 0  # patients whose pain was set from a VAS reading
     staff_differences: list[str] = field(default_factory=list)  # the register's staff against the scenario's
+    staff: list[dict[str, Any]] = field(default_factory=list)  # the register's staff, as scenario staff entries
+    staff_used: str = "scenario"  # whose staff the runs used: "register" or "scenario" (see forecast_from_register)
 
 
 @dataclass
@@ -211,6 +216,24 @@ def staff_differences(s: Session, scen: Scenario) -> list[str]:
     return out
 
 
+def register_staff(s: Session) -> list[dict[str, Any]]:
+    """The register's staff as the scenario's ``staff`` entries (id, roles, availability), by id."""
+    return [
+        {"id": m.staff_id, "roles": [r.strip() for r in m.role.split("|") if r.strip()], "availability": m.availability}
+        for m in s.scalars(select(Staff).order_by(Staff.staff_id))
+    ]
+
+
+def with_register_staff(scenario: Scenario, origin: RegisterStart) -> Scenario:
+    """``scenario`` with the register's staff in place of its own, validated like any scenario file (a staff
+    list the scenario cannot run, e.g. a role with nobody, is one line naming the register)."""
+    from scenarios.loading import parse_scenario, scenario_to_dict
+
+    data = scenario_to_dict(scenario)
+    data["staff"] = origin.staff
+    return parse_scenario(data, "the register's staff")
+
+
 def register_start(engine: Engine, start: dt.date | None = None) -> RegisterStart:
     """Every active patient of the register as a starting patient for the week ``start`` (default: see the
     module docstring). An empty register is an error (nothing to forecast from)."""
@@ -222,7 +245,8 @@ def register_start(engine: Engine, start: dt.date | None = None) -> RegisterStar
         monday = start or forecast_start(s)
         placed = [starting_patient(s, scen, p, monday) for p in patients]
         differences = staff_differences(s, scen)
-    out = RegisterStart(monday, scen, [sp for sp, _ in placed], staff_differences=differences)
+        staff = register_staff(s)
+    out = RegisterStart(monday, scen, [sp for sp, _ in placed], staff_differences=differences, staff=staff)
     for sp, assumed in placed:
         out.by_state[str(sp.state)] = out.by_state.get(str(sp.state), 0) + 1
         out.assumed_weeks += int(assumed)
@@ -271,14 +295,23 @@ def forecast_from_register(
     workers: int = 1,
     start: dt.date | None = None,
     progress: Any = None,
+    staff: str = "register",
 ) -> Forecast:
     """The forecast of ``weeks`` weeks from the register's patients and the scenario's steady-state run, on
-    the same root seed and replications (``progress(done, total)`` over both)."""
+    the same root seed and replications (``progress(done, total)`` over both).
+
+    ``staff``: ``"register"`` (default: the clinic as it is today, so both columns run on the register's staff
+    when they differ from the scenario's) or ``"scenario"`` (the scenario's staff, e.g. to see a planned team)."""
     import sim
     from sim.forecast import headcount, run_forecast
 
+    if staff not in ("register", "scenario"):
+        raise InputError(f"--staff: {escape_text(staff)!r} is not one of register, scenario")
     origin = register_start(engine, start)
     check_same_scenario(origin.scenario, scenario)
+    if staff == "register" and origin.staff_differences:
+        scenario = with_register_staff(scenario, origin)
+        origin.staff_used = "register"
     reps = int(replications if replications is not None else scenario.run.replications)
     total = 2 * reps
 
@@ -397,13 +430,18 @@ def origin_line(origin: RegisterStart) -> str:
 
 
 def staff_line(origin: RegisterStart) -> str | None:
-    """A warning when the register's staff are not the scenario's (the forecast uses the scenario's)."""
+    """A note when the register's staff are not the scenario's, saying whose staff both columns ran on."""
     if not origin.staff_differences:
         return None
     shown = "; ".join(origin.staff_differences[:5]) + ("; ..." if len(origin.staff_differences) > 5 else "")
+    used = (
+        "the register's staff (--staff scenario for the scenario's)"
+        if origin.staff_used == "register"
+        else "the scenario's staff"
+    )
     return (
         f"The register's staff differ from scenario {origin.scenario.name!r} ({shown}): the forecast and the steady "
-        "state use the scenario's staff."
+        f"state use {used}."
     )
 
 

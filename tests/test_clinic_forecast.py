@@ -218,6 +218,30 @@ def test_a_register_whose_staff_differ_from_the_scenarios_is_said_beside_the_for
     assert line is not None and "PT9 only in the register" in line and "AC1's roles or hours differ" in line
 
 
+@pytest.mark.parametrize("staff, has_pt9", [("register", True), ("scenario", False)])
+def test_the_forecast_runs_on_the_registers_staff_unless_asked_for_the_scenarios(tmp_path, staff, has_pt9):
+    from clinic.forecast import forecast_from_register, staff_line
+    from clinic.models import Staff
+
+    engine = register_with(tmp_path, [{"patient_id": "P1", "condition": "chronic_neck_pain", "phase": "2"}])
+    with db.transaction(engine) as s:
+        s.add(Staff(staff_id="PT9", role="physiotherapist", availability="Mon 08:00-12:00"))
+    fc = forecast_from_register(
+        engine, load_scenario("baseline"), weeks=2, replications=1, seed=SEED, start=WEEK, staff=staff
+    )
+    for run in (fc.forecast, fc.steady):
+        names = {name for name, _role in run.replications[0].resources}
+        assert ("PT9" in names) is has_pt9 and {"PT1", "PT2", "AC1"} <= names
+    assert fc.origin.staff_used == staff
+    line = staff_line(fc.origin)
+    assert line is not None and ("the register's staff" in line.split(": the forecast")[1]) is has_pt9
+
+
+def test_staff_without_from_clinic_is_one_line_and_exit_2():
+    res = runner.invoke(app, ["simulate", "baseline", "--staff", "scenario"])
+    assert res.exit_code == 2 and "--staff: only with --from-clinic" in res.output
+
+
 @pytest.mark.parametrize(
     "case, needle",
     [

@@ -54,6 +54,7 @@ def _manifest(fc: Any, url: str) -> dict[str, Any]:
         "patients_with_assumed_weeks": o.assumed_weeks,
         "patients_with_vas_reading": o.readings,
         "staff_differences": o.staff_differences,
+        "staff_used": o.staff_used,
         "forecast": fc.forecast.manifest,
         "steady_state": fc.steady.manifest,
     }
@@ -68,6 +69,7 @@ def simulate_from_clinic(
     seed: int | None,
     workers: int,
     out: Path | None,
+    staff: str = "register",
 ) -> None:
     """The ``--from-clinic`` branch of ``simulate`` (options already checked)."""
     from clinic.db import open_register
@@ -87,6 +89,7 @@ def simulate_from_clinic(
             seed=seed,
             workers=workers,
             progress=update,
+            staff=staff,
         )
     with staged_output(out) as folder:
         fc.table.to_csv(folder / "forecast.csv", index=False)

@@ -99,16 +99,21 @@ def simulate(
         "beside the steady state (docs/how-to/clinic.md).",
     ),
     db: str | None = typer.Option(None, "--db", help="With --from-clinic: the register URL (default: $REHABFLOW_DB)."),
+    staff: str = typer.Option(
+        "register",
+        "--staff",
+        help="With --from-clinic: whose staff both columns run on: 'register' (the clinic today) or 'scenario'.",
+    ),
 ) -> None:
     """Simulate a scenario: KPIs with 95% confidence intervals, and tables for further analysis."""
 
     check_options(replications, weeks, seed, workers)
-    if from_clinic or db is not None:
-        _check_from_clinic(from_clinic, dask, auto_replications, event_log)
+    if from_clinic or db is not None or staff != "register":
+        _check_from_clinic(from_clinic, dask, auto_replications, event_log, db is not None)
         from .forecast_cmd import simulate_from_clinic
 
         simulate_from_clinic(
-            scenario, db=db, weeks=weeks, replications=replications, seed=seed, workers=workers, out=out
+            scenario, db=db, weeks=weeks, replications=replications, seed=seed, workers=workers, out=out, staff=staff
         )
         return
     executor, scenario = executor_spec(workers, dask, scenario, ctx.args)
@@ -213,9 +218,9 @@ def _print_results(sc: Scenario, res: sim.ExperimentResult, out: Path, auto_repl
     console.print(f"Tables and manifest written to {out}/ ({res.manifest['wall_time_seconds']:.1f} s)")
 
 
-def _check_from_clinic(from_clinic: bool, dask: bool, auto_replications: bool, event_log: bool) -> None:
+def _check_from_clinic(from_clinic: bool, dask: bool, auto_replications: bool, event_log: bool, db: bool) -> None:
     if not from_clinic:
-        raise InputError("--db: only with --from-clinic")
+        raise InputError(f"{'--db' if db else '--staff'}: only with --from-clinic")
     for flag, given in (("--dask", dask), ("--auto-replications", auto_replications), ("--event-log", event_log)):
         if given:
             raise InputError(f"{flag}: not available with --from-clinic")
