@@ -262,6 +262,7 @@ def test_conflicting_pins_are_explained_left_out_and_exit_1(tmp_path):
     result = runner.invoke(app, _roster_args(p, s, out, "--pinned", str(pinned)))
     assert result.exit_code == 1, result.output + result.stderr
     assert "Conflict:" in result.output and "PT1" in result.output
+    print(result.output)  # shown whole on failure: the next assertion failed once in CI, not reproduced (2026-12-01)
     assert "Pinned appointments: 1 kept, 1 could not be kept" in result.output
     assert "Validator: no hard-rule violation" in result.output
     roster = read_roster(out / "roster.csv")
