@@ -196,11 +196,15 @@ def starting_patient(s: Session, scen: Scenario, p: Patient, start: dt.date) -> 
     return StartingPatient(condition=p.condition, last_vas=_latest_vas(appts), **fields), assumed
 
 
+def _roles(role: str) -> list[str]:
+    """The roles of a staff.csv ``role`` cell (``|``-joined), in their order."""
+    return [r.strip() for r in str(role).split("|") if r.strip()]
+
+
 def _staff_key(staff_id: str, role: str, availability: str) -> tuple[str, frozenset[str], str]:
     from scenarios.availability import format_availability, parse_availability
 
-    roles = frozenset(r.strip() for r in str(role).split("|") if r.strip())
-    return str(staff_id), roles, format_availability(parse_availability(str(availability)))
+    return str(staff_id), frozenset(_roles(role)), format_availability(parse_availability(str(availability)))
 
 
 def staff_differences(s: Session, scen: Scenario) -> list[str]:
@@ -219,7 +223,7 @@ def staff_differences(s: Session, scen: Scenario) -> list[str]:
 def register_staff(s: Session) -> list[dict[str, Any]]:
     """The register's staff as the scenario's ``staff`` entries (id, roles, availability), by id."""
     return [
-        {"id": m.staff_id, "roles": [r.strip() for r in m.role.split("|") if r.strip()], "availability": m.availability}
+        {"id": m.staff_id, "roles": _roles(m.role), "availability": m.availability}
         for m in s.scalars(select(Staff).order_by(Staff.staff_id))
     ]
 
