@@ -46,13 +46,22 @@ def _vas(text: str) -> float | None:
     return value
 
 
-def _find(s: Session, row: dict[str, str]) -> Appointment | None:
+def _is_date(text: str) -> bool:
+    """Whether ``text`` is a calendar date written YYYY-MM-DD."""
     import datetime as dt
 
     try:
-        date = dt.date.fromisoformat(row["date"])
+        dt.date.fromisoformat(text)
     except ValueError:
-        return None
+        return False
+    return True
+
+
+def _find(s: Session, row: dict[str, str]) -> Appointment | None:
+    """The register's planned appointment the row names (its date already checked), or None."""
+    import datetime as dt
+
+    date = dt.date.fromisoformat(row["date"])
     return s.scalar(
         select(Appointment).where(
             Appointment.patient_id == row["patient_id"],
@@ -81,6 +90,9 @@ def _check_row(problems, s: Session, n: int, row: dict[str, str]) -> tuple[Appoi
         if values[col] is not None and row["status"] in RECORDED_STATUSES and row["status"] != ATTENDED:
             problems.cell(n, col, f"a VAS reading for a {row['status']} appointment (only attended ones are measured)")
             found = False
+    if not _is_date(row["date"]):
+        problems.cell(n, "date", f"{row['date']!r} is not a date (YYYY-MM-DD)")
+        return None
     appt = _find(s, row)
     if appt is None:
         problems.row(

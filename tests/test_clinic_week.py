@@ -85,6 +85,7 @@ def test_a_bad_attendance_file_names_each_problem_and_changes_nothing(planned, t
         {**_row(a, before="11")},
         {**_row(b), "date": "2026-12-24"},
         {**_row(b), "vas_before": "x"},
+        {**_row(a), "date": "2026-13-01"},
     ]
     path = _attendance(tmp_path / "att.csv", rows)
     with pytest.raises(InputError) as e:
@@ -94,6 +95,7 @@ def test_a_bad_attendance_file_names_each_problem_and_changes_nothing(planned, t
     assert f"{path}: row 4, column 'vas_before': 11 is outside 0-10" in lines
     assert any(line.startswith(f"{path}: row 5:") and "no planned appointment" in line for line in lines)
     assert any(line.startswith(f"{path}: row 6, column 'vas_before'") for line in lines)
+    assert f"{path}: row 7, column 'date': '2026-13-01' is not a date (YYYY-MM-DD)" in lines
     assert all(x.status == PLANNED and x.vas_before is None for x in _appts(planned))
 
 
