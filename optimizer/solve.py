@@ -531,7 +531,9 @@ def outcome_to_result(out: SolveOutcome) -> RosterResult:
         "time_mode": "deterministic" if out.reproducible else "wall-clock",
         "time_limit": out.time_limit,
     }
-    return RosterResult(roster, uns, summary, list(out.explanation))
+    kept = {p.rid: out.assignment[p.rid] for p in out.pins if p.rid in out.assignment}
+    pinned = _rows(week, kept, rooms) if out.pins else None
+    return RosterResult(roster, uns, summary, list(out.explanation), pinned)
 
 
 def solve_roster(

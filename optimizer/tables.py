@@ -54,10 +54,13 @@ class RosterResult:
     ``summary`` keys: ``placed``, ``required`` (sessions), ``objective``, ``best_bound``, ``gap`` (relative,
     0..1 or None), ``status`` (CP-SAT status name, or ``GREEDY``/``INFEASIBLE``), ``solve_time`` (s),
     ``greedy_placed``, ``greedy_objective``; ``explanation`` lists plain-language reasons when pinned
-    appointments or hard rules conflict (empty otherwise).
+    appointments or hard rules conflict (empty otherwise). ``pinned`` holds the pinned appointments the roster
+    keeps exactly, as roster rows (``None`` without pins): the pins the solver was held to, not every roster row
+    that happens to equal a pinned one.
     """
 
     roster: pd.DataFrame
     unscheduled: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     explanation: list[str] = field(default_factory=list)
+    pinned: pd.DataFrame | None = None

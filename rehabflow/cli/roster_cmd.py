@@ -294,22 +294,18 @@ class ProgressLine:
 
 
 def split_pins(pinned: Any, result: Any) -> tuple[Any, int]:
-    """The pinned appointments the roster kept (checked by the validator) and how many it could not keep.
+    """The pinned appointments the roster kept and how many of the pinned rows it could not keep.
 
-    The solver leaves out pins that conflict with each other or with hard rules and explains why; the
-    command then exits 1 so that a script notices, after writing the roster of everything else.
+    The kept ones are those the solver was held to (``result.pinned``), not roster rows that merely equal a pin
+    it left out: a pin left out for a rule can land in the same slot by chance, and is still not kept. The
+    solver leaves out pins that conflict with each other or with hard rules and explains why; the command then
+    exits 1 so that a script notices, after writing the roster of everything else.
     """
-    from optimizer.exports import roster_table
-    from optimizer.tables import ROSTER_COLUMNS
-
     if pinned is None or not len(pinned):
         return pinned, 0
-    placed = Counter(tuple(row) for row in roster_table(result)[ROSTER_COLUMNS].itertuples(index=False))
-    mask = []
-    for row in pinned[ROSTER_COLUMNS].astype(str).itertuples(index=False):  # a duplicate row is kept once
-        mask.append(placed[tuple(row)] > 0)
-        placed[tuple(row)] -= 1
-    return pinned[mask].reset_index(drop=True), len(mask) - sum(mask)
+    kept = result.pinned
+    n_kept = 0 if kept is None else len(kept)
+    return kept, len(pinned) - n_kept
 
 
 def _check_timezone(name: str) -> None:
