@@ -149,3 +149,15 @@ class Occupancy:
             self.patient_busy[req.patient_id].add(k)
         self.placed[req.patient_id].append((req, t))
         self.assignment[req.rid] = (t, staff)
+
+    def remove(self, req: Request) -> tuple[int, str]:
+        """Take ``req`` out of the partial roster (the inverse of :meth:`add`); returns its start and staff."""
+        t, staff = self.assignment.pop(req.rid)
+        u = self.units[req.session]
+        room = ROOM_OF_SESSION[req.session]
+        for k in self._slots(t, req.duration):
+            self.staff_load[staff][k] -= u
+            self.room_load[room][k] -= 1
+            self.patient_busy[req.patient_id].discard(k)
+        self.placed[req.patient_id].remove((req, t))
+        return t, staff

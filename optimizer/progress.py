@@ -19,7 +19,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SolveProgress:
-    """One progress report: ``phase`` is "greedy", "full model", "neighbourhoods" or "done"."""
+    """One progress report: ``phase`` is "greedy", "full model", "neighbourhoods", "lane compaction" or "done"."""
 
     elapsed: float
     placed: int

@@ -30,6 +30,7 @@ from .explain import explain_pin_conflict
 from .greedy import greedy_assign
 from .history import History, Pin, attach_pins, build_history
 from .insertion import insertion_assign
+from .justify import compact
 from .lns import improve
 from .model import RosterModel, build_model
 from .objective import SCALE, objective_terms, objective_value
@@ -130,6 +131,9 @@ LNS_PARALLEL = 2
 FINISH_SHARE = 0.05
 #: ... and this many seconds per session (unscheduled reasons take ~1 ms per session at 3,000 sessions)
 FINISH_PER_SESSION = 0.001
+#: wall-clock mode: seconds per session kept after the neighbourhoods for the last lane compaction
+#: (optimizer.justify: 0.16 s at 444 sessions, 0.46 s at 999 on a quiet machine; doubled for load). Search setting.
+POLISH_PER_SESSION = 0.001
 #: wall-clock mode: the greedy stops after this share of the limit (on a busy machine a 3,000-session greedy
 #: takes 5-35 s); what it has not placed, the search may
 GREEDY_SHARE = 0.5
@@ -255,6 +259,7 @@ def _full_solve(
     greedy = greedy_assign(week, history, pins, deadline=st.greedy_deadline)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
     start = _better_start(week, history, greedy, insertion_assign(week, history, pins, deadline=st.greedy_deadline))
+    start = compact(week, history, start, pins, deadline=st.greedy_deadline)
     if start is not greedy:
         reporter.solution(objective_value(week, history, start), len(start), "greedy")
     if not _full_model_worth_it(st, week) and not pins:
@@ -343,7 +348,7 @@ def _neighbourhoods(
     if full.status == cp_model.OPTIMAL or left <= 0 or st.wall_left() <= 0 or stopper.stopped or st.full_model_only:
         return assignment, status
     reporter.enter("neighbourhoods")
-    wall = None if st.reproducible else st.wall_left()
+    wall = None if st.reproducible else max(st.wall_left() - POLISH_PER_SESSION * len(week.requests), 0.0)
     better, _ = improve(
         week,
         history,
@@ -352,7 +357,7 @@ def _neighbourhoods(
         seed=st.seed,
         budget=left,
         wall_limit=wall,
-        guard=st.wall_left(),
+        guard=wall if wall is not None else st.wall_left(),
         parallel=LNS_PARALLEL,
         reporter=reporter,
         stopper=stopper,
@@ -360,6 +365,26 @@ def _neighbourhoods(
     if objective_value(week, history, better) < objective_value(week, history, assignment):
         return better, "FEASIBLE"
     return assignment, status
+
+
+def _polish(
+    week: Week,
+    history: History,
+    pins: list[Pin],
+    assignment: Assignment,
+    status: str,
+    st: _Settings,
+    reporter: Reporter,
+    stopper: Stopper,
+) -> tuple[Assignment, str]:
+    """The last lane compaction (optimizer.justify) of the search's roster, kept when it costs less."""
+    if stopper.stopped or status == "OPTIMAL":
+        return assignment, status
+    polished = compact(week, history, assignment, pins, deadline=None if st.reproducible else st.deadline)
+    if polished is assignment:
+        return assignment, status
+    reporter.solution(objective_value(week, history, polished), len(polished), "lane compaction")
+    return polished, "FEASIBLE"
 
 
 class _LPBound:
@@ -444,6 +469,7 @@ def run_solve(
     explanation = screened + explanation
     assignment, name = _choose(week, history, full)
     assignment, name = _neighbourhoods(week, history, pins, assignment, name, full, st, reporter, stopper)
+    assignment, name = _polish(week, history, pins, assignment, name, st, reporter, stopper)
     lp_value = lp.result(0.0 if stopper.stopped else st.wall_left())
     lp.finish()
     bound = _best_bound(full.bound, lp_value)
