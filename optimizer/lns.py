@@ -6,14 +6,16 @@ other placement as fixed occupancy (``build_model(free=..., fixed=...)``), solve
 CP-SAT worker, and keep the result when the whole roster costs less and places no fewer sessions. As the
 CP-SAT primer's LNS chapter describes (d-krupke/cpsat-primer, "Large Neighborhood Search"):
 
-- **neighbourhoods** of four kinds: a *day* (patients seen that day, with patients left unscheduled who could
+- **neighbourhoods** of five kinds: a *day* (patients seen that day, with patients left unscheduled who could
   come), a *practitioner* (their patients, with unscheduled ones needing their role), a *time window* (patients
-  in a 3-hour window of one day, with unscheduled ones available then) and a *patient group* (unscheduled
-  patients with random others);
+  in a 3-hour window of one day, with unscheduled ones available then), a *patient group* (unscheduled
+  patients with random others) and a *lane* (lane-day compaction: a practitioner's sessions between two spare
+  runs of one day, with unscheduled patients who fit there; shifting those sessions merges the spare runs into
+  room for one more session, which no neighbourhood of a few patients can do on a saturated day);
 - **size adapted** per kind: a sub-model solved to optimality within its limit grows (+15%), one cut short
   shrinks (-10%), between :data:`MIN_SIZE` and :data:`MAX_SIZE` patients;
 - **the kind chosen by a bandit** (UCB1 on the improvement per deterministic second, decayed), so the kinds
-  that pay on this week are drawn more often;
+  that pay on this week are drawn more often, each kind at least :data:`MIN_SHARE` of the time;
 - **two sub-models at once** on disjoint patients (CP-SAT releases the GIL, so two solves use both cores).
   Their results are merged in a fixed order; the second one is kept only if the rooms and practitioners it
   uses are still free after the first (a per-slot capacity check: the patients differ, so only capacity can
@@ -41,7 +43,7 @@ from .model import build_model
 from .objective import objective_value
 from .occupancy import room_capacity, staff_units
 from .progress import Reporter, Stopper
-from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Week
+from .week import DAY, ROLE_OF_SESSION, ROOM_OF_SESSION, Request, Week, candidate_starts
 
 Assignment = dict[int, tuple[int, str]]
 
@@ -50,7 +52,7 @@ Assignment = dict[int, tuple[int, str]]
 #: sub-model in the reproducible mode (0.1: 1953 against 0.2: 2059 at 400 patients, 1 + 9 dtime), SUB_WALL wall
 #: seconds otherwise (base3, 10 s, seeds 0-2, load ~2: 0.5 s 2486 mean, 0.25 s 2416, 0.12 s 2347, 0.06 s 2476;
 #: at 60 s 0.12 and 0.5 tie on base3 (2140 / 2149) and at 1,000 sessions (4961 / 4970)).
-KINDS = ("day", "practitioner", "window", "patients")
+KINDS = ("day", "practitioner", "window", "patients", "lane")
 START_SIZE = 10
 MIN_SIZE = 4
 MAX_SIZE = 80
@@ -58,6 +60,14 @@ GROW, SHRINK = 1.15, 0.9
 SUB_TIME = 0.1
 SUB_WALL = 0.12
 WINDOW_MINUTES = 180
+#: lane-day compaction (``_by_lane``) on the 1,000-session week, lane kind alone, 30 s from the best-insertion
+#: start: sub-models of 0.12 / 0.3 / 0.6 / 1.2 wall s placed 943 / 955 / 954 / 945 (the segment must shift a
+#: whole run of sessions at once, which a short limit cuts off), so that kind gets SUB_SCALE x the limit.
+SUB_SCALE = {"lane": 2.5}
+#: each kind is drawn at least this share of the time (a kind whose first tries failed by bad luck would
+#: otherwise never be tried again under UCB once another kind pays)
+MIN_SHARE = 0.05
+LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many waiting patients
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
 DECAY = 0.3  # weight of the newest reward in each kind's running mean
@@ -99,8 +109,20 @@ class _State:
     accepted: int = 0
     dtime: float = 0.0
 
+    starts: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    movable_set: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.movable_set = set(self.movable)
+
     def unplaced(self) -> list[str]:
         return [p for p in self.movable if any(r.rid not in self.best for r in self.week.by_patient[p])]
+
+    def candidates(self, req: Request) -> dict[str, list[int]]:
+        """``candidate_starts`` of ``req``, computed once per search."""
+        if req.rid not in self.starts:
+            self.starts[req.rid] = candidate_starts(self.week, req)
+        return self.starts[req.rid]
 
 
 # ------------------------------------------------------------------------------------------ neighbourhoods
@@ -161,7 +183,119 @@ def _by_patients(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
     return _fill(rng, st, [], st.unplaced(), size, exclude)
 
 
-PICK = {"day": _by_day, "practitioner": _by_practitioner, "window": _by_window, "patients": _by_patients}
+# ------------------------------------------------------------------------------------------ lane-day compaction
+@dataclass(frozen=True)
+class _Gap:
+    """A maximal run of slots ``[lo, hi)`` (minutes of the week) where a practitioner has spare capacity;
+    ``idle``: the spare share-slots in it (capacity minus load, summed over its slots)."""
+
+    lo: int
+    hi: int
+    idle: int
+
+
+def _loads(st: _State) -> dict[tuple[str, int], dict[int, int]]:
+    """Each practitioner's load (capacity shares) per slot of each day in the best roster, in one pass."""
+    w, (_, units) = st.week, staff_units(st.week)
+    load: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for rid, (t, x) in st.best.items():
+        req = w.requests[rid]
+        mine = load[x, t // DAY]
+        for k in range(t, t + req.duration, w.slot):
+            mine[k] += units[req.session]
+    return load
+
+
+def _idle_gaps(week: Week, s: str, d: int, load: dict[int, int]) -> list[_Gap]:
+    """The practitioner's spare runs on day ``d``, in time order, inside their hours."""
+    cap, _ = staff_units(week)
+    gaps: list[_Gap] = []
+    for a, b in week.staff[s].windows:
+        if a // DAY != d:
+            continue
+        run: list[int] = []
+        for k in range(a, b, week.slot):
+            if load.get(k, 0) < cap:
+                run.append(cap - load.get(k, 0))
+                continue
+            if run:
+                gaps.append(_Gap(k - week.slot * len(run), k, sum(run)))
+            run = []
+        if run:
+            gaps.append(_Gap(b - week.slot * len(run), b, sum(run)))
+    return gaps
+
+
+def _fits(st: _State, req: Request, s: str, lo: int, hi: int) -> bool:
+    """Whether ``req`` has a candidate start with ``s`` inside ``[lo, hi)``."""
+    return any(lo <= t and t + req.duration <= hi for t in st.candidates(req).get(s, ()))
+
+
+def _waiting_for(st: _State, s: str, lo: int, hi: int, exclude: set[str]) -> list[str]:
+    """Patients with an unplaced session that ``s`` could give inside ``[lo, hi)``."""
+    roles, w = st.week.staff[s].roles, st.week
+    out = []
+    for p in st.unplaced():
+        if p in exclude:
+            continue
+        reqs = [r for r in w.by_patient[p] if r.rid not in st.best and ROLE_OF_SESSION[r.session] in roles]
+        if any(_fits(st, r, s, lo, hi) for r in reqs):
+            out.append(p)
+    return out
+
+
+def _segments(gaps: list[_Gap], need: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` spans from one spare run to the next whose spare share-slots together hold a session of
+    ``need`` share-slots: shifting the sessions between them merges the two runs into room for one more."""
+    return [(g.lo, h.hi) for g, h in zip(gaps, gaps[1:], strict=False) if g.idle + h.idle >= need]
+
+
+def _lane_targets(st: _State) -> list[tuple[str, int, int, int]]:
+    """(practitioner, day, lo, hi) of every segment some unplaced session of the practitioner's roles could use."""
+    w, (_, units) = st.week, staff_units(st.week)
+    waiting = [r for p in st.unplaced() for r in w.by_patient[p] if r.rid not in st.best]
+    loads = _loads(st)
+    out = []
+    for s in sorted(w.staff):
+        mine = [r for r in waiting if st.candidates(r).get(s)]
+        if not mine:
+            continue
+        need = min(units[r.session] * r.duration // w.slot for r in mine)
+        for d in w.days:
+            for lo, hi in _segments(_idle_gaps(w, s, d, loads.get((s, d), {})), need):
+                if any(_fits(st, r, s, lo, hi) for r in mine):
+                    out.append((s, d, lo, hi))
+    return out
+
+
+def _by_lane(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    """Lane-day compaction: a practitioner's sessions between two spare runs of one day (all of them: shifting
+    them is what merges the runs) with patients left unscheduled who could take the room it makes; a
+    practitioner-day of their own patients when no segment qualifies."""
+    targets = _lane_targets(st)
+    if not targets:
+        return _by_practitioner(rng, st, size, exclude)
+    s, d, lo, hi = targets[int(rng.integers(len(targets)))]
+    w = st.week
+    near = sorted(
+        {
+            w.requests[rid].patient_id
+            for rid, (t, x) in st.best.items()
+            if x == s and t // DAY == d and t < hi and t + w.requests[rid].duration > lo
+        }
+        - exclude
+    )
+    waiting = _waiting_for(st, s, lo, hi, exclude | set(near))
+    return near + _sample(rng, waiting, max(LANE_MIN_WAITING, size - len(near)), set())
+
+
+PICK = {
+    "day": _by_day,
+    "practitioner": _by_practitioner,
+    "window": _by_window,
+    "patients": _by_patients,
+    "lane": _by_lane,
+}
 
 
 # ------------------------------------------------------------------------------------------ bandit
@@ -171,6 +305,9 @@ def _choose_kind(st: _State) -> str:
         if st.arms[kind].tries == 0:
             return kind
     total = sum(a.tries for a in st.arms.values())
+    for kind in KINDS:
+        if st.arms[kind].tries < MIN_SHARE * total:
+            return kind
     top = max(a.reward for a in st.arms.values()) or 1.0
     return max(KINDS, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
 
@@ -206,10 +343,11 @@ def _solve_sub(
     prm = solver.parameters
     prm.num_workers = 1
     prm.random_seed = lim.seed + it
+    scale = SUB_SCALE.get(kind, 1.0)
     if lim.sub_time is not None:
-        prm.max_deterministic_time = lim.sub_time
+        prm.max_deterministic_time = scale * lim.sub_time
     if lim.sub_wall is not None:
-        prm.max_time_in_seconds = lim.sub_wall
+        prm.max_time_in_seconds = scale * lim.sub_wall
     prm.cp_model_probing_level = 0
     prm.symmetry_level = 0
     prm.catch_sigint_signal = False
@@ -260,6 +398,7 @@ def _pair(rng: np.random.Generator, st: _State, parallel: int) -> list[tuple[str
     for _ in range(parallel):
         kind = _choose_kind(st)
         pids = PICK[kind](rng, st, int(round(st.arms[kind].size)), taken)
+        pids = [p for p in pids if p in st.movable_set]  # a pinned patient's sessions stay where they are
         if pids:
             out.append((kind, pids))
             taken.update(pids)

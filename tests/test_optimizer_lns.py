@@ -1,0 +1,129 @@
+"""Our neighbourhood search's lane-day compaction (optimizer/lns.py, ``_by_lane``): on a saturated practitioner-day
+whose spare time is split into runs too short for one more session, it frees exactly the patients between two
+spare runs plus waiting patients who fit there, and solving that neighbourhood places the extra session (which
+freeing the waiting patient alone cannot); rosters stay valid and never place fewer sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.history import build_history
+from optimizer.lns import _by_lane, _merge, _solve_sub, _State, improve
+from optimizer.objective import objective_value
+from optimizer.progress import Stopper
+from optimizer.solve import SolveOutcome, outcome_to_result
+from optimizer.validate import validate_roster
+from optimizer.week import DAY, build_week
+from scenarios import load_scenario
+
+WEEK = dt.date(2026, 11, 30)  # Monday
+STAFF = pd.DataFrame([{"staff_id": "AC1", "role": "acupuncturist", "availability": "Mon 08:00-18:00"}])
+MORNING = [f"M{i:02d}" for i in range(12)]
+AFTERNOON = [f"A{i:02d}" for i in range(12)]
+
+
+def _maintenance(pid: str, availability: str) -> dict:
+    """A chronic maintenance patient due this week: one acupuncture session."""
+    return {
+        "patient_id": pid,
+        "condition": "chronic_low_back_pain",
+        "phase": "maintenance",
+        "availability": availability,
+        "preferred_staff": "",
+        "priority": 0,
+        "phase_start": "",
+        "needs_assessment": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def lane_week():
+    """One acupuncturist (2 patients at once), Monday 08:00-18:00; twelve morning-only patients booked
+    08:00-12:30 and twelve afternoon-only ones 13:00-17:30, two at a time: each lane holds 12 sessions of 45
+    min with 30 min spare at 12:30 and at 17:30 (a lane holds 13 only if the afternoon shifts by 15 min). Left
+    unplaced: ``ALLDAY`` (free all day, fits 12:30-13:15 once the afternoon moves) and ``EARLY`` (free only
+    08:00-12:00, which is full)."""
+    sc = load_scenario("baseline")
+    rows = [_maintenance(p, "Mon 08:00-13:00") for p in MORNING]
+    rows += [_maintenance(p, "Mon 13:00-18:00") for p in AFTERNOON]
+    rows += [_maintenance("ALLDAY", "Mon 08:00-18:00"), _maintenance("EARLY", "Mon 08:00-12:00")]
+    patients = pd.DataFrame(rows)
+    week = build_week(sc, patients, STAFF, WEEK)
+    rid = {r.patient_id: r.rid for r in week.requests}
+    start = {rid[p]: (8 * 60 + 45 * (i // 2), "AC1") for i, p in enumerate(MORNING)}
+    start |= {rid[p]: (13 * 60 + 45 * (i // 2), "AC1") for i, p in enumerate(AFTERNOON)}
+    return sc, patients, week, build_history(week, None), start
+
+
+def _state(week, history, start) -> _State:
+    movable = sorted(week.by_patient)
+    return _State(week, history, movable, dict(start), objective_value(week, history, start))
+
+
+def _valid(sc, patients, week, history, assignment) -> list:
+    res = outcome_to_result(SolveOutcome(week, history, [], assignment, assignment, "FEASIBLE", None, 0.0, 0.0))
+    return validate_roster(sc, patients, STAFF, res.roster, WEEK)
+
+
+def test_the_start_is_a_valid_saturated_lane_day_with_two_unplaced_patients(lane_week):
+    sc, patients, week, history, start = lane_week
+    assert len(start) == 24 == len(week.requests) - 2
+    assert _valid(sc, patients, week, history, start) == []
+    assert max(t for t, _ in start.values()) % DAY == 16 * 60 + 45  # the afternoon ends at 17:30
+
+
+def test_lane_neighbourhood_frees_exactly_the_sessions_between_the_spare_runs_plus_the_waiting_patient(lane_week):
+    """The spare runs are 12:30-13:00 and 17:30-18:00: the patients between them are the afternoon ones; of the
+    two waiting patients only ALLDAY has a start there (EARLY's hours end at 12:00)."""
+    _, _, week, history, start = lane_week
+    for seed in range(3):
+        pids = _by_lane(np.random.default_rng(seed), _state(week, history, start), 10, set())
+        assert sorted(pids) == sorted(AFTERNOON + ["ALLDAY"])
+
+
+def test_solving_the_lane_neighbourhood_shifts_the_afternoon_and_places_one_more_session(lane_week):
+    """One sub-model on the lane neighbourhood places ALLDAY at 12:30 (the afternoon moves to 13:15-17:45); the
+    merged roster passes the independent validator."""
+    sc, patients, week, history, start = lane_week
+    st = _state(week, history, start)
+    pids = _by_lane(np.random.default_rng(0), st, 10, set())
+    sub = _solve_sub(st, [], "lane", pids, _limits(), 0, Stopper())
+    assert _merge(st, sub, check=False) > 0
+    assert len(st.best) == 25
+    allday = next(r.rid for r in week.requests if r.patient_id == "ALLDAY")
+    assert st.best[allday][0] % DAY == 12 * 60 + 30
+    assert _valid(sc, patients, week, history, st.best) == []
+
+
+def test_freeing_the_waiting_patient_alone_cannot_place_it(lane_week):
+    """The control: a neighbourhood of ALLDAY alone keeps the lane as it is, so nothing is gained (what the
+    lane kind adds is the afternoon's shift)."""
+    _, _, week, history, start = lane_week
+    st = _state(week, history, start)
+    sub = _solve_sub(st, [], "patients", ["ALLDAY"], _limits(), 0, Stopper())
+    assert sub.placed == {}
+    assert _merge(st, sub, check=False) == 0
+
+
+def test_a_search_of_lane_neighbourhoods_alone_places_more_and_stays_valid(lane_week, monkeypatch):
+    """``improve`` with only the lane kind, from the saturated start, in the reproducible mode: never fewer
+    sessions than the start, one more placed, valid."""
+    from optimizer import lns
+
+    sc, patients, week, history, start = lane_week
+    monkeypatch.setattr(lns, "KINDS", ("lane",))
+    best, info = improve(week, history, [], start, seed=0, budget=0.5)
+    assert info["tries"]["lane"] > 0
+    assert len(best) == 25
+    assert objective_value(week, history, best) < objective_value(week, history, start)
+    assert _valid(sc, patients, week, history, best) == []
+
+
+def _limits():
+    from optimizer.lns import _Limits
+
+    return _Limits(seed=0, sub_time=5.0, sub_wall=None)
