@@ -117,3 +117,31 @@ __all__ = [
     "small_clinic",
     "write_inputs",
 ]
+
+
+def add_appointments(
+    engine,  # noqa: ANN001
+    pid: str,
+    session: str,
+    days: list[dt.date],
+    readings: list[tuple[float, float]] | None = None,
+    **fields: object,
+) -> None:
+    """Appointments of one patient straight into the register, one per day; ``readings`` the VAS before and
+    after of each, ``fields`` the rest (staff_id, room, start, end, phase, status)."""
+    from clinic import db
+    from clinic.models import Appointment
+
+    with db.transaction(engine) as s:
+        for k, day in enumerate(days):
+            vas = {} if readings is None else {"vas_before": readings[k][0], "vas_after": readings[k][1]}
+            s.add(
+                Appointment(
+                    week=day - dt.timedelta(days=day.weekday()),
+                    patient_id=pid,
+                    session=session,
+                    date=day,
+                    **vas,
+                    **fields,
+                )
+            )

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from clinic import db
-from clinic.models import NO_SHOW, Appointment, Setting
+from clinic.models import NO_SHOW, Setting
 from clinic.register import set_setting
 from clinic.review import FOLLOW_UP, review
-from clinic_support import BACKENDS, WEEK, database_url, register_with
+from clinic_support import BACKENDS, WEEK, add_appointments, database_url, register_with
 from scenarios import dump_scenario_yaml, load_scenario, parse_scenario, scenario_to_dict
 
 
@@ -21,23 +21,19 @@ def with_threshold(n: int):  # noqa: ANN201  (Scenario)
 
 
 def no_shows(engine, pid: str, n: int) -> None:  # noqa: ANN001
-    with db.transaction(engine) as s:
-        for k in range(n):
-            day = WEEK + dt.timedelta(days=2 * k)
-            s.add(
-                Appointment(
-                    week=day - dt.timedelta(days=day.weekday()),
-                    patient_id=pid,
-                    session="physiotherapy",
-                    staff_id="PT1",
-                    room="GYM-1",
-                    date=day,
-                    start="10:00",
-                    end="10:45",
-                    phase="2",
-                    status=NO_SHOW,
-                )
-            )
+    days = [WEEK + dt.timedelta(days=2 * k) for k in range(n)]
+    add_appointments(
+        engine,
+        pid,
+        "physiotherapy",
+        days,
+        staff_id="PT1",
+        room="GYM-1",
+        start="10:00",
+        end="10:45",
+        phase="2",
+        status=NO_SHOW,
+    )
 
 
 def follow_ups(engine, scenario_yaml: str | None = None) -> list[str]:  # noqa: ANN001

@@ -15,7 +15,7 @@ from clinic.models import ATTENDED, NO_SHOW, PLANNED, WITHDRAWN, Appointment, Ch
 from clinic.planning import plan_week, rebook_week
 from clinic.register import add_absence, roster_frame, week_appointments, week_patients, week_staff
 from clinic.review import accept_all, decide, review
-from clinic_support import BACKENDS, WEEK, database_url, new_register
+from clinic_support import BACKENDS, WEEK, add_appointments, database_url, new_register
 from optimizer import validate_roster
 from optimizer.exports import write_csv
 from scenarios import InputError, load_scenario
@@ -124,26 +124,21 @@ def _phase1_patient(engine) -> str:
 def _give_phase1_sessions(engine, pid: str, vas: list[float], start: dt.date) -> None:
     """Attended phase-1 acupuncture sessions with these pre-session VAS (booked straight into the register)."""
     with db.transaction(engine) as s:
-        p = s.get(Patient, pid)
-        p.phase_start = start
-        for k, v in enumerate(vas):
-            day = start + dt.timedelta(days=3 * k)
-            s.add(
-                Appointment(
-                    week=day - dt.timedelta(days=day.weekday()),
-                    patient_id=pid,
-                    session="acupuncture",
-                    staff_id="AC1",
-                    room="ACU-1",
-                    date=day,
-                    start="07:00",
-                    end="07:45",
-                    phase="1",
-                    status=ATTENDED,
-                    vas_before=v,
-                    vas_after=v - 1,
-                )
-            )
+        s.get(Patient, pid).phase_start = start
+    days = [start + dt.timedelta(days=3 * k) for k in range(len(vas))]
+    add_appointments(
+        engine,
+        pid,
+        "acupuncture",
+        days,
+        [(v, v - 1) for v in vas],
+        staff_id="AC1",
+        room="ACU-1",
+        start="07:00",
+        end="07:45",
+        phase="1",
+        status=ATTENDED,
+    )
 
 
 def test_review_proposes_phase_2_with_a_referral_when_vas_falls_below_the_goal(url, tmp_path):
