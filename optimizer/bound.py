@@ -20,7 +20,10 @@ Rows (each is satisfied by every valid roster, so the LP optimum is a lower boun
   of ``lanes x floor(window / duration)``;
 - spacing: at most one session of a kind in any ``min_days_between_same_type`` consecutive days;
 - intake first (phase 1) and acupuncture before PT (phase 2): such a PT or acupuncture is placed at most as often
-  as the session it waits for;
+  as the session it waits for; and in time, per day ``D``: a phase-1 class's acupunctures on days before ``D``
+  are at most ``sum_j`` its intakes on days before ``D - j x gap`` (``j = 0..K-1``: the ``j+1``-th acupuncture
+  comes at least ``j`` spacing gaps after the intake's day), and a phase-2 class's PTs before ``D`` at most
+  ``K_pt x`` its acupunctures before ``D`` (the week's first PT follows an acupuncture);
 - visits ``v[c,d] >=`` each session that day and the sessions of one kind that day;
 - ``|members| x top[role] >=`` the sessions of that role.
 
@@ -252,6 +255,10 @@ def _counting_rows(week: Week, rows: _Rows, cols: list[_Column], per_day: int) -
             rows.add(np.concatenate([_day_cols(col, d, per_day) for col in mine]), 1.0, fits)
 
 
+#: write the day-by-day timing rows (False gives the bound without them, for the before/after comparison)
+TIMING_ROWS = True
+
+
 def _patient_rows(week: Week, rows: _Rows, per_class: list[list[_Column | None]], classes, n: int, per_day: int) -> int:
     """Per class: each session at most once, spacing, intake first, acupuncture before PT, visits. Returns the
     number of columns after adding the visit columns (they follow the x columns)."""
@@ -262,6 +269,8 @@ def _patient_rows(week: Week, rows: _Rows, per_class: list[list[_Column | None]]
                 rows.add(col.first + np.arange(len(col.starts)), 1.0, count)
         _spacing_rows(week, rows, reqs, mine, count, tm.min_days_between_same_type, per_day)
         _precedence_rows(week, rows, reqs, mine)
+        if TIMING_ROWS:
+            _timing_rows(week, rows, reqs, mine, per_day)
         n = _visit_rows(week, rows, reqs, mine, n, per_day)
     return n
 
@@ -297,6 +306,39 @@ def _precedence_rows(week: Week, rows: _Rows, reqs, mine) -> None:
             [col for r, col in cols if r.session == "physiotherapy"],
             [col for r, col in cols if r.session == "acupuncture"],
         )
+
+
+def _before_day(col: _Column, day: int, per_day: int) -> np.ndarray:
+    """Columns of ``col`` whose session starts on a day before ``day``."""
+    return col.first + np.flatnonzero(col.starts // per_day < day)
+
+
+def _timing_rows(week: Week, rows: _Rows, reqs, mine, per_day: int) -> None:
+    """The day-by-day forms of intake first (phase 1) and acupuncture before PT (phase 2) (module docstring)."""
+    phase = reqs[0].phase
+    cols = [(r, col) for r, col in zip(reqs, mine, strict=True) if col is not None]
+    acus = [col for r, col in cols if r.session == "acupuncture"]
+    if phase == "1" and acus and any(r.session == "assessment" for r in reqs):
+        gap = week.scenario.protocol.timing.min_days_between_same_type
+        intakes = [col for r, col in cols if r.session == "assessment"]
+        waits = [(col, j) for col in intakes for j in range(len(acus))]
+        _cumulative_rows(week, rows, acus, waits, lambda d, j: d - j * gap, per_day)
+    pts = [col for r, col in cols if r.session == "physiotherapy"]
+    if phase == "2" and pts and acus and week.scenario.protocol.phase2.acupuncture_per_week > 0:
+        _cumulative_rows(week, rows, pts, [(col, 0) for col in acus for _ in pts], lambda d, j: d, per_day)
+
+
+def _cumulative_rows(week: Week, rows: _Rows, later: list, waits: list, shift, per_day: int) -> None:
+    """Per day ``D``: ``later`` sessions before ``D`` <= the sum over ``waits`` (column, j) of its sessions before
+    day ``shift(D, j)``."""
+    for d in range(min(week.days) + 1, max(week.days) + 2):
+        before = np.concatenate([_before_day(col, d, per_day) for col in later])
+        if not len(before):
+            continue
+        minus = [_before_day(col, shift(d, j), per_day) for col, j in waits]
+        ix = np.concatenate([before, *minus])
+        vals = np.concatenate([np.ones(len(before)), *[-np.ones(len(m)) for m in minus]])
+        rows.add(ix, vals, 0.0)
 
 
 def _at_most(rows: _Rows, later: list, first: list) -> None:
