@@ -5,8 +5,8 @@ measured as a ratio on the same machine minutes apart.
     python benchmarks/bench_lns.py --weeks base3 gen1000 --limits 10 60
     python benchmarks/bench_lns.py --weeks gen1000 --limits 60 --variants old lane
 
-Variants: ``old`` is the search before issue 14's lane-day compaction (its four kinds, plain UCB);
-``lane`` is the current search. Every roster is checked by the independent validator.
+Variants: ``old`` is the search before issue 14's work on it (four kinds, plain UCB, no compaction inside
+the search); ``lane`` is the current search; the others switch off one part of it (see VARIANTS). Every roster is checked by the independent validator.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ def _patched(module: object, **values: object) -> Iterator[None]:
 
 #: each variant: the module constants it sets for its solve
 VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
-    "old": lambda: _patched(lns, KINDS=tuple(k for k in lns.KINDS if k != "lane"), MIN_SHARE=0.0),
+    "old": lambda: _patched(lns, KINDS=tuple(k for k in lns.KINDS if k != "lane"), MIN_SHARE=0.0, COMPACT_ROUNDS=0),
     "lane": lambda: _patched(lns),
     "lane_ucb": lambda: _patched(lns, MIN_SHARE=0.0),
+    "lane_nocompact": lambda: _patched(lns, COMPACT_ROUNDS=0),
     "lane_full10": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.1}),
     "lane_full0": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.0}),
 }

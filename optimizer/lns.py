@@ -39,6 +39,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .history import History, Pin
+from .justify import compact
 from .model import build_model
 from .objective import objective_value
 from .occupancy import room_capacity, staff_units
@@ -67,6 +68,10 @@ SUB_SCALE = {"lane": 2.5}
 #: each kind is drawn at least this share of the time (a kind whose first tries failed by bad luck would
 #: otherwise never be tried again under UCB once another kind pays)
 MIN_SHARE = 0.05
+#: every this many rounds the best roster goes through lane compaction (optimizer.justify: left / right
+#: justification of each practitioner's day, then insertion of the unscheduled); accepted sub-models leave new
+#: fragments that it merges (0: never)
+COMPACT_ROUNDS = 25
 LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many waiting patients
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
@@ -106,7 +111,9 @@ class _State:
     best_obj: float
     arms: dict[str, _Arm] = field(default_factory=lambda: {k: _Arm() for k in KINDS})
     iterations: int = 0
+    rounds: int = 0
     accepted: int = 0
+    compactions: int = 0
     dtime: float = 0.0
 
     starts: dict[int, dict[str, list[int]]] = field(default_factory=dict)
@@ -343,11 +350,10 @@ def _solve_sub(
     prm = solver.parameters
     prm.num_workers = 1
     prm.random_seed = lim.seed + it
-    scale = SUB_SCALE.get(kind, 1.0)
     if lim.sub_time is not None:
-        prm.max_deterministic_time = scale * lim.sub_time
+        prm.max_deterministic_time = lim.sub_time
     if lim.sub_wall is not None:
-        prm.max_time_in_seconds = scale * lim.sub_wall
+        prm.max_time_in_seconds = lim.sub_wall
     prm.cp_model_probing_level = 0
     prm.symmetry_level = 0
     prm.catch_sigint_signal = False
@@ -436,17 +442,42 @@ def improve(
         in_time = (wall_limit is None or now < wall_limit - 0.05) and (guard is None or now < guard)
         return bool(movable) and st.dtime < budget and in_time and not stopper.stopped
 
+    deadline = None if wall_limit is None else t0 + wall_limit - 0.05
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
+            if COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
+                _compact(st, pins, deadline, reporter)
     return st.best, {
         "iterations": st.iterations,
         "accepted": st.accepted,
+        "compactions": st.compactions,
         "dtime": st.dtime,
         "wall": time.perf_counter() - t0,
         "sizes": {k: a.size for k, a in st.arms.items()},
         "tries": {k: a.tries for k, a in st.arms.items()},
     }
+
+
+def _kind_limits(lim: _Limits, kind: str, left: float | None) -> _Limits:
+    """``lim`` scaled for ``kind`` (:data:`SUB_SCALE`); with ``left`` wall seconds, ending by the wall limit."""
+    scale = SUB_SCALE.get(kind, 1.0)
+    sub_time = None if lim.sub_time is None else scale * lim.sub_time
+    if lim.sub_wall is None or left is None:
+        return _Limits(lim.seed, sub_time, lim.sub_wall)
+    return _Limits(lim.seed, sub_time, max(min(scale * lim.sub_wall, left - 0.05), 0.05))
+
+
+def _compact(st: _State, pins: list[Pin], deadline: float | None, reporter: Reporter | None) -> None:
+    """Lane compaction (:func:`optimizer.justify.compact`) of the best roster, kept when it costs less and
+    places no fewer sessions (``compact`` returns its input otherwise)."""
+    out = compact(st.week, st.history, st.best, pins, deadline=deadline)
+    if out is st.best:
+        return
+    st.best, st.best_obj = out, objective_value(st.week, st.history, out)
+    st.compactions += 1
+    if reporter is not None:
+        reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
 
 
 def _round(
@@ -462,16 +493,15 @@ def _round(
     reporter: Reporter | None,
 ) -> None:
     """One round: draw the neighbourhoods, solve them at once, merge them in order, pay the bandit."""
-    if wall_limit is not None:  # the last round must end by the wall limit
-        left = wall_limit - (time.perf_counter() - t0)
-        lim = _Limits(lim.seed, None, max(min(SUB_WALL, left - 0.05), 0.05))
+    left = None if wall_limit is None else wall_limit - (time.perf_counter() - t0)
     picks = _pair(rng, st, parallel)
     futures = [
-        pool.submit(_solve_sub, st, pins, kind, pids, lim, st.iterations + i, stopper)
+        pool.submit(_solve_sub, st, pins, kind, pids, _kind_limits(lim, kind, left), st.iterations + i, stopper)
         for i, (kind, pids) in enumerate(picks)
     ]
     subs = [f.result() for f in futures]
     st.iterations += len(subs)
+    st.rounds += 1
     for i, sub in enumerate(subs):
         st.dtime += max(sub.dtime, MIN_DTIME)
         gain = _merge(st, sub, check=i > 0)

@@ -1,7 +1,8 @@
 """Our neighbourhood search's lane-day compaction (optimizer/lns.py, ``_by_lane``): on a saturated practitioner-day
 whose spare time is split into runs too short for one more session, it frees exactly the patients between two
 spare runs plus waiting patients who fit there, and solving that neighbourhood places the extra session (which
-freeing the waiting patient alone cannot); rosters stay valid and never place fewer sessions."""
+freeing the waiting patient alone cannot); rosters stay valid and never place fewer sessions. And the search's
+periodic lane compaction (``_compact``, every ``COMPACT_ROUNDS`` rounds) merges fragmented days."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pandas as pd
 import pytest
 
 from optimizer.history import build_history
-from optimizer.lns import _by_lane, _merge, _solve_sub, _State, improve
+from optimizer.justify import compact
+from optimizer.lns import _by_lane, _compact, _merge, _solve_sub, _State, improve
 from optimizer.objective import objective_value
 from optimizer.progress import Stopper
 from optimizer.solve import SolveOutcome, outcome_to_result
@@ -99,10 +101,12 @@ def test_solving_the_lane_neighbourhood_shifts_the_afternoon_and_places_one_more
     assert _valid(sc, patients, week, history, st.best) == []
 
 
-def test_freeing_the_waiting_patient_alone_cannot_place_it(lane_week):
-    """The control: a neighbourhood of ALLDAY alone keeps the lane as it is, so nothing is gained (what the
-    lane kind adds is the afternoon's shift)."""
+def test_freeing_the_waiting_patient_alone_or_justifying_the_day_cannot_place_it(lane_week):
+    """The controls: a neighbourhood of ALLDAY alone keeps the lane as it is, and lane compaction by
+    justification (each session as early / late as it can go, then insertion) cannot shift the afternoon past
+    13:00 without the extra session already there: what the lane kind adds is the afternoon's joint shift."""
     _, _, week, history, start = lane_week
+    assert compact(week, history, start) is start
     st = _state(week, history, start)
     sub = _solve_sub(st, [], "patients", ["ALLDAY"], _limits(), 0, Stopper())
     assert sub.placed == {}
@@ -121,6 +125,47 @@ def test_a_search_of_lane_neighbourhoods_alone_places_more_and_stays_valid(lane_
     assert len(best) == 25
     assert objective_value(week, history, best) < objective_value(week, history, start)
     assert _valid(sc, patients, week, history, best) == []
+
+
+@pytest.fixture(scope="module")
+def fragmented_week():
+    """26 all-day maintenance patients, one acupuncturist on Monday; the start books 20 of them two at a time
+    on the hour (08:00 ... 17:00), leaving 15 minutes between pairs: 6 are left out although 13 pairs fit."""
+    sc = load_scenario("baseline")
+    patients = pd.DataFrame([_maintenance(f"F{i:02d}", "Mon 08:00-18:00") for i in range(26)])
+    week = build_week(sc, patients, STAFF, WEEK)
+    start = {r.rid: (8 * 60 + 60 * (i // 2), "AC1") for i, r in enumerate(week.requests[:20])}
+    return sc, patients, week, build_history(week, None), start
+
+
+def test_the_search_compaction_merges_the_fragments_and_keeps_only_a_better_roster(fragmented_week):
+    """``_compact`` on the fragmented start: all 26 placed (13 pairs from 08:00 to 17:45), valid, counted once;
+    a second call finds nothing better and leaves the roster object as it is."""
+    sc, patients, week, history, start = fragmented_week
+    st = _state(week, history, start)
+    assert _valid(sc, patients, week, history, start) == []
+    _compact(st, [], None, None)
+    assert len(st.best) == 26 and st.compactions == 1
+    assert st.best_obj == objective_value(week, history, st.best) < objective_value(week, history, start)
+    assert _valid(sc, patients, week, history, st.best) == []
+    kept = st.best
+    _compact(st, [], None, None)
+    assert st.best is kept and st.compactions == 1
+
+
+def test_the_search_runs_the_compaction_every_compact_rounds_rounds(fragmented_week, monkeypatch):
+    """With ``COMPACT_ROUNDS`` = 1 the reproducible search compacts after its first round, never places fewer
+    sessions than its start, and stays valid; with 0 it never compacts."""
+    from optimizer import lns
+
+    sc, patients, week, history, start = fragmented_week
+    monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
+    best, info = improve(week, history, [], start, seed=0, budget=0.3)
+    assert info["compactions"] >= 1 and len(best) == 26
+    assert _valid(sc, patients, week, history, best) == []
+    monkeypatch.setattr(lns, "COMPACT_ROUNDS", 0)
+    _, info = improve(week, history, [], start, seed=0, budget=0.3)
+    assert info["compactions"] == 0
 
 
 def _limits():
