@@ -18,7 +18,8 @@ result is as valid as the greedy's. The caller keeps it only when it places no f
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .greedy import KIND_ORDER, _priority
 from .history import History, Pin
@@ -47,18 +48,30 @@ def _shift(occ: Occupancy, req: Request, earlier: bool) -> None:
     occ.add(req, t, s)
 
 
-def _justify(occ: Occupancy, pinned: set[int], earlier: bool, deadline: float | None) -> None:
+@dataclass(frozen=True)
+class _Until:
+    """When the passes must end: a ``time.perf_counter()`` deadline and/or a stop request (the Stop button)."""
+
+    deadline: float | None = None
+    stop: Callable[[], bool] | None = None
+
+    def over(self) -> bool:
+        late = self.deadline is not None and time.perf_counter() > self.deadline
+        return late or (self.stop is not None and self.stop())
+
+
+def _justify(occ: Occupancy, pinned: set[int], earlier: bool, until: _Until) -> None:
     """One pass over the placed sessions in start order (end order, latest first, when shifting later)."""
     week = occ.week
     placed = [(t, rid) for rid, (t, _) in occ.assignment.items() if rid not in pinned]
     placed.sort(key=lambda x: x[0] if earlier else -(x[0] + week.requests[x[1]].duration))
     for _, rid in placed:
-        if deadline is not None and time.perf_counter() > deadline:
+        if until.over():
             return
         _shift(occ, week.requests[rid], earlier)
 
 
-def _fill(occ: Occupancy, history: History, deadline: float | None) -> None:
+def _fill(occ: Occupancy, history: History, until: _Until) -> None:
     """Insert the unscheduled sessions, in the greedy's order, where they cost least."""
     week = occ.week
     room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
@@ -68,23 +81,30 @@ def _fill(occ: Occupancy, history: History, deadline: float | None) -> None:
     )
     costs = _Costs(week, occ)
     for req in order:
-        if deadline is not None and time.perf_counter() > deadline:
+        if until.over():
             return
         _insert(costs, occ, req, history)
 
 
 def compact(
-    week: Week, history: History, assignment: Assignment, pins: Sequence[Pin] = (), deadline: float | None = None
+    week: Week,
+    history: History,
+    assignment: Assignment,
+    pins: Sequence[Pin] = (),
+    deadline: float | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Assignment:
     """``assignment`` after the justification passes and insertions, or ``assignment`` itself when that places
-    fewer sessions or does not cost less. ``deadline`` (``time.perf_counter()``) ends the passes early."""
+    fewer sessions or does not cost less. ``deadline`` (``time.perf_counter()``) or ``stop()`` returning True
+    end the passes early (what was done so far is kept: every step leaves a valid roster)."""
+    until = _Until(deadline, stop)
     occ = Occupancy(week)
     for rid, (t, s) in assignment.items():
         occ.add(week.requests[rid], t, s)
     pinned = {p.rid for p in pins}
     for direction in PASSES:
-        _justify(occ, pinned, direction == "left", deadline)
-        _fill(occ, history, deadline)
+        _justify(occ, pinned, direction == "left", until)
+        _fill(occ, history, until)
     out = dict(occ.assignment)
     better = objective_value(week, history, out) < objective_value(week, history, assignment)
     return out if better and len(out) >= len(assignment) else assignment

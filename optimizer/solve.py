@@ -274,7 +274,7 @@ def _full_solve(
     start = greedy
     if st.reproducible or time.perf_counter() - began <= INSERTION_IF_GREEDY_SHARE * st.limit:
         start = _better_start(week, history, greedy, insertion_assign(week, history, pins, deadline=st.greedy_deadline))
-    start = compact(week, history, start, pins, deadline=st.compaction_deadline)
+    start = compact(week, history, start, pins, deadline=st.compaction_deadline, stop=lambda: stopper.stopped)
     if start is not greedy:
         reporter.solution(objective_value(week, history, start), len(start), "greedy")
     if not _full_model_worth_it(st, week) and not pins:
@@ -395,7 +395,9 @@ def _polish(
     """The last lane compaction (optimizer.justify) of the search's roster, kept when it costs less."""
     if stopper.stopped or status == "OPTIMAL":
         return assignment, status
-    polished = compact(week, history, assignment, pins, deadline=None if st.reproducible else st.deadline)
+    polished = compact(
+        week, history, assignment, pins, deadline=None if st.reproducible else st.deadline, stop=lambda: stopper.stopped
+    )
     if polished is assignment:
         return assignment, status
     reporter.solution(objective_value(week, history, polished), len(polished), "lane compaction")

@@ -85,3 +85,11 @@ def test_compaction_never_returns_a_roster_that_places_fewer_or_costs_more():
         out = compact(week, history, greedy)
         assert len(out) >= len(greedy)
         assert objective_value(week, history, out) <= objective_value(week, history, greedy)
+
+
+def test_a_stop_request_ends_the_passes_before_anything_moves():
+    """The Stop button (Stopper) reaches the compaction: asked to stop at once, it returns the start as it was."""
+    week, history, (a, b, _) = _one_lane_morning()
+    start = {a: (MON + 8 * 60 + 15, "AC1"), b: (MON + 9 * 60 + 15, "AC1")}
+    assert compact(week, history, start, stop=lambda: True) is start
+    assert len(compact(week, history, start, stop=lambda: False)) == 3
