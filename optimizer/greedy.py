@@ -26,11 +26,11 @@ SHARED_BLOCKERS = frozenset({"patient_busy", "room_full", "spacing", "acu_before
 
 
 def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
-    """The practitioners who can give ``req`` at ``t`` (each one available then); stops at the first blocker
-    that holds for everyone (the patient, a room type or a timing rule)."""
+    """The practitioners who can give ``req`` at ``t`` (each one available then: ``t`` is among their candidate
+    starts); stops at the first blocker that holds for everyone (the patient, a room type or a timing rule)."""
     free = []
     for s in staff:
-        why = occ.blocker(req, t, s)
+        why = occ.blocker(req, t, s, available=True)
         if why is None:
             free.append(s)
         elif why in SHARED_BLOCKERS:

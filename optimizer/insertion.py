@@ -81,7 +81,7 @@ def _insert(costs: _Costs, occ: Occupancy, req: Request, history: History) -> bo
     for _, t, _, s in _candidates(costs, occ, req, history):
         if t in blocked:
             continue
-        why = occ.blocker(req, t, s)
+        why = occ.blocker(req, t, s, available=True)  # t is a candidate start of s
         if why is None:
             occ.add(req, t, s)
             costs.add(s)

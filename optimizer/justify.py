@@ -42,7 +42,7 @@ def _shift(occ: Occupancy, req: Request, earlier: bool) -> None:
     starts = [u for u in candidate_starts(occ.week, req).get(s, []) if u // DAY == day]
     tries = [u for u in starts if u < t] if earlier else [u for u in reversed(starts) if u > t]
     for u in tries:
-        if occ.blocker(req, u, s) is None:
+        if occ.blocker(req, u, s, available=True) is None:  # u is a candidate start of s
             occ.add(req, u, s)
             return
     occ.add(req, t, s)
@@ -102,6 +102,7 @@ def compact(
     for rid, (t, s) in assignment.items():
         occ.add(week.requests[rid], t, s)
     pinned = {p.rid for p in pins}
+    _fill(occ, history, until)  # a start cut short by its deadline first gets what fits as it is
     for direction in PASSES:
         _justify(occ, pinned, direction == "left", until)
         _fill(occ, history, until)

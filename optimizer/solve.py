@@ -124,6 +124,10 @@ def LP_BOUND_SECONDS(st: _Settings) -> float:  # noqa: N802  (a setting, compute
     return max(st.wall_left(), 1.0)
 
 
+#: wall-clock mode: the HiGHS bound is computed only when the limit is at least this many seconds per session
+#: (HiGHS took 1.4-4 s at 444 sessions, 11-25 s at 999 and 24 s at 3,020 on this machine, and did not finish a
+#: 10-s run at 999 or 3,020 under load). Search setting.
+LP_SECONDS_PER_SESSION = 0.01
 #: sub-models our neighbourhood search solves at once (one CP-SAT worker each: the 2 cores)
 LNS_PARALLEL = 2
 #: wall-clock mode: share of the user's seconds kept for the steps after the search (rooms, unscheduled reasons,
@@ -436,6 +440,24 @@ class _LPBound:
         self._thread.join()
 
 
+class _NoBound:
+    """Stands for the HiGHS bound when it is not computed (see :func:`_start_bound`)."""
+
+    def result(self, wait: float) -> float | None:
+        return None
+
+    def finish(self) -> None:
+        return None
+
+
+def _start_bound(week: Week, history: History, st: _Settings, reporter: Reporter) -> _LPBound | _NoBound:
+    """The HiGHS bound in its thread, unless (wall-clock mode) the limit is shorter than HiGHS needs for a week of
+    this size: building the LP holds the interpreter for seconds and would slow the greedy for nothing."""
+    if not st.reproducible and LP_SECONDS_PER_SESSION * len(week.requests) > st.limit:
+        return _NoBound()
+    return _LPBound(week, history, LP_BOUND_SECONDS(st), reporter)
+
+
 def _best_bound(*bounds: float | None) -> float | None:
     known = [b for b in bounds if b is not None]
     return max(known) if known else None
@@ -475,14 +497,14 @@ def run_solve(
         reporter.required = len(w.requests)
         return _full_solve(w, history, p, st, reporter, stopper)
 
-    lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter) if not pins else None
+    lp = _start_bound(week, history, st, reporter) if not pins else None
     full = solve_again(week, pins)
     build_time = time.perf_counter() - st.t0 - full.wall_time
     week, pins, full, explanation = _drop_conflicting_pins(
         base, pinned, week, pins, full, history, scenario, st.seed, solve_again
     )
     if lp is None:  # with pins: the bound of the week whose pins were kept (pins themselves are relaxed)
-        lp = _LPBound(week, history, LP_BOUND_SECONDS(st), reporter)
+        lp = _start_bound(week, history, st, reporter)
     explanation = screened + explanation
     assignment, name = _choose(week, history, full)
     assignment, name = _neighbourhoods(week, history, pins, assignment, name, full, st, reporter, stopper)
