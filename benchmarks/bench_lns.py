@@ -42,7 +42,10 @@ def _patched(module: object, **values: object) -> Iterator[None]:
 
 #: each variant: the module constants it sets for its solve
 VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
-    "old": lambda: _patched(lns, KINDS=tuple(k for k in lns.KINDS if k != "lane"), MIN_SHARE=0.0, COMPACT_ROUNDS=0),
+    "old": lambda: _patched(
+        lns, KINDS=tuple(k for k in lns.KINDS if k not in ("lane", "upgrade")), MIN_SHARE=0.0, COMPACT_ROUNDS=0
+    ),
+    "no_upgrade": lambda: _patched(lns, KINDS=tuple(k for k in lns.KINDS if k != "upgrade")),
     "lane": lambda: _patched(lns),
     "lane_ucb": lambda: _patched(lns, MIN_SHARE=0.0),
     "lane_nocompact": lambda: _patched(lns, COMPACT_ROUNDS=0),

@@ -6,12 +6,15 @@ other placement as fixed occupancy (``build_model(free=..., fixed=...)``), solve
 CP-SAT worker, and keep the result when the whole roster costs less and places no fewer sessions. As the
 CP-SAT primer's LNS chapter describes (d-krupke/cpsat-primer, "Large Neighborhood Search"):
 
-- **neighbourhoods** of five kinds: a *day* (patients seen that day, with patients left unscheduled who could
+- **neighbourhoods** of six kinds: a *day* (patients seen that day, with patients left unscheduled who could
   come), a *practitioner* (their patients, with unscheduled ones needing their role), a *time window* (patients
   in a 3-hour window of one day, with unscheduled ones available then), a *patient group* (unscheduled
   patients with random others) and a *lane* (lane-day compaction: a practitioner's sessions between two spare
   runs of one day, with unscheduled patients who fit there; shifting those sessions merges the spare runs into
-  room for one more session, which no neighbourhood of a few patients can do on a saturated day);
+  room for one more session, which no neighbourhood of a few patients can do on a saturated day) and an
+  *upgrade* (an unplaced session drawn by its penalty, one practitioner-day it could use, and patients whose
+  sessions on the next days cost less to leave out);
+- every :data:`COMPACT_ROUNDS` rounds the best roster goes through lane compaction (:mod:`optimizer.justify`);
 - **size adapted** per kind: a sub-model solved to optimality within its limit grows (+15%), one cut short
   shrinks (-10%), between :data:`MIN_SIZE` and :data:`MAX_SIZE` patients;
 - **the kind chosen by a bandit** (UCB1 on the improvement per deterministic second, decayed), so the kinds
@@ -53,7 +56,7 @@ Assignment = dict[int, tuple[int, str]]
 #: sub-model in the reproducible mode (0.1: 1953 against 0.2: 2059 at 400 patients, 1 + 9 dtime), SUB_WALL wall
 #: seconds otherwise (base3, 10 s, seeds 0-2, load ~2: 0.5 s 2486 mean, 0.25 s 2416, 0.12 s 2347, 0.06 s 2476;
 #: at 60 s 0.12 and 0.5 tie on base3 (2140 / 2149) and at 1,000 sessions (4961 / 4970)).
-KINDS = ("day", "practitioner", "window", "patients", "lane")
+KINDS = ("day", "practitioner", "window", "patients", "lane", "upgrade")
 START_SIZE = 10
 MIN_SIZE = 4
 MAX_SIZE = 80
@@ -64,7 +67,7 @@ WINDOW_MINUTES = 180
 #: lane-day compaction (``_by_lane``) on the 1,000-session week, lane kind alone, 30 s from the best-insertion
 #: start: sub-models of 0.12 / 0.3 / 0.6 / 1.2 wall s placed 943 / 955 / 954 / 945 (the segment must shift a
 #: whole run of sessions at once, which a short limit cuts off), so that kind gets SUB_SCALE x the limit.
-SUB_SCALE = {"lane": 2.5}
+SUB_SCALE = {"lane": 2.5, "upgrade": 5.0}
 #: each kind is drawn at least this share of the time (a kind whose first tries failed by bad luck would
 #: otherwise never be tried again under UCB once another kind pays)
 MIN_SHARE = 0.05
@@ -72,7 +75,8 @@ MIN_SHARE = 0.05
 #: justification of each practitioner's day, then insertion of the unscheduled); accepted sub-models leave new
 #: fragments that it merges (0: never)
 COMPACT_ROUNDS = 25
-LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many waiting patients
+LANE_MIN_WAITING = 2
+UPGRADE_MIN_CHEAPER = 4  # an upgrade neighbourhood frees at least this many patients with cheaper sessions  # a lane neighbourhood always brings at least this many waiting patients
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
 DECAY = 0.3  # weight of the newest reward in each kind's running mean
@@ -296,12 +300,71 @@ def _by_lane(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
     return near + _sample(rng, waiting, max(LANE_MIN_WAITING, size - len(near)), set())
 
 
+# ------------------------------------------------------------------------------------------ upgrade
+def _draw_waiting(rng, st: _State, exclude: set[str]) -> Request | None:
+    """An unplaced session with some candidate start, drawn with probability proportional to its penalty."""
+    w = st.week
+    waiting = [
+        r
+        for p in st.unplaced()
+        if p not in exclude
+        for r in w.by_patient[p]
+        if r.rid not in st.best and st.candidates(r)
+    ]
+    if not waiting:
+        return None
+    weights = np.array([r.penalty for r in waiting], dtype=float) + 1e-9
+    return waiting[int(rng.choice(len(waiting), p=weights / weights.sum()))]
+
+
+def _blocking_day(rng, st: _State, pid: str) -> tuple[str, int] | None:
+    """A practitioner and a day one of ``pid``'s sessions could have (role, then practitioner, then day drawn)."""
+    w = st.week
+    reqs = w.by_patient[pid]
+    roles = sorted({ROLE_OF_SESSION[r.session] for r in reqs})
+    role = roles[int(rng.integers(len(roles)))]
+    options = sorted(
+        {(s, t // DAY) for r in reqs for s, ts in st.candidates(r).items() if role in w.staff[s].roles for t in ts}
+    )
+    return options[int(rng.integers(len(options)))] if options else None
+
+
+def _by_upgrade(rng, st: _State, size: int, exclude: set[str]) -> list[str]:
+    """Upgrade: an unplaced session drawn by its penalty, every patient one practitioner who could serve its
+    patient sees on one day (to make room in a saturated day), and patients whose placed sessions on that day or
+    the next few cost less to leave out, on the roles that patient needs (to give up their place): on a
+    saturated week a high-penalty session waits behind low-penalty ones (a phase-1 acupuncture whose intake
+    could only be had on Thursday)."""
+    req = _draw_waiting(rng, st, exclude)
+    if req is None:
+        return _by_patients(rng, st, size, exclude)
+    w, pid = st.week, req.patient_id
+    where = _blocking_day(rng, st, pid)
+    if where is None:
+        return _by_patients(rng, st, size, exclude)
+    s, d = where
+    near = sorted({w.requests[rid].patient_id for rid, (t, x) in st.best.items() if x == s and t // DAY == d})
+    near = [p for p in near if p not in exclude and p != pid]
+    roles = {ROLE_OF_SESSION[r.session] for r in w.by_patient[pid]}
+    spread = w.timing.min_days_between_same_type  # the patient's sessions that day and the next ones
+    cheaper = sorted(
+        {
+            w.requests[rid].patient_id
+            for rid, (t, x) in st.best.items()
+            if w.requests[rid].penalty < req.penalty and roles & w.staff[x].roles and 0 <= t // DAY - d <= spread
+        }
+    )
+    taken = exclude | set(near) | {pid}
+    return [pid] + near + _sample(rng, cheaper, max(UPGRADE_MIN_CHEAPER, size - len(near) - 1), taken)
+
+
 PICK = {
     "day": _by_day,
     "practitioner": _by_practitioner,
     "window": _by_window,
     "patients": _by_patients,
     "lane": _by_lane,
+    "upgrade": _by_upgrade,
 }
 
 

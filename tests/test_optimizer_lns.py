@@ -2,7 +2,8 @@
 whose spare time is split into runs too short for one more session, it frees exactly the patients between two
 spare runs plus waiting patients who fit there, and solving that neighbourhood places the extra session (which
 freeing the waiting patient alone cannot); rosters stay valid and never place fewer sessions. And the search's
-periodic lane compaction (``_compact``, every ``COMPACT_ROUNDS`` rounds) merges fragmented days."""
+periodic lane compaction (``_compact``, every ``COMPACT_ROUNDS`` rounds) merges fragmented days; the upgrade
+kind (``_by_upgrade``) lets a high-penalty waiting session take a cheaper one's place."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from optimizer.history import build_history
 from optimizer.justify import compact
-from optimizer.lns import _by_lane, _compact, _merge, _solve_sub, _State, improve
+from optimizer.lns import _by_lane, _by_upgrade, _compact, _merge, _solve_sub, _State, improve
 from optimizer.objective import objective_value
 from optimizer.progress import Stopper
 from optimizer.solve import SolveOutcome, outcome_to_result
@@ -166,6 +167,28 @@ def test_the_search_runs_the_compaction_every_compact_rounds_rounds(fragmented_w
     monkeypatch.setattr(lns, "COMPACT_ROUNDS", 0)
     _, info = improve(week, history, [], start, seed=0, budget=0.3)
     assert info["compactions"] == 0
+
+
+def test_upgrade_neighbourhood_frees_the_waiting_high_penalty_patient_and_the_cheaper_ones_in_its_way():
+    """Monday 08:00-08:45 holds two acupunctures and two maintenance patients (penalty 20 each) have them; a
+    phase-1 patient (penalty 100, two acupunctures, spacing leaves room for one) waits. The upgrade neighbourhood
+    is that patient and both maintenance ones; its sub-model swaps one of them out: same count, 80 cheaper,
+    valid."""
+    sc = load_scenario("baseline")
+    staff = pd.DataFrame([{"staff_id": "AC1", "role": "acupuncturist", "availability": "Mon 08:00-08:45"}])
+    phase1 = {**_maintenance("P1", "Mon 08:00-18:00"), "phase": "1"}
+    patients = pd.DataFrame([_maintenance("M1", "Mon 08:00-18:00"), _maintenance("M2", "Mon 08:00-18:00"), phase1])
+    week = build_week(sc, patients, staff, WEEK)
+    history = build_history(week, None)
+    start = {r.rid: (8 * 60, "AC1") for r in week.requests if r.patient_id in ("M1", "M2")}
+    st = _state(week, history, start)
+    pids = _by_upgrade(np.random.default_rng(0), st, 10, set())
+    assert pids[0] == "P1" and sorted(pids) == ["M1", "M2", "P1"]
+    sub = _solve_sub(st, [], "upgrade", pids, _limits(), 0, Stopper())
+    assert _merge(st, sub, check=False) == pytest.approx(80)
+    assert len(st.best) == 2 and sum(week.requests[rid].patient_id == "P1" for rid in st.best) == 1
+    res = outcome_to_result(SolveOutcome(week, history, [], st.best, st.best, "FEASIBLE", None, 0.0, 0.0))
+    assert validate_roster(sc, patients, staff, res.roster, WEEK) == []
 
 
 def _limits():
