@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -510,7 +511,7 @@ def improve(
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
             if COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
-                _compact(st, pins, deadline, reporter)
+                _compact(st, pins, deadline, reporter, lambda: stopper.stopped)
     return st.best, {
         "iterations": st.iterations,
         "accepted": st.accepted,
@@ -531,10 +532,16 @@ def _kind_limits(lim: _Limits, kind: str, left: float | None) -> _Limits:
     return _Limits(lim.seed, sub_time, max(min(scale * lim.sub_wall, left - 0.05), 0.05))
 
 
-def _compact(st: _State, pins: list[Pin], deadline: float | None, reporter: Reporter | None) -> None:
+def _compact(
+    st: _State,
+    pins: list[Pin],
+    deadline: float | None,
+    reporter: Reporter | None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
     """Lane compaction (:func:`optimizer.justify.compact`) of the best roster, kept when it costs less and
-    places no fewer sessions (``compact`` returns its input otherwise)."""
-    out = compact(st.week, st.history, st.best, pins, deadline=deadline)
+    places no fewer sessions (``compact`` returns its input otherwise); ``stop()`` (the Stop button) ends it."""
+    out = compact(st.week, st.history, st.best, pins, deadline=deadline, stop=stop)
     if out is st.best:
         return
     st.best, st.best_obj = out, objective_value(st.week, st.history, out)
