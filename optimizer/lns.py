@@ -77,6 +77,12 @@ MIN_SHARE = 0.05
 #: fragments that it merges (0: never)
 COMPACT_ROUNDS = 25
 LANE_MIN_WAITING = 2
+#: the lane and upgrade kinds, the 5% floor and the compaction inside the search are used on weeks of at least
+#: LARGE_WEEK sessions only: on the 444-session baseline week at 10 s they cost 4% (seeds 0-9, load 3.6-5.7:
+#: mean 2436-2456 against 2358-2366; at 60 s a tie, 2084 against 2093), on the 999-session week they pay
+#: (docs/background/roster.md, "Lane-day compaction"). A search setting.
+LARGE_ONLY = ("lane", "upgrade")
+LARGE_WEEK = 700
 UPGRADE_MIN_CHEAPER = 4  # an upgrade neighbourhood frees at least this many patients with cheaper sessions  # a lane neighbourhood always brings at least this many waiting patients
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
@@ -114,7 +120,8 @@ class _State:
     movable: list[str]
     best: Assignment
     best_obj: float
-    arms: dict[str, _Arm] = field(default_factory=lambda: {k: _Arm() for k in KINDS})
+    kinds: tuple[str, ...] = KINDS
+    arms: dict[str, _Arm] = field(default_factory=dict)
     iterations: int = 0
     rounds: int = 0
     accepted: int = 0
@@ -126,6 +133,7 @@ class _State:
 
     def __post_init__(self) -> None:
         self.movable_set = set(self.movable)
+        self.arms = {k: _Arm() for k in self.kinds}
 
     def unplaced(self) -> list[str]:
         return [p for p in self.movable if any(r.rid not in self.best for r in self.week.by_patient[p])]
@@ -370,17 +378,29 @@ PICK = {
 
 
 # ------------------------------------------------------------------------------------------ bandit
+def _large(week: Week, setting: float) -> float:
+    """``setting`` on a week of at least :data:`LARGE_WEEK` sessions, 0 (off) on a smaller one."""
+    return setting if len(week.requests) >= LARGE_WEEK else 0
+
+
+def _kinds(week: Week) -> tuple[str, ...]:
+    """The kinds searched on ``week``: :data:`LARGE_ONLY` ones only on large weeks (all of :data:`KINDS` if
+    nothing else is left)."""
+    mine = tuple(k for k in KINDS if k not in LARGE_ONLY or len(week.requests) >= LARGE_WEEK)
+    return mine or KINDS
+
+
 def _choose_kind(st: _State) -> str:
     """UCB1: the best mean reward (scaled by the best of all kinds) plus an exploration bonus; untried first."""
-    for kind in KINDS:
+    for kind in st.kinds:
         if st.arms[kind].tries == 0:
             return kind
     total = sum(a.tries for a in st.arms.values())
-    for kind in KINDS:
-        if st.arms[kind].tries < MIN_SHARE * total:
+    for kind in st.kinds:
+        if st.arms[kind].tries < _large(st.week, MIN_SHARE) * total:
             return kind
     top = max(a.reward for a in st.arms.values()) or 1.0
-    return max(KINDS, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
+    return max(st.kinds, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
 
 
 def _pay(st: _State, sub: _Sub, gain: float) -> None:
@@ -497,7 +517,7 @@ def improve(
     rng = np.random.default_rng(seed)
     pinned = {week.requests[p.rid].patient_id for p in pins}
     movable = [p for p in sorted(week.by_patient) if p not in pinned and week.by_patient[p]]
-    st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment))
+    st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment), _kinds(week))
     lim = _Limits(seed, SUB_TIME if wall_limit is None else None, None if wall_limit is None else SUB_WALL)
     t0 = time.perf_counter()
 
@@ -510,7 +530,7 @@ def improve(
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
-            if COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
+            if _large(week, COMPACT_ROUNDS) and st.rounds % COMPACT_ROUNDS == 0 and running():
                 _compact(st, pins, deadline, reporter, lambda: stopper.stopped)
     return st.best, {
         "iterations": st.iterations,

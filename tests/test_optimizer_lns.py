@@ -160,6 +160,7 @@ def test_the_search_runs_the_compaction_every_compact_rounds_rounds(fragmented_w
     from optimizer import lns
 
     sc, patients, week, history, start = fragmented_week
+    monkeypatch.setattr(lns, "LARGE_WEEK", 0)  # compaction inside the search is for large weeks only
     monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
     best, info = improve(week, history, [], start, seed=0, budget=0.3)
     assert info["compactions"] >= 1 and len(best) == 26
@@ -189,6 +190,19 @@ def test_upgrade_neighbourhood_frees_the_waiting_high_penalty_patient_and_the_ch
     assert len(st.best) == 2 and sum(week.requests[rid].patient_id == "P1" for rid in st.best) == 1
     res = outcome_to_result(SolveOutcome(week, history, [], st.best, st.best, "FEASIBLE", None, 0.0, 0.0))
     assert validate_roster(sc, patients, staff, res.roster, WEEK) == []
+
+
+def test_the_lane_and_upgrade_kinds_and_the_inner_compaction_are_for_large_weeks_only(fragmented_week, monkeypatch):
+    """A 26-session week is searched with the four kinds of before and no compaction inside the search; from
+    ``LARGE_WEEK`` sessions on, with all six."""
+    from optimizer import lns
+
+    _, _, week, history, start = fragmented_week
+    assert lns._kinds(week) == ("day", "practitioner", "window", "patients")
+    _, info = improve(week, history, [], start, seed=0, budget=0.3)
+    assert set(info["tries"]) == {"day", "practitioner", "window", "patients"} and info["compactions"] == 0
+    monkeypatch.setattr(lns, "LARGE_WEEK", len(week.requests))
+    assert lns._kinds(week) == lns.KINDS and "lane" in lns.KINDS and "upgrade" in lns.KINDS
 
 
 def _limits():
