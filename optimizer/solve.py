@@ -133,8 +133,9 @@ LNS_PARALLEL = 2
 #: wall-clock mode: share of the user's seconds kept for the steps after the search (rooms, unscheduled reasons,
 #: tables), so that the whole solve ends within the limit (search setting).
 FINISH_SHARE = 0.05
-#: ... and this many seconds per session (unscheduled reasons take ~1 ms per session at 3,000 sessions)
-FINISH_PER_SESSION = 0.001
+#: ... and this many seconds per session (rooms, unscheduled reasons and tables took 0.7 s at 3,020 sessions, load 3:
+#: 0.23 ms per session; 1 ms kept a 10-s solve of that week to 7.2 s)
+FINISH_PER_SESSION = 0.0003
 #: wall-clock mode: seconds per session kept after the neighbourhoods for the last lane compaction
 #: (optimizer.justify: 0.16 s at 444 sessions, 0.46 s at 999 on a quiet machine; doubled for load). Search setting.
 POLISH_PER_SESSION = 0.001
