@@ -80,9 +80,12 @@ LANE_MIN_WAITING = 2
 #: the lane and upgrade kinds, the 5% floor and the compaction inside the search are used on weeks of at least
 #: LARGE_WEEK sessions only: on the 444-session baseline week at 10 s they cost 4% (seeds 0-9, load 3.6-5.7:
 #: mean 2436-2456 against 2358-2366; at 60 s a tie, 2084 against 2093), on the 999-session week they pay
-#: (docs/background/roster.md, "Lane-day compaction"). A search setting.
+#: (docs/background/roster.md, "Lane-day compaction"); likewise at short limits (999 sessions, 10 s, seeds
+#: 0-2, load 2-3: 1.044 / 1.005 / 1.008 of the search without them), so the search must also have
+#: LARGE_SECONDS (wall seconds, or deterministic ones when reproducible). Search settings.
 LARGE_ONLY = ("lane", "upgrade")
 LARGE_WEEK = 700
+LARGE_SECONDS = 15.0
 UPGRADE_MIN_CHEAPER = 4  # an upgrade neighbourhood frees at least this many patients with cheaper sessions  # a lane neighbourhood always brings at least this many waiting patients
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
@@ -121,6 +124,7 @@ class _State:
     best: Assignment
     best_obj: float
     kinds: tuple[str, ...] = KINDS
+    large: bool = False
     arms: dict[str, _Arm] = field(default_factory=dict)
     iterations: int = 0
     rounds: int = 0
@@ -378,15 +382,16 @@ PICK = {
 
 
 # ------------------------------------------------------------------------------------------ bandit
-def _large(week: Week, setting: float) -> float:
-    """``setting`` on a week of at least :data:`LARGE_WEEK` sessions, 0 (off) on a smaller one."""
-    return setting if len(week.requests) >= LARGE_WEEK else 0
+def _is_large(week: Week, seconds: float) -> bool:
+    """Whether the :data:`LARGE_ONLY` kinds, the floor and the inner compaction are used: a week of at least
+    :data:`LARGE_WEEK` sessions searched for at least :data:`LARGE_SECONDS` (wall, or deterministic)."""
+    return len(week.requests) >= LARGE_WEEK and seconds >= LARGE_SECONDS
 
 
-def _kinds(week: Week) -> tuple[str, ...]:
-    """The kinds searched on ``week``: :data:`LARGE_ONLY` ones only on large weeks (all of :data:`KINDS` if
-    nothing else is left)."""
-    mine = tuple(k for k in KINDS if k not in LARGE_ONLY or len(week.requests) >= LARGE_WEEK)
+def _kinds(large: bool) -> tuple[str, ...]:
+    """The kinds searched: :data:`LARGE_ONLY` ones only when ``large`` (all of :data:`KINDS` if nothing else
+    is left)."""
+    mine = tuple(k for k in KINDS if large or k not in LARGE_ONLY)
     return mine or KINDS
 
 
@@ -397,7 +402,7 @@ def _choose_kind(st: _State) -> str:
             return kind
     total = sum(a.tries for a in st.arms.values())
     for kind in st.kinds:
-        if st.arms[kind].tries < _large(st.week, MIN_SHARE) * total:
+        if st.arms[kind].tries < (MIN_SHARE if st.large else 0) * total:
             return kind
     top = max(a.reward for a in st.arms.values()) or 1.0
     return max(st.kinds, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
@@ -517,7 +522,9 @@ def improve(
     rng = np.random.default_rng(seed)
     pinned = {week.requests[p.rid].patient_id for p in pins}
     movable = [p for p in sorted(week.by_patient) if p not in pinned and week.by_patient[p]]
-    st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment), _kinds(week))
+    large = _is_large(week, budget if wall_limit is None else wall_limit)
+    st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment), _kinds(large))
+    st.large = large
     lim = _Limits(seed, SUB_TIME if wall_limit is None else None, None if wall_limit is None else SUB_WALL)
     t0 = time.perf_counter()
 
@@ -530,7 +537,7 @@ def improve(
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
-            if _large(week, COMPACT_ROUNDS) and st.rounds % COMPACT_ROUNDS == 0 and running():
+            if st.large and COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
                 _compact(st, pins, deadline, reporter, lambda: stopper.stopped)
     return st.best, {
         "iterations": st.iterations,

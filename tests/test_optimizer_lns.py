@@ -161,6 +161,7 @@ def test_the_search_runs_the_compaction_every_compact_rounds_rounds(fragmented_w
 
     sc, patients, week, history, start = fragmented_week
     monkeypatch.setattr(lns, "LARGE_WEEK", 0)  # compaction inside the search is for large weeks only
+    monkeypatch.setattr(lns, "LARGE_SECONDS", 0)  # ... searched long enough
     monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
     best, info = improve(week, history, [], start, seed=0, budget=0.3)
     assert info["compactions"] >= 1 and len(best) == 26
@@ -192,17 +193,21 @@ def test_upgrade_neighbourhood_frees_the_waiting_high_penalty_patient_and_the_ch
     assert validate_roster(sc, patients, staff, res.roster, WEEK) == []
 
 
-def test_the_lane_and_upgrade_kinds_and_the_inner_compaction_are_for_large_weeks_only(fragmented_week, monkeypatch):
+def test_the_lane_and_upgrade_kinds_and_the_inner_compaction_are_for_large_weeks_searched_long_only(
+    fragmented_week, monkeypatch
+):
     """A 26-session week is searched with the four kinds of before and no compaction inside the search; from
-    ``LARGE_WEEK`` sessions on, with all six."""
+    ``LARGE_WEEK`` sessions on and ``LARGE_SECONDS`` of search, with all six."""
     from optimizer import lns
 
     _, _, week, history, start = fragmented_week
-    assert lns._kinds(week) == ("day", "practitioner", "window", "patients")
+    assert not lns._is_large(week, 60.0)
+    assert lns._kinds(False) == ("day", "practitioner", "window", "patients")
     _, info = improve(week, history, [], start, seed=0, budget=0.3)
     assert set(info["tries"]) == {"day", "practitioner", "window", "patients"} and info["compactions"] == 0
     monkeypatch.setattr(lns, "LARGE_WEEK", len(week.requests))
-    assert lns._kinds(week) == lns.KINDS and "lane" in lns.KINDS and "upgrade" in lns.KINDS
+    assert lns._is_large(week, lns.LARGE_SECONDS) and not lns._is_large(week, lns.LARGE_SECONDS - 1)
+    assert lns._kinds(True) == lns.KINDS and "lane" in lns.KINDS and "upgrade" in lns.KINDS
 
 
 def _limits():
