@@ -269,6 +269,31 @@ class _Full:
         return self.solver.best_objective_bound / SCALE if self.found else None
 
 
+def _compacted_start(
+    week: Week,
+    history: History,
+    pins: list[Pin],
+    greedy: Assignment,
+    greedy_seconds: float,
+    st: _Settings,
+    stopper: Stopper,
+) -> Assignment:
+    """The better of the lane-compacted greedy and the lane-compacted best-insertion start (compared after the
+    compaction: at 3,000 sessions the insertion start places 3 fewer before it and costs 12789 against 13194
+    after it, with the same 2,878 placed). The insertion start is skipped in wall-clock mode when the greedy took
+    more than :data:`INSERTION_IF_GREEDY_SHARE` of the limit."""
+
+    def packed(assignment: Assignment) -> Assignment:
+        return compact(week, history, assignment, pins, deadline=st.compaction_deadline, stop=lambda: stopper.stopped)
+
+    start = packed(greedy)
+    if st.reproducible or greedy_seconds <= INSERTION_IF_GREEDY_SHARE * st.limit:
+        start = _better_start(
+            week, history, start, packed(insertion_assign(week, history, pins, deadline=st.greedy_deadline))
+        )
+    return start
+
+
 def _full_solve(
     week: Week, history: History, pins: list[Pin], st: _Settings, reporter: Reporter, stopper: Stopper
 ) -> _Full:
@@ -276,10 +301,7 @@ def _full_solve(
     began = time.perf_counter()
     greedy = greedy_assign(week, history, pins, deadline=st.greedy_deadline)
     reporter.solution(objective_value(week, history, greedy), len(greedy), "greedy")
-    start = greedy
-    if st.reproducible or time.perf_counter() - began <= INSERTION_IF_GREEDY_SHARE * st.limit:
-        start = _better_start(week, history, greedy, insertion_assign(week, history, pins, deadline=st.greedy_deadline))
-    start = compact(week, history, start, pins, deadline=st.compaction_deadline, stop=lambda: stopper.stopped)
+    start = _compacted_start(week, history, pins, greedy, time.perf_counter() - began, st, stopper)
     if start is not greedy:
         reporter.solution(objective_value(week, history, start), len(start), "greedy")
     if not _full_model_worth_it(st, week) and not pins:
