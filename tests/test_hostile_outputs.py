@@ -219,14 +219,15 @@ def test_a_signal_during_the_final_renames_is_held_until_the_folder_is_whole(tmp
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def _wait_for_sigterm_handler(pid: int, timeout: float = 120.0) -> None:
-    """Until process ``pid`` catches SIGTERM (Linux: the SigCgt mask of /proc/PID/status), not a fixed sleep."""
+def _wait_for_sigterm_handler(pid: int, timeout: float = 120.0) -> str:
+    """Until process ``pid`` catches SIGTERM (Linux: the SigCgt mask of /proc/PID/status), not a fixed sleep.
+    Returns its signal masks then (SigBlk, SigIgn, SigCgt), for the message of a failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = Path(f"/proc/{pid}/status").read_text()
         caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
         if caught >> (signal.SIGTERM - 1) & 1:
-            return
+            return " ".join(line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
         time.sleep(0.05)
     raise AssertionError(f"process {pid} installed no SIGTERM handler in {timeout:.0f} s")
 
@@ -240,11 +241,13 @@ def test_sigterm_to_a_running_simulation_exits_143_and_writes_nothing(tmp_path):
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    _wait_for_sigterm_handler(proc.pid)  # imports done (a loaded machine may take many seconds)
+    masks = _wait_for_sigterm_handler(proc.pid)  # imports done (a loaded machine may take many seconds)
     time.sleep(1.0)  # replications running
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
+    # once (2026-12-01, full suite at load ~5) the signal had no effect and the run ended with 0: the masks say
+    # whether SIGTERM was blocked or ignored in the child (a mask inherited from the test process) when it came
+    assert proc.returncode == 143, f"{err}\nsignal masks when the handler was seen: {masks}"
     assert "Traceback" not in err and "interrupted (SIGTERM)" in err
     assert list(tmp_path.iterdir()) == []
 
