@@ -4,11 +4,11 @@ slot, preferred / last week's practitioner first. Also the CP-SAT model's hint."
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .history import History, Pin
 from .occupancy import Occupancy
-from .week import DAY, Week, candidate_starts
+from .week import DAY, Request, Week, candidate_starts
 
 KIND_ORDER = {"assessment": 0, "acupuncture": 1, "physiotherapy": 2}
 
@@ -23,6 +23,17 @@ def _priority(week: Week, req) -> float:
 
 #: blockers that do not depend on the practitioner: when one practitioner meets them, every one does
 SHARED_BLOCKERS = frozenset({"patient_busy", "room_full", "spacing", "acu_before_pt", "pt_before_acu", "intake_first"})
+
+
+def request_order(week: Week, requests: Iterable[Request]) -> list[Request]:
+    """``requests`` in the greedy's order: unscheduled penalty (highest first), then the patients with the least
+    available time, each patient's sessions together (assessment, acupuncture, PT). Shared by the greedy, the
+    best-insertion start and the lane compaction's insertions."""
+    room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
+    return sorted(
+        requests,
+        key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k),
+    )
 
 
 def _free_staff(occ: Occupancy, req, t: int, staff: list[str]) -> list[str]:
@@ -55,11 +66,7 @@ def greedy_assign(
     pinned = {p.rid for p in pins}
     for p in pins:
         occ.add(week.requests[p.rid], p.t, p.staff_id)
-    room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
-    order = sorted(
-        (r for r in week.requests if r.rid not in pinned),
-        key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k),
-    )
+    order = request_order(week, (r for r in week.requests if r.rid not in pinned))
     load: dict[str, int] = {s: 0 for s in week.staff}
     for _, s in occ.assignment.values():
         load[s] += 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from .greedy import KIND_ORDER, SHARED_BLOCKERS, _priority
+from .greedy import SHARED_BLOCKERS, request_order
 from .history import History, Pin
 from .objective import scaled
 from .occupancy import Occupancy
@@ -100,11 +100,7 @@ def insertion_assign(
     pinned = {p.rid for p in pins}
     for p in pins:
         occ.add(week.requests[p.rid], p.t, p.staff_id)
-    room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
-    order = sorted(
-        (r for r in week.requests if r.rid not in pinned),
-        key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k),
-    )
+    order = request_order(week, (r for r in week.requests if r.rid not in pinned))
     costs = _Costs(week, occ)
     for req in order:
         if deadline is not None and time.perf_counter() > deadline:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .greedy import KIND_ORDER, _priority
+from .greedy import request_order
 from .history import History, Pin
 from .insertion import _Costs, _insert
 from .objective import objective_value
@@ -74,11 +74,7 @@ def _justify(occ: Occupancy, pinned: set[int], earlier: bool, until: _Until) -> 
 def _fill(occ: Occupancy, history: History, until: _Until) -> None:
     """Insert the unscheduled sessions, in the greedy's order, where they cost least."""
     week = occ.week
-    room = {pid: sum(b - a for a, b in info.windows) for pid, info in week.patients.items()}
-    order = sorted(
-        (r for r in week.requests if r.rid not in occ.assignment),
-        key=lambda r: (-_priority(week, r), room[r.patient_id], r.patient_id, KIND_ORDER[r.session], r.k),
-    )
+    order = request_order(week, (r for r in week.requests if r.rid not in occ.assignment))
     costs = _Costs(week, occ)
     for req in order:
         if until.over():
