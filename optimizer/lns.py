@@ -76,7 +76,7 @@ MIN_SHARE = 0.05
 #: justification of each practitioner's day, then insertion of the unscheduled); accepted sub-models leave new
 #: fragments that it merges (0: never)
 COMPACT_ROUNDS = 25
-LANE_MIN_WAITING = 2
+LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many waiting patients
 #: the lane and upgrade kinds, the 5% floor and the compaction inside the search are used on weeks of at least
 #: LARGE_WEEK sessions only: on the 444-session baseline week at 10 s they cost 4% (seeds 0-9, load 3.6-5.7:
 #: mean 2436-2456 against 2358-2366; at 60 s a tie, 2084 against 2093), on the 999-session week they pay
@@ -86,7 +86,7 @@ LANE_MIN_WAITING = 2
 LARGE_ONLY = ("lane", "upgrade")
 LARGE_WEEK = 700
 LARGE_SECONDS = 15.0
-UPGRADE_MIN_CHEAPER = 4  # an upgrade neighbourhood frees at least this many patients with cheaper sessions  # a lane neighbourhood always brings at least this many waiting patients
+UPGRADE_MIN_CHEAPER = 4  # an upgrade neighbourhood frees at least this many patients with cheaper sessions
 MIN_DTIME = 0.005  # each sub-model is charged at least this (a trivial one reports ~0 and the loop must end)
 UCB_C = 0.5  # exploration weight of the bandit (rewards are scaled to [0, 1])
 DECAY = 0.3  # weight of the newest reward in each kind's running mean
