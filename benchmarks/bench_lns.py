@@ -6,7 +6,8 @@ measured as a ratio on the same machine minutes apart.
     python benchmarks/bench_lns.py --weeks gen1000 --limits 60 --variants old lane
 
 Variants: ``old`` is the search before issue 14's work on it (four kinds, plain UCB, no compaction inside
-the search); ``lane`` is the current search; the others switch off one part of it (see VARIANTS). Every roster is checked by the independent validator.
+the search); ``lane`` is the current search; the others switch off one part of it, or give the full model a share of
+the limit on weeks above SMALL_WEEK (``full30``: 30%, the default before 2026-12-01; see VARIANTS). Every roster is checked by the independent validator.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "lane": lambda: _patched(lns),
     "lane_ucb": lambda: _patched(lns, MIN_SHARE=0.0),
     "lane_nocompact": lambda: _patched(lns, COMPACT_ROUNDS=0),
-    "lane_full10": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.1}),
-    "lane_full0": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.0}),
+    "full30": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.3}),  # the full model's share before
+    "full10": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.1}),
+    "large_all": lambda: _patched(lns, LARGE_WEEK=0, LARGE_SECONDS=0.0),  # the large-week parts on every week
 }
 
 

@@ -83,9 +83,15 @@ class SolveOutcome:
 
 #: share of the time limit given to the full model (CP-SAT's bound; small weeks to optimality); the rest goes to
 #: the adaptive neighbourhoods of optimizer.lns, two sub-models at once. Settings of the search, not model
-#: parameters (measured in docs/background/roster.md): wall-clock mode 30% (baseline week, 10 s: 0% 3274, 30% 3152; the
-#: full model alone 3489).
-FULL_MODEL_SHARE = {True: 0.6, False: 0.3}
+#: parameters (measured in docs/background/roster.md). Wall-clock mode: none on weeks above SMALL_WEEK without
+#: pins, where the HiGHS bound is the stronger one (base3 2008.5 against CP-SAT's 1956, 1,000 sessions 3175
+#: against 2729, 3,000 sessions 7557 against 7282) and the full model gave back its hint only (base3 at 60 s:
+#: 18 s for 2576 -> 2574). base3, 2026-12-01, load 1.0-1.9, benchmarks/bench_lns.py variants lane / full30:
+#: 10 s, 8 runs, mean 2159 against 2247 (x0.96); 60 s, seeds 0-1, 2069 against 2077.5 (x0.996).
+FULL_MODEL_SHARE = {True: 0.6, False: 0.0}
+#: wall-clock mode with pins: the full model must run (the pins are assumption literals: it tells pins that
+#: conflict with the rules, optimizer.explain), on this share of the limit. Search setting.
+PINNED_FULL_MODEL_SHARE = 0.3
 #: wall-clock mode: weeks of at most this many sessions give the full model all the time (search setting)
 SMALL_WEEK = 200
 #: CP-SAT subsolvers left out of the reproducible (interleaved) full-model phase: the full-search ones apart from
@@ -201,28 +207,31 @@ def _settings(
     )
 
 
-def _full_share(st: _Settings, week: Week) -> float:
+def _full_share(st: _Settings, week: Week, pinned: bool) -> float:
     """Share of the limit for the full model: all of it for a small week in wall-clock mode (CP-SAT proves
-    those optimal), :data:`FULL_MODEL_SHARE` otherwise."""
+    those optimal), :data:`PINNED_FULL_MODEL_SHARE` for a pinned week in wall-clock mode (its pins need the
+    full model), :data:`FULL_MODEL_SHARE` otherwise."""
     if st.full_model_only or (not st.reproducible and len(week.requests) <= SMALL_WEEK):
         return 1.0
+    if pinned and not st.reproducible:
+        return PINNED_FULL_MODEL_SHARE
     return FULL_MODEL_SHARE[st.reproducible]
 
 
-def _full_model_worth_it(st: _Settings, week: Week) -> bool:
-    """Whether to build the full model at all: always when reproducible; in wall-clock mode only when its share
-    of the time left covers building and presolving it."""
-    if st.reproducible or st.full_model_only:
+def _full_model_worth_it(st: _Settings, week: Week, pinned: bool) -> bool:
+    """Whether to build the full model at all: always when reproducible or pinned; in wall-clock mode only when
+    its share of the time left covers building and presolving it."""
+    if st.reproducible or st.full_model_only or pinned:
         return True
-    slice_ = _full_share(st, week) * st.wall_left()
+    slice_ = _full_share(st, week, pinned) * st.wall_left()
     return slice_ > 0 and slice_ >= FULL_MODEL_SECONDS_PER_SESSION * len(week.requests)
 
 
-def _parameters(st: _Settings, week: Week) -> cp_model.CpSolver:
+def _parameters(st: _Settings, week: Week, pinned: bool) -> cp_model.CpSolver:
     """The full model's solver: a share of the limit; interleaved, trimmed workers when reproducible."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
-    share = _full_share(st, week)
+    share = _full_share(st, week, pinned)
     if st.reproducible:
         prm.max_deterministic_time = share * st.limit
         if st.workers > 1:
@@ -304,14 +313,14 @@ def _full_solve(
     start = _compacted_start(week, history, pins, greedy, time.perf_counter() - began, st, stopper)
     if start is not greedy:
         reporter.solution(objective_value(week, history, start), len(start), "greedy")
-    if not _full_model_worth_it(st, week) and not pins:
+    if not _full_model_worth_it(st, week, bool(pins)):
         empty = RosterModel(cp_model.CpModel(), week=week)
         return _Full(empty, greedy, cp_model.CpSolver(), cp_model.UNKNOWN, start)
     rm = build_model(week, history, pins)
     if pins:
         rm.model.add_assumptions([rm.pin_literals[i] for i in sorted(rm.pin_literals)])
     rm.hint(start)
-    solver = _parameters(st, week)
+    solver = _parameters(st, week, bool(pins))
     if stopper.stopped:  # stopped during the greedy: its roster is the answer
         return _Full(rm, greedy, solver, cp_model.UNKNOWN, start)
     reporter.enter("full model")

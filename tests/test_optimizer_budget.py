@@ -51,3 +51,27 @@ def test_the_best_insertion_start_is_skipped_when_the_greedy_took_its_share(week
     monkeypatch.setattr(so, "INSERTION_IF_GREEDY_SHARE", 0.0)  # any greedy takes more than 0% of the limit
     so.run_solve(sc, patients, staff, WEEK, time_limit=2.0)
     assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("reproducible", "pin", "built"),
+    [(False, False, 0), (True, False, 1), (False, True, 1)],
+    ids=["wall clock", "reproducible", "wall clock with a pin"],
+)
+def test_the_full_model_is_left_to_small_weeks_reproducible_runs_and_pins(week, monkeypatch, reproducible, pin, built):
+    """Above SMALL_WEEK sessions, in wall-clock mode, the HiGHS bound is the stronger one and the search gets the
+    time; the full model still runs when reproducible and when pins need it (to tell conflicting ones)."""
+    sc, patients, staff, w, _ = week
+    monkeypatch.setattr(so, "SMALL_WEEK", len(w.requests) - 1)  # this week counts as a large one
+    first = so.solve_roster(sc, patients, staff, WEEK, time_limit=1.0, workers=1)
+    pinned = first.roster[first.roster.session == "assessment"].head(1)[
+        ["patient_id", "session", "staff_id", "room", "date", "start", "end"]
+    ]
+    builds: list[int] = []
+    real = so.build_model
+    monkeypatch.setattr(so, "build_model", lambda *a, **k: builds.append(1) or real(*a, **k))
+    res = so.solve_roster(
+        sc, patients, staff, WEEK, time_limit=2.0, workers=1, reproducible=reproducible, pinned=pinned if pin else None
+    )  # 2 s: 30% of them would cover building the full model (FULL_MODEL_SECONDS_PER_SESSION)
+    assert len(builds) == built
+    assert res.summary["placed"] >= res.summary["greedy_placed"]
