@@ -25,7 +25,10 @@ Rows (each is satisfied by every valid roster, so the LP optimum is a lower boun
   comes at least ``j`` spacing gaps after the intake's day), and a phase-2 class's PTs before ``D`` at most
   ``K_pt x`` its acupunctures before ``D`` (the week's first PT follows an acupuncture);
 - visits ``v[c,d] >=`` each session that day and the sessions of one kind that day;
-- ``|members| x top[role] >=`` the sessions of that role.
+- ``|members| x top[role] >=`` the sessions of that role (and the role-split rows of ``_balance_rows``);
+- per-practitioner loads ``y[s,k,d]`` (sessions of kind ``k`` practitioner ``s`` gives on day ``d``): at most
+  lanes x floor(window / duration), within their staff time that day, together covering the day's sessions of
+  the kind, and ``top[role] >= sum_{k,d} y[s,k,d]`` for each practitioner of the role.
 
 Objective: the same terms as :mod:`optimizer.objective` (unscheduled penalties, fewer trips, time preference,
 stability, workload balance, continuity where no preferred practitioner can give the session at that start).
@@ -447,6 +450,71 @@ def _balance_rows(week: Week, rows: _Rows, cols: list[_Column], n: int) -> tuple
     return list(tops.values()), n
 
 
+#: write the per-practitioner load rows (False gives the bound without them, for the before/after comparison)
+PRACTITIONER_ROWS = True
+
+
+def _minutes_on(info, d: int) -> list[int]:
+    """Minutes of each of a practitioner's windows on day ``d``."""
+    return [
+        max(0, min(b, (d + 1) * DAY) - max(a, d * DAY)) for a, b in info.windows if a < (d + 1) * DAY and b > d * DAY
+    ]
+
+
+def _load_columns(week: Week, kinds: dict[str, int], n: int) -> tuple[dict[tuple[str, str, int], int], list[float]]:
+    """One column ``y[s,k,d]`` per practitioner, kind they can give and day they work, with its upper bound
+    ``lanes x sum over the day's windows of floor(minutes / duration)``; returns them and their bounds."""
+    cap, units = staff_units(week)
+    ys: dict[tuple[str, str, int], int] = {}
+    ub: list[float] = []
+    for s in sorted(week.staff):
+        info = week.staff[s]
+        for k in sorted(k for k in kinds if ROLE_OF_SESSION[k] in info.roles):
+            for d in week.days:
+                fits = (cap // units[k]) * sum(m // (kinds[k] * week.slot) for m in _minutes_on(info, d))
+                if fits > 0:
+                    ys[s, k, d], n = n, n + 1
+                    ub.append(float(fits))
+    return ys, ub
+
+
+def _practitioner_rows(
+    week: Week, rows: _Rows, cols: list[_Column], tops: list[int], n: int, per_day: int
+) -> tuple[int, np.ndarray]:
+    """Per-practitioner loads (the pooled rows above let the role's work spread evenly over practitioners who
+    cannot hold it): ``y[s,k,d]`` sessions of kind ``k`` that practitioner ``s`` gives on day ``d``, at most
+    their lanes x floor(window / duration) (column bound) and their staff time that day; the sessions of a kind
+    on a day are given by someone (``sum_s y[s,k,d] >=`` the LP's sessions of ``k`` starting that day); and
+    ``top[role] >= sum_{k,d} y[s,k,d]`` for each practitioner ``s`` of the role (the objective counts all of a
+    practitioner's sessions in each of their roles). Every roster satisfies them with ``y`` its own counts.
+    Returns the next free column and the ``y`` columns' upper bounds."""
+    cap, units = staff_units(week)
+    kinds: dict[str, int] = {}
+    for col in cols:
+        kinds[col.kind] = min(kinds.get(col.kind, col.duration), col.duration)
+    ys, ub = _load_columns(week, kinds, n)
+    for k in sorted(kinds):
+        mine = [col for col in cols if col.kind == k]
+        for d in week.days:
+            x = np.concatenate([_day_cols(col, d, per_day) for col in mine])
+            y = np.array([c for (s, kk, dd), c in ys.items() if kk == k and dd == d], dtype=np.int64)
+            rows.add(np.append(x, y), np.append(np.ones(len(x)), -np.ones(len(y))), 0.0)
+    roles = sorted({r for info in week.staff.values() for r in info.roles})
+    top_of = dict(zip(roles, tops, strict=True))
+    for s, info in sorted(week.staff.items()):
+        mine_y = [(c, k) for (ss, k, _), c in ys.items() if ss == s]
+        for d in week.days:
+            day = [(c, k) for (ss, k, dd), c in ys.items() if ss == s and dd == d]
+            if len(day) > 1:  # several kinds share the practitioner's time that day
+                slots = sum(m // week.slot for m in _minutes_on(info, d))
+                rows.add(np.array([c for c, _ in day]), np.array([units[k] * kinds[k] for _, k in day]), cap * slots)
+        for role in sorted(info.roles):
+            if mine_y:
+                ix = np.array([c for c, _ in mine_y] + [top_of[role]])
+                rows.add(ix, np.append(np.ones(len(mine_y)), -1.0), 0.0)
+    return n + len(ys), np.array(ub, dtype=float)
+
+
 def _group_balance_rows(
     week: Week,
     rows: _Rows,
@@ -543,16 +611,19 @@ def _build_lp(week: Week, history: History):
     n_visits = n - n_x
     tops, n_all = _balance_rows(week, rows, cols, n)
     n_sums = n_all - n - len(tops)  # the X[Q] columns after the tops
+    y_ub = np.zeros(0)
+    if PRACTITIONER_ROWS:
+        n_all, y_ub = _practitioner_rows(week, rows, cols, tops, n_all, per_day)
     n = n_all
     cost = np.concatenate(
         costs
         + [
             np.full(n_visits, scaled(w.fewer_trips), dtype=float),
             np.full(len(tops), scaled(w.workload_balance), dtype=float),
-            np.zeros(n_sums),
+            np.zeros(n_sums + len(y_ub)),
         ]
     )
-    ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops) + n_sums, np.inf)])
+    ub = np.concatenate(upper + [_visit_caps(week, per_class, classes), np.full(len(tops) + n_sums, np.inf), y_ub])
     a = coo_matrix(
         (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))), shape=(len(rows.b), n)
     ).tocsr()

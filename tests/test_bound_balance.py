@@ -36,6 +36,7 @@ def mixed_week():
 
 def test_balance_rows_raise_the_bound_with_a_two_role_practitioner_and_a_part_timer(mixed_week, monkeypatch):
     _, _, week, history = mixed_week
+    monkeypatch.setattr(lpb, "PRACTITIONER_ROWS", False)  # the pooled rows alone (the per-practitioner ones: below)
     strong = lpb.lp_bound(week, history)
     monkeypatch.setattr(lpb, "MAX_DROPPED", 0)  # nobody left out: only the role splits
     splits_only = lpb.lp_bound(week, history)
@@ -52,3 +53,19 @@ def test_the_stronger_bound_stays_below_a_valid_roster_of_that_week(mixed_week):
     bound = lpb.lp_bound(week, history)
     assert bound is not None
     assert bound.value <= res.summary["objective"] + 1e-9
+
+
+def test_per_practitioner_loads_raise_the_bound_and_stay_below_the_proven_optimum(monkeypatch):
+    """Pooled, the role's sessions may spread evenly over practitioners who cannot hold them (a part-timer, a
+    physician who also needles); per practitioner, each holds at most lanes x floor(window / duration) a day.
+    On a week CP-SAT solves to optimality the rows raise the bound, and not above that optimum."""
+    scenario, patients, _ = generate_week(20, 1)
+    week = build_week(scenario, patients, STAFF, WEEK)
+    history = build_history(week, None)
+    with_rows = lpb.lp_bound(week, history)
+    monkeypatch.setattr(lpb, "PRACTITIONER_ROWS", False)
+    pooled = lpb.lp_bound(week, history)
+    res = solve_roster(scenario, patients, STAFF, WEEK, time_limit=20.0, workers=2)
+    assert res.summary["status"] == "OPTIMAL"
+    assert with_rows is not None and pooled is not None
+    assert pooled.value < with_rows.value <= res.summary["objective"] + 1e-9
