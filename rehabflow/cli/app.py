@@ -78,22 +78,42 @@ class Interrupted(BaseException):
         return EXIT_SIGTERM if self.signum == signal.SIGTERM else EXIT_SIGINT
 
 
+#: the signals :func:`_raise_interrupted` has handled in the current :func:`signals_as_interrupts` block. Python
+#: runs a handler at whatever bytecode the main thread is at, and an exception raised inside a finalizer
+#: (``__del__``, a weakref or garbage-collector callback) is printed as "ignored" and lost: the record lets the
+#: command still stop (:func:`raise_if_interrupted`). Once, under load, a SIGTERM was lost that way and the run
+#: ended with 0.
+_received: list[int] = []
+
+
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise Interrupted(signum)
+
+
+def raise_if_interrupted() -> None:
+    """Raise :class:`Interrupted` if a SIGINT or SIGTERM came during the block (whether or not its exception
+    reached the command): called before outputs are committed and when the command's block ends."""
+    if _received:
+        raise Interrupted(_received[0])
 
 
 @contextmanager
 def signals_as_interrupts() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Interrupted` while the block runs (main thread only)."""
+    """SIGINT and SIGTERM raise :class:`Interrupted` while the block runs (main thread only), and the block
+    ends with it even if a finalizer swallowed it (see :data:`_received`)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _received.clear()
     previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
+        raise_if_interrupted()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        _received.clear()
 
 
 def _number_problem(command: str, flag: str, value: Any) -> str | None:
@@ -253,4 +273,13 @@ def user_errors(func: F) -> F:
 
 # Atomic writes (temporary file beside the target, then rename; usual permissions): one implementation, the
 # optimizer's, re-exported here for every command.
-__all__ = ["EXIT_WRITE_FAILED", "Interrupted", "app", "atomic_path", "fail", "user_errors", "write_text_atomic"]
+__all__ = [
+    "EXIT_WRITE_FAILED",
+    "Interrupted",
+    "app",
+    "atomic_path",
+    "fail",
+    "raise_if_interrupted",
+    "user_errors",
+    "write_text_atomic",
+]

@@ -32,7 +32,7 @@ from pathlib import Path
 from scenarios import InputError
 from scenarios.errors import escape_text
 
-from .app import EXIT_WRITE_FAILED, fail
+from .app import EXIT_WRITE_FAILED, fail, raise_if_interrupted
 
 INDEX = ".rehabflow-outputs"
 JOURNAL = ".rehabflow-commit"
@@ -115,6 +115,7 @@ def _commit(stage: Path, out: Path, stale: Sequence[str]) -> None:
     written = sorted(p.name for p in stage.iterdir())
     (stage / INDEX).write_text(json.dumps(written) + "\n", encoding="utf-8")
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; an output folder is shared like any new folder
+    raise_if_interrupted()  # a SIGINT/SIGTERM whose exception a finalizer swallowed: nothing is committed
     with _signals_held():
         if not os.path.lexists(out):
             os.rename(stage, out)
