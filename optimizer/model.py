@@ -10,7 +10,7 @@ assumption literal each so that a conflict can be explained.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -309,6 +309,8 @@ def _add_patient_rules(b: _Build, pinned: set[int]) -> None:
     tm = sc.protocol.timing
     for pid, reqs in w.by_patient.items():
         reqs = [r for r in reqs if r.rid in b.rm.present]
+        if not reqs:  # a patient outside the neighbourhood (or with nothing to place): no variable to constrain
+            continue
         _spacing(b.m, b.rm, reqs, pinned, tm.min_days_between_same_type)
         _pt_not_before_acu(b.m, b.rm, w, reqs, tm.no_pt_within_hours_before_acupuncture)
         if w.patients[pid].phase == "1":
@@ -361,7 +363,7 @@ def _add_workload_balance(b: _Build) -> None:
             (
                 top,
                 lambda asg, ms=frozenset(members): max(
-                    [sum(1 for _, s in asg.values() if s == x) for x in ms], default=0
+                    (c for x, c in Counter(s for _, s in asg.values()).items() if x in ms), default=0
                 ),
             )
         )
@@ -550,12 +552,18 @@ def _energy(m, rm, week, cap, units, rcap, fixed_items=()) -> None:
     per practitioner over the week, per role and per room type on each day, minutes x share <= capacity,
     then the counting and window cuts of each day."""
     _staff_week_cuts(m, rm, week, cap, units, fixed_items)
+    fixed_on: dict[int, list] = defaultdict(list)  # the fixed sessions of each day (the cuts below are per day)
+    for item in fixed_items:
+        fixed_on[item[1] // DAY].append(item)
+    shortest: dict[str, int] = {}
+    for r in week.requests:
+        shortest[r.session] = min(shortest.get(r.session, r.duration), r.duration)
     for d in week.days:
-        by_role, by_room = _day_terms(rm, week, d, units, fixed_items)
+        by_role, by_room = _day_terms(rm, week, d, units, fixed_on[d])
         _role_day_cuts(m, week, d, by_role, cap)
-        _window_counts(m, rm, week, d, d * DAY, (d + 1) * DAY, None, cap, units, rcap, fixed_items)
+        _window_counts(m, rm, week, d, d * DAY, (d + 1) * DAY, None, cap, units, rcap, fixed_on[d], shortest)
         _room_day_cuts(m, week, by_room, rcap)
-        _window_energy(m, rm, week, d, cap, units, rcap, fixed_items)
+        _window_energy(m, rm, week, d, cap, units, rcap, fixed_on[d], shortest)
 
 
 def _only_constants(terms: list) -> bool:
@@ -622,13 +630,7 @@ def _room_day_cuts(m, week, by_room, rcap) -> None:
 
 def _breakpoints(week, d) -> list[int]:
     """Day ``d``'s opening, closing and every patient or staff availability edge inside them."""
-    lo_d, hi_d = d * DAY + week.open_minute, d * DAY + week.close_minute
-    points = {lo_d, hi_d}
-    for info in list(week.patients.values()) + list(week.staff.values()):
-        for a, b in info.windows:
-            if a // DAY == d:
-                points.update((a, b))
-    return sorted(p for p in points if lo_d <= p <= hi_d)
+    return week.edges.get(d, [])
 
 
 def _spans(rm, week, d) -> dict[int, tuple[int, int]]:
@@ -643,7 +645,7 @@ def _spans(rm, week, d) -> dict[int, tuple[int, int]]:
     return span
 
 
-def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
+def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items, shortest) -> None:
     """Energy cuts on part of a day: for each window [x, y) between availability breakpoints, the sessions
     that can only lie inside it that day need at most the staff (and room) time the window holds."""
     points = _breakpoints(week, d)
@@ -655,7 +657,7 @@ def _window_energy(m, rm, week, d, cap, units, rcap, fixed_items) -> None:
                 continue
             inside = [rid for rid, (a, b) in span.items() if x <= a and b <= y]
             if inside:
-                _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
+                _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items, shortest)
                 _window_cuts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items)
 
 
@@ -690,16 +692,17 @@ def _window_cuts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) ->
         )
 
 
-def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items) -> None:
+def _window_counts(m, rm, week, d, x, y, inside, cap, units, rcap, fixed_items, shortest) -> None:
     """Counting cuts with integer rounding: in [x, y) a practitioner window [a, b) holds at most
-    floor(overlap / duration) sessions of a kind per parallel lane, and a room floor((y - x) / duration)."""
+    floor(overlap / duration) sessions of a kind per parallel lane, and a room floor((y - x) / duration)
+    (``shortest``: each kind's shortest duration in the week, fixed sessions too: assessments vary)."""
     roles = ROLE_OF_KIND
     pool = inside if inside is not None else [rid for rid in rm.present if (rid, d) in rm.day]
     for kind, role in roles.items():
         mine = [r for r in pool if week.requests[r].session == kind and (r, d) in rm.day]
         if not mine:
             continue
-        dur = min(r.duration for r in week.requests if r.session == kind)  # fixed ones too (assessments vary)
+        dur = shortest[kind]
         fixed = sum(
             1
             for r, t0, _ in fixed_items

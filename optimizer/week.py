@@ -8,6 +8,7 @@ two day offsets is a number of calendar days (what the spacing and "day before" 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -85,6 +86,20 @@ class Week:
     staff: dict[str, StaffInfo]
     requests: list[Request]
     by_patient: dict[str, list[Request]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def edges(self) -> dict[int, list[int]]:
+        """Per open day: its opening, its closing and every patient or staff availability edge between them,
+        sorted (computed once: the energy cuts of every neighbourhood's model are cut at these points)."""
+        points: dict[int, set[int]] = {d: {d * DAY + self.open_minute, d * DAY + self.close_minute} for d in self.days}
+        for info in list(self.patients.values()) + list(self.staff.values()):
+            for a, b in info.windows:
+                if a // DAY in points:
+                    points[a // DAY].update((a, b))
+        return {
+            d: sorted(p for p in pts if d * DAY + self.open_minute <= p <= d * DAY + self.close_minute)
+            for d, pts in points.items()
+        }
 
     # ---------------------------------------------------------------------------------- time helpers
     def date_of(self, t: int) -> dt.date:
