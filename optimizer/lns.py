@@ -20,9 +20,12 @@ CP-SAT primer's LNS chapter describes (d-krupke/cpsat-primer, "Large Neighborhoo
 - **the kind chosen by a bandit** (UCB1 on the improvement per deterministic second, decayed), so the kinds
   that pay on this week are drawn more often, each kind at least :data:`MIN_SHARE` of the time;
 - **two sub-models at once** on disjoint patients (CP-SAT releases the GIL, so two solves use both cores).
-  Their results are merged in a fixed order; the second one is kept only if the rooms and practitioners it
-  uses are still free after the first (a per-slot capacity check: the patients differ, so only capacity can
-  clash).
+  In the reproducible mode they go in rounds: both awaited, merged in a fixed order, the second kept only if
+  the rooms and practitioners it uses are still free after the first (a per-slot capacity check: the patients
+  differ, so only capacity can clash). In wall-clock mode they are **pipelined** (``_Pipeline``): each result
+  is merged as it arrives (with the same check when the roster changed since it was drawn) and the next
+  neighbourhood is drawn and built at once, so building one (Python, holding the interpreter) overlaps the
+  other's solve instead of both waiting for the slower of a pair.
 
 Reproducible: the neighbourhoods come from a seeded generator, each sub-model stops on CP-SAT's deterministic
 time with one worker, the pair is awaited and merged in order and the bandit is paid in deterministic time, so
@@ -36,7 +39,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -427,14 +430,23 @@ class _Limits:
 
 
 def _solve_sub(
-    st: _State, pins: list[Pin], kind: str, pids: list[str], lim: _Limits, it: int, stopper: Stopper
+    st: _State,
+    pins: list[Pin],
+    kind: str,
+    pids: list[str],
+    lim: _Limits,
+    it: int,
+    stopper: Stopper,
+    base: Assignment | None = None,
 ) -> _Sub:
-    """Free ``pids``' sessions, fix the rest of the best roster, solve with one worker."""
+    """Free ``pids``' sessions, fix the rest of ``base`` (the best roster when drawn; by default the best now),
+    solve with one worker."""
     week = st.week
+    base = st.best if base is None else base
     free = {r.rid for p in pids for r in week.by_patient[p]}
-    fixed = {rid: v for rid, v in st.best.items() if rid not in free}
+    fixed = {rid: v for rid, v in base.items() if rid not in free}
     rm = build_model(week, st.history, pins, free=free, fixed=fixed)
-    rm.hint(st.best)
+    rm.hint(base)
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = 1
@@ -535,6 +547,8 @@ def improve(
 
     deadline = None if wall_limit is None else t0 + wall_limit - 0.05
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
+        if wall_limit is not None and PIPELINED:
+            _Pipeline(pool, rng, st, pins, lim, parallel, stopper, t0 + wall_limit, reporter).run(running, deadline)
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
             if st.large and COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
@@ -593,7 +607,9 @@ def _round(
     left = None if wall_limit is None else wall_limit - (time.perf_counter() - t0)
     picks = _pair(rng, st, parallel)
     futures = [
-        pool.submit(_solve_sub, st, pins, kind, pids, _kind_limits(lim, kind, left), st.iterations + i, stopper)
+        pool.submit(
+            _solve_sub, st, pins, kind, pids, _kind_limits(lim, kind, left), st.iterations + i, stopper, st.best
+        )
         for i, (kind, pids) in enumerate(picks)
     ]
     subs = [f.result() for f in futures]
@@ -605,3 +621,86 @@ def _round(
         _pay(st, sub, gain)
         if gain and reporter is not None:
             reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
+
+
+#: wall-clock mode: sub-models are pipelined (a new one is drawn and built as soon as one finishes, against the
+#: best roster then, so that building one, which holds the interpreter, overlaps the other's solve) instead of
+#: solved in rounds of two awaited together; the reproducible mode keeps the rounds (their order is fixed).
+#: Search setting.
+PIPELINED = True
+
+
+class _Pipeline:
+    """Wall-clock neighbourhood search with ``parallel`` sub-models in flight on disjoint patients: each result is
+    merged when it arrives (with the capacity check when the roster changed since it was drawn) and replaced at
+    once; every ``parallel`` results count as a round (for :data:`COMPACT_ROUNDS`)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        rng: np.random.Generator,
+        st: _State,
+        pins: list[Pin],
+        lim: _Limits,
+        parallel: int,
+        stopper: Stopper,
+        end: float,
+        reporter: Reporter | None,
+    ) -> None:
+        self.pool, self.rng, self.st, self.pins, self.lim = pool, rng, st, pins, lim
+        self.parallel, self.stopper, self.end, self.reporter = max(1, parallel), stopper, end, reporter
+        self.inflight: dict[Future[_Sub], tuple[set[str], int]] = {}
+        self.done = 0
+        self.compact_due = False
+
+    def _version(self) -> int:
+        """Changes whenever the best roster does (a merge or a compaction)."""
+        return self.st.accepted + self.st.compactions
+
+    def _submit(self) -> bool:
+        """Draw one neighbourhood apart from those in flight and start it; False when none could be drawn."""
+        st = self.st
+        taken = set().union(*(p for p, _ in self.inflight.values()))
+        kind = _choose_kind(st)
+        pids = [p for p in PICK[kind](self.rng, st, int(round(st.arms[kind].size)), taken) if p in st.movable_set]
+        if not pids:
+            return False
+        lim = _kind_limits(self.lim, kind, self.end - time.perf_counter())
+        it = st.iterations + len(self.inflight)
+        fut = self.pool.submit(_solve_sub, st, self.pins, kind, pids, lim, it, self.stopper, st.best)
+        self.inflight[fut] = (set(pids), self._version())
+        return True
+
+    def _collect(self, fut: Future[_Sub]) -> None:
+        """Merge one finished sub-model and pay its kind."""
+        st = self.st
+        _, version = self.inflight.pop(fut)
+        sub = fut.result()
+        st.iterations += 1
+        st.dtime += max(sub.dtime, MIN_DTIME)
+        gain = _merge(st, sub, check=version != self._version())
+        _pay(st, sub, gain)
+        if gain and self.reporter is not None:
+            self.reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
+        self.done += 1
+        if self.done % self.parallel == 0:
+            st.rounds += 1
+            self.compact_due = bool(COMPACT_ROUNDS) and st.rounds % COMPACT_ROUNDS == 0
+
+    def run(self, running: Callable[[], bool], deadline: float | None) -> None:
+        """Until ``running()`` is false; then the sub-models in flight are awaited and merged."""
+        st = self.st
+        while running():
+            while len(self.inflight) < self.parallel and self._submit():
+                pass
+            if not self.inflight:
+                return
+            finished, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                self._collect(fut)
+            if st.large and self.compact_due and running():
+                _compact(st, self.pins, deadline, self.reporter, lambda: self.stopper.stopped)
+            self.compact_due = False
+        for fut in list(self.inflight):
+            fut.result()
+            self._collect(fut)

@@ -214,3 +214,48 @@ def _limits():
     from optimizer.lns import _Limits
 
     return _Limits(seed=0, sub_time=5.0, sub_wall=None)
+
+
+def test_pipelined_results_drawn_before_a_merge_are_checked_for_capacity(fragmented_week):
+    """Wall-clock sub-models are merged as they arrive: two drawn against the same roster may each place a
+    waiting patient in the one free lane at 08:00. The first is merged; the second, drawn before that merge,
+    must be capacity-checked and refused (merged blindly it would book three patients with one acupuncturist
+    who treats two at a time)."""
+    from concurrent.futures import Future
+
+    from optimizer.lns import _Limits, _Pipeline, _Sub
+
+    sc, patients, week, history, start = fragmented_week
+    rid = {r.patient_id: r.rid for r in week.requests}
+    base = {k: v for k, v in start.items() if k != rid["F01"]}  # 08:00 has one patient: one lane free
+    st = _state(week, history, base)
+    pipe = _Pipeline(None, np.random.default_rng(0), st, [], _Limits(0, None, 1.0), 2, Stopper(), 0.0, None)  # type: ignore[arg-type]
+    futures = []
+    for pid in ("F20", "F21"):
+        fut: Future = Future()
+        fut.set_result(_Sub("patients", [pid], {rid[pid]}, {rid[pid]: (8 * 60, "AC1")}, True, 0.01))
+        pipe.inflight[fut] = ({pid}, pipe._version())
+        futures.append(fut)
+    pipe._collect(futures[0])
+    assert len(st.best) == len(base) + 1 and st.accepted == 1
+    pipe._collect(futures[1])
+    assert len(st.best) == len(base) + 1 and st.accepted == 1  # refused: 08:00 is full now
+    assert _valid(sc, patients, week, history, st.best) == []
+
+
+def test_the_pipelined_wall_clock_search_places_more_compacts_and_stays_valid(fragmented_week, monkeypatch):
+    """``improve`` with a wall-clock limit runs the pipeline: never fewer sessions than its start, the inner
+    compaction every round when ``COMPACT_ROUNDS`` = 1, a valid roster."""
+    from optimizer import lns
+
+    sc, patients, week, history, start = fragmented_week
+    monkeypatch.setattr(lns, "LARGE_WEEK", 0)
+    monkeypatch.setattr(lns, "LARGE_SECONDS", 0)
+    monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
+    calls: list[int] = []
+    real = lns._Pipeline._collect
+    monkeypatch.setattr(lns._Pipeline, "_collect", lambda self, fut: calls.append(1) or real(self, fut))
+    best, info = improve(week, history, [], start, seed=0, budget=1e9, wall_limit=1.0)
+    assert calls and info["iterations"] == len(calls)  # every sub-model went through the pipeline
+    assert info["compactions"] >= 1 and len(best) == 26
+    assert _valid(sc, patients, week, history, best) == []
