@@ -54,6 +54,7 @@ VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "full10": lambda: _patched(solve, FULL_MODEL_SHARE={True: 0.6, False: 0.1}),
     "large_all": lambda: _patched(lns, LARGE_WEEK=0, LARGE_SECONDS=0.0),  # the large-week parts on every week
     "rounds": lambda: _patched(lns, PIPELINED=False),  # wall-clock sub-models in awaited rounds of two (before)
+    "nopresolve": lambda: _patched(lns, SUB_PRESOLVE=False),  # sub-models solved without CP-SAT's presolve
 }
 
 

@@ -68,6 +68,10 @@ GROW, SHRINK = 1.15, 0.9
 SUB_TIME = 0.1
 SUB_WALL = 0.12
 WINDOW_MINUTES = 180
+#: CP-SAT's presolve on each sub-model. Without it (bench_lns variant nopresolve, 2026-12-01, load 1.8-2.3):
+#: base3 10 s x0.989 (seeds 0-5, 4 of 6 better), 1,000 sessions 60 s x0.991, 3,000 sessions 60 s x1.028 (one
+#: seed each): no clear gain, so it stays on. Search setting.
+SUB_PRESOLVE = True
 #: lane-day compaction (``_by_lane``) on the 1,000-session week, lane kind alone, 30 s from the best-insertion
 #: start: sub-models of 0.12 / 0.3 / 0.6 / 1.2 wall s placed 943 / 955 / 954 / 945 (the segment must shift a
 #: whole run of sessions at once, which a short limit cuts off), so that kind gets SUB_SCALE x the limit.
@@ -457,6 +461,7 @@ def _solve_sub(
         prm.max_time_in_seconds = lim.sub_wall
     prm.cp_model_probing_level = 0
     prm.symmetry_level = 0
+    prm.cp_model_presolve = SUB_PRESOLVE
     prm.catch_sigint_signal = False
     with stopper.watching(solver):
         status = solver.solve(rm.model)
