@@ -55,6 +55,9 @@ VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "large_all": lambda: _patched(lns, LARGE_WEEK=0, LARGE_SECONDS=0.0),  # the large-week parts on every week
     "rounds": lambda: _patched(lns, PIPELINED=False),  # wall-clock sub-models in awaited rounds of two (before)
     "nopresolve": lambda: _patched(lns, SUB_PRESOLVE=False),  # sub-models solved without CP-SAT's presolve
+    "plain": lambda: _patched(
+        lns, COMPACT_ROUNDS=0, MIN_SHARE=0.0
+    ),  # no inner compaction, no floor (small weeks before)
 }
 
 

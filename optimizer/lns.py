@@ -90,6 +90,10 @@ LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many wa
 #: (docs/background/roster.md, "Lane-day compaction"); likewise at short limits (999 sessions, 10 s, seeds
 #: 0-2, load 2-3: 1.044 / 1.005 / 1.008 of the search without them), so the search must also have
 #: LARGE_SECONDS (wall seconds, or deterministic ones when reproducible). Search settings.
+#: The floor and the compaction alone (not the two kinds) pay on weeks below LARGE_WEEK, now that the search
+#: is pipelined: base3 at 10 s, seeds 0-5, mean 2126 against 2147 (x0.990, 5 of 6 better; 2026-12-01 19:20 UTC,
+#: load 1.4-2.1; bench_lns variant plain is the search without them), so they are left out only on large weeks
+#: searched briefly (at 60 s a tie: 2062 / 2077 against 2063 / 2063, seeds 0-1).
 LARGE_ONLY = ("lane", "upgrade")
 LARGE_WEEK = 700
 LARGE_SECONDS = 15.0
@@ -132,6 +136,7 @@ class _State:
     best_obj: float
     kinds: tuple[str, ...] = KINDS
     large: bool = False
+    compacting: bool = False  # the 5% floor and the compaction inside the search (see LARGE_WEEK)
     arms: dict[str, _Arm] = field(default_factory=dict)
     iterations: int = 0
     rounds: int = 0
@@ -390,8 +395,9 @@ PICK = {
 
 # ------------------------------------------------------------------------------------------ bandit
 def _is_large(week: Week, seconds: float) -> bool:
-    """Whether the :data:`LARGE_ONLY` kinds, the floor and the inner compaction are used: a week of at least
-    :data:`LARGE_WEEK` sessions searched for at least :data:`LARGE_SECONDS` (wall, or deterministic)."""
+    """Whether the :data:`LARGE_ONLY` kinds are used: a week of at least :data:`LARGE_WEEK` sessions searched
+    for at least :data:`LARGE_SECONDS` (wall, or deterministic). The floor and the inner compaction are used
+    then and on every week below :data:`LARGE_WEEK`."""
     return len(week.requests) >= LARGE_WEEK and seconds >= LARGE_SECONDS
 
 
@@ -409,7 +415,7 @@ def _choose_kind(st: _State) -> str:
             return kind
     total = sum(a.tries for a in st.arms.values())
     for kind in st.kinds:
-        if st.arms[kind].tries < (MIN_SHARE if st.large else 0) * total:
+        if st.arms[kind].tries < (MIN_SHARE if st.compacting else 0) * total:
             return kind
     top = max(a.reward for a in st.arms.values()) or 1.0
     return max(st.kinds, key=lambda k: st.arms[k].reward / top + UCB_C * math.sqrt(math.log(total) / st.arms[k].tries))
@@ -542,6 +548,7 @@ def improve(
     large = _is_large(week, budget if wall_limit is None else wall_limit)
     st = _State(week, history, movable, dict(assignment), objective_value(week, history, assignment), _kinds(large))
     st.large = large
+    st.compacting = large or len(week.requests) < LARGE_WEEK
     lim = _Limits(seed, SUB_TIME if wall_limit is None else None, None if wall_limit is None else SUB_WALL)
     t0 = time.perf_counter()
 
@@ -556,7 +563,7 @@ def improve(
             _Pipeline(pool, rng, st, pins, lim, parallel, stopper, t0 + wall_limit, reporter).run(running, deadline)
         while running():
             _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
-            if st.large and COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
+            if st.compacting and COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
                 _compact(st, pins, deadline, reporter, lambda: stopper.stopped)
     return st.best, {
         "iterations": st.iterations,
@@ -703,7 +710,7 @@ class _Pipeline:
             finished, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
             for fut in finished:
                 self._collect(fut)
-            if st.large and self.compact_due and running():
+            if st.compacting and self.compact_due and running():
                 _compact(st, self.pins, deadline, self.reporter, lambda: self.stopper.stopped)
             self.compact_due = False
         for fut in list(self.inflight):

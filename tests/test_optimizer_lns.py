@@ -193,21 +193,25 @@ def test_upgrade_neighbourhood_frees_the_waiting_high_penalty_patient_and_the_ch
     assert validate_roster(sc, patients, staff, res.roster, WEEK) == []
 
 
-def test_the_lane_and_upgrade_kinds_and_the_inner_compaction_are_for_large_weeks_searched_long_only(
+def test_the_lane_and_upgrade_kinds_are_for_large_weeks_searched_long_and_compaction_not_for_large_ones_briefly(
     fragmented_week, monkeypatch
 ):
-    """A 26-session week is searched with the four kinds of before and no compaction inside the search; from
-    ``LARGE_WEEK`` sessions on and ``LARGE_SECONDS`` of search, with all six."""
+    """A 26-session week is searched with the four kinds of before, and compacted inside the search; from
+    ``LARGE_WEEK`` sessions on and ``LARGE_SECONDS`` of search, with all six; a week of ``LARGE_WEEK`` sessions
+    searched for less than ``LARGE_SECONDS`` is not compacted inside the search."""
     from optimizer import lns
 
     _, _, week, history, start = fragmented_week
     assert not lns._is_large(week, 60.0)
     assert lns._kinds(False) == ("day", "practitioner", "window", "patients")
+    monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
     _, info = improve(week, history, [], start, seed=0, budget=0.3)
-    assert set(info["tries"]) == {"day", "practitioner", "window", "patients"} and info["compactions"] == 0
+    assert set(info["tries"]) == {"day", "practitioner", "window", "patients"} and info["compactions"] >= 1
     monkeypatch.setattr(lns, "LARGE_WEEK", len(week.requests))
     assert lns._is_large(week, lns.LARGE_SECONDS) and not lns._is_large(week, lns.LARGE_SECONDS - 1)
     assert lns._kinds(True) == lns.KINDS and "lane" in lns.KINDS and "upgrade" in lns.KINDS
+    _, info = improve(week, history, [], start, seed=0, budget=0.3)  # large, and 0.3 < LARGE_SECONDS
+    assert info["compactions"] == 0
 
 
 def _limits():
