@@ -55,9 +55,10 @@ VARIANTS: dict[str, Callable[[], AbstractContextManager[None]]] = {
     "large_all": lambda: _patched(lns, LARGE_WEEK=0, LARGE_SECONDS=0.0),  # the large-week parts on every week
     "rounds": lambda: _patched(lns, PIPELINED=False),  # wall-clock sub-models in awaited rounds of two (before)
     "nopresolve": lambda: _patched(lns, SUB_PRESOLVE=False),  # sub-models solved without CP-SAT's presolve
-    "plain": lambda: _patched(
-        lns, COMPACT_ROUNDS=0, MIN_SHARE=0.0
-    ),  # no inner compaction, no floor (small weeks before)
+    # no inner compaction and no floor (the search on weeks below LARGE_WEEK before 2026-12-01 19:20 UTC)
+    "plain": lambda: _patched(lns, COMPACT_ROUNDS=0, MIN_SHARE=0.0),
+    "sub08": lambda: _patched(lns, SUB_WALL=0.08),  # wall seconds per sub-model (default lns.SUB_WALL)
+    "sub20": lambda: _patched(lns, SUB_WALL=0.2),
 }
 
 
