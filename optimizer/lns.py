@@ -84,8 +84,9 @@ MIN_SHARE = 0.05
 #: fragments that it merges (0: never)
 COMPACT_ROUNDS = 25
 LANE_MIN_WAITING = 2  # a lane neighbourhood always brings at least this many waiting patients
-#: the lane and upgrade kinds, the 5% floor and the compaction inside the search are used on weeks of at least
-#: LARGE_WEEK sessions only: on the 444-session baseline week at 10 s they cost 4% (seeds 0-9, load 3.6-5.7:
+#: the lane and upgrade kinds are used on weeks of at least LARGE_WEEK sessions only (so were the 5% floor and
+#: the compaction inside the search until 2026-12-01): on the 444-session baseline week at 10 s all four cost
+#: 4% (seeds 0-9, load 3.6-5.7:
 #: mean 2436-2456 against 2358-2366; at 60 s a tie, 2084 against 2093), on the 999-session week they pay
 #: (docs/background/roster.md, "Lane-day compaction"); likewise at short limits (999 sessions, 10 s, seeds
 #: 0-2, load 2-3: 1.044 / 1.005 / 1.008 of the search without them), so the search must also have
