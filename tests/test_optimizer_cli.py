@@ -320,3 +320,23 @@ def test_reproducible_roster_passes_the_validator_and_says_it_used_a_work_budget
     assert summary["placed"] == summary["required"]
     assert summary["time_mode"] == "deterministic"
     assert "reproducible: work budget 2 deterministic s, wall time" in result.output
+
+
+@pytest.mark.parametrize(("gap", "shown"), [(0.0291, "gap 2.91%"), (None, "gap unknown (no lower bound finished")])
+def test_the_summary_line_says_the_gap_or_why_there_is_none(capsys, gap, shown):
+    """A large week at a short limit may end with no bound (HiGHS not run or not finished, no full model): the
+    line says so and what to do, instead of "gap n/a%"."""
+    from types import SimpleNamespace
+
+    from rehabflow.cli.roster_cmd import _print_summary
+
+    summary = {"week_start": "2026-12-07", "placed": 975, "required": 999, "status": "FEASIBLE", "gap": gap}
+    result = SimpleNamespace(
+        summary=summary | {"solve_time": 9.2, "greedy_placed": 909},
+        roster=pd.DataFrame(),
+        unscheduled=pd.DataFrame({"reason": []}),
+        explanation=[],
+    )
+    _print_summary(result, [], Path("out"), 9)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert shown in first and "n/a%" not in first

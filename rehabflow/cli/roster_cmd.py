@@ -317,6 +317,13 @@ def _check_timezone(name: str) -> None:
         raise InputError(f"--timezone: {name!r} is not an IANA time zone (e.g. Europe/Lisbon)") from None
 
 
+def _gap_text(gap: float | None) -> str:
+    """The gap to the best lower bound, or why there is none (a large week whose bounds did not finish)."""
+    if gap is None:
+        return "gap unknown (no lower bound finished within the time limit; a longer --time-limit gives one)"
+    return f"gap {100 * gap:.2f}%"
+
+
 def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files: int) -> None:
     sm = result.summary
     placed, required = (
@@ -332,8 +339,7 @@ def _print_summary(result: Any, violations: list[str], out: Path, n_staff_files:
         )
     typer.echo(
         f"Week of {sm.get('week_start')}: {placed}/{required} sessions placed; status {sm.get('status', 'n/a')}, "
-        f"gap {_fmt(gap * 100 if gap is not None else None, '.2f')}%, {wall} "
-        f"(greedy placed {_fmt(sm.get('greedy_placed'))})"
+        f"{_gap_text(gap)}, {wall} (greedy placed {_fmt(sm.get('greedy_placed'))})"
     )
     if sm.get("stopped"):
         typer.echo("Stopped before the time limit: this is the best roster found so far (complete and checked).")
