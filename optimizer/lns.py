@@ -22,7 +22,7 @@ CP-SAT primer's LNS chapter describes (d-krupke/cpsat-primer, "Large Neighborhoo
 - **two sub-models at once** on disjoint patients (CP-SAT releases the GIL, so two solves use both cores).
   In the reproducible mode they go in rounds: both awaited, merged in a fixed order, the second kept only if
   the rooms and practitioners it uses are still free after the first (a per-slot capacity check: the patients
-  differ, so only capacity can clash). In wall-clock mode they are **pipelined** (``_Pipeline``): each result
+  differ, so only capacity can clash). In wall-clock mode they are **pipelined** (``_Search.run``): each result
   is merged as it arrives (with the same check when the roster changed since it was drawn) and the next
   neighbourhood is drawn and built at once, so building one (Python, holding the interpreter) overlaps the
   other's solve instead of both waiting for the slower of a pair.
@@ -560,10 +560,12 @@ def improve(
 
     deadline = None if wall_limit is None else t0 + wall_limit - 0.05
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="rehabflow-lns") as pool:
+        end = None if wall_limit is None else t0 + wall_limit
+        search = _Search(pool, rng, st, pins, lim, parallel, stopper, end, reporter)
         if wall_limit is not None and PIPELINED:
-            _Pipeline(pool, rng, st, pins, lim, parallel, stopper, t0 + wall_limit, reporter).run(running, deadline)
+            search.run(running, deadline)
         while running():
-            _round(pool, rng, st, pins, lim, parallel, stopper, wall_limit, t0, reporter)
+            search.round()
             if st.compacting and COMPACT_ROUNDS and st.rounds % COMPACT_ROUNDS == 0 and running():
                 _compact(st, pins, deadline, reporter, lambda: stopper.stopped)
     return st.best, {
@@ -604,38 +606,6 @@ def _compact(
         reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
 
 
-def _round(
-    pool: ThreadPoolExecutor,
-    rng: np.random.Generator,
-    st: _State,
-    pins: list[Pin],
-    lim: _Limits,
-    parallel: int,
-    stopper: Stopper,
-    wall_limit: float | None,
-    t0: float,
-    reporter: Reporter | None,
-) -> None:
-    """One round: draw the neighbourhoods, solve them at once, merge them in order, pay the bandit."""
-    left = None if wall_limit is None else wall_limit - (time.perf_counter() - t0)
-    picks = _pair(rng, st, parallel)
-    futures = [
-        pool.submit(
-            _solve_sub, st, pins, kind, pids, _kind_limits(lim, kind, left), st.iterations + i, stopper, st.best
-        )
-        for i, (kind, pids) in enumerate(picks)
-    ]
-    subs = [f.result() for f in futures]
-    st.iterations += len(subs)
-    st.rounds += 1
-    for i, sub in enumerate(subs):
-        st.dtime += max(sub.dtime, MIN_DTIME)
-        gain = _merge(st, sub, check=i > 0)
-        _pay(st, sub, gain)
-        if gain and reporter is not None:
-            reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
-
-
 #: wall-clock mode: sub-models are pipelined (a new one is drawn and built as soon as one finishes, against the
 #: best roster then, so that building one, which holds the interpreter, overlaps the other's solve) instead of
 #: solved in rounds of two awaited together; the reproducible mode keeps the rounds (their order is fixed).
@@ -643,10 +613,12 @@ def _round(
 PIPELINED = True
 
 
-class _Pipeline:
-    """Wall-clock neighbourhood search with ``parallel`` sub-models in flight on disjoint patients: each result is
-    merged when it arrives (with the capacity check when the roster changed since it was drawn) and replaced at
-    once; every ``parallel`` results count as a round (for :data:`COMPACT_ROUNDS`)."""
+class _Search:
+    """The neighbourhood search's loop over ``parallel`` sub-models on disjoint patients, in one of two forms:
+    :meth:`round` (reproducible mode: draw them, await them all, merge in order) or :meth:`run` (wall-clock
+    mode, pipelined: each result is merged when it arrives, with the capacity check when the roster changed
+    since it was drawn, and replaced at once; every ``parallel`` results count as a round, for
+    :data:`COMPACT_ROUNDS`). ``end``: the wall-clock time the sub-models must end by (None: reproducible)."""
 
     def __init__(
         self,
@@ -657,7 +629,7 @@ class _Pipeline:
         lim: _Limits,
         parallel: int,
         stopper: Stopper,
-        end: float,
+        end: float | None,
         reporter: Reporter | None,
     ) -> None:
         self.pool, self.rng, self.st, self.pins, self.lim = pool, rng, st, pins, lim
@@ -665,6 +637,41 @@ class _Pipeline:
         self.inflight: dict[Future[_Sub], tuple[set[str], int]] = {}
         self.done = 0
         self.compact_due = False
+
+    def _left(self) -> float | None:
+        return None if self.end is None else self.end - time.perf_counter()
+
+    def _take(self, sub: _Sub, check: bool) -> None:
+        """Merge one solved sub-model into the best roster (``check``: capacity too), pay its kind, report."""
+        st = self.st
+        st.iterations += 1
+        st.dtime += max(sub.dtime, MIN_DTIME)
+        gain = _merge(st, sub, check=check)
+        _pay(st, sub, gain)
+        if gain and self.reporter is not None:
+            self.reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
+
+    def round(self) -> None:
+        """One round: draw the neighbourhoods, solve them at once, merge them in order, pay the bandit."""
+        st, left = self.st, self._left()
+        futures = [
+            self.pool.submit(
+                _solve_sub,
+                st,
+                self.pins,
+                kind,
+                pids,
+                _kind_limits(self.lim, kind, left),
+                st.iterations + i,
+                self.stopper,
+                st.best,
+            )
+            for i, (kind, pids) in enumerate(_pair(self.rng, st, self.parallel))
+        ]
+        subs = [f.result() for f in futures]
+        st.rounds += 1
+        for i, sub in enumerate(subs):
+            self._take(sub, check=i > 0)
 
     def _version(self) -> int:
         """Changes whenever the best roster does (a merge or a compaction)."""
@@ -678,30 +685,24 @@ class _Pipeline:
         pids = [p for p in PICK[kind](self.rng, st, int(round(st.arms[kind].size)), taken) if p in st.movable_set]
         if not pids:
             return False
-        lim = _kind_limits(self.lim, kind, self.end - time.perf_counter())
+        lim = _kind_limits(self.lim, kind, self._left())
         it = st.iterations + len(self.inflight)
         fut = self.pool.submit(_solve_sub, st, self.pins, kind, pids, lim, it, self.stopper, st.best)
         self.inflight[fut] = (set(pids), self._version())
         return True
 
     def _collect(self, fut: Future[_Sub]) -> None:
-        """Merge one finished sub-model and pay its kind."""
+        """Merge one finished sub-model of the pipeline (capacity-checked if the roster changed since its draw)."""
         st = self.st
         _, version = self.inflight.pop(fut)
-        sub = fut.result()
-        st.iterations += 1
-        st.dtime += max(sub.dtime, MIN_DTIME)
-        gain = _merge(st, sub, check=version != self._version())
-        _pay(st, sub, gain)
-        if gain and self.reporter is not None:
-            self.reporter.solution(st.best_obj, len(st.best), "neighbourhoods")
+        self._take(fut.result(), check=version != self._version())
         self.done += 1
         if self.done % self.parallel == 0:
             st.rounds += 1
             self.compact_due = bool(COMPACT_ROUNDS) and st.rounds % COMPACT_ROUNDS == 0
 
     def run(self, running: Callable[[], bool], deadline: float | None) -> None:
-        """Until ``running()`` is false; then the sub-models in flight are awaited and merged."""
+        """Pipelined, until ``running()`` is false; then the sub-models in flight are awaited and merged."""
         st = self.st
         while running():
             while len(self.inflight) < self.parallel and self._submit():

@@ -227,13 +227,13 @@ def test_pipelined_results_drawn_before_a_merge_are_checked_for_capacity(fragmen
     who treats two at a time)."""
     from concurrent.futures import Future
 
-    from optimizer.lns import _Limits, _Pipeline, _Sub
+    from optimizer.lns import _Limits, _Search, _Sub
 
     sc, patients, week, history, start = fragmented_week
     rid = {r.patient_id: r.rid for r in week.requests}
     base = {k: v for k, v in start.items() if k != rid["F01"]}  # 08:00 has one patient: one lane free
     st = _state(week, history, base)
-    pipe = _Pipeline(None, np.random.default_rng(0), st, [], _Limits(0, None, 1.0), 2, Stopper(), 0.0, None)  # type: ignore[arg-type]
+    pipe = _Search(None, np.random.default_rng(0), st, [], _Limits(0, None, 1.0), 2, Stopper(), 0.0, None)  # type: ignore[arg-type]
     futures = []
     for pid in ("F20", "F21"):
         fut: Future = Future()
@@ -257,8 +257,8 @@ def test_the_pipelined_wall_clock_search_places_more_compacts_and_stays_valid(fr
     monkeypatch.setattr(lns, "LARGE_SECONDS", 0)
     monkeypatch.setattr(lns, "COMPACT_ROUNDS", 1)
     calls: list[int] = []
-    real = lns._Pipeline._collect
-    monkeypatch.setattr(lns._Pipeline, "_collect", lambda self, fut: calls.append(1) or real(self, fut))
+    real = lns._Search._collect
+    monkeypatch.setattr(lns._Search, "_collect", lambda self, fut: calls.append(1) or real(self, fut))
     best, info = improve(week, history, [], start, seed=0, budget=1e9, wall_limit=1.0)
     assert calls and info["iterations"] == len(calls)  # every sub-model went through the pipeline
     assert info["compactions"] >= 1 and len(best) == 26
